@@ -1,0 +1,69 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Lantern",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "lantern", targets: ["lantern"]),
+        .executable(name: "LanternBench", targets: ["LanternBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+    ],
+    targets: [
+        // The domain, pure: flows, keywords, catalogues, segments, numbers. Foundation only.
+        .target(name: "LanternCore"),
+        // Persistence and the PII vault.
+        .target(name: "LanternStore", dependencies: [
+            "LanternCore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // One folder per SMS provider: parse, verify, build sends.
+        .target(name: "LanternProviders", dependencies: [
+            "LanternCore",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Wiring: config, HTTP routes, the conversation use case, services.
+        .target(name: "LanternServer", dependencies: [
+            "LanternCore", "LanternStore", "LanternProviders",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "lantern", dependencies: [
+            "LanternServer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // Fakes and builders shared by tests and the benchmark.
+        .target(name: "LanternTesting", dependencies: [
+            "LanternCore", "LanternStore", "LanternProviders", "LanternServer",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "LanternBench", dependencies: [
+            "LanternServer", "LanternTesting",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "LanternCoreTests", dependencies: ["LanternCore", "LanternTesting"],
+                    resources: [.copy("Transcripts")]),
+        .testTarget(name: "LanternStoreTests", dependencies: ["LanternStore", "LanternTesting"]),
+        .testTarget(name: "LanternProvidersTests", dependencies: ["LanternProviders", "LanternTesting"]),
+        .testTarget(name: "LanternServerTests", dependencies: ["LanternServer", "LanternTesting"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

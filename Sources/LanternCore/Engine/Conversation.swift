@@ -1,0 +1,91 @@
+import Foundation
+
+/// What the engine needs to know about the person texting, and nothing more.
+public struct ContactContext: Sendable, Equatable {
+    public var isOptedOut: Bool
+    public var language: String
+    public init(isOptedOut: Bool = false, language: String = defaultLocale) {
+        self.isOptedOut = isOptedOut
+        self.language = language
+    }
+}
+
+/// Where a person is in a conversation while Lantern waits for her answer.
+/// Holds only flow and state names and validated values, never what she typed.
+public struct ConversationState: Sendable, Codable, Equatable {
+    public var flow: String
+    public var state: String
+    public var expiresAt: Date
+    public var variables: [String: String]
+
+    public init(flow: String, state: String, expiresAt: Date, variables: [String: String] = [:]) {
+        self.flow = flow
+        self.state = state
+        self.expiresAt = expiresAt
+        self.variables = variables
+    }
+}
+
+/// One text to send back.
+public struct Reply: Sendable, Equatable {
+    /// The message key it was rendered from (the first, for a menu), for logs and tests.
+    public let key: String
+    public let text: String
+    public init(key: String, text: String) { self.key = key; self.text = text }
+}
+
+/// Why the engine answered as it did: the structured outcome that may be logged and counted,
+/// in place of the message itself.
+public enum Decision: Sendable, Equatable, CustomStringConvertible {
+    case emergency(flow: String)
+    case keyword(flow: String, keyword: String)
+    case answer(flow: String, state: String)
+    case invalidAnswer(flow: String, state: String)
+    case fallback(flow: String, timedOut: Bool)
+    case ignoredWhileOptedOut
+
+    public var description: String {
+        switch self {
+        case .emergency(let f): "emergency flow=\(f)"
+        case .keyword(let f, let k): "keyword \(k) flow=\(f)"
+        case .answer(let f, let s): "answer flow=\(f) state=\(s)"
+        case .invalidAnswer(let f, let s): "invalid answer flow=\(f) state=\(s)"
+        case .fallback(let f, let t): "unrecognised\(t ? " after timeout" : "") flow=\(f)"
+        case .ignoredWhileOptedOut: "ignored: opted out"
+        }
+    }
+
+    /// A low-cardinality label for metrics.
+    public var kind: String {
+        switch self {
+        case .emergency: "emergency"
+        case .keyword: "keyword"
+        case .answer: "answer"
+        case .invalidAnswer: "invalid_answer"
+        case .fallback: "fallback"
+        case .ignoredWhileOptedOut: "ignored_opted_out"
+        }
+    }
+}
+
+/// Everything one inbound text leads to. Applied by the store in one transaction.
+public struct EngineOutcome: Sendable, Equatable {
+    public var replies: [Reply]
+    public var actions: [FlowAction]
+    /// The conversation to keep, or nil when it ended (or never started).
+    public var conversation: ConversationState?
+    public var decision: Decision
+}
+
+/// A delivery state a provider reports, in Lantern's terms.
+public enum DeliveryState: String, Sendable, Equatable {
+    case sent, delivered, failed
+
+    /// Callbacks arrive out of order; a final state is never overwritten by an earlier one.
+    public var rank: Int {
+        switch self {
+        case .sent: 1
+        case .delivered, .failed: 2
+        }
+    }
+}

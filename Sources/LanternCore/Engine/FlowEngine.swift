@@ -1,0 +1,214 @@
+import Foundation
+
+/// The conversation state machine. Pure: given the library, what was typed, who typed it,
+/// where she was and the time, it returns what to say and do. No I/O, no clock, no randomness.
+public struct FlowEngine: Sendable {
+    public let library: FlowLibrary
+
+    public init(library: FlowLibrary) {
+        self.library = library
+    }
+
+    public func handle(text: String, contact: ContactContext, conversation: ConversationState?, now: Date) -> EngineOutcome {
+        let words = KeywordText.words(text)
+        let locale = contact.language
+        let active = conversation.flatMap { $0.expiresAt > now ? $0 : nil }
+        let timedOut = conversation != nil && active == nil
+
+        if contact.isOptedOut {
+            // Opt-out wins: only flows meant for opted-out people (START, FORGET, emergencies) answer.
+            if let hit = emergency(words, optedOut: true) {
+                return run(hit.flow, state: hit.flow.start, vars: [:], locale: locale, now: now, decision: .emergency(flow: hit.flow.id))
+            }
+            if let hit = bestKeyword(words, in: library.flows.filter(\.runsWhenOptedOut), includeOptedOutWords: true) {
+                return run(hit.flow, state: hit.state, vars: [:], locale: locale, now: now,
+                           decision: .keyword(flow: hit.flow.id, keyword: hit.keyword.text))
+            }
+            return EngineOutcome(replies: [], actions: [], conversation: nil, decision: .ignoredWhileOptedOut)
+        }
+
+        // 1. Someone may be dying: emergency steps come before anything else.
+        if let hit = emergency(words, optedOut: false) {
+            return run(hit.flow, state: hit.flow.start, vars: [:], locale: locale, now: now, decision: .emergency(flow: hit.flow.id))
+        }
+        // 2. Global keywords win in every state.
+        if let hit = bestKeyword(words, in: library.flows.filter(\.isGlobal), includeOptedOutWords: false) {
+            return run(hit.flow, state: hit.state, vars: [:], locale: locale, now: now,
+                       decision: .keyword(flow: hit.flow.id, keyword: hit.keyword.text))
+        }
+        // 3. An answer to the question she was asked.
+        if let active, let flow = library.flow(active.flow), let state = flow.states[active.state] {
+            if let outcome = answer(words, flow: flow, state: state, conversation: active, locale: locale, now: now) {
+                return outcome
+            }
+        }
+        // 4. A keyword that starts a flow.
+        if let hit = bestKeyword(words, in: library.flows.filter { !$0.isGlobal }, includeOptedOutWords: false) {
+            return run(hit.flow, state: hit.state, vars: [:], locale: locale, now: now,
+                       decision: .keyword(flow: hit.flow.id, keyword: hit.keyword.text))
+        }
+        // 5. Still waiting for an answer we could not use: say so, and ask again.
+        if let active, let flow = library.flow(active.flow), let state = flow.states[active.state] {
+            return reprompt(flow: flow, state: state, conversation: active, locale: locale, now: now)
+        }
+        // 6. Never silence: a short menu.
+        if let flow = library.flows.first(where: { $0.fallbackState != nil }), let state = flow.fallbackState {
+            return run(flow, state: state, vars: [:], locale: locale, now: now, decision: .fallback(flow: flow.id, timedOut: timedOut))
+        }
+        return EngineOutcome(replies: [], actions: [], conversation: nil, decision: .fallback(flow: "", timedOut: timedOut))
+    }
+
+    // MARK: - Answers
+
+    private func answer(_ words: [String], flow: Flow, state: FlowState, conversation: ConversationState,
+                        locale: String, now: Date) -> EngineOutcome? {
+        var vars = conversation.variables
+        if !state.menu.isEmpty {
+            guard words.count == 1, let n = Int(words[0]), (1...state.menu.count).contains(n) else { return nil }
+            let decision = Decision.answer(flow: flow.id, state: state.id)
+            switch state.menu[n - 1].target {
+            case .state(let next):
+                return run(flow, state: next, vars: vars, locale: locale, now: now, decision: decision)
+            case .flow(let id):
+                guard let target = library.flow(id) else { return nil }
+                return run(target, state: target.start, vars: [:], locale: locale, now: now, decision: decision)
+            }
+        }
+        if let question = state.ask {
+            guard let value = Self.validate(words, as: question.expect) else { return nil }
+            if let name = question.save { vars[name] = value }
+            return run(flow, state: question.next, vars: vars, locale: locale, now: now,
+                       decision: .answer(flow: flow.id, state: state.id))
+        }
+        return nil
+    }
+
+    /// Turns a typed answer into the structured value that may be kept; nil if it does not fit.
+    static func validate(_ words: [String], as kind: AnswerKind) -> String? {
+        switch kind {
+        case .yesNo:
+            guard let first = words.first, words.count <= 3 else { return nil }
+            if ["YES", "Y", "YEAH", "YEP", "YA", "OK", "OKAY", "SURE"].contains(first) { return "yes" }
+            if ["NO", "N", "NOPE", "NAH"].contains(first) { return "no" }
+            return nil
+        case .postcodeDistrict:
+            return PostcodeDistrict(words.joined(separator: " "))?.code
+        case .number:
+            guard words.count == 1, let n = Int(words[0]), n >= 0 else { return nil }
+            return String(n)
+        }
+    }
+
+    private func reprompt(flow: Flow, state: FlowState, conversation: ConversationState, locale: String, now: Date) -> EngineOutcome {
+        let key = state.invalid ?? (state.menu.isEmpty ? FlowLibrary.invalidAnswerKey : FlowLibrary.invalidChoiceKey)
+        var text = library.render(key, locale: locale, values: conversation.variables)
+        if !state.menu.isEmpty {
+            text += "\n" + library.menuLines(state.menu, locale: locale, values: conversation.variables)
+        }
+        var kept = conversation
+        kept.expiresAt = now.addingTimeInterval(flow.timeout)
+        return EngineOutcome(replies: [Reply(key: key, text: text)], actions: [], conversation: kept,
+                             decision: .invalidAnswer(flow: flow.id, state: state.id))
+    }
+
+    // MARK: - Running states
+
+    private func run(_ flow: Flow, state start: String, vars: [String: String], locale: String, now: Date,
+                     decision: Decision) -> EngineOutcome {
+        var replies: [Reply] = []
+        var actions: [FlowAction] = []
+        var current: String? = start
+        var conversation: ConversationState?
+        var visited = 0
+        while let id = current, let state = flow.states[id], visited < 32 {
+            visited += 1
+            current = nil
+            actions += state.actions
+            for key in state.say {
+                replies.append(Reply(key: key, text: library.render(key, locale: locale, values: vars)))
+            }
+            if !state.menu.isEmpty {
+                let lines = library.menuLines(state.menu, locale: locale, values: vars)
+                if let last = replies.popLast() {
+                    replies.append(Reply(key: last.key, text: last.text + "\n" + lines))
+                } else {
+                    replies.append(Reply(key: state.menu[0].label, text: lines))
+                }
+            }
+            if state.waitsForAnswer {
+                conversation = ConversationState(flow: flow.id, state: id, expiresAt: now.addingTimeInterval(flow.timeout), variables: vars)
+            } else {
+                current = state.next
+            }
+        }
+        if actions.contains(.erase) || actions.contains(.optOut) { conversation = nil }
+        return EngineOutcome(replies: replies, actions: actions, conversation: conversation, decision: decision)
+    }
+
+    // MARK: - Matching
+
+    struct KeywordHit {
+        let flow: Flow
+        let keyword: Keyword
+        let state: String
+        let distance: Int
+    }
+
+    private func emergency(_ words: [String], optedOut: Bool) -> KeywordHit? {
+        for flow in library.flows where !flow.phrases.isEmpty && (!optedOut || flow.runsWhenOptedOut) {
+            for phrase in flow.phrases where Self.contains(words, phrase: phrase.words) {
+                return KeywordHit(flow: flow, keyword: phrase, state: flow.start, distance: 0)
+            }
+        }
+        return nil
+    }
+
+    /// The best keyword among these flows: the longest keyword wins ("KIT STATUS" over "KIT"),
+    /// then the fewest typos, then the flow listed first.
+    private func bestKeyword(_ words: [String], in flows: [Flow], includeOptedOutWords: Bool) -> KeywordHit? {
+        guard !words.isEmpty else { return nil }
+        var best: KeywordHit?
+        func consider(_ flow: Flow, _ keyword: Keyword, _ state: String) {
+            guard let d = Self.match(words, keyword) else { return }
+            if let b = best {
+                if keyword.words.count < b.keyword.words.count { return }
+                if keyword.words.count == b.keyword.words.count && d >= b.distance { return }
+            }
+            best = KeywordHit(flow: flow, keyword: keyword, state: state, distance: d)
+        }
+        for flow in flows {
+            for keyword in flow.keywords { consider(flow, keyword, flow.start) }
+            for shortcut in flow.shortcuts { consider(flow, shortcut.keyword, shortcut.state) }
+            if includeOptedOutWords { for keyword in flow.optedOutKeywords { consider(flow, keyword, flow.start) } }
+        }
+        return best
+    }
+
+    /// Typo distance if the typed words are this keyword (whole) or begin with it (start).
+    static func match(_ words: [String], _ keyword: Keyword) -> Int? {
+        let k = keyword.words
+        guard !k.isEmpty, words.count >= k.count else { return nil }
+        if keyword.match == .whole && words.count != k.count { return nil }
+        var total = 0
+        for (typed, want) in zip(words, k) {
+            guard let d = KeywordText.wordMatches(typed: typed, keyword: want, tolerant: true) else { return nil }
+            total += d
+        }
+        return total
+    }
+
+    /// Whether the phrase's words appear together anywhere in the message.
+    static func contains(_ words: [String], phrase: [String]) -> Bool {
+        guard !phrase.isEmpty, words.count >= phrase.count else { return false }
+        for start in 0...(words.count - phrase.count) {
+            var ok = true
+            for (i, want) in phrase.enumerated()
+            where KeywordText.wordMatches(typed: words[start + i], keyword: want, tolerant: true) == nil {
+                ok = false
+                break
+            }
+            if ok { return true }
+        }
+        return false
+    }
+}

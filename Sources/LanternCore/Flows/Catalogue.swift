@@ -1,0 +1,89 @@
+import Foundation
+
+/// The default language every other catalogue falls back to.
+public let defaultLocale = "en-GB"
+
+/// One message's words and how many SMS segments it may use.
+public struct MessageTemplate: Sendable {
+    public let text: String
+    public let maxSegments: Int
+    public let location: SourceLocation?
+
+    /// Domain rule: never more than three segments for anything.
+    public static let segmentCeiling = 3
+
+    public init(text: String, maxSegments: Int = 1, location: SourceLocation? = nil) {
+        self.text = text
+        self.maxSegments = maxSegments
+        self.location = location
+    }
+
+    /// The `{name}` placeholders this text expects, in order of appearance.
+    public var placeholders: [String] { (try? Self.parse(text).placeholders) ?? [] }
+
+    enum Piece { case literal(String), placeholder(String) }
+
+    struct PlaceholderError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func parse(_ text: String) throws -> (pieces: [Piece], placeholders: [String]) {
+        var pieces: [Piece] = []
+        var names: [String] = []
+        var literal = ""
+        var i = text.startIndex
+        while i < text.endIndex {
+            let ch = text[i]
+            if ch == "{" {
+                guard let close = text[i...].firstIndex(of: "}") else {
+                    throw PlaceholderError(description: "a '{' is never closed")
+                }
+                let name = String(text[text.index(after: i)..<close])
+                guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+                    throw PlaceholderError(description: "'{\(name)}' is not a placeholder name (letters, digits and _ only)")
+                }
+                if !literal.isEmpty { pieces.append(.literal(literal)); literal = "" }
+                pieces.append(.placeholder(name))
+                names.append(name)
+                i = text.index(after: close)
+            } else if ch == "}" {
+                throw PlaceholderError(description: "a '}' has no matching '{'")
+            } else {
+                literal.append(ch)
+                i = text.index(after: i)
+            }
+        }
+        if !literal.isEmpty { pieces.append(.literal(literal)) }
+        return (pieces, names)
+    }
+
+    /// Fills placeholders; a value that was not supplied is left visibly as `{name}` rather than
+    /// silently dropped (and `flows check` catches it before it ships).
+    public func render(_ values: [String: String]) -> String {
+        guard let parsed = try? Self.parse(text) else { return text }
+        var out = ""
+        for piece in parsed.pieces {
+            switch piece {
+            case .literal(let s): out += s
+            case .placeholder(let name): out += values[name] ?? "{\(name)}"
+            }
+        }
+        return out
+    }
+}
+
+/// The words of one language, by message key.
+public struct Catalogue: Sendable {
+    public let locale: String
+    /// The language's own name for itself (shown in language lists).
+    public let name: String
+    public let messages: [String: MessageTemplate]
+    public let location: SourceLocation?
+
+    public init(locale: String, name: String, messages: [String: MessageTemplate], location: SourceLocation? = nil) {
+        self.locale = locale
+        self.name = name
+        self.messages = messages
+        self.location = location
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+
+/// A conversation a coordinator can edit: what words start it, what it says, what it asks.
+public struct Flow: Sendable {
+    public let id: String
+    public let keywords: [Keyword]
+    /// Words that start this flow only while the person is opted out (e.g. YES to resume).
+    public let optedOutKeywords: [Keyword]
+    /// Phrases that start the flow wherever they appear in a message (emergency words).
+    public let phrases: [Keyword]
+    /// Global flows win in every state, even in the middle of another conversation.
+    public let isGlobal: Bool
+    /// Whether the flow may run for someone who has opted out (START, FORGET, emergencies).
+    public let runsWhenOptedOut: Bool
+    public let start: String
+    /// The state to enter when nothing else matched: the "short menu" everyone gets instead of silence.
+    public let fallbackState: String?
+    /// Words that jump straight into a state other than `start`.
+    public let shortcuts: [Shortcut]
+    public let states: [String: FlowState]
+    /// How long an unanswered question stays open before the conversation resets.
+    public let timeout: TimeInterval
+    public let location: SourceLocation?
+
+    public init(id: String, keywords: [Keyword] = [], optedOutKeywords: [Keyword] = [], phrases: [Keyword] = [],
+                isGlobal: Bool = false, runsWhenOptedOut: Bool = false, start: String, fallbackState: String? = nil,
+                shortcuts: [Shortcut] = [], states: [FlowState], timeout: TimeInterval = 30 * 60,
+                location: SourceLocation? = nil) {
+        self.id = id
+        self.keywords = keywords
+        self.optedOutKeywords = optedOutKeywords
+        self.phrases = phrases
+        self.isGlobal = isGlobal
+        self.runsWhenOptedOut = runsWhenOptedOut
+        self.start = start
+        self.fallbackState = fallbackState
+        self.shortcuts = shortcuts
+        self.states = Dictionary(states.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        self.timeout = timeout
+        self.location = location
+    }
+
+    public struct Shortcut: Sendable {
+        public let keyword: Keyword
+        public let state: String
+        public init(keyword: Keyword, state: String) { self.keyword = keyword; self.state = state }
+    }
+}
+
+/// A trigger word or phrase, kept in its normalised words so matching is cheap.
+public struct Keyword: Sendable, Hashable {
+    public let text: String
+    public let words: [String]
+    /// `whole`: the message must be exactly this (opt-out words, as carriers do).
+    /// `start`: the message may go on after it ("naloxone please").
+    public let match: Match
+    public let location: SourceLocation?
+
+    public enum Match: String, Sendable { case whole, start }
+
+    public init(_ text: String, match: Match = .start, location: SourceLocation? = nil) {
+        self.text = text
+        self.words = KeywordText.words(text)
+        self.match = match
+        self.location = location
+    }
+
+    public static func == (a: Keyword, b: Keyword) -> Bool { a.words == b.words && a.match == b.match }
+    public func hash(into h: inout Hasher) { h.combine(words); h.combine(match) }
+}
+
+/// One step of a flow. It may say things, perform actions, then either wait for an answer
+/// (a numbered menu or a question) or move on / end.
+public struct FlowState: Sendable {
+    public let id: String
+    public let say: [String]
+    public let actions: [FlowAction]
+    public let menu: [MenuOption]
+    public let ask: Question?
+    /// Where to go next without waiting, when there is no menu or question.
+    public let next: String?
+    /// Message for an answer we could not use; defaults to the library-wide one.
+    public let invalid: String?
+    public let location: SourceLocation?
+
+    public init(id: String, say: [String] = [], actions: [FlowAction] = [], menu: [MenuOption] = [],
+                ask: Question? = nil, next: String? = nil, invalid: String? = nil, location: SourceLocation? = nil) {
+        self.id = id
+        self.say = say
+        self.actions = actions
+        self.menu = menu
+        self.ask = ask
+        self.next = next
+        self.invalid = invalid
+        self.location = location
+    }
+
+    public var waitsForAnswer: Bool { !menu.isEmpty || ask != nil }
+}
+
+public struct MenuOption: Sendable {
+    /// Message key of the option's label, shown as "1 label".
+    public let label: String
+    public let target: Target
+    public let location: SourceLocation?
+
+    public enum Target: Sendable, Equatable {
+        case state(String)
+        case flow(String)
+    }
+
+    public init(label: String, target: Target, location: SourceLocation? = nil) {
+        self.label = label
+        self.target = target
+        self.location = location
+    }
+}
+
+/// A question that waits for a typed answer, validated before it is used.
+public struct Question: Sendable {
+    public let expect: AnswerKind
+    /// Conversation variable the validated answer is kept in (never the raw text).
+    public let save: String?
+    public let next: String
+    public init(expect: AnswerKind, save: String?, next: String) {
+        self.expect = expect
+        self.save = save
+        self.next = next
+    }
+}
+
+/// What kind of answer a question accepts. Only the validated, structured value is ever kept.
+public enum AnswerKind: String, Sendable, CaseIterable {
+    case yesNo = "yes_no"
+    case postcodeDistrict = "postcode_district"
+    case number
+}
+
+/// Something a flow does besides talking; carried out by the store in the same transaction.
+public enum FlowAction: String, Sendable, CaseIterable, Codable {
+    case optOut = "opt_out"
+    case optIn = "opt_in"
+    case erase
+}

@@ -1,0 +1,227 @@
+import Foundation
+
+/// A problem `flows check` found, pointing at the line to fix.
+public struct FlowDiagnostic: Sendable, Equatable, CustomStringConvertible {
+    public enum Severity: String, Sendable { case error, warning }
+    public let severity: Severity
+    public let location: SourceLocation?
+    public let message: String
+
+    public init(_ severity: Severity, _ message: String, at location: SourceLocation?) {
+        self.severity = severity
+        self.message = message
+        self.location = location
+    }
+
+    public var description: String {
+        "\(location.map { "\($0): " } ?? "")\(severity.rawValue): \(message)"
+    }
+}
+
+/// Everything the engine would trip on, found before a coordinator's edit reaches a phone:
+/// missing words, states nobody can reach or that lead nowhere, keywords two flows both claim,
+/// placeholders nobody fills, and messages longer than their SMS budget.
+public struct FlowCheck: Sendable {
+    public let library: FlowLibrary
+
+    /// The value used for a placeholder when measuring a message's length (a typical short value).
+    public static let sampleValue = "XXXXXXXX"
+
+    public init(library: FlowLibrary) { self.library = library }
+
+    public func run() -> [FlowDiagnostic] {
+        var out: [FlowDiagnostic] = []
+        guard let base = library.catalogues[defaultLocale] else {
+            return [FlowDiagnostic(.error, "no \(defaultLocale) catalogue: every message needs English words to fall back to", at: nil)]
+        }
+        var used: Set<String> = FlowLibrary.engineKeys
+        var allowedPlaceholders: [String: Set<String>] = [:]
+
+        for key in FlowLibrary.engineKeys where base.messages[key] == nil {
+            out.append(FlowDiagnostic(.error, "message '\(key)' is missing: the engine uses it when an answer does not fit", at: base.location))
+        }
+
+        let fallbacks = library.flows.filter { $0.fallbackState != nil }
+        if fallbacks.isEmpty {
+            out.append(FlowDiagnostic(.error, "no flow has a 'fallback' state: unrecognised texts would get silence", at: nil))
+        } else if fallbacks.count > 1 {
+            for f in fallbacks.dropFirst() {
+                out.append(FlowDiagnostic(.error, "flow '\(f.id)' declares a second fallback (first is '\(fallbacks[0].id)')", at: f.location))
+            }
+        }
+
+        var seenFlowIDs: [String: SourceLocation?] = [:]
+        for flow in library.flows {
+            if let first = seenFlowIDs[flow.id] {
+                out.append(FlowDiagnostic(.error, "flow id '\(flow.id)' is used twice (also at \(first.map(\.description) ?? "?"))", at: flow.location))
+            }
+            seenFlowIDs[flow.id] = flow.location
+            out += checkStructure(flow)
+            let saved = Set(flow.states.values.compactMap { $0.ask?.save })
+            for state in flow.states.values {
+                for key in messageKeys(of: state) {
+                    used.insert(key)
+                    allowedPlaceholders[key, default: []].formUnion(saved)
+                    if base.messages[key] == nil {
+                        out.append(FlowDiagnostic(.error, "state '\(state.id)' uses message '\(key)', which \(defaultLocale) does not define", at: state.location ?? flow.location))
+                    }
+                }
+            }
+            if !flow.phrases.isEmpty && !flow.isGlobal {
+                out.append(FlowDiagnostic(.error, "flow '\(flow.id)' has emergency phrases but is not global", at: flow.location))
+            }
+        }
+        out += checkDuplicateKeywords()
+
+        for (locale, catalogue) in library.catalogues.sorted(by: { $0.key < $1.key }) {
+            for (key, template) in catalogue.messages.sorted(by: { $0.key < $1.key }) {
+                let at = template.location ?? catalogue.location
+                if locale == defaultLocale {
+                    if !used.contains(key) {
+                        out.append(FlowDiagnostic(.warning, "message '\(key)' is not used by any flow", at: at))
+                    }
+                } else if base.messages[key] == nil {
+                    out.append(FlowDiagnostic(.warning, "\(locale) has '\(key)', which \(defaultLocale) does not define", at: at))
+                }
+                do {
+                    let names = try MessageTemplate.parse(template.text).placeholders
+                    let allowed = allowedPlaceholders[key] ?? []
+                    for name in names where !allowed.contains(name) {
+                        out.append(FlowDiagnostic(.error, "message '\(key)' (\(locale)) uses {\(name)}, which no flow supplies", at: at))
+                    }
+                } catch {
+                    out.append(FlowDiagnostic(.error, "message '\(key)' (\(locale)): \(error)", at: at))
+                }
+                if template.maxSegments > MessageTemplate.segmentCeiling || template.maxSegments < 1 {
+                    out.append(FlowDiagnostic(.error, "message '\(key)' (\(locale)) allows \(template.maxSegments) segments; the limit is 1 to \(MessageTemplate.segmentCeiling)", at: at))
+                }
+            }
+            if locale != defaultLocale {
+                let missing = base.messages.keys.filter { catalogue.messages[$0] == nil }.sorted()
+                if !missing.isEmpty {
+                    out.append(FlowDiagnostic(.warning, "\(locale) is missing \(missing.count) translation(s), which fall back to \(defaultLocale): \(missing.joined(separator: ", "))", at: catalogue.location))
+                }
+            }
+            out += checkBudgets(locale: locale)
+        }
+        return out
+    }
+
+    private func messageKeys(of state: FlowState) -> [String] {
+        state.say + state.menu.map(\.label) + (state.invalid.map { [$0] } ?? [])
+    }
+
+    private func checkStructure(_ flow: Flow) -> [FlowDiagnostic] {
+        var out: [FlowDiagnostic] = []
+        func exists(_ id: String, from: SourceLocation?, _ what: String) {
+            if flow.states[id] == nil {
+                out.append(FlowDiagnostic(.error, "\(what) goes to state '\(id)', which flow '\(flow.id)' does not have", at: from ?? flow.location))
+            }
+        }
+        exists(flow.start, from: flow.location, "'start'")
+        if let f = flow.fallbackState { exists(f, from: flow.location, "'fallback'") }
+        for s in flow.shortcuts { exists(s.state, from: s.keyword.location, "shortcut \(s.keyword.text)") }
+
+        var edges: [String: [String]] = [:]
+        for state in flow.states.values.sorted(by: { $0.id < $1.id }) {
+            var targets: [String] = []
+            if let n = state.next { targets.append(n); exists(n, from: state.location, "state '\(state.id)' 'next'") }
+            if let q = state.ask { targets.append(q.next); exists(q.next, from: state.location, "state '\(state.id)' 'ask'") }
+            for option in state.menu {
+                switch option.target {
+                case .state(let s): targets.append(s); exists(s, from: option.location, "a menu option of '\(state.id)'")
+                case .flow(let f):
+                    if library.flow(f) == nil {
+                        out.append(FlowDiagnostic(.error, "a menu option of '\(state.id)' starts flow '\(f)', which does not exist", at: option.location ?? state.location))
+                    }
+                }
+            }
+            edges[state.id] = targets
+            if state.say.isEmpty && state.actions.isEmpty && !state.waitsForAnswer && state.next == nil {
+                out.append(FlowDiagnostic(.error, "state '\(state.id)' is a dead end: it says nothing, does nothing and goes nowhere", at: state.location))
+            }
+            if !state.menu.isEmpty && state.ask != nil {
+                out.append(FlowDiagnostic(.error, "state '\(state.id)' has both a menu and a question; give it one", at: state.location))
+            }
+            if state.waitsForAnswer && state.next != nil {
+                out.append(FlowDiagnostic(.error, "state '\(state.id)' waits for an answer, so its 'next' would never be used", at: state.location))
+            }
+            if state.ask != nil && state.say.isEmpty {
+                out.append(FlowDiagnostic(.error, "state '\(state.id)' asks a question without saying anything", at: state.location))
+            }
+        }
+        var reached: Set<String> = []
+        var queue = [flow.start] + (flow.fallbackState.map { [$0] } ?? []) + flow.shortcuts.map(\.state)
+        while let s = queue.popLast() {
+            guard reached.insert(s).inserted else { continue }
+            queue += edges[s] ?? []
+        }
+        for state in flow.states.values.sorted(by: { $0.id < $1.id }) where !reached.contains(state.id) {
+            out.append(FlowDiagnostic(.error, "state '\(state.id)' can never be reached in flow '\(flow.id)'", at: state.location))
+        }
+        return out
+    }
+
+    private func checkDuplicateKeywords() -> [FlowDiagnostic] {
+        var out: [FlowDiagnostic] = []
+        var owner: [[String]: (flow: String, at: SourceLocation?)] = [:]
+        var ownerOptedOut: [[String]: (flow: String, at: SourceLocation?)] = [:]
+        for flow in library.flows {
+            let plain = flow.keywords + flow.shortcuts.map(\.keyword)
+            for k in plain {
+                if let first = owner[k.words] {
+                    out.append(FlowDiagnostic(.error, "keyword '\(k.text)' is claimed by flow '\(first.flow)' (\(first.at.map(\.description) ?? "?")) and again by '\(flow.id)'", at: k.location ?? flow.location))
+                    continue
+                }
+                owner[k.words] = (flow.id, k.location)
+            }
+            for k in flow.optedOutKeywords {
+                if let first = ownerOptedOut[k.words] {
+                    out.append(FlowDiagnostic(.error, "opted-out keyword '\(k.text)' is claimed by '\(first.flow)' and again by '\(flow.id)'", at: k.location))
+                }
+                ownerOptedOut[k.words] = (flow.id, k.location)
+            }
+        }
+        return out
+    }
+
+    /// One message as it would really be sent (menu options appended, placeholders filled
+    /// with a typical value), measured against its budget.
+    public struct Measured: Sendable {
+        public let key: String
+        public let count: SegmentCount
+        public let budget: Int
+        public let location: SourceLocation?
+    }
+
+    public func measure(locale: String) -> [Measured] {
+        guard let catalogue = library.catalogues[locale] else { return [] }
+        var menuSuffix: [String: [MenuOption]] = [:]
+        for flow in library.flows {
+            for state in flow.states.values where !state.menu.isEmpty {
+                if let last = state.say.last { menuSuffix[last] = state.menu }
+            }
+        }
+        return catalogue.messages.sorted(by: { $0.key < $1.key }).map { key, template in
+            let sample = Dictionary(uniqueKeysWithValues: template.placeholders.map { ($0, Self.sampleValue) })
+            var text = template.render(sample)
+            if let options = menuSuffix[key] {
+                text += "\n" + library.menuLines(options, locale: locale, values: sample)
+            }
+            return Measured(key: key, count: SMSSegments.count(text),
+                            budget: min(template.maxSegments, MessageTemplate.segmentCeiling),
+                            location: template.location ?? catalogue.location)
+        }
+    }
+
+    private func checkBudgets(locale: String) -> [FlowDiagnostic] {
+        measure(locale: locale).filter { $0.count.segments > $0.budget }.map { m in
+            var why = "message '\(m.key)' (\(locale)) is \(m.count.segments) segments (\(m.count.units) \(m.count.encoding == .gsm7 ? "GSM-7 characters" : "UCS-2 units")), over its budget of \(m.budget)"
+            if m.count.encoding == .ucs2 && locale == defaultLocale {
+                let chars = Set(m.count.nonGSMCharacters).map { "'\($0)'" }.sorted().joined(separator: " ")
+                why += "; these characters force UCS-2: \(chars)"
+            }
+            return FlowDiagnostic(.error, why, at: m.location)
+        }
+    }
+}
