@@ -1,0 +1,118 @@
+import Foundation
+import GRDB
+import LanternCore
+import Logging
+
+/// Lantern's database. Each public method is one transaction; SQL never leaves this module,
+/// so the store can later run on PostgreSQL without touching anything else.
+public struct AppDatabase: Sendable {
+    let writer: any DatabaseWriter
+    public let vault: PIIVault
+
+    /// Opens (creating if needed) the SQLite file in WAL mode and runs migrations.
+    public static func open(path: String, vault: PIIVault) throws -> AppDatabase {
+        var config = Configuration()
+        config.prepareDatabase { db in
+            // Overwrite deleted content (cleared texts, erased contacts) instead of leaving it in free pages.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA journal_size_limit = 4194304")
+        }
+        config.busyMode = .timeout(10)
+        let pool = try DatabasePool(path: path, configuration: config)
+        let db = AppDatabase(writer: pool, vault: vault)
+        try Self.migrator.migrate(pool)
+        return db
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1: contacts, conversations, dedupe, outbox") { db in
+            try db.execute(sql: """
+                CREATE TABLE contact (
+                    key TEXT PRIMARY KEY NOT NULL,
+                    number BLOB NOT NULL,
+                    key_version INTEGER NOT NULL,
+                    language TEXT NOT NULL DEFAULT 'en-GB',
+                    opted_out_at DOUBLE,
+                    created_at DOUBLE NOT NULL,
+                    last_active_at DOUBLE NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE conversation (
+                    contact_key TEXT PRIMARY KEY NOT NULL REFERENCES contact(key) ON DELETE CASCADE,
+                    flow TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    expires_at DOUBLE NOT NULL,
+                    variables TEXT NOT NULL DEFAULT '{}'
+                ) WITHOUT ROWID;
+                CREATE TABLE seen_webhook (
+                    provider TEXT NOT NULL,
+                    message_id TEXT NOT NULL,
+                    contact_key TEXT,
+                    seen_at DOUBLE NOT NULL,
+                    PRIMARY KEY (provider, message_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX seen_webhook_seen_at ON seen_webhook(seen_at);
+                CREATE INDEX seen_webhook_contact ON seen_webhook(contact_key);
+                CREATE TABLE outbox (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    contact_key TEXT,
+                    provider TEXT NOT NULL,
+                    sender TEXT,
+                    recipient BLOB,
+                    key_version INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    priority INTEGER NOT NULL,
+                    text TEXT,
+                    segments INTEGER NOT NULL,
+                    status TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at DOUBLE NOT NULL,
+                    created_at DOUBLE NOT NULL,
+                    updated_at DOUBLE NOT NULL,
+                    provider_message_id TEXT,
+                    error_code TEXT
+                );
+                CREATE INDEX outbox_due ON outbox(priority, next_attempt_at) WHERE status = 'queued';
+                CREATE INDEX outbox_contact ON outbox(contact_key);
+                CREATE INDEX outbox_status ON outbox(status);
+                CREATE UNIQUE INDEX outbox_provider_message ON outbox(provider, provider_message_id)
+                    WHERE provider_message_id IS NOT NULL;
+                """)
+        }
+        return m
+    }
+
+    /// Whether the database answers (for `/readyz`).
+    public func ping() async -> Bool {
+        (try? await writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
+    }
+
+    /// Makes the WAL's contents part of the main file and truncates it, so old page images
+    /// (e.g. of cleared outbound texts) do not linger in the WAL file.
+    public func checkpoint() async throws {
+        try await writer.writeWithoutTransaction { db in
+            _ = try db.checkpoint(.truncate)
+        }
+    }
+
+    public var path: String { writer.path }
+}
+
+/// Outbox priorities: a reply to someone who just texted always goes before a broadcast.
+public enum OutboxKind: String, Sendable {
+    case reply
+    case broadcast
+
+    var priority: Int {
+        switch self {
+        case .reply: 0
+        case .broadcast: 10
+        }
+    }
+}
+
+/// Lifecycle of one outbound text.
+public enum OutboxStatus: String, Sendable, CaseIterable {
+    case queued, sending, sent, delivered, failed, unknown, cancelled
+}

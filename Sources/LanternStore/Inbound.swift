@@ -1,0 +1,142 @@
+import Foundation
+import GRDB
+import LanternCore
+
+/// Who sent a text, to which of our numbers, through which provider. The text itself is
+/// deliberately not here: it never reaches the store.
+public struct InboundEnvelope: Sendable {
+    public let provider: String
+    public let messageID: String
+    public let from: PhoneNumber
+    /// Our number it came in on; replies go out from it.
+    public let to: String?
+
+    public init(provider: String, messageID: String, from: PhoneNumber, to: String?) {
+        self.provider = provider
+        self.messageID = messageID
+        self.from = from
+        self.to = to
+    }
+}
+
+public enum InboundResult: Sendable, Equatable {
+    /// The provider sent this message id before; nothing was done again.
+    case duplicate
+    case handled(contact: ContactKey, outcome: EngineOutcome, queued: [Int64])
+}
+
+extension AppDatabase {
+    /// Handles one inbound text in one write transaction: dedupe on the provider's id, find or
+    /// create the contact by keyed hash, run `decide` (the engine) on her state, then record the
+    /// opt-out/erasure, the new conversation state and the replies to send.
+    public func handleInbound(
+        _ envelope: InboundEnvelope,
+        now: Date,
+        decide: @escaping @Sendable (ContactContext, ConversationState?) -> EngineOutcome
+    ) async throws -> InboundResult {
+        let key = vault.contactKey(for: envelope.from)
+        let sealed = try vault.seal(envelope.from.e164)
+        let version = vault.keys.version
+        return try await writer.write { db in
+            let t = now.timeIntervalSince1970
+            try db.execute(sql: "INSERT OR IGNORE INTO seen_webhook (provider, message_id, contact_key, seen_at) VALUES (?, ?, ?, ?)",
+                           arguments: [envelope.provider, envelope.messageID, key.hex, t])
+            guard db.changesCount > 0 else { return .duplicate }
+
+            let row = try Row.fetchOne(db, sql: "SELECT language, opted_out_at FROM contact WHERE key = ?", arguments: [key.hex])
+            if row == nil {
+                try db.execute(sql: """
+                    INSERT INTO contact (key, number, key_version, language, created_at, last_active_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """, arguments: [key.hex, sealed, version, defaultLocale, t, t])
+            } else {
+                try db.execute(sql: "UPDATE contact SET last_active_at = ? WHERE key = ?", arguments: [t, key.hex])
+            }
+            let context = ContactContext(isOptedOut: row?["opted_out_at"] as Double? != nil,
+                                         language: row?["language"] ?? defaultLocale)
+            let conversation = try Self.loadConversation(db, key: key)
+            let outcome = decide(context, conversation)
+
+            // Opt-out and erasure are recorded before anything is queued.
+            for action in outcome.actions {
+                switch action {
+                case .optOut:
+                    try db.execute(sql: "UPDATE contact SET opted_out_at = ? WHERE key = ?", arguments: [t, key.hex])
+                    try Self.cancelQueued(db, key: key, now: t)
+                case .optIn:
+                    try db.execute(sql: "UPDATE contact SET opted_out_at = NULL WHERE key = ?", arguments: [key.hex])
+                case .erase:
+                    try Self.erase(db, key: key, keepingMessage: (envelope.provider, envelope.messageID), now: t)
+                }
+            }
+            let erased = outcome.actions.contains(.erase)
+            if !erased {
+                try Self.saveConversation(db, key: key, outcome.conversation)
+            }
+            var ids: [Int64] = []
+            for reply in outcome.replies {
+                ids.append(try Self.enqueue(db, contact: erased ? nil : key, provider: envelope.provider,
+                                            sender: envelope.to, recipient: sealed, keyVersion: version,
+                                            kind: .reply, text: reply.text, now: t))
+            }
+            return .handled(contact: key, outcome: outcome, queued: ids)
+        }
+    }
+
+    static func loadConversation(_ db: Database, key: ContactKey) throws -> ConversationState? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT flow, state, expires_at, variables FROM conversation WHERE contact_key = ?",
+                                         arguments: [key.hex]) else { return nil }
+        let vars = (try? JSONDecoder().decode([String: String].self, from: Data((row["variables"] as String).utf8))) ?? [:]
+        return ConversationState(flow: row["flow"], state: row["state"],
+                                 expiresAt: Date(timeIntervalSince1970: row["expires_at"]), variables: vars)
+    }
+
+    static func saveConversation(_ db: Database, key: ContactKey, _ state: ConversationState?) throws {
+        guard let state else {
+            try db.execute(sql: "DELETE FROM conversation WHERE contact_key = ?", arguments: [key.hex])
+            return
+        }
+        let vars = String(decoding: try JSONEncoder().encode(state.variables), as: UTF8.self)
+        try db.execute(sql: """
+            INSERT INTO conversation (contact_key, flow, state, expires_at, variables) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT(contact_key) DO UPDATE SET flow = excluded.flow, state = excluded.state,
+                expires_at = excluded.expires_at, variables = excluded.variables
+            """, arguments: [key.hex, state.flow, state.state, state.expiresAt.timeIntervalSince1970, vars])
+    }
+
+    /// Everything about a contact, gone at once. Sent-message records stay only as anonymous
+    /// counts (no contact key, no number, no text).
+    static func erase(_ db: Database, key: ContactKey, keepingMessage: (String, String)?, now: Double) throws {
+        try db.execute(sql: "DELETE FROM outbox WHERE contact_key = ? AND status IN ('queued', 'sending')", arguments: [key.hex])
+        try db.execute(sql: "UPDATE outbox SET contact_key = NULL, recipient = NULL, text = NULL WHERE contact_key = ?", arguments: [key.hex])
+        if let (provider, id) = keepingMessage {
+            // The erasing message's own id stays (without the key) so a provider retry of FORGET is not re-run.
+            try db.execute(sql: "DELETE FROM seen_webhook WHERE contact_key = ? AND NOT (provider = ? AND message_id = ?)",
+                           arguments: [key.hex, provider, id])
+            try db.execute(sql: "UPDATE seen_webhook SET contact_key = NULL WHERE contact_key = ?", arguments: [key.hex])
+        } else {
+            try db.execute(sql: "UPDATE seen_webhook SET contact_key = NULL WHERE contact_key = ?", arguments: [key.hex])
+        }
+        try db.execute(sql: "DELETE FROM contact WHERE key = ?", arguments: [key.hex]) // cascades to conversation
+    }
+
+    /// Opt-out wins: nothing queued for her goes out after she said STOP.
+    static func cancelQueued(_ db: Database, key: ContactKey, now: Double) throws {
+        try db.execute(sql: """
+            UPDATE outbox SET status = 'cancelled', text = NULL, recipient = NULL, updated_at = ?
+            WHERE contact_key = ? AND status = 'queued'
+            """, arguments: [now, key.hex])
+    }
+
+    static func enqueue(_ db: Database, contact: ContactKey?, provider: String, sender: String?, recipient: Data,
+                        keyVersion: Int, kind: OutboxKind, text: String, now: Double) throws -> Int64 {
+        let segments = SMSSegments.count(text).segments
+        try db.execute(sql: """
+            INSERT INTO outbox (contact_key, provider, sender, recipient, key_version, kind, priority, text, segments,
+                                status, attempts, next_attempt_at, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)
+            """, arguments: [contact?.hex, provider, sender, recipient, keyVersion, kind.rawValue, kind.priority, text,
+                             segments, now, now, now])
+        return db.lastInsertedRowID
+    }
+}

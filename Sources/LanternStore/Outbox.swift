@@ -1,0 +1,205 @@
+import Foundation
+import GRDB
+import LanternCore
+
+/// One text claimed for sending, with its number decrypted for just this attempt.
+public struct OutboxMessage: Sendable, Equatable {
+    public let id: Int64
+    public let contact: ContactKey?
+    public let provider: String
+    public let sender: String?
+    public let to: PhoneNumber
+    public let text: String
+    public let segments: Int
+    public let attempts: Int
+    public let kind: OutboxKind
+}
+
+extension AppDatabase {
+    /// Claims up to `limit` due texts (replies before broadcasts, oldest first) and marks them
+    /// `sending`, so a crash after this point is seen at restart. Broadcasts to anyone opted out
+    /// are never claimed.
+    public func claimDue(limit: Int, now: Date) async throws -> [OutboxMessage] {
+        let t = now.timeIntervalSince1970
+        struct Claimed: Sendable {
+            let id: Int64, contactKey: String?, provider: String, sender: String?, recipient: Data?, text: String?
+            let segments: Int, attempts: Int, kind: String
+        }
+        let rows: [Claimed] = try await writer.write { db in
+            try Row.fetchAll(db, sql: """
+                UPDATE outbox SET status = 'sending', updated_at = :now
+                WHERE id IN (
+                    SELECT o.id FROM outbox o LEFT JOIN contact c ON c.key = o.contact_key
+                    WHERE o.status = 'queued' AND o.next_attempt_at <= :now
+                      AND NOT (o.kind = 'broadcast' AND c.opted_out_at IS NOT NULL)
+                    ORDER BY o.priority, o.next_attempt_at, o.id
+                    LIMIT :limit)
+                RETURNING id, contact_key, provider, sender, recipient, text, segments, attempts, kind
+                """, arguments: ["now": t, "limit": limit]).map {
+                Claimed(id: $0["id"], contactKey: $0["contact_key"], provider: $0["provider"], sender: $0["sender"],
+                        recipient: $0["recipient"], text: $0["text"], segments: $0["segments"], attempts: $0["attempts"],
+                        kind: $0["kind"])
+            }
+        }
+        var out: [OutboxMessage] = []
+        for row in rows {
+            guard let sealed = row.recipient, let text = row.text, let number = PhoneNumber(try vault.open(sealed)) else {
+                try await markFailed(id: row.id, errorCode: "lantern:unreadable", optedOut: false, now: now)
+                continue
+            }
+            out.append(OutboxMessage(id: row.id, contact: row.contactKey.map(ContactKey.init(hex:)), provider: row.provider,
+                                     sender: row.sender, to: number, text: text, segments: row.segments,
+                                     attempts: row.attempts, kind: OutboxKind(rawValue: row.kind) ?? .reply))
+        }
+        return out.sorted { ($0.kind.priority, $0.id) < ($1.kind.priority, $1.id) }
+    }
+
+    /// The provider took it: keep its id for status callbacks, forget the words and the number.
+    public func markAccepted(id: Int64, providerMessageID: String?, now: Date) async throws {
+        try await writer.write { db in
+            try db.execute(sql: """
+                UPDATE outbox SET status = 'sent', text = NULL, recipient = NULL, provider_message_id = ?,
+                    attempts = attempts + 1, updated_at = ?
+                WHERE id = ? AND status IN ('sending', 'unknown')
+                """, arguments: [providerMessageID, now.timeIntervalSince1970, id])
+        }
+    }
+
+    /// A temporary failure (429, 5xx, no connection): try again at `retryAt`.
+    public func markRetry(id: Int64, retryAt: Date, errorCode: String?, now: Date) async throws {
+        try await writer.write { db in
+            try db.execute(sql: """
+                UPDATE outbox SET status = 'queued', attempts = attempts + 1, next_attempt_at = ?, error_code = ?, updated_at = ?
+                WHERE id = ? AND status = 'sending'
+                """, arguments: [retryAt.timeIntervalSince1970, errorCode, now.timeIntervalSince1970, id])
+        }
+    }
+
+    /// A permanent failure. If the provider says she opted out (e.g. Twilio 21610), she is
+    /// marked opted out too and nothing else queued for her goes out.
+    public func markFailed(id: Int64, errorCode: String?, optedOut: Bool, now: Date) async throws {
+        let t = now.timeIntervalSince1970
+        try await writer.write { db in
+            try db.execute(sql: """
+                UPDATE outbox SET status = 'failed', text = NULL, recipient = NULL, error_code = ?,
+                    attempts = attempts + 1, updated_at = ?
+                WHERE id = ?
+                """, arguments: [errorCode, t, id])
+            if optedOut, let key = try String.fetchOne(db, sql: "SELECT contact_key FROM outbox WHERE id = ?", arguments: [id]) {
+                try Self.recordOptOut(db, key: ContactKey(hex: key), now: t)
+            }
+        }
+    }
+
+    /// The attempt may or may not have reached the provider and it has no idempotency key:
+    /// resending could text her twice, so the row is parked as `unknown` (a later status
+    /// callback can still settle it).
+    public func markUnknown(id: Int64, reason: String, now: Date) async throws {
+        try await writer.write { db in
+            try db.execute(sql: """
+                UPDATE outbox SET status = 'unknown', text = NULL, recipient = NULL, error_code = ?,
+                    attempts = attempts + 1, updated_at = ?
+                WHERE id = ? AND status = 'sending'
+                """, arguments: [reason, now.timeIntervalSince1970, id])
+        }
+    }
+
+    /// At start-up: rows left `sending` by a crash are retried where the provider deduplicates
+    /// sends (idempotency key), and parked as `unknown` otherwise. Returns (requeued, parked).
+    @discardableResult
+    public func recoverInterruptedSends(idempotentProviders: Set<String>, now: Date) async throws -> (requeued: Int, unknown: Int) {
+        let t = now.timeIntervalSince1970
+        return try await writer.write { db in
+            let list = Array(idempotentProviders)
+            var requeued = 0
+            if !list.isEmpty {
+                try db.execute(sql: "UPDATE outbox SET status = 'queued', updated_at = ? WHERE status = 'sending' AND provider IN \(Self.placeholders(list.count))",
+                               arguments: StatementArguments([t] + list.map { $0 as (any DatabaseValueConvertible) }))
+                requeued = db.changesCount
+            }
+            try db.execute(sql: """
+                UPDATE outbox SET status = 'unknown', text = NULL, recipient = NULL, error_code = 'lantern:interrupted', updated_at = ?
+                WHERE status = 'sending'
+                """, arguments: [t])
+            return (requeued, db.changesCount)
+        }
+    }
+
+    /// Applies a provider's status callback. Callbacks can arrive out of order, so a final
+    /// state (delivered/failed) is never overwritten by an earlier one.
+    /// `outboxID` settles rows whose send outcome was unknown. Returns whether a row matched.
+    @discardableResult
+    public func recordDelivery(provider: String, providerMessageID: String, outboxID: Int64?, state: DeliveryState,
+                               errorCode: String?, optedOut: Bool, now: Date) async throws -> Bool {
+        let t = now.timeIntervalSince1970
+        return try await writer.write { db in
+            var row = try Row.fetchOne(db, sql: "SELECT id, status, contact_key FROM outbox WHERE provider = ? AND provider_message_id = ?",
+                                       arguments: [provider, providerMessageID])
+            if row == nil, let outboxID {
+                row = try Row.fetchOne(db, sql: "SELECT id, status, contact_key FROM outbox WHERE id = ? AND provider = ? AND provider_message_id IS NULL",
+                                       arguments: [outboxID, provider])
+            }
+            guard let row else { return false }
+            let id: Int64 = row["id"]
+            let current = DeliveryState(rawValue: row["status"] as String)
+            if current == nil || state.rank >= current!.rank {
+                try db.execute(sql: """
+                    UPDATE outbox SET status = ?, provider_message_id = ?, error_code = COALESCE(?, error_code),
+                        text = NULL, recipient = NULL, updated_at = ?
+                    WHERE id = ?
+                    """, arguments: [state.rawValue, providerMessageID, errorCode, t, id])
+            }
+            if optedOut, let key = row["contact_key"] as String? {
+                try Self.recordOptOut(db, key: ContactKey(hex: key), now: t)
+            }
+            return true
+        }
+    }
+
+    static func recordOptOut(_ db: Database, key: ContactKey, now: Double) throws {
+        try db.execute(sql: "UPDATE contact SET opted_out_at = COALESCE(opted_out_at, ?) WHERE key = ?", arguments: [now, key.hex])
+        try cancelQueued(db, key: key, now: now)
+    }
+
+    static func placeholders(_ n: Int) -> String { "(" + Array(repeating: "?", count: n).joined(separator: ", ") + ")" }
+
+    /// How many outbox rows are in each state (for metrics and tests).
+    public func outboxCounts() async throws -> [OutboxStatus: Int] {
+        try await writer.read { db in
+            var out: [OutboxStatus: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM outbox GROUP BY status") {
+                if let s = OutboxStatus(rawValue: row["status"]) { out[s] = row["n"] }
+            }
+            return out
+        }
+    }
+
+    /// When the next queued text becomes due, so the sender can sleep until then.
+    public func nextDueDate() async throws -> Date? {
+        try await writer.read { db in
+            try Double.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'queued'")
+                .map(Date.init(timeIntervalSince1970:))
+        }
+    }
+}
+
+/// What the store knows about one contact, for the admin side and tests. No number.
+public struct ContactSummary: Sendable, Equatable {
+    public let key: ContactKey
+    public let isOptedOut: Bool
+    public let language: String
+    public let conversation: ConversationState?
+}
+
+extension AppDatabase {
+    public func contact(for number: PhoneNumber) async throws -> ContactSummary? {
+        let key = vault.contactKey(for: number)
+        return try await writer.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT opted_out_at, language FROM contact WHERE key = ?", arguments: [key.hex]) else {
+                return nil
+            }
+            return ContactSummary(key: key, isOptedOut: row["opted_out_at"] as Double? != nil, language: row["language"],
+                                  conversation: try Self.loadConversation(db, key: key))
+        }
+    }
+}
