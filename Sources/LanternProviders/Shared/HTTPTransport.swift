@@ -1,0 +1,83 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+public struct HTTPRequestSpec: Sendable {
+    public var method: String
+    public var url: URL
+    public var headers: [(String, String)]
+    public var body: Data?
+    public var timeout: TimeInterval
+
+    public init(method: String, url: URL, headers: [(String, String)] = [], body: Data? = nil, timeout: TimeInterval = 15) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeout = timeout
+    }
+}
+
+public struct HTTPResponseData: Sendable {
+    public let status: Int
+    /// Header names lower-cased.
+    public let headers: [String: String]
+    public let body: Data
+    public init(status: Int, headers: [String: String], body: Data) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// Why an HTTP exchange produced no response, split by what it means for a retry.
+public enum TransportError: Error, Equatable {
+    /// The request certainly did not reach the server (refused, no route, DNS): safe to retry.
+    case notSent(String)
+    /// It may have reached the server (timed out, connection dropped): a retry could duplicate.
+    case ambiguous(String)
+}
+
+/// Outbound HTTP, behind a protocol so tests can point adapters at a real loopback server.
+public protocol HTTPTransport: Sendable {
+    func send(_ request: HTTPRequestSpec) async throws(TransportError) -> HTTPResponseData
+}
+
+/// Foundation's URLSession (libcurl on Linux).
+public struct URLSessionTransport: HTTPTransport {
+    let session: URLSession
+
+    public init(session: URLSession = URLSession(configuration: .ephemeral)) {
+        self.session = session
+    }
+
+    public func send(_ spec: HTTPRequestSpec) async throws(TransportError) -> HTTPResponseData {
+        var request = URLRequest(url: spec.url, timeoutInterval: spec.timeout)
+        request.httpMethod = spec.method
+        for (name, value) in spec.headers { request.addValue(value, forHTTPHeaderField: name) }
+        request.httpBody = spec.body
+        do {
+            let (data, response) = try await session.data(for: request)
+            guard let http = response as? HTTPURLResponse else { throw TransportError.ambiguous("not an HTTP response") }
+            var headers: [String: String] = [:]
+            for (k, v) in http.allHeaderFields {
+                if let k = k as? String, let v = v as? String { headers[k.lowercased()] = v }
+            }
+            return HTTPResponseData(status: http.statusCode, headers: headers, body: data)
+        } catch let error as TransportError {
+            throw error
+        } catch let error as URLError {
+            switch error.code {
+            case .cannotConnectToHost, .cannotFindHost, .dnsLookupFailed, .notConnectedToInternet, .badURL,
+                 .unsupportedURL, .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
+                 .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot:
+                throw .notSent("URLError \(error.code.rawValue)")
+            default:
+                throw .ambiguous("URLError \(error.code.rawValue)")
+            }
+        } catch {
+            throw .ambiguous(String(describing: type(of: error)))
+        }
+    }
+}

@@ -1,0 +1,186 @@
+import Foundation
+import LanternCore
+import Logging
+
+/// Settings for one Twilio account and number.
+public struct TwilioConfiguration: Sendable {
+    public var accountSID: String
+    public var authToken: String
+    /// The number to send from when a text has no number of ours to reply from.
+    public var fromNumber: String?
+    public var messagingServiceSID: String?
+    /// `https://api.twilio.com` in production; a loopback fake in tests.
+    public var apiBaseURL: URL
+    /// The public URL Twilio calls us on, e.g. `https://sms.example.org` (signatures are over it).
+    public var publicBaseURL: URL?
+    /// Only ever false when an operator explicitly turned it off (and is warned loudly).
+    public var verifySignatures: Bool
+    public var requestTimeout: TimeInterval
+
+    public init(accountSID: String, authToken: String, fromNumber: String? = nil, messagingServiceSID: String? = nil,
+                apiBaseURL: URL = URL(string: "https://api.twilio.com")!, publicBaseURL: URL?, verifySignatures: Bool = true,
+                requestTimeout: TimeInterval = 15) {
+        self.accountSID = accountSID
+        self.authToken = authToken
+        self.fromNumber = fromNumber
+        self.messagingServiceSID = messagingServiceSID
+        self.apiBaseURL = apiBaseURL
+        self.publicBaseURL = publicBaseURL
+        self.verifySignatures = verifySignatures
+        self.requestTimeout = requestTimeout
+    }
+}
+
+/// Twilio Programmable Messaging: form-encoded (or JSON) webhooks signed with the auth token,
+/// and sends through `Messages.json`.
+public struct Twilio: SMSProvider {
+    public let name = "twilio"
+    public let configuration: TwilioConfiguration
+    let transport: any HTTPTransport
+
+    /// Twilio has no idempotency key for creating a message: a timed-out send is never blindly retried.
+    public var sendsAreIdempotent: Bool { false }
+    public var receivesWebhooks: Bool { true }
+    public var acknowledgement: WebhookAcknowledgement {
+        WebhookAcknowledgement(contentType: "text/xml", body: "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>")
+    }
+
+    /// Error codes that mean the recipient has opted out of this sender.
+    public static let optedOutErrorCodes: Set<String> = ["21610"]
+
+    public init(configuration: TwilioConfiguration, transport: any HTTPTransport) {
+        self.configuration = configuration
+        self.transport = transport
+    }
+
+    // MARK: Webhooks
+
+    /// Verifies and returns the parameters of a webhook, whatever its content type.
+    func verifiedParameters(_ request: WebhookRequest) throws(WebhookRejection) -> [(name: String, value: String)] {
+        let isJSON: Bool
+        switch request.contentType {
+        case "application/x-www-form-urlencoded": isJSON = false
+        case "application/json": isJSON = true
+        case let other:
+            throw .unsupportedMediaType("expected application/x-www-form-urlencoded or application/json, got \(other ?? "no content type")")
+        }
+        if configuration.verifySignatures {
+            guard let signature = request.headers["x-twilio-signature"], !signature.isEmpty else {
+                throw .forbidden("missing X-Twilio-Signature")
+            }
+            guard let base = configuration.publicBaseURL else {
+                throw .forbidden("signature cannot be checked: LANTERN_PUBLIC_URL is not set")
+            }
+            let url = base.absoluteString.trimmingSuffix("/") + request.uri
+            let valid: Bool
+            if isJSON {
+                valid = TwilioSignature.isValidJSON(signature: signature, url: url, body: request.body, authToken: configuration.authToken)
+            } else {
+                guard let params = FormEncoding.decode(request.body) else { throw .malformed("body is not valid form encoding") }
+                valid = TwilioSignature.isValid(signature: signature, url: url, params: params, authToken: configuration.authToken)
+            }
+            guard valid else { throw .forbidden("X-Twilio-Signature does not match") }
+        }
+        if isJSON {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any] else {
+                throw .malformed("body is not a JSON object")
+            }
+            return object.compactMap { k, v in
+                if let s = v as? String { return (k, s) }
+                if let n = v as? NSNumber { return (k, n.stringValue) }
+                return nil
+            }
+        }
+        guard let params = FormEncoding.decode(request.body) else { throw .malformed("body is not valid form encoding") }
+        return params
+    }
+
+    public func inboundMessage(from request: WebhookRequest) throws(WebhookRejection) -> InboundMessage {
+        let params = try verifiedParameters(request)
+        func field(_ name: String) -> String? { params.first(where: { $0.name == name })?.value }
+        guard let sid = field("MessageSid") ?? field("SmsMessageSid") ?? field("SmsSid"), !sid.isEmpty, sid.count <= 64 else {
+            throw .malformed("missing MessageSid")
+        }
+        guard let rawFrom = field("From") else { throw .malformed("missing From") }
+        guard let from = PhoneNumber(rawFrom) else {
+            throw .ignored("sender is not a phone number we can reply to")
+        }
+        return InboundMessage(provider: name, messageID: sid, from: from, to: field("To"), text: field("Body") ?? "")
+    }
+
+    public func deliveryReport(from request: WebhookRequest) throws(WebhookRejection) -> DeliveryReport {
+        let params = try verifiedParameters(request)
+        func field(_ name: String) -> String? { params.first(where: { $0.name == name })?.value }
+        guard let sid = field("MessageSid") ?? field("SmsSid"), !sid.isEmpty else { throw .malformed("missing MessageSid") }
+        let status = field("MessageStatus") ?? field("SmsStatus") ?? ""
+        let errorCode = field("ErrorCode").flatMap { $0.isEmpty || $0 == "0" ? nil : $0 }
+        let outboxID = request.query.flatMap(FormEncoding.decode)?.first(where: { $0.name == "ref" }).flatMap { Int64($0.value) }
+        return DeliveryReport(messageID: sid, outboxID: outboxID, state: Self.deliveryState(status), errorCode: errorCode,
+                              optedOut: errorCode.map(Self.optedOutErrorCodes.contains) ?? false)
+    }
+
+    static func deliveryState(_ status: String) -> DeliveryState? {
+        switch status.lowercased() {
+        case "sent", "accepted", "scheduled", "queued", "sending": .sent
+        case "delivered", "read": .delivered
+        case "failed", "undelivered", "canceled": .failed
+        default: nil
+        }
+    }
+
+    // MARK: Sending
+
+    func sendRequest(_ message: OutboundSMS) -> HTTPRequestSpec {
+        var form: [(String, String)] = [("To", message.to.e164)]
+        if let service = configuration.messagingServiceSID {
+            form.append(("MessagingServiceSid", service))
+        } else if let from = message.from ?? configuration.fromNumber {
+            form.append(("From", from))
+        }
+        form.append(("Body", message.text))
+        if let base = configuration.publicBaseURL {
+            form.append(("StatusCallback", base.absoluteString.trimmingSuffix("/") + "/webhooks/twilio/status?ref=\(message.outboxID)"))
+        }
+        let url = configuration.apiBaseURL.appendingPathComponent("2010-04-01/Accounts/\(configuration.accountSID)/Messages.json")
+        let credentials = Data("\(configuration.accountSID):\(configuration.authToken)".utf8).base64EncodedString()
+        return HTTPRequestSpec(method: "POST", url: url,
+                               headers: [("Authorization", "Basic \(credentials)"),
+                                         ("Content-Type", "application/x-www-form-urlencoded"),
+                                         ("Accept", "application/json")],
+                               body: Data(FormEncoding.encode(form).utf8), timeout: configuration.requestTimeout)
+    }
+
+    public func send(_ message: OutboundSMS) async -> SendOutcome {
+        let response: HTTPResponseData
+        do {
+            response = try await transport.send(sendRequest(message))
+        } catch {
+            switch error {
+            case .notSent(let why): return .retry(reason: why, retryAfter: nil)
+            case .ambiguous(let why): return .ambiguous(reason: why)
+            }
+        }
+        let json = (try? JSONSerialization.jsonObject(with: response.body)) as? [String: Any]
+        let code = (json?["code"] as? NSNumber)?.stringValue ?? (json?["error_code"] as? NSNumber)?.stringValue
+        switch response.status {
+        case 200..<300:
+            return .accepted(providerMessageID: json?["sid"] as? String)
+        case 429:
+            return .retry(reason: "HTTP 429", retryAfter: response.headers["retry-after"].flatMap(TimeInterval.init))
+        case 500..<600:
+            return .retry(reason: "HTTP \(response.status)", retryAfter: nil)
+        case 401, 403:
+            // Credentials are wrong: nothing is lost while an operator fixes them.
+            return .retry(reason: "HTTP \(response.status) (check TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN)", retryAfter: 60)
+        default:
+            let c = code ?? "http-\(response.status)"
+            return .failed(errorCode: c, optedOut: Self.optedOutErrorCodes.contains(c))
+        }
+    }
+}
+
+extension String {
+    func trimmingSuffix(_ suffix: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
+    }
+}

@@ -1,0 +1,71 @@
+import Crypto
+import Foundation
+
+/// Twilio's `X-Twilio-Signature`: Base64(HMAC-SHA1(auth token, URL + sorted params)).
+/// Mirrors twilio-python's RequestValidator, including its port variants.
+public enum TwilioSignature {
+    /// The string Twilio signs: the URL, then each parameter name (byte order) followed by each
+    /// of its distinct values (sorted).
+    public static func signedString(url: String, params: [(name: String, value: String)]) -> String {
+        var byName: [String: Set<String>] = [:]
+        for (n, v) in params { byName[n, default: []].insert(v) }
+        var s = url
+        for name in byName.keys.sorted(by: bytewise) {
+            for value in byName[name]!.sorted(by: bytewise) { s += name + value }
+        }
+        return s
+    }
+
+    public static func compute(url: String, params: [(name: String, value: String)], authToken: String) -> String {
+        let mac = HMAC<Insecure.SHA1>.authenticationCode(for: Data(signedString(url: url, params: params).utf8),
+                                                         using: SymmetricKey(data: Data(authToken.utf8)))
+        return Data(mac).base64EncodedString()
+    }
+
+    /// Valid if the signature matches the URL as given, with its default port added, or with its port removed.
+    public static func isValid(signature: String, url: String, params: [(name: String, value: String)], authToken: String) -> Bool {
+        var ok = false
+        for candidate in urlVariants(url) {
+            // Evaluate every variant: the time taken does not reveal which one matched.
+            ok = ConstantTime.equals(compute(url: candidate, params: params, authToken: authToken), signature) || ok
+        }
+        return ok
+    }
+
+    /// JSON webhooks: the URL carries `bodySHA256`, the signature covers the URL alone, and the
+    /// body must hash to that value.
+    public static func isValidJSON(signature: String, url: String, body: [UInt8], authToken: String) -> Bool {
+        guard let query = url.split(separator: "?", maxSplits: 1).dropFirst().first,
+              let pairs = FormEncoding.decode(String(query)),
+              let claimed = pairs.first(where: { $0.name == "bodySHA256" })?.value else { return false }
+        let actual = Data(SHA256.hash(data: body)).map { String(format: "%02x", $0) }.joined()
+        let bodyOK = ConstantTime.equals(actual, claimed.lowercased())
+        return isValid(signature: signature, url: url, params: [], authToken: authToken) && bodyOK
+    }
+
+    static func bytewise(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
+
+    /// The URL as given, with the scheme's default port added, and with any port removed.
+    static func urlVariants(_ url: String) -> [String] {
+        guard let schemeEnd = url.range(of: "://") else { return [url] }
+        let scheme = url[..<schemeEnd.lowerBound].lowercased()
+        let afterScheme = url[schemeEnd.upperBound...]
+        let authorityEnd = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? afterScheme.endIndex
+        let authority = afterScheme[..<authorityEnd]
+        let rest = afterScheme[authorityEnd...]
+        let prefix = url[..<schemeEnd.upperBound]
+        let userinfoEnd = authority.lastIndex(of: "@").map { authority.index(after: $0) } ?? authority.startIndex
+        let hostPort = authority[userinfoEnd...]
+        let userinfo = authority[..<userinfoEnd]
+        var host = hostPort
+        var hasPort = false
+        if let colon = hostPort.lastIndex(of: ":"), !hostPort[colon...].contains("]") {
+            host = hostPort[..<colon]
+            hasPort = true
+        }
+        let withoutPort = prefix + userinfo + host + rest
+        let defaultPort = scheme == "https" ? ":443" : scheme == "http" ? ":80" : ""
+        let withPort = hasPort ? url : String(prefix + userinfo + host + defaultPort + rest)
+        return Array(Set([url, String(withoutPort), withPort]))
+    }
+}
