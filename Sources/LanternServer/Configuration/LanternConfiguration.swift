@@ -1,0 +1,138 @@
+import Foundation
+import LanternProviders
+import Logging
+
+/// Every setting Lantern has. Each has a safe default, so `lantern serve` runs with none.
+/// Read from `LANTERN_*` / `TWILIO_*` environment variables; secrets never appear in logs.
+public struct LanternConfiguration: Sendable {
+    public var dataDirectory: URL
+    public var host: String
+    public var port: Int
+    public var flowsDirectory: URL
+    public var localesDirectory: URL
+    /// The address providers reach us on (e.g. `https://sms.example.org`); signatures are over it.
+    public var publicBaseURL: URL?
+    public var twilio: TwilioConfiguration?
+    /// Segments per second the outbox may send (the provider's rate); 0 means no limit.
+    public var sendRate: Double
+    public var maxConcurrentSends: Int
+    /// Largest webhook body accepted; anything bigger is refused with 413.
+    public var maxBodyBytes: Int
+    public var retry: RetryPolicy
+    public var logLevel: Logger.Level
+
+    public static let databaseFileName = "lantern.sqlite"
+
+    public init(dataDirectory: URL = URL(fileURLWithPath: ".lantern"), host: String = "127.0.0.1", port: Int = 8080,
+                flowsDirectory: URL = URL(fileURLWithPath: "flows"), localesDirectory: URL = URL(fileURLWithPath: "locales"),
+                publicBaseURL: URL? = nil, twilio: TwilioConfiguration? = nil, sendRate: Double = 1,
+                maxConcurrentSends: Int = 8, maxBodyBytes: Int = 64 * 1024, retry: RetryPolicy = RetryPolicy(),
+                logLevel: Logger.Level = .info) {
+        self.dataDirectory = dataDirectory
+        self.host = host
+        self.port = port
+        self.flowsDirectory = flowsDirectory
+        self.localesDirectory = localesDirectory
+        self.publicBaseURL = publicBaseURL
+        self.twilio = twilio
+        self.sendRate = sendRate
+        self.maxConcurrentSends = maxConcurrentSends
+        self.maxBodyBytes = maxBodyBytes
+        self.retry = retry
+        self.logLevel = logLevel
+    }
+
+    public var databasePath: String { dataDirectory.appendingPathComponent(Self.databaseFileName).path }
+
+    /// Reads the environment. Refuses settings that would silently run unsafely.
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> LanternConfiguration {
+        var c = LanternConfiguration()
+        func nonEmpty(_ name: String) -> String? { env[name].flatMap { $0.isEmpty ? nil : $0 } }
+        if let v = nonEmpty("LANTERN_DATA_DIR") { c.dataDirectory = URL(fileURLWithPath: v) }
+        if let v = nonEmpty("LANTERN_HOST") { c.host = v }
+        if let v = nonEmpty("LANTERN_PORT") {
+            guard let p = Int(v), (0...65535).contains(p) else { throw .invalid("LANTERN_PORT", "must be a port number") }
+            c.port = p
+        }
+        if let v = nonEmpty("LANTERN_FLOWS_DIR") { c.flowsDirectory = URL(fileURLWithPath: v) }
+        if let v = nonEmpty("LANTERN_LOCALES_DIR") { c.localesDirectory = URL(fileURLWithPath: v) }
+        if let v = nonEmpty("LANTERN_PUBLIC_URL") {
+            guard let u = URL(string: v), let scheme = u.scheme, ["http", "https"].contains(scheme), u.host != nil else {
+                throw .invalid("LANTERN_PUBLIC_URL", "must be an http(s) URL such as https://sms.example.org")
+            }
+            c.publicBaseURL = u
+        }
+        if let v = nonEmpty("LANTERN_SEND_RATE") {
+            guard let r = Double(v), r >= 0 else { throw .invalid("LANTERN_SEND_RATE", "must be segments per second (0 for no limit)") }
+            c.sendRate = r
+        }
+        if let v = nonEmpty("LANTERN_MAX_CONCURRENT_SENDS") {
+            guard let n = Int(v), n > 0 else { throw .invalid("LANTERN_MAX_CONCURRENT_SENDS", "must be a positive whole number") }
+            c.maxConcurrentSends = n
+        }
+        if let v = nonEmpty("LANTERN_LOG_LEVEL") {
+            guard let l = Logger.Level(rawValue: v.lowercased()) else { throw .invalid("LANTERN_LOG_LEVEL", "must be trace, debug, info, notice, warning, error or critical") }
+            c.logLevel = l
+        }
+
+        let sid = nonEmpty("TWILIO_ACCOUNT_SID"), token = nonEmpty("TWILIO_AUTH_TOKEN")
+        switch (sid, token) {
+        case (nil, nil): break
+        case (let sid?, let token?):
+            var t = TwilioConfiguration(accountSID: sid, authToken: token, fromNumber: nonEmpty("TWILIO_FROM_NUMBER"),
+                                        messagingServiceSID: nonEmpty("TWILIO_MESSAGING_SERVICE_SID"),
+                                        publicBaseURL: c.publicBaseURL)
+            if let v = nonEmpty("TWILIO_API_BASE_URL") {
+                guard let u = URL(string: v) else { throw .invalid("TWILIO_API_BASE_URL", "must be a URL") }
+                t.apiBaseURL = u
+            }
+            if let v = nonEmpty("LANTERN_TWILIO_SIGNATURE_CHECK") {
+                switch v.lowercased() {
+                case "on": t.verifySignatures = true
+                case "off": t.verifySignatures = false
+                default: throw .invalid("LANTERN_TWILIO_SIGNATURE_CHECK", "must be on or off")
+                }
+            }
+            if t.verifySignatures && c.publicBaseURL == nil {
+                throw .invalid("LANTERN_PUBLIC_URL", "is required with Twilio: signatures are computed over the public URL Twilio calls (e.g. https://sms.example.org)")
+            }
+            if t.fromNumber == nil && t.messagingServiceSID == nil {
+                throw .invalid("TWILIO_FROM_NUMBER", "or TWILIO_MESSAGING_SERVICE_SID is required to send with Twilio")
+            }
+            c.twilio = t
+        default:
+            throw .invalid("TWILIO_ACCOUNT_SID", "and TWILIO_AUTH_TOKEN must be set together")
+        }
+        return c
+    }
+}
+
+public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
+    case invalid(String, String)
+    public var description: String {
+        switch self {
+        case .invalid(let name, let why): "\(name) \(why)"
+        }
+    }
+}
+
+/// How failed sends are retried: exponential backoff with full jitter, so a provider outage
+/// does not turn into a thundering herd when it recovers.
+public struct RetryPolicy: Sendable {
+    public var baseDelay: TimeInterval
+    public var maxDelay: TimeInterval
+    public var maxAttempts: Int
+
+    public init(baseDelay: TimeInterval = 2, maxDelay: TimeInterval = 600, maxAttempts: Int = 12) {
+        self.baseDelay = baseDelay
+        self.maxDelay = maxDelay
+        self.maxAttempts = maxAttempts
+    }
+
+    /// Delay before attempt `attempt + 1`, given a random number in 0..<1.
+    public func delay(afterAttempt attempt: Int, retryAfter: TimeInterval?, random: Double) -> TimeInterval {
+        let ceiling = min(maxDelay, baseDelay * pow(2, Double(max(0, attempt - 1))))
+        let jittered = ceiling / 2 + ceiling / 2 * random
+        return max(jittered, min(retryAfter ?? 0, maxDelay))
+    }
+}

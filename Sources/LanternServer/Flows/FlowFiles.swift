@@ -1,0 +1,278 @@
+import Foundation
+import LanternCore
+import Yams
+
+/// Reads `flows/*.yaml` and `locales/*.yaml` into a `FlowLibrary`, keeping the file and line of
+/// everything so problems point at the line a coordinator has to fix.
+public struct FlowFiles: Sendable {
+    public let flowsDirectory: URL
+    public let localesDirectory: URL
+
+    public init(flowsDirectory: URL, localesDirectory: URL) {
+        self.flowsDirectory = flowsDirectory
+        self.localesDirectory = localesDirectory
+    }
+
+    public struct Loaded: Sendable {
+        public let library: FlowLibrary
+        /// Problems reading the files; `FlowCheck` adds the rest.
+        public let diagnostics: [FlowDiagnostic]
+    }
+
+    /// Loads everything and runs `FlowCheck`. `errors` non-empty means the flows must not be served.
+    public func loadAndCheck() -> (library: FlowLibrary, diagnostics: [FlowDiagnostic]) {
+        let loaded = load()
+        let all = loaded.diagnostics + FlowCheck(library: loaded.library).run()
+        return (loaded.library, all)
+    }
+
+    public func load() -> Loaded {
+        var diagnostics: [FlowDiagnostic] = []
+        var flows: [Flow] = []
+        var catalogues: [Catalogue] = []
+        for url in yamlFiles(in: flowsDirectory, diagnostics: &diagnostics) {
+            var reader = NodeReader(file: relativePath(url), diagnostics: [])
+            if let node = reader.compose(url), let flow = reader.flow(node) { flows.append(flow) }
+            diagnostics += reader.diagnostics
+        }
+        for url in yamlFiles(in: localesDirectory, diagnostics: &diagnostics) {
+            var reader = NodeReader(file: relativePath(url), diagnostics: [])
+            if let node = reader.compose(url), let catalogue = reader.catalogue(node) {
+                let expected = url.deletingPathExtension().lastPathComponent
+                if catalogue.locale != expected {
+                    reader.error("locale '\(catalogue.locale)' is in a file named \(url.lastPathComponent); name it \(catalogue.locale).yaml", node)
+                }
+                catalogues.append(catalogue)
+            }
+            diagnostics += reader.diagnostics
+        }
+        return Loaded(library: FlowLibrary(flows: flows, catalogues: catalogues), diagnostics: diagnostics)
+    }
+
+    func yamlFiles(in dir: URL, diagnostics: inout [FlowDiagnostic]) -> [URL] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else {
+            diagnostics.append(FlowDiagnostic(.error, "cannot read directory \(dir.path)", at: nil))
+            return []
+        }
+        return names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { dir.appendingPathComponent($0) }
+    }
+
+    func relativePath(_ url: URL) -> String {
+        let cwd = FileManager.default.currentDirectoryPath + "/"
+        return url.path.hasPrefix(cwd) ? String(url.path.dropFirst(cwd.count)) : url.path
+    }
+}
+
+/// Walks a YAML node tree, recording problems instead of stopping at the first.
+struct NodeReader {
+    let file: String
+    var diagnostics: [FlowDiagnostic]
+
+    func at(_ node: Node?) -> SourceLocation { SourceLocation(file: file, line: node?.mark?.line ?? 1) }
+
+    mutating func error(_ message: String, _ node: Node?) {
+        diagnostics.append(FlowDiagnostic(.error, message, at: at(node)))
+    }
+
+    mutating func compose(_ url: URL) -> Node? {
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+            diagnostics.append(FlowDiagnostic(.error, "cannot read file (is it UTF-8?)", at: SourceLocation(file: file, line: 1)))
+            return nil
+        }
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                diagnostics.append(FlowDiagnostic(.error, "file is empty", at: SourceLocation(file: file, line: 1)))
+                return nil
+            }
+            return node
+        } catch let e as YamlError {
+            diagnostics.append(FlowDiagnostic(.error, "not valid YAML: \(e)", at: SourceLocation(file: file, line: Self.line(of: e))))
+            return nil
+        } catch {
+            diagnostics.append(FlowDiagnostic(.error, "not valid YAML", at: SourceLocation(file: file, line: 1)))
+            return nil
+        }
+    }
+
+    static func line(of error: YamlError) -> Int {
+        switch error {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): mark.line
+        default: 1
+        }
+    }
+
+    // MARK: typed access
+
+    mutating func mapping(_ node: Node, _ what: String, allowed: Set<String>) -> [(key: String, value: Node)]? {
+        guard let m = node.mapping else { error("\(what) must be a mapping of names to values", node); return nil }
+        var out: [(String, Node)] = []
+        for (k, v) in m {
+            guard let key = k.string else { error("\(what) has a key that is not text", k); continue }
+            if !allowed.isEmpty && !allowed.contains(key) {
+                error("\(what) has unknown field '\(key)' (expected one of: \(allowed.sorted().joined(separator: ", ")))", k)
+                continue
+            }
+            out.append((key, v))
+        }
+        return out
+    }
+
+    mutating func string(_ node: Node, _ what: String) -> String? {
+        guard let s = node.scalar?.string else { error("\(what) must be text", node); return nil }
+        return s
+    }
+
+    mutating func strings(_ node: Node, _ what: String) -> [(String, Node)] {
+        if let s = node.scalar?.string { return [(s, node)] }
+        guard let seq = node.sequence else { error("\(what) must be text or a list", node); return [] }
+        return seq.compactMap { item in string(item, what).map { ($0, item) } }
+    }
+
+    mutating func bool(_ node: Node, _ what: String) -> Bool? {
+        switch node.scalar?.string.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: error("\(what) must be true or false", node); return nil
+        }
+    }
+
+    mutating func duration(_ node: Node, _ what: String) -> TimeInterval? {
+        guard let s = node.scalar?.string.trimmingCharacters(in: .whitespaces), !s.isEmpty else {
+            error("\(what) must be a duration like 30m, 2h or 90s", node); return nil
+        }
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        if let unit = s.last, let mult = units[unit], let n = Double(s.dropLast()), n > 0 { return n * mult }
+        if let n = Double(s), n > 0 { return n }
+        error("\(what) must be a duration like 30m, 2h or 90s", node)
+        return nil
+    }
+
+    // MARK: flows
+
+    static let flowFields: Set<String> = ["flow", "description", "keywords", "opted_out_keywords", "phrases", "match", "global",
+                                          "when_opted_out", "start", "fallback", "shortcuts", "timeout", "states"]
+    static let stateFields: Set<String> = ["say", "do", "menu", "ask", "next", "invalid", "note"]
+
+    mutating func flow(_ node: Node) -> Flow? {
+        guard let fields = mapping(node, "a flow", allowed: Self.flowFields) else { return nil }
+        var id: String?, start: String?, fallback: String?
+        var keywordNodes: [(String, Node)] = [], optedOutNodes: [(String, Node)] = [], phraseNodes: [(String, Node)] = []
+        var match = Keyword.Match.start
+        var isGlobal = false, whenOptedOut = false
+        var timeout: TimeInterval = 30 * 60
+        var shortcuts: [(String, String, Node)] = []
+        var states: [FlowState] = []
+        for (key, value) in fields {
+            switch key {
+            case "flow": id = string(value, "'flow'")
+            case "description": break
+            case "keywords": keywordNodes = strings(value, "'keywords'")
+            case "opted_out_keywords": optedOutNodes = strings(value, "'opted_out_keywords'")
+            case "phrases": phraseNodes = strings(value, "'phrases'")
+            case "match":
+                if let s = string(value, "'match'") {
+                    if let m = Keyword.Match(rawValue: s) { match = m } else { error("'match' must be whole or start", value) }
+                }
+            case "global": isGlobal = bool(value, "'global'") ?? false
+            case "when_opted_out": whenOptedOut = bool(value, "'when_opted_out'") ?? false
+            case "start": start = string(value, "'start'")
+            case "fallback": fallback = string(value, "'fallback'")
+            case "timeout": timeout = duration(value, "'timeout'") ?? timeout
+            case "shortcuts":
+                for (word, target) in mapping(value, "'shortcuts'", allowed: []) ?? [] {
+                    if let s = string(target, "a shortcut's state") { shortcuts.append((word, s, target)) }
+                }
+            case "states":
+                for (name, stateNode) in mapping(value, "'states'", allowed: []) ?? [] {
+                    if let s = state(name, stateNode) { states.append(s) }
+                }
+            default: break
+            }
+        }
+        guard let id else { error("a flow needs 'flow: <name>'", node); return nil }
+        guard let start else { error("flow '\(id)' needs 'start: <state>'", node); return nil }
+        func keywords(_ list: [(String, Node)], _ m: Keyword.Match) -> [Keyword] {
+            list.map { Keyword($0.0, match: m, location: at($0.1)) }
+        }
+        for (word, n) in keywordNodes + optedOutNodes + phraseNodes where KeywordText.words(word).isEmpty {
+            error("'\(word)' has no letters or digits, so it can never match", n)
+        }
+        return Flow(id: id, keywords: keywords(keywordNodes, match), optedOutKeywords: keywords(optedOutNodes, match),
+                    phrases: keywords(phraseNodes, .start), isGlobal: isGlobal, runsWhenOptedOut: whenOptedOut,
+                    start: start, fallbackState: fallback,
+                    shortcuts: shortcuts.map { Flow.Shortcut(keyword: Keyword($0.0, match: match, location: at($0.2)), state: $0.1) },
+                    states: states, timeout: timeout, location: at(node))
+    }
+
+    mutating func state(_ id: String, _ node: Node) -> FlowState? {
+        guard let fields = mapping(node, "state '\(id)'", allowed: Self.stateFields) else { return nil }
+        var say: [String] = [], actions: [FlowAction] = [], menu: [MenuOption] = []
+        var ask: Question?, next: String?, invalid: String?
+        for (key, value) in fields {
+            switch key {
+            case "say": say = strings(value, "'say'").map(\.0)
+            case "do":
+                for (name, n) in strings(value, "'do'") {
+                    if let a = FlowAction(rawValue: name) { actions.append(a) }
+                    else { error("unknown action '\(name)' (known: \(FlowAction.allCases.map(\.rawValue).joined(separator: ", ")))", n) }
+                }
+            case "menu":
+                guard let seq = value.sequence else { error("'menu' must be a list of options", value); continue }
+                for item in seq {
+                    guard let f = mapping(item, "a menu option", allowed: ["label", "go", "flow"]) else { continue }
+                    let d = Dictionary(f.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+                    guard let labelNode = d["label"], let label = string(labelNode, "'label'") else {
+                        error("a menu option needs 'label: <message key>'", item); continue
+                    }
+                    if let go = d["go"].flatMap({ string($0, "'go'") }) {
+                        menu.append(MenuOption(label: label, target: .state(go), location: at(item)))
+                    } else if let flow = d["flow"].flatMap({ string($0, "'flow'") }) {
+                        menu.append(MenuOption(label: label, target: .flow(flow), location: at(item)))
+                    } else {
+                        error("a menu option needs 'go: <state>' or 'flow: <flow>'", item)
+                    }
+                }
+            case "ask":
+                guard let f = mapping(value, "'ask'", allowed: ["expect", "save", "next"]) else { continue }
+                let d = Dictionary(f.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+                let expectName = d["expect"].flatMap { string($0, "'expect'") }
+                guard let expectName, let expect = AnswerKind(rawValue: expectName) else {
+                    error("'ask' needs 'expect:' one of \(AnswerKind.allCases.map(\.rawValue).joined(separator: ", "))", value); continue
+                }
+                guard let nextState = d["next"].flatMap({ string($0, "'next'") }) else {
+                    error("'ask' needs 'next: <state>'", value); continue
+                }
+                ask = Question(expect: expect, save: d["save"].flatMap { string($0, "'save'") }, next: nextState)
+            case "next": next = string(value, "'next'")
+            case "invalid": invalid = string(value, "'invalid'")
+            default: break
+            }
+        }
+        return FlowState(id: id, say: say, actions: actions, menu: menu, ask: ask, next: next, invalid: invalid, location: at(node))
+    }
+
+    // MARK: catalogues
+
+    mutating func catalogue(_ node: Node) -> Catalogue? {
+        guard let fields = mapping(node, "a locale file", allowed: ["locale", "name", "messages"]) else { return nil }
+        let d = Dictionary(fields.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        guard let locale = d["locale"].flatMap({ string($0, "'locale'") }) else { error("a locale file needs 'locale: <tag>'", node); return nil }
+        let name = d["name"].flatMap { string($0, "'name'") } ?? locale
+        var messages: [String: MessageTemplate] = [:]
+        for (key, value) in (d["messages"].flatMap { mapping($0, "'messages'", allowed: []) }) ?? [] {
+            if messages[key] != nil { error("message '\(key)' is defined twice", value); continue }
+            if let text = value.scalar?.string {
+                messages[key] = MessageTemplate(text: text, maxSegments: 1, location: at(value))
+            } else if let f = mapping(value, "message '\(key)'", allowed: ["text", "segments"]) {
+                let m = Dictionary(f.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+                guard let text = m["text"].flatMap({ string($0, "'text'") }) else { error("message '\(key)' needs 'text:'", value); continue }
+                var segments = 1
+                if let s = m["segments"] {
+                    if let n = s.scalar.flatMap({ Int($0.string) }) { segments = n } else { error("'segments' must be a whole number", s) }
+                }
+                messages[key] = MessageTemplate(text: text, maxSegments: segments, location: at(value))
+            }
+        }
+        return Catalogue(locale: locale, name: name, messages: messages, location: at(node))
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import Hummingbird
+import LanternCore
+import LanternProviders
+import LanternStore
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One running Lantern: the database, the flows, the providers, and the services that use
+/// them. `lantern serve`, `lantern chat`, the tests and the benchmark all build it the same way.
+public struct Lantern: Sendable {
+    public let configuration: LanternConfiguration
+    public let database: AppDatabase
+    public let library: FlowLibrary
+    public let providers: [String: any SMSProvider]
+    public let conversations: ConversationService
+    public let sender: OutboxSender
+    public let flowWarnings: [FlowDiagnostic]
+    let metrics: PrometheusCollectorRegistry?
+    let logger: Logger
+    let now: @Sendable () -> Date
+
+    /// Prepares everything and refuses to start on anything unsafe or broken (flow errors,
+    /// an unreadable key file), saying what to fix.
+    public static func boot(
+        configuration: LanternConfiguration,
+        logger: Logger,
+        metrics: PrometheusCollectorRegistry? = nil,
+        transport: any HTTPTransport = URLSessionTransport(),
+        console: @escaping @Sendable (String) -> Void = { print($0) },
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) throws(BootError) -> Lantern {
+        let files = FlowFiles(flowsDirectory: configuration.flowsDirectory, localesDirectory: configuration.localesDirectory)
+        let (library, diagnostics) = files.loadAndCheck()
+        let errors = diagnostics.filter { $0.severity == .error }
+        guard errors.isEmpty else { throw .flows(errors) }
+
+        let dir = configuration.dataDirectory
+        do {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw .dataDirectory(dir.path, "\(error.localizedDescription)")
+        }
+        let keys: VaultKeys
+        do { keys = try KeyFile.loadOrCreate(directory: dir) } catch { throw .keys(error) }
+        let database: AppDatabase
+        do {
+            database = try AppDatabase.open(path: configuration.databasePath, vault: PIIVault(keys: keys))
+        } catch {
+            throw .database(configuration.databasePath, "\(error)")
+        }
+
+        var providers: [String: any SMSProvider] = [:]
+        if var twilio = configuration.twilio {
+            twilio.publicBaseURL = twilio.publicBaseURL ?? configuration.publicBaseURL
+            providers["twilio"] = Twilio(configuration: twilio, transport: transport)
+            if !twilio.verifySignatures {
+                logger.critical("TWILIO SIGNATURE CHECK IS OFF: anyone who finds /webhooks/twilio can send texts as anyone. Never run like this in production (unset LANTERN_TWILIO_SIGNATURE_CHECK).")
+            }
+        } else {
+            providers["console"] = ConsoleProvider(write: console)
+        }
+
+        let wakeUp = OutboxWakeUp()
+        let engine = FlowEngine(library: library)
+        let conversations = ConversationService(database: database, engine: engine, outboxWakeUp: wakeUp, now: now,
+                                                logger: logger)
+        let sender = OutboxSender(database: database, providers: providers, pacer: SendPacer(rate: configuration.sendRate),
+                                  retry: configuration.retry, maxConcurrent: configuration.maxConcurrentSends,
+                                  wakeUp: wakeUp, now: now, logger: logger)
+        return Lantern(configuration: configuration, database: database, library: library, providers: providers,
+                       conversations: conversations, sender: sender,
+                       flowWarnings: diagnostics.filter { $0.severity == .warning }, metrics: metrics, logger: logger, now: now)
+    }
+
+    /// The HTTP side: webhooks, health, metrics.
+    public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let router = Router(context: BasicRequestContext.self)
+        WebhookRoutes(providers: providers, conversations: conversations, maxBodyBytes: configuration.maxBodyBytes,
+                      now: now, logger: logger).register(on: router)
+        let database = self.database
+        let flowsLoaded = !library.flows.isEmpty
+        router.get("/healthz") { _, _ in "ok\n" }
+        router.get("/readyz") { _, _ -> Response in
+            let ok = flowsLoaded
+            let dbOK = await database.ping()
+            guard ok && dbOK else {
+                return PlainError(.serviceUnavailable, "not ready: \(dbOK ? "" : "database unavailable ")\(ok ? "" : "no flows loaded")").response
+            }
+            return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
+        }
+        if let metrics {
+            router.get("/metrics") { _, _ -> Response in
+                Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                         body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+            }
+        }
+        return Application(router: router,
+                           configuration: .init(address: .hostname(configuration.host, port: configuration.port),
+                                                serverName: nil),
+                           onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+                           logger: logger)
+    }
+
+    /// Everything that runs, in start order. On shutdown the HTTP server stops taking
+    /// webhooks first, then the sender finishes what it has in flight.
+    public func services(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> [any Service] {
+        [sender, application(onServerRunning: onServerRunning)]
+    }
+
+    /// Runs until SIGTERM or SIGINT, then shuts down gracefully.
+    public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let group = ServiceGroup(configuration: .init(services: services(onServerRunning: onServerRunning).map { .init(service: $0) },
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+public enum BootError: Error, CustomStringConvertible {
+    case flows([FlowDiagnostic])
+    case dataDirectory(String, String)
+    case keys(VaultError)
+    case database(String, String)
+
+    public var description: String {
+        switch self {
+        case .flows(let d): "the flows have errors; fix them (lantern flows check shows them all):\n" + d.map(\.description).joined(separator: "\n")
+        case .dataDirectory(let p, let why): "cannot create data directory \(p): \(why)"
+        case .keys(let e): "\(e)"
+        case .database(let p, let why): "cannot open database \(p): \(why)"
+        }
+    }
+}

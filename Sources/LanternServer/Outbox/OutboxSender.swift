@@ -1,0 +1,132 @@
+import Foundation
+import LanternCore
+import LanternProviders
+import LanternStore
+import Logging
+import Metrics
+import ServiceLifecycle
+
+/// Sends what the outbox holds, at the provider's rate, retrying what may be retried.
+/// Each text is claimed, sent and marked in steps that survive a crash: after a restart a text
+/// claimed but not confirmed is resent only where the provider deduplicates, never blindly.
+public struct OutboxSender: Service {
+    let database: AppDatabase
+    let providers: [String: any SMSProvider]
+    let pacer: SendPacer
+    let retry: RetryPolicy
+    let maxConcurrent: Int
+    let wakeUp: OutboxWakeUp
+    let now: @Sendable () -> Date
+    let random: @Sendable () -> Double
+    let logger: Logger
+    /// How often to look for retries that have become due when nothing wakes the sender.
+    let idlePoll: Duration
+
+    public init(database: AppDatabase, providers: [String: any SMSProvider], pacer: SendPacer, retry: RetryPolicy,
+                maxConcurrent: Int, wakeUp: OutboxWakeUp, now: @escaping @Sendable () -> Date = { Date() },
+                random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, logger: Logger,
+                idlePoll: Duration = .seconds(1)) {
+        self.database = database
+        self.providers = providers
+        self.pacer = pacer
+        self.retry = retry
+        self.maxConcurrent = maxConcurrent
+        self.wakeUp = wakeUp
+        self.now = now
+        self.random = random
+        self.logger = logger
+        self.idlePoll = idlePoll
+    }
+
+    public func run() async throws {
+        let idempotent = Set(providers.values.filter(\.sendsAreIdempotent).map(\.name))
+        let recovered = try await database.recoverInterruptedSends(idempotentProviders: idempotent, now: now())
+        if recovered.requeued + recovered.unknown > 0 {
+            logger.warning("recovered sends interrupted by a crash", metadata: [
+                "requeued": "\(recovered.requeued)", "unknown": "\(recovered.unknown)"])
+        }
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let sent = try await sendBatch()
+            if sent == 0 {
+                let wakeUp = self.wakeUp
+                let poll = idlePoll
+                await withGracefulShutdownHandler {
+                    await wakeUp.wait(timeout: poll)
+                } onGracefulShutdown: {
+                    Task { await wakeUp.notify() }
+                }
+            }
+        }
+        logger.info("outbox sender stopped")
+    }
+
+    /// Claims what the rate allows now and sends it. Returns how many were attempted.
+    /// In-flight sends always finish (and are recorded) even during shutdown.
+    @discardableResult
+    public func sendBatch() async throws -> Int {
+        let allowed = try await pacer.reserve(upTo: maxConcurrent)
+        let batch = try await database.claimDue(limit: allowed, now: now())
+        guard !batch.isEmpty else { return 0 }
+        for message in batch { await pacer.consume(segments: message.segments) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for message in batch {
+                group.addTask { try await self.deliver(message) }
+            }
+            try await group.waitForAll()
+        }
+        return batch.count
+    }
+
+    func deliver(_ message: OutboxMessage) async throws {
+        let meta: Logger.Metadata = ["outbox": "\(message.id)", "contact": "\(message.contact?.short ?? "-")",
+                                     "provider": "\(message.provider)", "attempt": "\(message.attempts + 1)"]
+        guard let provider = providers[message.provider] else {
+            // Its provider was removed from the configuration: keep it queued until it returns.
+            try await database.markRetry(id: message.id, retryAt: now().addingTimeInterval(retry.maxDelay),
+                                         errorCode: "lantern:provider-not-configured", now: now())
+            logger.error("no provider configured for a queued text", metadata: meta)
+            return
+        }
+        let outcome = await provider.send(OutboundSMS(outboxID: message.id, to: message.to, from: message.sender, text: message.text))
+        let t = now()
+        switch outcome {
+        case .accepted(let id):
+            try await database.markAccepted(id: message.id, providerMessageID: id, now: t)
+            count("sent", provider.name)
+            logger.debug("sent", metadata: meta)
+        case .failed(let code, let optedOut):
+            try await database.markFailed(id: message.id, errorCode: code, optedOut: optedOut, now: t)
+            count(optedOut ? "opted_out" : "failed", provider.name)
+            logger.warning("send failed permanently", metadata: meta.merging(["error": "\(code)", "opted_out": "\(optedOut)"]) { a, _ in a })
+        case .retry(let reason, let after):
+            try await scheduleRetry(message, reason: reason, retryAfter: after, provider: provider.name, meta: meta, now: t)
+        case .ambiguous(let reason):
+            if provider.sendsAreIdempotent {
+                try await scheduleRetry(message, reason: reason, retryAfter: nil, provider: provider.name, meta: meta, now: t)
+            } else {
+                try await database.markUnknown(id: message.id, reason: "lantern:ambiguous", now: t)
+                count("unknown", provider.name)
+                logger.warning("send outcome unknown; not resent to avoid a duplicate", metadata: meta.merging(["reason": "\(reason)"]) { a, _ in a })
+            }
+        }
+    }
+
+    func scheduleRetry(_ message: OutboxMessage, reason: String, retryAfter: TimeInterval?, provider: String,
+                       meta: Logger.Metadata, now t: Date) async throws {
+        let attempt = message.attempts + 1
+        if attempt >= retry.maxAttempts {
+            try await database.markFailed(id: message.id, errorCode: "lantern:gave-up", optedOut: false, now: t)
+            count("failed", provider)
+            logger.error("send gave up after retries", metadata: meta.merging(["reason": "\(reason)"]) { a, _ in a })
+            return
+        }
+        let delay = retry.delay(afterAttempt: attempt, retryAfter: retryAfter, random: random())
+        try await database.markRetry(id: message.id, retryAt: t.addingTimeInterval(delay), errorCode: reason, now: t)
+        count("retried", provider)
+        logger.notice("send will be retried", metadata: meta.merging(["reason": "\(reason)", "in_seconds": "\(Int(delay.rounded()))"]) { a, _ in a })
+    }
+
+    func count(_ result: String, _ provider: String) {
+        Counter(label: "lantern_outbox_sends_total", dimensions: [("provider", provider), ("result", result)]).increment()
+    }
+}

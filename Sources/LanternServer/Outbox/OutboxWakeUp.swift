@@ -1,0 +1,41 @@
+import Foundation
+
+/// Lets the sender sleep when there is nothing to send and wake the moment a reply is queued,
+/// so a reply never waits for a polling interval.
+public actor OutboxWakeUp {
+    private var waiter: (id: Int, continuation: CheckedContinuation<Void, Never>)?
+    private var pending = false
+    private var nextID = 0
+
+    public init() {}
+
+    public func notify() {
+        if let w = waiter {
+            waiter = nil
+            w.continuation.resume()
+        } else {
+            pending = true
+        }
+    }
+
+    /// Returns when notified, or after `timeout`, whichever is first.
+    func wait(timeout: Duration) async {
+        if pending { pending = false; return }
+        nextID += 1
+        let id = nextID
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            waiter = (id, c)
+            Task { [weak self] in
+                try? await Task.sleep(for: timeout)
+                await self?.expire(id)
+            }
+        }
+    }
+
+    private func expire(_ id: Int) {
+        if let w = waiter, w.id == id {
+            waiter = nil
+            w.continuation.resume()
+        }
+    }
+}
