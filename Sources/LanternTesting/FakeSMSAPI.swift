@@ -1,0 +1,124 @@
+import Foundation
+import Hummingbird
+import LanternProviders
+import Logging
+import ServiceLifecycle
+
+/// A provider's send API, for real: an HTTP server on 127.0.0.1 that records every request
+/// and answers as scripted (accept, 429, 500, or hang past the client's timeout).
+public final class FakeSMSAPI: Sendable {
+    public enum Reply: Sendable {
+        /// 201 with a fresh message id, as Twilio does.
+        case accept
+        case status(Int, body: String = "{}", retryAfter: String? = nil)
+        /// Wait this long, then accept (the client will usually have timed out).
+        case hang(Duration)
+    }
+
+    public struct Recorded: Sendable {
+        public let method: String
+        public let path: String
+        public let headers: [String: String]
+        public let body: String
+        /// Form fields, decoded.
+        public var form: [String: String] {
+            Dictionary((FormEncoding.decode(body) ?? []).map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
+        }
+    }
+
+    actor State {
+        var recorded: [Recorded] = []
+        var script: [Reply] = []
+        var accepted = 0
+        var delay: Duration = .zero
+
+        func record(_ r: Recorded) -> (Reply, Int, Duration) {
+            recorded.append(r)
+            let reply = script.isEmpty ? .accept : script.removeFirst()
+            if case .accept = reply { accepted += 1 }
+            if case .hang = reply { accepted += 1 }
+            return (reply, recorded.count, delay)
+        }
+        func setScript(_ s: [Reply]) { script = s }
+        func setDelay(_ d: Duration) { delay = d }
+    }
+
+    let state: State
+    let group: ServiceGroup
+    let task: Task<Void, any Error>
+    public let baseURL: URL
+
+    private init(state: State, group: ServiceGroup, task: Task<Void, any Error>, baseURL: URL) {
+        self.state = state
+        self.group = group
+        self.task = task
+        self.baseURL = baseURL
+    }
+
+    /// Starts the fake on a free loopback port.
+    public static func start(logger: Logger = Logger(label: "fake-sms-api")) async throws -> FakeSMSAPI {
+        let state = State()
+        let router = Router(context: BasicRequestContext.self)
+        router.on("**", method: .post) { request, _ -> Response in
+            var request = request
+            let body = try await request.collectBody(upTo: 1 << 20)
+            var headers: [String: String] = [:]
+            for f in request.headers { headers[f.name.canonicalName] = f.value }
+            let (reply, n, delay) = await state.record(Recorded(method: request.method.rawValue, path: request.uri.path,
+                                                                headers: headers, body: String(buffer: body)))
+            if delay > .zero { try await Task.sleep(for: delay) }
+            switch reply {
+            case .accept:
+                return Self.accepted(n)
+            case .status(let code, let body, let retryAfter):
+                var fields = HTTPFields()
+                fields[.contentType] = "application/json"
+                if let retryAfter { fields[.retryAfter] = retryAfter }
+                return Response(status: .init(code: code), headers: fields, body: .init(byteBuffer: ByteBuffer(string: body)))
+            case .hang(let d):
+                try await Task.sleep(for: d)
+                return Self.accepted(n)
+            }
+        }
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
+                              logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        let task = Task { try await group.run() }
+        var it = ports.makeAsyncIterator()
+        guard let port = await it.next() else { throw CancellationError() }
+        return FakeSMSAPI(state: state, group: group, task: task, baseURL: URL(string: "http://127.0.0.1:\(port)")!)
+    }
+
+    static func accepted(_ n: Int) -> Response {
+        let sid = "SM" + String(format: "%032d", n)
+        return Response(status: .created, headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(string: "{\"sid\":\"\(sid)\",\"status\":\"queued\",\"num_segments\":\"1\"}")))
+    }
+
+    /// The next requests get these replies, in order; after that, `.accept`.
+    public func script(_ replies: [Reply]) async { await state.setScript(replies) }
+    /// Slows every reply (a slow provider).
+    public func setDelay(_ d: Duration) async { await state.setDelay(d) }
+    public func requests() async -> [Recorded] { await state.recorded }
+    public func acceptedCount() async -> Int { await state.accepted }
+
+    /// Waits until at least `count` requests arrived, or the timeout passes.
+    @discardableResult
+    public func waitForRequests(_ count: Int, timeout: Duration = .seconds(10)) async -> [Recorded] {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        while clock.now < deadline {
+            let r = await requests()
+            if r.count >= count { return r }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return await requests()
+    }
+
+    public func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
+    }
+}
