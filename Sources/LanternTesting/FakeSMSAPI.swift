@@ -20,6 +20,7 @@ public final class FakeSMSAPI: Sendable {
         public let path: String
         public let headers: [String: String]
         public let body: String
+        /// Header names are lower-cased.
         /// Form fields, decoded.
         public var form: [String: String] {
             Dictionary((FormEncoding.decode(body) ?? []).map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
@@ -63,7 +64,7 @@ public final class FakeSMSAPI: Sendable {
             var request = request
             let body = try await request.collectBody(upTo: 1 << 20)
             var headers: [String: String] = [:]
-            for f in request.headers { headers[f.name.canonicalName] = f.value }
+            for f in request.headers { headers[f.name.canonicalName.lowercased()] = f.value }
             let (reply, n, delay) = await state.record(Recorded(method: request.method.rawValue, path: request.uri.path,
                                                                 headers: headers, body: String(buffer: body)))
             if delay > .zero { try await Task.sleep(for: delay) }

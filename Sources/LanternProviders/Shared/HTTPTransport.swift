@@ -58,7 +58,9 @@ public struct URLSessionTransport: HTTPTransport {
         for (name, value) in spec.headers { request.addValue(value, forHTTPHeaderField: name) }
         request.httpBody = spec.body
         do {
-            let (data, response) = try await session.data(for: request)
+            let (data, response) = try await withDeadline(seconds: spec.timeout) { [session, request] in
+                try await session.data(for: request)
+            }
             guard let http = response as? HTTPURLResponse else { throw TransportError.ambiguous("not an HTTP response") }
             var headers: [String: String] = [:]
             for (k, v) in http.allHeaderFields {
@@ -67,6 +69,8 @@ public struct URLSessionTransport: HTTPTransport {
             return HTTPResponseData(status: http.statusCode, headers: headers, body: data)
         } catch let error as TransportError {
             throw error
+        } catch is DeadlineExceeded {
+            throw .ambiguous("no response within \(Int(spec.timeout)) s")
         } catch let error as URLError {
             switch error.code {
             case .cannotConnectToHost, .cannotFindHost, .dnsLookupFailed, .notConnectedToInternet, .badURL,
@@ -79,5 +83,22 @@ public struct URLSessionTransport: HTTPTransport {
         } catch {
             throw .ambiguous(String(describing: type(of: error)))
         }
+    }
+}
+
+struct DeadlineExceeded: Error {}
+
+/// Runs `work`, giving up after `seconds`: URLSession's own timeout is an idle timeout on
+/// Linux, so a server that trickles (or accepts and never answers) needs a hard deadline.
+func withDeadline<T: Sendable>(seconds: TimeInterval, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await work() }
+        group.addTask {
+            try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+            throw DeadlineExceeded()
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next() else { throw DeadlineExceeded() }
+        return first
     }
 }

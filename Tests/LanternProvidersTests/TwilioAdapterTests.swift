@@ -1,0 +1,164 @@
+import Foundation
+import LanternCore
+import LanternTesting
+import Testing
+@testable import LanternProviders
+
+@Suite struct TwilioWebhookTests {
+    let builder = TwilioWebhookBuilder(publicBaseURL: "https://sms.example.org", authToken: "secret-token")
+
+    func twilio(verify: Bool = true) -> Twilio {
+        Twilio(configuration: TwilioConfiguration(accountSID: "AC1", authToken: "secret-token", fromNumber: "+447700900999",
+                                                  publicBaseURL: URL(string: "https://sms.example.org/")!, verifySignatures: verify),
+               transport: URLSessionTransport())
+    }
+
+    func request(_ s: TwilioWebhookBuilder.Signed, headers: [String: String]? = nil, body: String? = nil, uri: String? = nil) -> WebhookRequest {
+        WebhookRequest(method: "POST", uri: uri ?? s.path, headers: headers ?? s.headers, body: Array((body ?? s.body).utf8))
+    }
+
+    @Test func parsesASignedInboundText() throws {
+        let s = builder.inbound(sid: "SM1", from: "+447700900123", to: "+447700900999", body: "Naloxone & more €")
+        let m = try twilio().inboundMessage(from: request(s))
+        #expect(m.messageID == "SM1")
+        #expect(m.from.e164 == "+447700900123")
+        #expect(m.to == "+447700900999")
+        #expect(m.text == "Naloxone & more €")
+    }
+
+    @Test func rejectsMissingForgedAndReplayedElsewhereSignatures() {
+        let s = builder.inbound(sid: "SM1", from: "+447700900123", body: "hi")
+        var noSig = s.headers
+        noSig["X-Twilio-Signature"] = nil
+        #expect(throws: WebhookRejection.forbidden("missing X-Twilio-Signature")) { try twilio().inboundMessage(from: request(s, headers: noSig)) }
+        var forged = s.headers
+        forged["X-Twilio-Signature"] = "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+        #expect(throws: WebhookRejection.forbidden("X-Twilio-Signature does not match")) { try twilio().inboundMessage(from: request(s, headers: forged)) }
+        // A body changed after signing.
+        #expect(throws: WebhookRejection.forbidden("X-Twilio-Signature does not match")) {
+            try twilio().inboundMessage(from: request(s, body: s.body.replacingOccurrences(of: "Body=hi", with: "Body=STOP")))
+        }
+        // A valid webhook for another path (the status URL) replayed at the inbound URL.
+        #expect(throws: WebhookRejection.forbidden("X-Twilio-Signature does not match")) {
+            try twilio().inboundMessage(from: request(s, uri: "/webhooks/twilio?x=1"))
+        }
+    }
+
+    @Test func signatureOffIsExplicitAndStillParses() throws {
+        let s = builder.inbound(sid: "SM1", from: "+447700900123", body: "hi")
+        var noSig = s.headers
+        noSig["X-Twilio-Signature"] = nil
+        #expect(try twilio(verify: false).inboundMessage(from: request(s, headers: noSig)).text == "hi")
+    }
+
+    @Test func rejectsWrongContentTypeAndBrokenBodies() {
+        let s = builder.inbound(sid: "SM1", from: "+447700900123", body: "hi")
+        var h = s.headers
+        h["Content-Type"] = "text/plain"
+        #expect(throws: WebhookRejection.unsupportedMediaType("expected application/x-www-form-urlencoded or application/json, got text/plain")) {
+            try twilio().inboundMessage(from: request(s, headers: h))
+        }
+        let broken = builder.sign(path: "/webhooks/twilio", params: [])
+        #expect(throws: WebhookRejection.malformed("body is not valid form encoding")) {
+            try twilio(verify: false).inboundMessage(from: request(broken, body: "Body=%ZZ"))
+        }
+        let noSid = builder.sign(path: "/webhooks/twilio", params: [("From", "+447700900123"), ("Body", "x")])
+        #expect(throws: WebhookRejection.malformed("missing MessageSid")) { try twilio().inboundMessage(from: request(noSid)) }
+    }
+
+    @Test func alphanumericSendersAreAcknowledgedButIgnored() {
+        let s = builder.inbound(sid: "SM1", from: "Vodafone", body: "Your bill")
+        #expect(throws: WebhookRejection.ignored("sender is not a phone number we can reply to")) { try twilio().inboundMessage(from: request(s)) }
+    }
+
+    @Test func jsonWebhooksAreVerifiedByBodyHash() throws {
+        let body = #"{"MessageSid":"SM9","From":"+447700900123","To":"+447700900999","Body":"hello"}"#
+        let hash = Data(Array(body.utf8)).sha256Hex
+        let path = "/webhooks/twilio?bodySHA256=\(hash)"
+        let sig = TwilioSignature.compute(url: "https://sms.example.org" + path, params: [], authToken: "secret-token")
+        let r = WebhookRequest(method: "POST", uri: path, headers: ["Content-Type": "application/json", "X-Twilio-Signature": sig], body: Array(body.utf8))
+        #expect(try twilio().inboundMessage(from: r).text == "hello")
+        let tampered = WebhookRequest(method: "POST", uri: path, headers: r.headers, body: Array(body.replacingOccurrences(of: "hello", with: "STOP").utf8))
+        #expect(throws: WebhookRejection.forbidden("X-Twilio-Signature does not match")) { try twilio().inboundMessage(from: tampered) }
+    }
+
+    @Test func statusCallbacks() throws {
+        let delivered = try twilio().deliveryReport(from: request(builder.status(sid: "SMa", status: "delivered", outboxID: 42)))
+        #expect(delivered == DeliveryReport(messageID: "SMa", outboxID: 42, state: .delivered, errorCode: nil, optedOut: false))
+        let stopped = try twilio().deliveryReport(from: request(builder.status(sid: "SMb", status: "failed", errorCode: "21610")))
+        #expect(stopped.state == .failed)
+        #expect(stopped.optedOut)
+        let undelivered = try twilio().deliveryReport(from: request(builder.status(sid: "SMc", status: "undelivered", errorCode: "30003")))
+        #expect(undelivered.state == .failed && !undelivered.optedOut)
+        #expect(try twilio().deliveryReport(from: request(builder.status(sid: "SMd", status: "sending"))).state == .sent)
+    }
+}
+
+extension Data {
+    var sha256Hex: String {
+        // Via the provider's own helper path: compute with CryptoKit-compatible swift-crypto.
+        TwilioSignatureTestSupport.sha256Hex(self)
+    }
+}
+
+import Crypto
+enum TwilioSignatureTestSupport {
+    static func sha256Hex(_ d: Data) -> String { SHA256.hash(data: d).map { String(format: "%02x", $0) }.joined() }
+}
+
+@Suite(.serialized) struct TwilioSendTests {
+    func twilio(_ fake: FakeSMSAPI, timeout: TimeInterval = 5) -> Twilio {
+        Twilio(configuration: TwilioConfiguration(accountSID: "AC123", authToken: "tok", fromNumber: "+447700900999",
+                                                  apiBaseURL: fake.baseURL, publicBaseURL: URL(string: "https://sms.example.org")!,
+                                                  requestTimeout: timeout),
+               transport: URLSessionTransport())
+    }
+
+    let message = OutboundSMS(outboxID: 7, to: PhoneNumber("+447700900123")!, from: "+447700900456", text: "Hello & welcome €")
+
+    @Test func sendsTheDocumentedRequest() async throws {
+        let fake = try await FakeSMSAPI.start()
+        defer { Task { await fake.stop() } }
+        let outcome = await twilio(fake).send(message)
+        guard case .accepted(let sid?) = outcome else { Issue.record("not accepted: \(outcome)"); return }
+        #expect(sid.hasPrefix("SM"))
+        let r = try #require(await fake.requests().first)
+        #expect(r.path == "/2010-04-01/Accounts/AC123/Messages.json")
+        #expect(r.headers["authorization"] == "Basic " + Data("AC123:tok".utf8).base64EncodedString())
+        #expect(r.form["To"] == "+447700900123")
+        #expect(r.form["From"] == "+447700900456")
+        #expect(r.form["Body"] == "Hello & welcome €")
+        #expect(r.form["StatusCallback"] == "https://sms.example.org/webhooks/twilio/status?ref=7")
+        await fake.stop()
+    }
+
+    @Test func mapsProviderAnswers() async throws {
+        let fake = try await FakeSMSAPI.start()
+        await fake.script([
+            .status(400, body: #"{"code": 21610, "message": "Attempt to send to unsubscribed recipient"}"#),
+            .status(429, body: #"{"code": 20429}"#, retryAfter: "7"),
+            .status(503),
+            .status(401),
+            .status(400, body: #"{"code": 21211}"#),
+        ])
+        let t = twilio(fake)
+        #expect(await t.send(message) == .failed(errorCode: "21610", optedOut: true))
+        #expect(await t.send(message) == .retry(reason: "HTTP 429", retryAfter: 7))
+        #expect(await t.send(message) == .retry(reason: "HTTP 503", retryAfter: nil))
+        if case .retry(_, let after) = await t.send(message) { #expect(after == 60) } else { Issue.record("401 should retry later") }
+        #expect(await t.send(message) == .failed(errorCode: "21211", optedOut: false))
+        await fake.stop()
+    }
+
+    @Test func aTimeoutIsAmbiguousAndAClosedPortIsNotSent() async throws {
+        let fake = try await FakeSMSAPI.start()
+        await fake.script([.hang(.seconds(3))])
+        #expect(await { if case .ambiguous = await twilio(fake, timeout: 1).send(message) { true } else { false } }())
+        await fake.stop()
+        // Nothing listens there any more: the request certainly never arrived.
+        let closed = Twilio(configuration: TwilioConfiguration(accountSID: "AC123", authToken: "tok", fromNumber: "+447700900999",
+                                                               apiBaseURL: fake.baseURL, publicBaseURL: nil, requestTimeout: 2),
+                            transport: URLSessionTransport())
+        #expect(await { if case .retry = await closed.send(message) { true } else { false } }())
+    }
+}
