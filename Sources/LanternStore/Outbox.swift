@@ -43,7 +43,8 @@ extension AppDatabase {
         }
         var out: [OutboxMessage] = []
         for row in rows {
-            guard let sealed = row.recipient, let text = row.text, let number = PhoneNumber(try vault.open(sealed)) else {
+            guard let sealed = row.recipient, let text = row.text,
+                  let number = (try? vault.open(sealed)).flatMap({ PhoneNumber($0) }) else {
                 try await markFailed(id: row.id, errorCode: "lantern:unreadable", optedOut: false, now: now)
                 continue
             }

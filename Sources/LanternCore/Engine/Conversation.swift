@@ -75,6 +75,13 @@ public struct EngineOutcome: Sendable, Equatable {
     /// The conversation to keep, or nil when it ended (or never started).
     public var conversation: ConversationState?
     public var decision: Decision
+
+    public init(replies: [Reply], actions: [FlowAction], conversation: ConversationState?, decision: Decision) {
+        self.replies = replies
+        self.actions = actions
+        self.conversation = conversation
+        self.decision = decision
+    }
 }
 
 /// A delivery state a provider reports, in Lantern's terms.
