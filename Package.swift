@@ -62,7 +62,8 @@ let package = Package(
         .testTarget(name: "LanternCoreTests", dependencies: ["LanternCore"]),
         .testTarget(name: "LanternStoreTests", dependencies: ["LanternStore", "LanternTesting"]),
         .testTarget(name: "LanternProvidersTests", dependencies: ["LanternProviders", "LanternTesting"]),
-        .testTarget(name: "LanternServerTests", dependencies: ["LanternServer", "LanternTesting"]),
+        .testTarget(name: "LanternServerTests", dependencies: ["LanternServer", "LanternTesting"],
+                    exclude: ["Transcripts"]),
     ],
     swiftLanguageModes: [.v6]
 )
