@@ -45,14 +45,15 @@ public struct RunningLantern: Sendable {
 
 /// A test configuration: everything in `directory`, the shipped flows, Twilio pointed at a fake.
 public func testConfiguration(directory: URL, fakeAPI: URL? = nil, authToken: String = "test-auth-token",
-                              publicBaseURL: String = "https://sms.example.org", sendRate: Double = 0) -> LanternConfiguration {
+                              publicBaseURL: String = "https://sms.example.org", sendRate: Double = 0,
+                              requestTimeout: TimeInterval = 2) -> LanternConfiguration {
     var c = LanternConfiguration(dataDirectory: directory, flowsDirectory: Repository.flows, localesDirectory: Repository.locales,
                                  publicBaseURL: URL(string: publicBaseURL), sendRate: sendRate,
                                  retry: RetryPolicy(baseDelay: 0.05, maxDelay: 0.5, maxAttempts: 6))
     if let fakeAPI {
         c.twilio = TwilioConfiguration(accountSID: "AC00000000000000000000000000000000", authToken: authToken,
                                        fromNumber: "+447700900999", apiBaseURL: fakeAPI,
-                                       publicBaseURL: URL(string: publicBaseURL), requestTimeout: 2)
+                                       publicBaseURL: URL(string: publicBaseURL), requestTimeout: requestTimeout)
     }
     return c
 }

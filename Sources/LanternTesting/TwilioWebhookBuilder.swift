@@ -18,6 +18,12 @@ public struct TwilioWebhookBuilder: Sendable {
         public let path: String
         public let headers: [String: String]
         public let body: String
+
+        public init(path: String, headers: [String: String], body: String) {
+            self.path = path
+            self.headers = headers
+            self.body = body
+        }
     }
 
     public func inbound(sid: String, from: String, to: String = "+447700900999", body: String) -> Signed {

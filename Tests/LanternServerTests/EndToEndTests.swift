@@ -1,0 +1,259 @@
+import Foundation
+import LanternCore
+import LanternServer
+import LanternStore
+import LanternTesting
+import Logging
+import Testing
+
+/// The daemon on a real loopback port with a real SQLite file, a fake Twilio API that records
+/// what it receives, and webhooks signed with Twilio's algorithm. Every test ends by proving
+/// that the message bodies and numbers it used are nowhere at rest: not in the database, its
+/// WAL, the key file, nor any log line.
+@Suite struct EndToEndTests {
+    struct Env {
+        let lantern: RunningLantern
+        let fake: FakeSMSAPI
+        let builder: TwilioWebhookBuilder
+        let client = TestHTTPClient()
+        let logs: LogCapture
+        let dir: TemporaryDirectory
+
+        var base: URL { lantern.baseURL }
+        func post(_ s: TwilioWebhookBuilder.Signed) async throws -> TestHTTPClient.Response { try await client.post(base, s) }
+        func counts() async throws -> [OutboxStatus: Int] { try await lantern.database.outboxCounts() }
+
+        /// Waits (bounded) until the outbox reaches a state.
+        func waitFor(_ what: String, timeout: Duration = .seconds(10), _ condition: ([OutboxStatus: Int]) -> Bool) async throws {
+            let clock = ContinuousClock(), deadline = clock.now.advanced(by: timeout)
+            while clock.now < deadline {
+                if condition(try await counts()) { return }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            Issue.record("timed out waiting for \(what); outbox: \(try await counts())")
+        }
+    }
+
+    static let her = "+447700900123"
+    static let ours = "+447700900999"
+
+    /// Runs `body` against a fresh daemon, then stops it and scans everything for the canaries.
+    func withLantern(canaries: [String] = [], requestTimeout: TimeInterval = 2, dir existing: TemporaryDirectory? = nil,
+                     keepDirectory: Bool = false, _ body: (Env) async throws -> Void) async throws {
+        let dir = try existing ?? TemporaryDirectory()
+        let logs = LogCapture()
+        let fake = try await FakeSMSAPI.start()
+        let config = testConfiguration(directory: dir.url, fakeAPI: fake.baseURL, requestTimeout: requestTimeout)
+        let lantern = try await RunningLantern.start(configuration: config, logger: logs.logger())
+        let env = Env(lantern: lantern, fake: fake, builder: TwilioWebhookBuilder(publicBaseURL: "https://sms.example.org", authToken: "test-auth-token"),
+                      logs: logs, dir: dir)
+        do {
+            try await body(env)
+        } catch {
+            try? await lantern.stop()
+            await fake.stop()
+            if !keepDirectory { dir.remove() }
+            throw error
+        }
+        try await lantern.stop()
+        await fake.stop()
+        for secret in canaries + [Self.her] {
+            #expect(CanaryScan.files(in: dir.url, containing: secret).isEmpty, "'\(secret)' found at rest")
+            #expect(CanaryScan.text(logs.text, containing: secret).isEmpty, "'\(secret)' found in the logs")
+        }
+        #expect(!logs.all.isEmpty)
+        if !keepDirectory { dir.remove() }
+    }
+
+    func canary() -> String { "canary-\(UUID().uuidString.prefix(8).lowercased())" }
+
+    @Test func aSignedTextGetsItsReplyThroughTwilio() async throws {
+        let secret = canary()
+        try await withLantern(canaries: [secret]) { env in
+            let r = try await env.post(env.builder.inbound(sid: "SM-first", from: Self.her, to: Self.ours, body: "Naloxone please \(secret)"))
+            #expect(r.status == 200)
+            #expect(r.headers["content-type"]?.hasPrefix("text/xml") == true)
+            #expect(r.body.contains("<Response/>"))
+            let sent = await env.fake.waitForRequests(1)
+            let form = try #require(sent.first).form
+            #expect(form["To"] == Self.her)
+            #expect(form["From"] == Self.ours)
+            #expect(form["Body"]?.hasPrefix("Naloxone reverses an overdose") == true)
+            #expect(form["StatusCallback"]?.hasPrefix("https://sms.example.org/webhooks/twilio/status?ref=") == true)
+            try await env.waitFor("sent") { $0[.sent] == 1 }
+            // The reply's own words are cleared once Twilio accepted it.
+            try await env.lantern.database.checkpoint()
+            #expect(CanaryScan.files(in: env.dir.url, containing: "Naloxone reverses an overdose").isEmpty)
+        }
+    }
+
+    @Test func theSameMessageSidIsAnsweredOnce() async throws {
+        let secret = canary()
+        try await withLantern(canaries: [secret]) { env in
+            let webhook = env.builder.inbound(sid: "SM-dup", from: Self.her, body: "menu \(secret)")
+            for _ in 0..<3 {
+                let r = try await env.post(webhook)
+                #expect(r.status == 200)
+            }
+            await env.fake.waitForRequests(1)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(await env.fake.requests().count == 1)
+        }
+    }
+
+    @Test func dedupeSurvivesARestart() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let secret = canary()
+        let webhook = TwilioWebhookBuilder(publicBaseURL: "https://sms.example.org", authToken: "test-auth-token")
+            .inbound(sid: "SM-restart", from: Self.her, body: "help \(secret)")
+        try await withLantern(canaries: [secret], dir: dir, keepDirectory: true) { env in
+            let r = try await env.post(webhook)
+            #expect(r.status == 200)
+            await env.fake.waitForRequests(1)
+        }
+        try await withLantern(canaries: [secret], dir: dir, keepDirectory: true) { env in
+            #expect(try await env.post(webhook).status == 200)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(await env.fake.requests().isEmpty)
+        }
+    }
+
+    @Test func rateLimitsAndServerErrorsAreRetriedAndSentOnce() async throws {
+        try await withLantern { env in
+            await env.fake.script([.status(429, body: #"{"code":20429}"#), .status(503)])
+            #expect(try await env.post(env.builder.inbound(sid: "SM-429", from: Self.her, body: "menu")).status == 200)
+            try await env.waitFor("sent after retries") { $0[.sent] == 1 }
+            #expect(await env.fake.requests().count == 3)
+            #expect(await env.fake.acceptedCount() == 1)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(await env.fake.requests().count == 3)
+        }
+    }
+
+    @Test func aTimedOutSendIsNotResentBlindlyAndItsCallbackSettlesIt() async throws {
+        try await withLantern(requestTimeout: 0.5) { env in
+            await env.fake.script([.hang(.milliseconds(1500))])
+            #expect(try await env.post(env.builder.inbound(sid: "SM-hang", from: Self.her, body: "menu")).status == 200)
+            try await env.waitFor("unknown") { $0[.unknown] == 1 }
+            try await Task.sleep(for: .milliseconds(1500))
+            #expect(await env.fake.requests().count == 1)        // never sent twice
+            // Twilio did take it: its status callback carries our ref and settles the row.
+            let ref = try #require(await env.fake.requests().first?.form["StatusCallback"]?.split(separator: "=").last.flatMap { Int64($0) })
+            #expect(try await env.post(env.builder.status(sid: "SM-late", status: "delivered", outboxID: ref)).status == 200)
+            try await env.waitFor("delivered") { $0[.delivered] == 1 && $0[.unknown] == nil }
+        }
+    }
+
+    @Test func forgedAndMissingSignaturesAreRefused() async throws {
+        let secret = canary()
+        try await withLantern(canaries: [secret]) { env in
+            let good = env.builder.inbound(sid: "SM-forged", from: Self.her, body: "menu \(secret)")
+            var missing = good.headers
+            missing["X-Twilio-Signature"] = nil
+            var r = try await env.client.request("POST", env.base.appendingPathComponent("webhooks/twilio"), headers: missing, body: good.body)
+            #expect(r.status == 403)
+            #expect(r.body.contains("missing X-Twilio-Signature"))
+            let wrongToken = TwilioWebhookBuilder(publicBaseURL: "https://sms.example.org", authToken: "guessed").inbound(sid: "SM-f2", from: Self.her, body: "menu \(secret)")
+            r = try await env.post(wrongToken)
+            #expect(r.status == 403)
+            #expect(r.body == "X-Twilio-Signature does not match\n")
+            let otherHost = TwilioWebhookBuilder(publicBaseURL: "https://evil.example.com", authToken: "test-auth-token").inbound(sid: "SM-f3", from: Self.her, body: "menu")
+            #expect(try await env.post(otherHost).status == 403)
+            let tampered = TwilioWebhookBuilder.Signed(path: good.path, headers: good.headers, body: good.body.replacingOccurrences(of: "menu", with: "stop"))
+            #expect(try await env.post(tampered).status == 403)
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(await env.fake.requests().isEmpty)
+            #expect(try await env.lantern.database.contact(for: PhoneNumber(Self.her)!) == nil)
+        }
+    }
+
+    @Test func badRequestsGetClearFourHundreds() async throws {
+        try await withLantern { env in
+            let url = env.base.appendingPathComponent("webhooks/twilio")
+            var r = try await env.client.request("POST", url, headers: ["Content-Type": "text/plain", "X-Twilio-Signature": "x"], body: "hello")
+            #expect(r.status == 415)
+            #expect(r.body.contains("expected application/x-www-form-urlencoded"))
+            let huge = "Body=" + String(repeating: "a", count: 70_000)
+            r = try await env.client.request("POST", url, headers: ["Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": "x"], body: huge)
+            #expect(r.status == 413)
+            #expect(r.body.contains("body larger than 65536 bytes"))
+            let broken = env.builder.sign(path: "/webhooks/twilio", params: [])
+            r = try await env.client.request("POST", url, headers: broken.headers, body: "Body=%ZZ")
+            #expect(r.status == 400)
+            #expect(r.body.contains("not valid form encoding"))
+            let unsigned = env.builder.sign(path: "/webhooks/twilio", params: [("From", Self.her), ("Body", "x")])
+            r = try await env.post(unsigned)
+            #expect(r.status == 400)
+            #expect(r.body.contains("missing MessageSid"))
+            r = try await env.client.request("POST", env.base.appendingPathComponent("webhooks/nosuchprovider"),
+                                             headers: ["Content-Type": "application/x-www-form-urlencoded"], body: "a=b")
+            #expect(r.status == 404)
+            // The server is still fine afterwards.
+            #expect(try await env.client.request("GET", env.base.appendingPathComponent("healthz")).status == 200)
+        }
+    }
+
+    @Test func optedOutErrorFromTwilioStopsEverything() async throws {
+        try await withLantern { env in
+            #expect(try await env.post(env.builder.inbound(sid: "SM-a", from: Self.her, body: "menu")).status == 200)
+            let sent = await env.fake.waitForRequests(1)
+            try await env.waitFor("sent") { $0[.sent] == 1 }
+            // The fake numbers its messages SM000…001 onwards.
+            let sid = "SM" + String(format: "%032d", 1)
+            #expect(sent.count == 1)
+            let status = env.builder.status(sid: sid, status: "failed", errorCode: "21610")
+            #expect(try await env.post(status).status == 200)
+            #expect(try await env.lantern.database.contact(for: PhoneNumber(Self.her)!)?.isOptedOut == true)
+            #expect(try await env.post(env.builder.inbound(sid: "SM-b", from: Self.her, body: "menu")).status == 200)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(await env.fake.requests().count == 1)
+            // A forged status callback is refused like any other webhook.
+            let forged = TwilioWebhookBuilder(publicBaseURL: "https://sms.example.org", authToken: "nope").status(sid: sid, status: "delivered")
+            #expect(try await env.post(forged).status == 403)
+        }
+    }
+
+    @Test func stopAndForgetOverHTTP() async throws {
+        let secret = canary()
+        try await withLantern(canaries: [secret]) { env in
+            let her = PhoneNumber(Self.her)!
+            #expect(try await env.post(env.builder.inbound(sid: "SM-1", from: Self.her, body: "naloxone \(secret)")).status == 200)
+            #expect(try await env.post(env.builder.inbound(sid: "SM-2", from: Self.her, body: "STOP")).status == 200)
+            var sent = await env.fake.waitForRequests(2)
+            #expect(sent.last?.form["Body"]?.hasPrefix("OK, you won't get any more texts") == true)
+            #expect(try await env.lantern.database.contact(for: her)?.isOptedOut == true)
+            #expect(try await env.post(env.builder.inbound(sid: "SM-3", from: Self.her, body: "FORGET")).status == 200)
+            sent = await env.fake.waitForRequests(3)
+            #expect(sent.last?.form["To"] == Self.her)
+            #expect(sent.last?.form["Body"]?.hasPrefix("Done. We have deleted your number") == true)
+            #expect(try await env.lantern.database.contact(for: her) == nil)
+            try await env.waitFor("all sent") { $0[.queued] == nil && $0[.sending] == nil }
+            try await env.lantern.database.checkpoint()
+            let key = env.lantern.database.vault.contactKey(for: her)
+            #expect(CanaryScan.files(in: env.dir.url, containing: key.hex).isEmpty, "erased contact key still on disk")
+        }
+    }
+
+    @Test func healthAndReadiness() async throws {
+        try await withLantern { env in
+            let health = try await env.client.request("GET", env.base.appendingPathComponent("healthz"))
+            #expect(health.status == 200)
+            let ready = try await env.client.request("GET", env.base.appendingPathComponent("readyz"))
+            #expect(ready.status == 200)
+            #expect(ready.body == "ready\n")
+        }
+    }
+
+    @Test func gracefulShutdownFinishesSendsInFlight() async throws {
+        try await withLantern { env in
+            await env.fake.setDelay(.milliseconds(800))
+            #expect(try await env.post(env.builder.inbound(sid: "SM-drain", from: Self.her, body: "menu")).status == 200)
+            await env.fake.waitForRequests(1)
+            try await env.lantern.stop()        // as SIGTERM would, while Twilio is still answering
+            let counts = try await env.counts()
+            #expect(counts[.sent] == 1)
+            #expect(counts[.sending] == nil)
+        }
+    }
+}

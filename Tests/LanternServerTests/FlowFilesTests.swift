@@ -1,0 +1,83 @@
+import Foundation
+import LanternCore
+import LanternTesting
+import Testing
+@testable import LanternServer
+
+@Suite struct FlowFilesTests {
+    @Test func theShippedFlowsAreClean() {
+        let (library, diagnostics) = FlowFiles(flowsDirectory: Repository.flows, localesDirectory: Repository.locales).loadAndCheck()
+        #expect(diagnostics.isEmpty, "\(diagnostics.map(\.description).joined(separator: "\n"))")
+        #expect(Set(library.flows.map(\.id)).isSuperset(of: ["menu", "help", "privacy", "naloxone", "emergency", "stop", "start", "forget"]))
+    }
+
+    @Test func everyShippedMessageFitsItsBudgetAndIsPlainGSM() {
+        let (library, _) = FlowFiles(flowsDirectory: Repository.flows, localesDirectory: Repository.locales).loadAndCheck()
+        for m in FlowCheck(library: library).measure(locale: "en-GB") {
+            #expect(m.count.segments <= m.budget, "\(m.key)")
+            #expect(m.count.encoding == .gsm7, "\(m.key) is UCS-2 because of \(m.count.nonGSMCharacters)")
+        }
+    }
+
+    @Test func twilioOptOutWordsAllOptOut() {
+        let (library, _) = FlowFiles(flowsDirectory: Repository.flows, localesDirectory: Repository.locales).loadAndCheck()
+        let engine = FlowEngine(library: library)
+        for word in ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT", "stop.", "Stop!"] {
+            let outcome = engine.handle(text: word, contact: ContactContext(), conversation: nil, now: Date())
+            #expect(outcome.actions == [.optOut], "\(word)")
+        }
+    }
+
+    func check(flow: String, locale: String = "locale: en-GB\nmessages:\n  a: \"A\"\n") throws -> [String] {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let flows = dir.url.appendingPathComponent("flows"), locales = dir.url.appendingPathComponent("locales")
+        try FileManager.default.createDirectory(at: flows, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: locales, withIntermediateDirectories: true)
+        try flow.write(to: flows.appendingPathComponent("test.yaml"), atomically: true, encoding: .utf8)
+        try locale.write(to: locales.appendingPathComponent("en-GB.yaml"), atomically: true, encoding: .utf8)
+        return FlowFiles(flowsDirectory: flows, localesDirectory: locales).loadAndCheck().diagnostics.map(\.description)
+    }
+
+    @Test func problemsPointAtTheFileAndLine() throws {
+        let d = try check(flow: """
+            flow: test
+            keywords: [TEST]
+            start: one
+            fallback: one
+            states:
+              one:
+                say: a
+                sya: typo
+              two:
+                say: missing.key
+            """)
+        #expect(d.contains { $0.contains("test.yaml:8:") && $0.contains("unknown field 'sya'") }, "\(d)")
+        #expect(d.contains { $0.contains("test.yaml:10:") && $0.contains("'missing.key'") }, "\(d)")
+        #expect(d.contains { $0.contains("test.yaml:10:") && $0.contains("state 'two' can never be reached") }, "\(d)")
+    }
+
+    @Test func invalidYAMLIsReportedWithItsLine() throws {
+        let d = try check(flow: "flow: test\nkeywords: [TEST\nstart: one\n")
+        #expect(d.contains { $0.contains("test.yaml:") && $0.contains("not valid YAML") }, "\(d)")
+    }
+
+    @Test func badValuesAreExplained() throws {
+        let d = try check(flow: """
+            flow: test
+            keywords: ["!!"]
+            global: maybe
+            timeout: soon
+            start: one
+            fallback: one
+            states:
+              one:
+                say: a
+                do: explode
+            """)
+        #expect(d.contains { $0.contains("'!!' has no letters or digits") })
+        #expect(d.contains { $0.contains("'global' must be true or false") })
+        #expect(d.contains { $0.contains("'timeout' must be a duration") })
+        #expect(d.contains { $0.contains("unknown action 'explode'") })
+    }
+}
