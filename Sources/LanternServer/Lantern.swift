@@ -32,7 +32,7 @@ public struct Lantern: Sendable {
         logger: Logger,
         metrics: PrometheusCollectorRegistry? = nil,
         transport: any HTTPTransport = URLSessionTransport(),
-        console: @escaping @Sendable (String) -> Void = { print($0) },
+        console: @escaping @Sendable (String) -> Void = ConsoleProvider.standardOutput,
         now: @escaping @Sendable () -> Date = { Date() }
     ) throws(BootError) -> Lantern {
         let files = FlowFiles(flowsDirectory: configuration.flowsDirectory, localesDirectory: configuration.localesDirectory)

@@ -53,8 +53,8 @@ import Testing
                 say: missing.key
             """)
         #expect(d.contains { $0.contains("test.yaml:8:") && $0.contains("unknown field 'sya'") }, "\(d)")
-        #expect(d.contains { $0.contains("test.yaml:10:") && $0.contains("'missing.key'") }, "\(d)")
-        #expect(d.contains { $0.contains("test.yaml:10:") && $0.contains("state 'two' can never be reached") }, "\(d)")
+        #expect(d.contains { $0.contains("test.yaml:9:") && $0.contains("'missing.key'") }, "\(d)")
+        #expect(d.contains { $0.contains("test.yaml:9:") && $0.contains("state 'two' can never be reached") }, "\(d)")
     }
 
     @Test func invalidYAMLIsReportedWithItsLine() throws {

@@ -11,7 +11,10 @@ public struct ConsoleProvider: SMSProvider {
     public var acknowledgement: WebhookAcknowledgement { WebhookAcknowledgement(contentType: "text/plain", body: "ok\n") }
     let write: @Sendable (String) -> Void
 
-    public init(write: @escaping @Sendable (String) -> Void = { print($0) }) {
+    /// Writes unbuffered, so replies show at once even when stdout is a file or a pipe.
+    public static let standardOutput: @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
+
+    public init(write: @escaping @Sendable (String) -> Void = ConsoleProvider.standardOutput) {
         self.write = write
     }
 

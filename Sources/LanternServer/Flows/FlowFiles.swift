@@ -104,15 +104,20 @@ struct NodeReader {
     // MARK: typed access
 
     mutating func mapping(_ node: Node, _ what: String, allowed: Set<String>) -> [(key: String, value: Node)]? {
+        keyedMapping(node, what, allowed: allowed)?.map { ($0.key, $0.value) }
+    }
+
+    /// Like `mapping`, keeping each key's node (for the line a name is written on).
+    mutating func keyedMapping(_ node: Node, _ what: String, allowed: Set<String>) -> [(key: String, keyNode: Node, value: Node)]? {
         guard let m = node.mapping else { error("\(what) must be a mapping of names to values", node); return nil }
-        var out: [(String, Node)] = []
+        var out: [(String, Node, Node)] = []
         for (k, v) in m {
             guard let key = k.string else { error("\(what) has a key that is not text", k); continue }
             if !allowed.isEmpty && !allowed.contains(key) {
                 error("\(what) has unknown field '\(key)' (expected one of: \(allowed.sorted().joined(separator: ", ")))", k)
                 continue
             }
-            out.append((key, v))
+            out.append((key, k, v))
         }
         return out
     }
@@ -183,8 +188,8 @@ struct NodeReader {
                     if let s = string(target, "a shortcut's state") { shortcuts.append((word, s, target)) }
                 }
             case "states":
-                for (name, stateNode) in mapping(value, "'states'", allowed: []) ?? [] {
-                    if let s = state(name, stateNode) { states.append(s) }
+                for (name, keyNode, stateNode) in keyedMapping(value, "'states'", allowed: []) ?? [] {
+                    if let s = state(name, stateNode, at: at(keyNode)) { states.append(s) }
                 }
             default: break
             }
@@ -204,7 +209,7 @@ struct NodeReader {
                     states: states, timeout: timeout, location: at(node))
     }
 
-    mutating func state(_ id: String, _ node: Node) -> FlowState? {
+    mutating func state(_ id: String, _ node: Node, at location: SourceLocation) -> FlowState? {
         guard let fields = mapping(node, "state '\(id)'", allowed: Self.stateFields) else { return nil }
         var say: [String] = [], actions: [FlowAction] = [], menu: [MenuOption] = []
         var ask: Question?, next: String?, invalid: String?
@@ -248,7 +253,7 @@ struct NodeReader {
             default: break
             }
         }
-        return FlowState(id: id, say: say, actions: actions, menu: menu, ask: ask, next: next, invalid: invalid, location: at(node))
+        return FlowState(id: id, say: say, actions: actions, menu: menu, ask: ask, next: next, invalid: invalid, location: location)
     }
 
     // MARK: catalogues
@@ -259,10 +264,10 @@ struct NodeReader {
         guard let locale = d["locale"].flatMap({ string($0, "'locale'") }) else { error("a locale file needs 'locale: <tag>'", node); return nil }
         let name = d["name"].flatMap { string($0, "'name'") } ?? locale
         var messages: [String: MessageTemplate] = [:]
-        for (key, value) in (d["messages"].flatMap { mapping($0, "'messages'", allowed: []) }) ?? [] {
+        for (key, keyNode, value) in (d["messages"].flatMap { keyedMapping($0, "'messages'", allowed: []) }) ?? [] {
             if messages[key] != nil { error("message '\(key)' is defined twice", value); continue }
             if let text = value.scalar?.string {
-                messages[key] = MessageTemplate(text: text, maxSegments: 1, location: at(value))
+                messages[key] = MessageTemplate(text: text, maxSegments: 1, location: at(keyNode))
             } else if let f = mapping(value, "message '\(key)'", allowed: ["text", "segments"]) {
                 let m = Dictionary(f.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
                 guard let text = m["text"].flatMap({ string($0, "'text'") }) else { error("message '\(key)' needs 'text:'", value); continue }
@@ -270,7 +275,7 @@ struct NodeReader {
                 if let s = m["segments"] {
                     if let n = s.scalar.flatMap({ Int($0.string) }) { segments = n } else { error("'segments' must be a whole number", s) }
                 }
-                messages[key] = MessageTemplate(text: text, maxSegments: segments, location: at(value))
+                messages[key] = MessageTemplate(text: text, maxSegments: segments, location: at(keyNode))
             }
         }
         return Catalogue(locale: locale, name: name, messages: messages, location: at(node))

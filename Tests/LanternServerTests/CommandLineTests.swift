@@ -1,0 +1,132 @@
+import Foundation
+import LanternTesting
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real `lantern` binary, as an operator or coordinator would run it. It sits next to the
+/// test bundle once built (the README's test command builds it first).
+let lanternBinary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lantern")
+
+@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: lanternBinary.path), "build the lantern binary first: swift build"))
+struct CommandLineTests {
+    static let binary = lanternBinary
+
+    struct Finished {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], directory: URL = Repository.root) throws -> Finished {
+        let p = Process()
+        p.executableURL = Self.binary
+        p.arguments = arguments
+        p.currentDirectoryURL = directory
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TWILIO_") && !$0.key.hasPrefix("LANTERN_") }
+        env.merge(environment) { _, new in new }
+        p.environment = env
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = input
+        try p.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Finished(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func flowsCheckPassesOnTheShippedFlows() throws {
+        let r = try run(["flows", "check"])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("0 error(s)"))
+    }
+
+    @Test func flowsCheckFailsWithFileAndLine() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let flows = dir.url.appendingPathComponent("flows")
+        try FileManager.default.createDirectory(at: flows, withIntermediateDirectories: true)
+        try "flow: broken\nstart: a\nstates:\n  a:\n    say: nope\n".write(to: flows.appendingPathComponent("broken.yaml"), atomically: true, encoding: .utf8)
+        let r = try run(["flows", "check", "--flows", flows.path, "--locales", Repository.locales.path])
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("broken.yaml:4: error: state 'a' uses message 'nope'"), "\(r.stdout)")
+    }
+
+    @Test func chatRunsTheFlowsInTheTerminal() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let r = try run(["chat", "--data-dir", dir.path, "--from", "+447700900321"], stdin: "naloxone\n2\nstop\nmenu\n")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("< There are 2 kinds in the UK. Reply:"))
+        #expect(r.stdout.contains("< OK, you won't get any more texts"))
+        #expect(r.stdout.contains("+4477•••••321"))
+        #expect(!r.stdout.contains("+447700900321"))
+        // Chat keeps its own database, apart from any real one.
+        #expect(FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("chat/lantern.sqlite").path))
+    }
+
+    @Test func serveRunsWithNoConfigurationAndStopsCleanlyOnSIGTERM() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let p = Process()
+        p.executableURL = Self.binary
+        p.arguments = ["serve", "--data-dir", dir.path, "--port", "0"]
+        p.currentDirectoryURL = Repository.root
+        p.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TWILIO_") && !$0.key.hasPrefix("LANTERN_") }
+        let errLog = dir.url.appendingPathComponent("stderr.log"), outLog = dir.url.appendingPathComponent("stdout.log")
+        FileManager.default.createFile(atPath: errLog.path, contents: nil)
+        FileManager.default.createFile(atPath: outLog.path, contents: nil)
+        p.standardError = try FileHandle(forWritingTo: errLog)
+        p.standardOutput = try FileHandle(forWritingTo: outLog)
+        try p.run()
+        defer { if p.isRunning { p.terminate() } }
+
+        var port: Int?
+        for _ in 0..<200 where port == nil {
+            try await Task.sleep(for: .milliseconds(50))
+            let log = (try? String(contentsOf: errLog, encoding: .utf8)) ?? ""
+            if let line = log.split(separator: "\n").first(where: { $0.contains("address=127.0.0.1:") && $0.contains("listening") }),
+               let range = line.range(of: "address=127.0.0.1:") {
+                port = Int(line[range.upperBound...].prefix { $0.isNumber })
+            }
+        }
+        let base = try #require(port.map { URL(string: "http://127.0.0.1:\($0)")! }, "server did not report its port")
+        let client = TestHTTPClient()
+        #expect(try await client.request("GET", base.appendingPathComponent("readyz")).status == 200)
+        let r = try await client.request("POST", base.appendingPathComponent("webhooks/console"),
+                                         headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                                         body: "From=%2B447700900555&Body=naloxone")
+        #expect(r.status == 200)
+        var printed = ""
+        for _ in 0..<100 where !printed.contains("Naloxone reverses") {
+            try await Task.sleep(for: .milliseconds(50))
+            printed = (try? String(contentsOf: outLog, encoding: .utf8)) ?? ""
+        }
+        #expect(printed.contains("[console] to +4477•••••555"))
+        #expect(!printed.contains("+447700900555"))
+
+        kill(p.processIdentifier, SIGTERM)
+        for _ in 0..<200 where p.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!p.isRunning, "did not stop within 10 s of SIGTERM")
+        #expect(p.terminationStatus == 0)
+
+        for file in ["keys.json", "lantern.sqlite"] {
+            let mode = try FileManager.default.attributesOfItem(atPath: dir.url.appendingPathComponent(file).path)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "\(file) mode \(String(mode ?? 0, radix: 8))")
+        }
+        let logs = try String(contentsOf: errLog, encoding: .utf8)
+        #expect(!logs.contains("+447700900555") && !logs.lowercased().contains("body=naloxone"))
+    }
+
+    @Test func serveRefusesUnsafeTwilioSettings() throws {
+        let r = try run(["serve", "--port", "0"], environment: ["TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "secret-value",
+                                                                  "TWILIO_FROM_NUMBER": "+447700900999"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("LANTERN_PUBLIC_URL is required with Twilio"))
+        #expect(!r.stderr.contains("secret-value"))
+    }
+}
