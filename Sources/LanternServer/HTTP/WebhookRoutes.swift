@@ -44,44 +44,47 @@ struct WebhookRoutes: Sendable {
                                          headers: headers, body: Array(buffer: body)))
     }
 
-    func inbound(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    /// The one shape of every webhook: read, verify and parse (a rejection becomes its 4xx),
+    /// store (a failure becomes 503 so the provider retries), acknowledge.
+    func handle<Parsed>(_ request: Request, _ context: BasicRequestContext, kind: String,
+                        parse: (any SMSProvider, WebhookRequest) throws(WebhookRejection) -> Parsed,
+                        store: (any SMSProvider, Parsed) async throws -> Void) async throws -> Response {
         let (provider, webhook) = try await webhookRequest(request, context)
-        let message: InboundMessage
+        let parsed: Parsed
         do {
-            message = try provider.inboundMessage(from: webhook)
+            parsed = try parse(provider, webhook)
         } catch {
-            return rejection(error, provider: provider, kind: "inbound")
+            return rejection(error, provider: provider, kind: kind)
         }
         do {
-            _ = try await conversations.receive(message)
+            try await store(provider, parsed)
         } catch {
             // Nothing about the message goes in the log; the provider will retry on 503.
-            logger.error("inbound could not be stored", metadata: ["provider": "\(provider.name)", "error": "\(type(of: error))"])
-            throw PlainError(.serviceUnavailable, "temporarily unable to accept messages; please retry")
+            logger.error("webhook could not be stored", metadata: ["provider": "\(provider.name)", "kind": "\(kind)",
+                                                                   "error": "\(type(of: error))"])
+            throw PlainError(.serviceUnavailable, "temporarily unable to accept this webhook; please retry")
         }
         return acknowledge(provider)
     }
 
-    func status(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let (provider, webhook) = try await webhookRequest(request, context)
-        let report: DeliveryReport
-        do {
-            report = try provider.deliveryReport(from: webhook)
-        } catch {
-            return rejection(error, provider: provider, kind: "status")
+    func inbound(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        try await handle(request, context, kind: "inbound") { (provider, webhook) throws(WebhookRejection) in
+            try provider.inboundMessage(from: webhook)
+        } store: { _, message in
+            _ = try await conversations.receive(message)
         }
-        if let state = report.state {
-            do {
-                try await conversations.database.recordDelivery(
-                    provider: provider.name, providerMessageID: report.messageID, outboxID: report.outboxID,
-                    state: state, errorCode: report.errorCode, optedOut: report.optedOut, now: now())
-            } catch {
-                logger.error("status could not be stored", metadata: ["provider": "\(provider.name)", "error": "\(type(of: error))"])
-                throw PlainError(.serviceUnavailable, "temporarily unable to record status; please retry")
-            }
+    }
+
+    func status(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        try await handle(request, context, kind: "status") { (provider, webhook) throws(WebhookRejection) in
+            try provider.deliveryReport(from: webhook)
+        } store: { provider, report in
+            guard let state = report.state else { return }
+            try await conversations.database.recordDelivery(
+                provider: provider.name, providerMessageID: report.messageID, outboxID: report.outboxID,
+                state: state, errorCode: report.errorCode, optedOut: report.optedOut, now: now())
             Counter(label: "lantern_delivery_reports_total", dimensions: [("provider", provider.name), ("state", state.rawValue)]).increment()
         }
-        return acknowledge(provider)
     }
 
     func acknowledge(_ provider: any SMSProvider) -> Response {
