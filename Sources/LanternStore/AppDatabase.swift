@@ -17,6 +17,7 @@ public struct AppDatabase: Sendable {
             try db.execute(sql: "PRAGMA secure_delete = ON")
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA journal_size_limit = 4194304")
+            try db.execute(sql: "PRAGMA cache_size = -16000")
         }
         config.busyMode = .timeout(10)
         let pool = try DatabasePool(path: path, configuration: config)
@@ -73,9 +74,10 @@ public struct AppDatabase: Sendable {
                     provider_message_id TEXT,
                     error_code TEXT
                 );
+                -- The sender's only way in: kept small (queued rows only) and never shadowed by a
+                -- plain status index, which would make every claim scan the whole queue.
                 CREATE INDEX outbox_due ON outbox(priority, next_attempt_at) WHERE status = 'queued';
                 CREATE INDEX outbox_contact ON outbox(contact_key);
-                CREATE INDEX outbox_status ON outbox(status);
                 CREATE UNIQUE INDEX outbox_provider_message ON outbox(provider, provider_message_id)
                     WHERE provider_message_id IS NOT NULL;
                 """)

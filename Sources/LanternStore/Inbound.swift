@@ -25,6 +25,18 @@ public enum InboundResult: Sendable, Equatable {
     case handled(contact: ContactKey, outcome: EngineOutcome, queued: [Int64])
 }
 
+/// One inbound text waiting to be handled: who sent it, and the engine call that decides
+/// what to do (it holds the text in its closure; the store never sees the text itself).
+public struct PendingInbound: Sendable {
+    public let envelope: InboundEnvelope
+    public let decide: @Sendable (ContactContext, ConversationState?) -> EngineOutcome
+
+    public init(_ envelope: InboundEnvelope, decide: @escaping @Sendable (ContactContext, ConversationState?) -> EngineOutcome) {
+        self.envelope = envelope
+        self.decide = decide
+    }
+}
+
 extension AppDatabase {
     /// Handles one inbound text in one write transaction: dedupe on the provider's id, find or
     /// create the contact by keyed hash, run `decide` (the engine) on her state, then record the
@@ -34,58 +46,84 @@ extension AppDatabase {
         now: Date,
         decide: @escaping @Sendable (ContactContext, ConversationState?) -> EngineOutcome
     ) async throws -> InboundResult {
-        let key = vault.contactKey(for: envelope.from)
-        let sealed = try vault.seal(envelope.from.e164)
+        try await handleInbound([PendingInbound(envelope, decide: decide)], now: now)[0].get()
+    }
+
+    /// Handles several inbound texts in one transaction (group commit), each in its own
+    /// savepoint: one failing does not undo the others, and texts from the same person are
+    /// applied in order. Under load this is what lets one SQLite writer keep up.
+    public func handleInbound(_ batch: [PendingInbound], now: Date) async throws -> [Result<InboundResult, any Error>] {
+        struct Prepared: Sendable {
+            let item: PendingInbound
+            let key: ContactKey
+            let sealed: Data
+        }
+        let prepared = try batch.map { Prepared(item: $0, key: vault.contactKey(for: $0.envelope.from), sealed: try vault.seal($0.envelope.from.e164)) }
         let version = vault.keys.version
+        let t = now.timeIntervalSince1970
         return try await writer.write { db in
-            let t = now.timeIntervalSince1970
-            try db.execute(sql: "INSERT OR IGNORE INTO seen_webhook (provider, message_id, contact_key, seen_at) VALUES (?, ?, ?, ?)",
-                           arguments: [envelope.provider, envelope.messageID, key.hex, t])
-            guard db.changesCount > 0 else { return .duplicate }
-
-            let row = try Row.fetchOne(db, sql: "SELECT language, opted_out_at FROM contact WHERE key = ?", arguments: [key.hex])
-            if row == nil {
-                try db.execute(sql: """
-                    INSERT INTO contact (key, number, key_version, language, created_at, last_active_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    """, arguments: [key.hex, sealed, version, defaultLocale, t, t])
-            } else {
-                try db.execute(sql: "UPDATE contact SET last_active_at = ? WHERE key = ?", arguments: [t, key.hex])
-            }
-            let context = ContactContext(isOptedOut: row?["opted_out_at"] as Double? != nil,
-                                         language: row?["language"] ?? defaultLocale)
-            let conversation = try Self.loadConversation(db, key: key)
-            let outcome = decide(context, conversation)
-
-            // Opt-out and erasure are recorded before anything is queued.
-            for action in outcome.actions {
-                switch action {
-                case .optOut:
-                    try db.execute(sql: "UPDATE contact SET opted_out_at = ? WHERE key = ?", arguments: [t, key.hex])
-                    try Self.cancelQueued(db, key: key, now: t)
-                case .optIn:
-                    try db.execute(sql: "UPDATE contact SET opted_out_at = NULL WHERE key = ?", arguments: [key.hex])
-                case .erase:
-                    try Self.erase(db, key: key, keepingMessage: (envelope.provider, envelope.messageID), now: t)
+            prepared.map { p in
+                Result {
+                    var result: InboundResult = .duplicate
+                    try db.inSavepoint {
+                        result = try Self.handle(db, p.item, key: p.key, sealed: p.sealed, keyVersion: version, now: t)
+                        return .commit
+                    }
+                    return result
                 }
             }
-            let erased = outcome.actions.contains(.erase)
-            if !erased {
-                try Self.saveConversation(db, key: key, outcome.conversation)
-            }
-            var ids: [Int64] = []
-            for reply in outcome.replies {
-                ids.append(try Self.enqueue(db, contact: erased ? nil : key, provider: envelope.provider,
-                                            sender: envelope.to, recipient: sealed, keyVersion: version,
-                                            kind: .reply, text: reply.text, now: t))
-            }
-            return .handled(contact: key, outcome: outcome, queued: ids)
         }
     }
 
+    static func handle(_ db: Database, _ item: PendingInbound, key: ContactKey, sealed: Data, keyVersion version: Int,
+                       now t: Double) throws -> InboundResult {
+        let envelope = item.envelope
+        try db.run("INSERT OR IGNORE INTO seen_webhook (provider, message_id, contact_key, seen_at) VALUES (?, ?, ?, ?)",
+                   [envelope.provider, envelope.messageID, key.hex, t])
+        guard db.changesCount > 0 else { return .duplicate }
+
+        let row = try db.fetchRow("SELECT language, opted_out_at FROM contact WHERE key = ?", [key.hex])
+        if row == nil {
+            try db.run("""
+                INSERT INTO contact (key, number, key_version, language, created_at, last_active_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """, [key.hex, sealed, version, defaultLocale, t, t])
+        } else {
+            try db.run("UPDATE contact SET last_active_at = ? WHERE key = ?", [t, key.hex])
+        }
+        let context = ContactContext(isOptedOut: row?["opted_out_at"] as Double? != nil,
+                                     language: row?["language"] ?? defaultLocale)
+        let conversation = try loadConversation(db, key: key)
+        let outcome = item.decide(context, conversation)
+
+        // Opt-out and erasure are recorded before anything is queued.
+        for action in outcome.actions {
+            switch action {
+            case .optOut:
+                try db.run("UPDATE contact SET opted_out_at = ? WHERE key = ?", [t, key.hex])
+                try cancelQueued(db, key: key, now: t)
+            case .optIn:
+                try db.run("UPDATE contact SET opted_out_at = NULL WHERE key = ?", [key.hex])
+            case .erase:
+                try erase(db, key: key, keepingMessage: (envelope.provider, envelope.messageID), now: t)
+            }
+        }
+        let erased = outcome.actions.contains(.erase)
+        if !erased && (conversation != nil || outcome.conversation != nil) {
+            try saveConversation(db, key: key, outcome.conversation)
+        }
+        var ids: [Int64] = []
+        for reply in outcome.replies {
+            ids.append(try enqueue(db, contact: erased ? nil : key, provider: envelope.provider,
+                                   sender: envelope.to, recipient: sealed, keyVersion: version,
+                                   kind: .reply, text: reply.text, now: t))
+        }
+        return .handled(contact: key, outcome: outcome, queued: ids)
+    }
+
     static func loadConversation(_ db: Database, key: ContactKey) throws -> ConversationState? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT flow, state, expires_at, variables FROM conversation WHERE contact_key = ?",
-                                         arguments: [key.hex]) else { return nil }
+        guard let row = try db.fetchRow("SELECT flow, state, expires_at, variables FROM conversation WHERE contact_key = ?",
+                                         [key.hex]) else { return nil }
         let vars = (try? JSONDecoder().decode([String: String].self, from: Data((row["variables"] as String).utf8))) ?? [:]
         return ConversationState(flow: row["flow"], state: row["state"],
                                  expiresAt: Date(timeIntervalSince1970: row["expires_at"]), variables: vars)
@@ -93,50 +131,61 @@ extension AppDatabase {
 
     static func saveConversation(_ db: Database, key: ContactKey, _ state: ConversationState?) throws {
         guard let state else {
-            try db.execute(sql: "DELETE FROM conversation WHERE contact_key = ?", arguments: [key.hex])
+            try db.run("DELETE FROM conversation WHERE contact_key = ?", [key.hex])
             return
         }
         let vars = String(decoding: try JSONEncoder().encode(state.variables), as: UTF8.self)
-        try db.execute(sql: """
+        try db.run("""
             INSERT INTO conversation (contact_key, flow, state, expires_at, variables) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT(contact_key) DO UPDATE SET flow = excluded.flow, state = excluded.state,
                 expires_at = excluded.expires_at, variables = excluded.variables
-            """, arguments: [key.hex, state.flow, state.state, state.expiresAt.timeIntervalSince1970, vars])
+            """, [key.hex, state.flow, state.state, state.expiresAt.timeIntervalSince1970, vars])
     }
 
     /// Everything about a contact, gone at once. Sent-message records stay only as anonymous
     /// counts (no contact key, no number, no text).
     static func erase(_ db: Database, key: ContactKey, keepingMessage: (String, String)?, now: Double) throws {
-        try db.execute(sql: "DELETE FROM outbox WHERE contact_key = ? AND status IN ('queued', 'sending')", arguments: [key.hex])
-        try db.execute(sql: "UPDATE outbox SET contact_key = NULL, recipient = NULL, text = NULL WHERE contact_key = ?", arguments: [key.hex])
+        try db.run("DELETE FROM outbox WHERE contact_key = ? AND status IN ('queued', 'sending')", [key.hex])
+        try db.run("UPDATE outbox SET contact_key = NULL, recipient = NULL, text = NULL WHERE contact_key = ?", [key.hex])
         if let (provider, id) = keepingMessage {
             // The erasing message's own id stays (without the key) so a provider retry of FORGET is not re-run.
-            try db.execute(sql: "DELETE FROM seen_webhook WHERE contact_key = ? AND NOT (provider = ? AND message_id = ?)",
-                           arguments: [key.hex, provider, id])
-            try db.execute(sql: "UPDATE seen_webhook SET contact_key = NULL WHERE contact_key = ?", arguments: [key.hex])
+            try db.run("DELETE FROM seen_webhook WHERE contact_key = ? AND NOT (provider = ? AND message_id = ?)",
+                           [key.hex, provider, id])
+            try db.run("UPDATE seen_webhook SET contact_key = NULL WHERE contact_key = ?", [key.hex])
         } else {
-            try db.execute(sql: "UPDATE seen_webhook SET contact_key = NULL WHERE contact_key = ?", arguments: [key.hex])
+            try db.run("UPDATE seen_webhook SET contact_key = NULL WHERE contact_key = ?", [key.hex])
         }
-        try db.execute(sql: "DELETE FROM contact WHERE key = ?", arguments: [key.hex]) // cascades to conversation
+        try db.run("DELETE FROM contact WHERE key = ?", [key.hex]) // cascades to conversation
     }
 
     /// Opt-out wins: nothing queued for her goes out after she said STOP.
     static func cancelQueued(_ db: Database, key: ContactKey, now: Double) throws {
-        try db.execute(sql: """
+        try db.run("""
             UPDATE outbox SET status = 'cancelled', text = NULL, recipient = NULL, updated_at = ?
             WHERE contact_key = ? AND status = 'queued'
-            """, arguments: [now, key.hex])
+            """, [now, key.hex])
     }
 
     static func enqueue(_ db: Database, contact: ContactKey?, provider: String, sender: String?, recipient: Data,
                         keyVersion: Int, kind: OutboxKind, text: String, now: Double) throws -> Int64 {
         let segments = SMSSegments.count(text).segments
-        try db.execute(sql: """
+        try db.run("""
             INSERT INTO outbox (contact_key, provider, sender, recipient, key_version, kind, priority, text, segments,
                                 status, attempts, next_attempt_at, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)
-            """, arguments: [contact?.hex, provider, sender, recipient, keyVersion, kind.rawValue, kind.priority, text,
+            """, [contact?.hex, provider, sender, recipient, keyVersion, kind.rawValue, kind.priority, text,
                              segments, now, now, now])
         return db.lastInsertedRowID
+    }
+}
+
+extension Database {
+    /// Runs a statement prepared once per connection: the hot path never re-parses SQL.
+    func run(_ sql: String, _ arguments: StatementArguments = []) throws {
+        try cachedStatement(sql: sql).execute(arguments: arguments)
+    }
+
+    func fetchRow(_ sql: String, _ arguments: StatementArguments = []) throws -> Row? {
+        try Row.fetchOne(cachedStatement(sql: sql), arguments: arguments)
     }
 }

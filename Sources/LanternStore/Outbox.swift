@@ -26,7 +26,7 @@ extension AppDatabase {
             let segments: Int, attempts: Int, kind: String
         }
         let rows: [Claimed] = try await writer.write { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(db.cachedStatement(sql: """
                 UPDATE outbox SET status = 'sending', updated_at = :now
                 WHERE id IN (
                     SELECT o.id FROM outbox o LEFT JOIN contact c ON c.key = o.contact_key
@@ -35,7 +35,7 @@ extension AppDatabase {
                     ORDER BY o.priority, o.next_attempt_at, o.id
                     LIMIT :limit)
                 RETURNING id, contact_key, provider, sender, recipient, text, segments, attempts, kind
-                """, arguments: ["now": t, "limit": limit]).map {
+                """), arguments: ["now": t, "limit": limit]).map {
                 Claimed(id: $0["id"], contactKey: $0["contact_key"], provider: $0["provider"], sender: $0["sender"],
                         recipient: $0["recipient"], text: $0["text"], segments: $0["segments"], attempts: $0["attempts"],
                         kind: $0["kind"])
@@ -58,21 +58,21 @@ extension AppDatabase {
     /// The provider took it: keep its id for status callbacks, forget the words and the number.
     public func markAccepted(id: Int64, providerMessageID: String?, now: Date) async throws {
         try await writer.write { db in
-            try db.execute(sql: """
+            try db.run("""
                 UPDATE outbox SET status = 'sent', text = NULL, recipient = NULL, provider_message_id = ?,
                     attempts = attempts + 1, updated_at = ?
                 WHERE id = ? AND status IN ('sending', 'unknown')
-                """, arguments: [providerMessageID, now.timeIntervalSince1970, id])
+                """, [providerMessageID, now.timeIntervalSince1970, id])
         }
     }
 
     /// A temporary failure (429, 5xx, no connection): try again at `retryAt`.
     public func markRetry(id: Int64, retryAt: Date, errorCode: String?, now: Date) async throws {
         try await writer.write { db in
-            try db.execute(sql: """
+            try db.run("""
                 UPDATE outbox SET status = 'queued', attempts = attempts + 1, next_attempt_at = ?, error_code = ?, updated_at = ?
                 WHERE id = ? AND status = 'sending'
-                """, arguments: [retryAt.timeIntervalSince1970, errorCode, now.timeIntervalSince1970, id])
+                """, [retryAt.timeIntervalSince1970, errorCode, now.timeIntervalSince1970, id])
         }
     }
 
@@ -81,11 +81,11 @@ extension AppDatabase {
     public func markFailed(id: Int64, errorCode: String?, optedOut: Bool, now: Date) async throws {
         let t = now.timeIntervalSince1970
         try await writer.write { db in
-            try db.execute(sql: """
+            try db.run("""
                 UPDATE outbox SET status = 'failed', text = NULL, recipient = NULL, error_code = ?,
                     attempts = attempts + 1, updated_at = ?
                 WHERE id = ?
-                """, arguments: [errorCode, t, id])
+                """, [errorCode, t, id])
             if optedOut, let key = try String.fetchOne(db, sql: "SELECT contact_key FROM outbox WHERE id = ?", arguments: [id]) {
                 try Self.recordOptOut(db, key: ContactKey(hex: key), now: t)
             }
@@ -97,11 +97,11 @@ extension AppDatabase {
     /// callback can still settle it).
     public func markUnknown(id: Int64, reason: String, now: Date) async throws {
         try await writer.write { db in
-            try db.execute(sql: """
+            try db.run("""
                 UPDATE outbox SET status = 'unknown', text = NULL, recipient = NULL, error_code = ?,
                     attempts = attempts + 1, updated_at = ?
                 WHERE id = ? AND status = 'sending'
-                """, arguments: [reason, now.timeIntervalSince1970, id])
+                """, [reason, now.timeIntervalSince1970, id])
         }
     }
 
@@ -114,14 +114,14 @@ extension AppDatabase {
             let list = Array(idempotentProviders)
             var requeued = 0
             if !list.isEmpty {
-                try db.execute(sql: "UPDATE outbox SET status = 'queued', updated_at = ? WHERE status = 'sending' AND provider IN \(Self.placeholders(list.count))",
-                               arguments: StatementArguments([t] + list.map { $0 as (any DatabaseValueConvertible) }))
+                try db.run("UPDATE outbox SET status = 'queued', updated_at = ? WHERE status = 'sending' AND provider IN \(Self.placeholders(list.count))",
+                               StatementArguments([t] + list.map { $0 as (any DatabaseValueConvertible) }))
                 requeued = db.changesCount
             }
-            try db.execute(sql: """
+            try db.run("""
                 UPDATE outbox SET status = 'unknown', text = NULL, recipient = NULL, error_code = 'lantern:interrupted', updated_at = ?
                 WHERE status = 'sending'
-                """, arguments: [t])
+                """, [t])
             return (requeued, db.changesCount)
         }
     }
@@ -134,21 +134,21 @@ extension AppDatabase {
                                errorCode: String?, optedOut: Bool, now: Date) async throws -> Bool {
         let t = now.timeIntervalSince1970
         return try await writer.write { db in
-            var row = try Row.fetchOne(db, sql: "SELECT id, status, contact_key FROM outbox WHERE provider = ? AND provider_message_id = ?",
-                                       arguments: [provider, providerMessageID])
+            var row = try db.fetchRow("SELECT id, status, contact_key FROM outbox WHERE provider = ? AND provider_message_id = ?",
+                                       [provider, providerMessageID])
             if row == nil, let outboxID {
-                row = try Row.fetchOne(db, sql: "SELECT id, status, contact_key FROM outbox WHERE id = ? AND provider = ? AND provider_message_id IS NULL",
-                                       arguments: [outboxID, provider])
+                row = try db.fetchRow("SELECT id, status, contact_key FROM outbox WHERE id = ? AND provider = ? AND provider_message_id IS NULL",
+                                       [outboxID, provider])
             }
             guard let row else { return false }
             let id: Int64 = row["id"]
             let current = DeliveryState(rawValue: row["status"] as String)
             if current == nil || state.rank >= current!.rank {
-                try db.execute(sql: """
+                try db.run("""
                     UPDATE outbox SET status = ?, provider_message_id = ?, error_code = COALESCE(?, error_code),
                         text = NULL, recipient = NULL, updated_at = ?
                     WHERE id = ?
-                    """, arguments: [state.rawValue, providerMessageID, errorCode, t, id])
+                    """, [state.rawValue, providerMessageID, errorCode, t, id])
             }
             if optedOut, let key = row["contact_key"] as String? {
                 try Self.recordOptOut(db, key: ContactKey(hex: key), now: t)
@@ -158,7 +158,7 @@ extension AppDatabase {
     }
 
     static func recordOptOut(_ db: Database, key: ContactKey, now: Double) throws {
-        try db.execute(sql: "UPDATE contact SET opted_out_at = COALESCE(opted_out_at, ?) WHERE key = ?", arguments: [now, key.hex])
+        try db.run("UPDATE contact SET opted_out_at = COALESCE(opted_out_at, ?) WHERE key = ?", [now, key.hex])
         try cancelQueued(db, key: key, now: now)
     }
 
@@ -196,7 +196,7 @@ extension AppDatabase {
     public func contact(for number: PhoneNumber) async throws -> ContactSummary? {
         let key = vault.contactKey(for: number)
         return try await writer.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT opted_out_at, language FROM contact WHERE key = ?", arguments: [key.hex]) else {
+            guard let row = try db.fetchRow("SELECT opted_out_at, language FROM contact WHERE key = ?", [key.hex]) else {
                 return nil
             }
             return ContactSummary(key: key, isOptedOut: row["opted_out_at"] as Double? != nil, language: row["language"],

@@ -182,3 +182,30 @@ import Testing
         }
     }
 }
+
+@Suite struct GroupCommitTests {
+    @Test func aBatchAppliesInOrderAndDedupesWithinItself() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let db = try AppDatabase.open(path: dir.url.appendingPathComponent("t.sqlite").path, vault: PIIVault(keys: .generate()))
+        let her = PhoneNumber("+447700900123")!, other = PhoneNumber("+447700900124")!
+        func item(_ id: String, _ n: PhoneNumber, optOut: Bool = false) -> PendingInbound {
+            PendingInbound(InboundEnvelope(provider: "twilio", messageID: id, from: n, to: nil)) { context, _ in
+                EngineOutcome(replies: context.isOptedOut ? [] : [Reply(key: "k", text: "to \(id)")], actions: optOut ? [.optOut] : [],
+                              conversation: nil, decision: .fallback(flow: "menu", timedOut: false))
+            }
+        }
+        let results = try await db.handleInbound([item("A", her), item("B", her, optOut: true), item("A", her), item("C", her),
+                                                  item("D", other)], now: Date())
+        let outcomes = try results.map { try $0.get() }
+        #expect(outcomes[2] == .duplicate)
+        // C saw B's opt-out, because items apply in order inside the one transaction.
+        guard case .handled(_, let c, _) = outcomes[3] else { Issue.record("C not handled"); return }
+        #expect(c.replies.isEmpty)
+        guard case .handled(_, let d, _) = outcomes[4] else { Issue.record("D not handled"); return }
+        #expect(d.replies.map(\.text) == ["to D"])
+        let counts = try await db.outboxCounts()
+        #expect(counts[.cancelled] == 1)              // A's reply, cancelled by B's STOP
+        #expect(counts[.queued] == 2)                 // B's confirmation and D's reply
+    }
+}

@@ -11,6 +11,7 @@ public struct ConversationService: Sendable {
     public let database: AppDatabase
     public let engine: FlowEngine
     let outboxWakeUp: OutboxWakeUp
+    let commits: InboundCommitQueue
     let now: @Sendable () -> Date
     let logger: Logger
 
@@ -19,6 +20,7 @@ public struct ConversationService: Sendable {
         self.database = database
         self.engine = engine
         self.outboxWakeUp = outboxWakeUp
+        self.commits = InboundCommitQueue(database: database, now: now)
         self.now = now
         self.logger = logger
     }
@@ -27,9 +29,10 @@ public struct ConversationService: Sendable {
         let engine = self.engine
         let text = message.text
         let envelope = InboundEnvelope(provider: message.provider, messageID: message.messageID, from: message.from, to: message.to)
-        let result = try await database.handleInbound(envelope, now: now()) { contact, conversation in
-            engine.handle(text: text, contact: contact, conversation: conversation, now: self.now())
-        }
+        let now = self.now
+        let result = try await commits.handle(PendingInbound(envelope) { contact, conversation in
+            engine.handle(text: text, contact: contact, conversation: conversation, now: now())
+        })
         switch result {
         case .duplicate:
             Counter(label: "lantern_inbound_duplicates_total", dimensions: [("provider", message.provider)]).increment()
