@@ -77,11 +77,7 @@ public struct Transcript: Sendable {
                 _ = try await lantern.conversations.receive(
                     InboundMessage(provider: "console", messageID: "\(name)-\(n)", from: from, to: nil, text: text))
                 while try await lantern.sender.sendBatch() > 0 {}
-                let sent = outbox.withLock { o in defer { o.removeAll() }; return o }
-                for (i, reply) in sent.enumerated() {
-                    if i > 0 { out.append("<---") }
-                    out += reply.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "<" : "< " + $0 }
-                }
+                out += Self.lines(replies: outbox.withLock { o in defer { o.removeAll() }; return o })
             case .wait(let seconds):
                 clock.advance(by: seconds)
                 out.append("@ wait \(Self.format(seconds))")
@@ -108,11 +104,7 @@ public struct Transcript: Sendable {
         for step in steps {
             switch step {
             case .inbound(let t): out.append("> \(t)")
-            case .replies(let rs):
-                for (i, r) in rs.enumerated() {
-                    if i > 0 { out.append("<---") }
-                    out += r.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "<" : "< " + $0 }
-                }
+            case .replies(let rs): out += Self.lines(replies: rs)
             case .wait(let s): out.append("@ wait \(Self.format(s))")
             case .expect(let e): out.append("? \(e)")
             }
@@ -122,6 +114,16 @@ public struct Transcript: Sendable {
 }
 
 extension Transcript {
+    /// Replies as transcript lines: each line "< …", "<---" between two replies.
+    static func lines(replies: [String]) -> [String] {
+        var out: [String] = []
+        for (i, reply) in replies.enumerated() {
+            if i > 0 { out.append("<---") }
+            out += reply.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "<" : "< " + $0 }
+        }
+        return out
+    }
+
     static func format(_ seconds: TimeInterval) -> String {
         let s = Int(seconds)
         if s % 3600 == 0 { return "\(s / 3600)h" }

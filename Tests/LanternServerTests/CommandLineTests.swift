@@ -78,8 +78,8 @@ struct CommandLineTests {
         p.currentDirectoryURL = Repository.root
         p.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TWILIO_") && !$0.key.hasPrefix("LANTERN_") }
         let errLog = dir.url.appendingPathComponent("stderr.log"), outLog = dir.url.appendingPathComponent("stdout.log")
-        FileManager.default.createFile(atPath: errLog.path, contents: nil)
-        FileManager.default.createFile(atPath: outLog.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errLog.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outLog.path, contents: nil)
         p.standardError = try FileHandle(forWritingTo: errLog)
         p.standardOutput = try FileHandle(forWritingTo: outLog)
         try p.run()
@@ -108,6 +108,11 @@ struct CommandLineTests {
         }
         #expect(printed.contains("[console] to +4477•••••555"))
         #expect(!printed.contains("+447700900555"))
+
+        let metrics = try await client.request("GET", base.appendingPathComponent("metrics"))
+        #expect(metrics.status == 200)
+        #expect(metrics.body.contains("lantern_inbound_messages_total"), "\(metrics.body)")
+        #expect(metrics.body.contains("lantern_outbox_sends_total"))
 
         kill(p.processIdentifier, SIGTERM)
         for _ in 0..<200 where p.isRunning { try await Task.sleep(for: .milliseconds(50)) }

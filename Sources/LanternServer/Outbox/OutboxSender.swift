@@ -46,7 +46,16 @@ public struct OutboxSender: Service {
                 "requeued": "\(recovered.requeued)", "unknown": "\(recovered.unknown)"])
         }
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let sent = try await sendBatch()
+            let sent: Int
+            do {
+                sent = try await sendBatch()
+            } catch is CancellationError {
+                break
+            } catch {
+                // A database hiccup must not stop all sending; what was claimed is recovered at restart.
+                logger.error("outbox batch failed; retrying shortly", metadata: ["error": "\(type(of: error))"])
+                sent = 0
+            }
             if sent == 0 {
                 let wakeUp = self.wakeUp
                 let poll = idlePoll
