@@ -20,6 +20,8 @@ public struct Lantern: Sendable {
     public let providers: [String: any SMSProvider]
     public let conversations: ConversationService
     public let sender: OutboxSender
+    public let broadcasts: BroadcastService
+    public let broadcastRunner: BroadcastRunner
     public let flowWarnings: [FlowDiagnostic]
     let metrics: PrometheusCollectorRegistry?
     let logger: Logger
@@ -40,21 +42,7 @@ public struct Lantern: Sendable {
         let errors = diagnostics.filter { $0.severity == .error }
         guard errors.isEmpty else { throw .flows(errors) }
 
-        let dir = configuration.dataDirectory
-        do {
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw .dataDirectory(dir.path, "\(error.localizedDescription)")
-        }
-        let keys: VaultKeys
-        do { keys = try KeyFile.loadOrCreate(directory: dir) } catch { throw .keys(error) }
-        let database: AppDatabase
-        do {
-            database = try AppDatabase.open(path: configuration.databasePath, vault: PIIVault(keys: keys))
-        } catch {
-            throw .database(configuration.databasePath, "\(error)")
-        }
+        let database = try openDatabase(configuration)
 
         var providers: [String: any SMSProvider] = [:]
         if var twilio = configuration.twilio {
@@ -74,16 +62,42 @@ public struct Lantern: Sendable {
         let sender = OutboxSender(database: database, providers: providers, pacer: SendPacer(rate: configuration.sendRate),
                                   retry: configuration.retry, maxConcurrent: configuration.maxConcurrentSends,
                                   wakeUp: wakeUp, now: now, logger: logger)
+        let broadcastWakeUp = BroadcastWakeUp()
+        var settings = configuration.broadcasts
+        settings.sendRate = configuration.sendRate
+        let broadcasts = BroadcastService(database: database, library: library, settings: settings, wakeUp: broadcastWakeUp,
+                                          now: now, logger: logger)
+        let runner = BroadcastRunner(database: database, defaultProvider: providers.keys.sorted().first ?? "console",
+                                     wakeUp: broadcastWakeUp, outboxWakeUp: wakeUp, now: now, logger: logger)
         return Lantern(configuration: configuration, database: database, library: library, providers: providers,
-                       conversations: conversations, sender: sender,
+                       conversations: conversations, sender: sender, broadcasts: broadcasts, broadcastRunner: runner,
                        flowWarnings: diagnostics.filter { $0.severity == .warning }, metrics: metrics, logger: logger, now: now)
+    }
+
+    /// The data directory (created owner-only), its keys (generated on first run) and the database.
+    public static func openDatabase(_ configuration: LanternConfiguration) throws(BootError) -> AppDatabase {
+        let dir = configuration.dataDirectory
+        do {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw .dataDirectory(dir.path, "\(error.localizedDescription)")
+        }
+        let keys: VaultKeys
+        do { keys = try KeyFile.loadOrCreate(directory: dir) } catch { throw .keys(error) }
+        do {
+            return try AppDatabase.open(path: configuration.databasePath, vault: PIIVault(keys: keys))
+        } catch {
+            throw .database(configuration.databasePath, "\(error)")
+        }
     }
 
     /// The HTTP side: webhooks, health, metrics.
     public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let router = Router(context: BasicRequestContext.self)
+        let router = Router(context: LanternRequestContext.self)
         WebhookRoutes(providers: providers, conversations: conversations, maxBodyBytes: configuration.maxBodyBytes,
                       now: now, logger: logger).register(on: router)
+        AdminRoutes(broadcasts: broadcasts, maxBodyBytes: configuration.maxBodyBytes, now: now, logger: logger).register(on: router)
         let database = self.database
         let flowsLoaded = !library.flows.isEmpty
         router.get("/healthz") { _, _ in "ok\n" }
@@ -111,7 +125,7 @@ public struct Lantern: Sendable {
     /// Everything that runs, in start order. On shutdown the HTTP server stops taking
     /// webhooks first, then the sender finishes what it has in flight.
     public func services(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> [any Service] {
-        [sender, application(onServerRunning: onServerRunning)]
+        [sender, broadcastRunner, application(onServerRunning: onServerRunning)]
     }
 
     /// Runs until SIGTERM or SIGINT, then shuts down gracefully.

@@ -82,6 +82,67 @@ public struct AppDatabase: Sendable {
                     WHERE provider_message_id IS NOT NULL;
                 """)
         }
+        m.registerMigration("v2: alert subscriptions, broadcasts, admin tokens, audit") { db in
+            try db.execute(sql: """
+                ALTER TABLE contact ADD COLUMN alerts_paused_until DOUBLE;
+                -- The provider and our number she last texted: alerts go out the same way.
+                ALTER TABLE contact ADD COLUMN provider TEXT;
+                ALTER TABLE contact ADD COLUMN sender TEXT;
+                CREATE TABLE subscription (
+                    contact_key TEXT NOT NULL REFERENCES contact(key) ON DELETE CASCADE,
+                    area TEXT NOT NULL,
+                    created_at DOUBLE NOT NULL,
+                    PRIMARY KEY (contact_key, area)
+                ) WITHOUT ROWID;
+                CREATE INDEX subscription_area ON subscription(area, contact_key);
+                CREATE TABLE broadcast (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    status TEXT NOT NULL,
+                    areas TEXT NOT NULL,
+                    -- Subscription codes this alert reaches ('*': every subscriber), fixed at creation.
+                    reach TEXT NOT NULL,
+                    confirmed INTEGER NOT NULL,
+                    requires_approval INTEGER NOT NULL,
+                    created_by TEXT NOT NULL,
+                    approved_by TEXT,
+                    cancelled_by TEXT,
+                    created_at DOUBLE NOT NULL,
+                    expires_at DOUBLE NOT NULL,
+                    approved_at DOUBLE,
+                    finished_at DOUBLE,
+                    fanout_cursor TEXT NOT NULL DEFAULT '',
+                    recipients INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE INDEX broadcast_status ON broadcast(status);
+                CREATE TABLE broadcast_text (
+                    broadcast_id INTEGER NOT NULL REFERENCES broadcast(id) ON DELETE CASCADE,
+                    locale TEXT NOT NULL,
+                    text TEXT,
+                    segments INTEGER NOT NULL,
+                    PRIMARY KEY (broadcast_id, locale)
+                ) WITHOUT ROWID;
+                ALTER TABLE outbox ADD COLUMN broadcast_id INTEGER REFERENCES broadcast(id);
+                ALTER TABLE outbox ADD COLUMN locale TEXT;
+                CREATE UNIQUE INDEX outbox_broadcast_contact ON outbox(broadcast_id, contact_key) WHERE broadcast_id IS NOT NULL;
+                CREATE INDEX outbox_broadcast_pending ON outbox(broadcast_id) WHERE status IN ('queued', 'sending');
+                CREATE TABLE admin_token (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    name TEXT NOT NULL UNIQUE,
+                    role TEXT NOT NULL,
+                    secret_hash TEXT NOT NULL,
+                    created_at DOUBLE NOT NULL,
+                    revoked_at DOUBLE,
+                    last_used_at DOUBLE
+                ) WITHOUT ROWID;
+                CREATE TABLE audit (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at DOUBLE NOT NULL,
+                    actor TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    subject TEXT
+                );
+                """)
+        }
         return m
     }
 
@@ -116,5 +177,5 @@ public enum OutboxKind: String, Sendable {
 
 /// Lifecycle of one outbound text.
 public enum OutboxStatus: String, Sendable, CaseIterable {
-    case queued, sending, sent, delivered, failed, unknown, cancelled
+    case queued, sending, sent, delivered, failed, unknown, cancelled, expired
 }

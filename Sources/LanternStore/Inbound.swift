@@ -82,17 +82,21 @@ extension AppDatabase {
                    [envelope.provider, envelope.messageID, key.hex, t])
         guard db.changesCount > 0 else { return .duplicate }
 
-        let row = try db.fetchRow("SELECT language, opted_out_at FROM contact WHERE key = ?", [key.hex])
+        let row = try db.fetchRow("SELECT language, opted_out_at, alerts_paused_until FROM contact WHERE key = ?", [key.hex])
         if row == nil {
             try db.run("""
-                INSERT INTO contact (key, number, key_version, language, created_at, last_active_at)
-                VALUES (?, ?, ?, ?, ?, ?)
-                """, [key.hex, sealed, version, defaultLocale, t, t])
+                INSERT INTO contact (key, number, key_version, language, created_at, last_active_at, provider, sender)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, [key.hex, sealed, version, defaultLocale, t, t, envelope.provider, envelope.to])
         } else {
-            try db.run("UPDATE contact SET last_active_at = ? WHERE key = ?", [t, key.hex])
+            try db.run("UPDATE contact SET last_active_at = ?, provider = ?, sender = ? WHERE key = ?",
+                       [t, envelope.provider, envelope.to, key.hex])
         }
+        let subscriptions = row == nil ? [] : try String.fetchAll(
+            db.cachedStatement(sql: "SELECT area FROM subscription WHERE contact_key = ? ORDER BY created_at, area"), arguments: [key.hex])
         let context = ContactContext(isOptedOut: row?["opted_out_at"] as Double? != nil,
-                                     language: row?["language"] ?? defaultLocale)
+                                     language: row?["language"] ?? defaultLocale, subscriptions: subscriptions,
+                                     alertsPausedUntil: (row?["alerts_paused_until"] as Double?).map(Date.init(timeIntervalSince1970:)))
         let conversation = try loadConversation(db, key: key)
         let outcome = item.decide(context, conversation)
 
@@ -106,6 +110,27 @@ extension AppDatabase {
                 try db.run("UPDATE contact SET opted_out_at = NULL WHERE key = ?", [key.hex])
             case .erase:
                 try erase(db, key: key, keepingMessage: (envelope.provider, envelope.messageID), now: t)
+            case .subscribe:
+                let areas = AreaCodes.split(outcome.variables["areas"])
+                if areas.contains(AreaCodes.everywhere) {
+                    try db.run("DELETE FROM subscription WHERE contact_key = ?", [key.hex])
+                }
+                for area in areas {
+                    try db.run("INSERT OR IGNORE INTO subscription (contact_key, area, created_at) VALUES (?, ?, ?)", [key.hex, area, t])
+                }
+            case .unsubscribe:
+                for area in AreaCodes.split(outcome.variables["areas"]) {
+                    try db.run("DELETE FROM subscription WHERE contact_key = ? AND area = ?", [key.hex, area])
+                }
+            case .unsubscribeAll:
+                try db.run("DELETE FROM subscription WHERE contact_key = ?", [key.hex])
+                try db.run("UPDATE outbox SET status = 'cancelled', updated_at = ? WHERE contact_key = ? AND status = 'queued' AND kind = 'broadcast'",
+                           [t, key.hex])
+            case .pause:
+                let hours = Double(Int(outcome.variables["hours"] ?? "") ?? 0)
+                try db.run("UPDATE contact SET alerts_paused_until = ? WHERE key = ?", [t + hours * 3600, key.hex])
+            case .resume:
+                try db.run("UPDATE contact SET alerts_paused_until = NULL WHERE key = ?", [key.hex])
             }
         }
         let erased = outcome.actions.contains(.erase)

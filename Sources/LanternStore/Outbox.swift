@@ -26,19 +26,39 @@ extension AppDatabase {
             let segments: Int, attempts: Int, kind: String
         }
         let rows: [Claimed] = try await writer.write { db in
-            try Row.fetchAll(db.cachedStatement(sql: """
+            // Broadcast rows are claimed only while their broadcast is live and unexpired, and
+            // never for anyone who has since opted out or paused alerts.
+            let claimed = try Row.fetchAll(db.cachedStatement(sql: """
                 UPDATE outbox SET status = 'sending', updated_at = :now
                 WHERE id IN (
-                    SELECT o.id FROM outbox o LEFT JOIN contact c ON c.key = o.contact_key
+                    SELECT o.id FROM outbox o
+                    LEFT JOIN contact c ON c.key = o.contact_key
+                    LEFT JOIN broadcast b ON b.id = o.broadcast_id
                     WHERE o.status = 'queued' AND o.next_attempt_at <= :now
-                      AND NOT (o.kind = 'broadcast' AND c.opted_out_at IS NOT NULL)
-                    ORDER BY o.priority, o.next_attempt_at, o.id
+                      AND (o.broadcast_id IS NULL OR (
+                            b.status = 'sending' AND b.expires_at > :now AND c.opted_out_at IS NULL
+                            AND (c.alerts_paused_until IS NULL OR c.alerts_paused_until <= :now)))
+                    ORDER BY o.priority, o.next_attempt_at
                     LIMIT :limit)
-                RETURNING id, contact_key, provider, sender, recipient, text, segments, attempts, kind
-                """), arguments: ["now": t, "limit": limit]).map {
-                Claimed(id: $0["id"], contactKey: $0["contact_key"], provider: $0["provider"], sender: $0["sender"],
-                        recipient: $0["recipient"], text: $0["text"], segments: $0["segments"], attempts: $0["attempts"],
-                        kind: $0["kind"])
+                RETURNING id, contact_key, provider, sender, recipient, text, segments, attempts, kind, broadcast_id, locale
+                """), arguments: ["now": t, "limit": limit])
+            var texts: [String: String] = [:]
+            return try claimed.map { row in
+                var text: String? = row["text"]
+                if let bid = row["broadcast_id"] as Int64? {
+                    let locale: String = row["locale"] ?? defaultLocale
+                    let cacheKey = "\(bid)/\(locale)"
+                    if texts[cacheKey] == nil {
+                        texts[cacheKey] = try String.fetchOne(db.cachedStatement(sql: """
+                            SELECT text FROM broadcast_text WHERE broadcast_id = ? AND locale IN (?, 'en-GB')
+                            ORDER BY locale = 'en-GB' LIMIT 1
+                            """), arguments: [bid, locale])
+                    }
+                    text = texts[cacheKey]
+                }
+                return Claimed(id: row["id"], contactKey: row["contact_key"], provider: row["provider"], sender: row["sender"],
+                               recipient: row["recipient"], text: text, segments: row["segments"], attempts: row["attempts"],
+                               kind: row["kind"])
             }
         }
         var out: [OutboxMessage] = []
@@ -190,17 +210,23 @@ public struct ContactSummary: Sendable, Equatable {
     public let isOptedOut: Bool
     public let language: String
     public let conversation: ConversationState?
+    public let subscriptions: [String]
+    public let alertsPausedUntil: Date?
 }
 
 extension AppDatabase {
     public func contact(for number: PhoneNumber) async throws -> ContactSummary? {
         let key = vault.contactKey(for: number)
-        return try await writer.read { db in
-            guard let row = try db.fetchRow("SELECT opted_out_at, language FROM contact WHERE key = ?", [key.hex]) else {
+        return try await writer.read { db -> ContactSummary? in
+            guard let row = try db.fetchRow("SELECT opted_out_at, language, alerts_paused_until FROM contact WHERE key = ?", [key.hex]) else {
                 return nil
             }
             return ContactSummary(key: key, isOptedOut: row["opted_out_at"] as Double? != nil, language: row["language"],
-                                  conversation: try Self.loadConversation(db, key: key))
+                                  conversation: try Self.loadConversation(db, key: key),
+                                  subscriptions: try String.fetchAll(db, sql: "SELECT area FROM subscription WHERE contact_key = ? ORDER BY area",
+                                                                     arguments: [key.hex]),
+                                  alertsPausedUntil: (row["alerts_paused_until"] as Double?).map(Date.init(timeIntervalSince1970:)))
         }
     }
+
 }

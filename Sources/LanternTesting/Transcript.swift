@@ -7,7 +7,8 @@ import Synchronization
 
 /// A golden conversation: lines of `> inbound` and `< reply` (a reply's lines each start with
 /// `< `; `<---` separates two replies to one text), plus `@ wait 31m` to move the clock and
-/// `? opted out` / `? opted in` / `? erased` / `? waiting flow/state` / `? idle` to check state.
+/// `? opted out` / `? opted in` / `? erased` / `? waiting flow/state` / `? idle` /
+/// `? alerts BS5,M14` (or `none`) / `? paused` / `? not paused` to check state.
 /// Run against the shipped flows through the real store and outbox.
 public struct Transcript: Sendable {
     public enum Step: Sendable, Equatable {
@@ -87,6 +88,10 @@ public struct Transcript: Sendable {
                 switch (contact, contact?.conversation) {
                 case (nil, _): actual = "erased"
                 case (let c?, _) where what == "opted out" || what == "opted in": actual = c.isOptedOut ? "opted out" : "opted in"
+                case (let c?, _) where what.hasPrefix("alerts"):
+                    actual = "alerts " + (c.subscriptions.isEmpty ? "none" : c.subscriptions.joined(separator: ","))
+                case (let c?, _) where what == "paused" || what == "not paused":
+                    actual = (c.alertsPausedUntil ?? .distantPast) > clock.now ? "paused" : "not paused"
                 case (_, let conv?) where conv.expiresAt > clock.now: actual = "waiting \(conv.flow)/\(conv.state)"
                 default: actual = "idle"
                 }

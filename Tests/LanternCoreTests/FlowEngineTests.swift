@@ -27,6 +27,11 @@ enum Fixture {
         "forget.ok": message("Forgotten."),
         "help.main": message("Help."),
         "emergency": message("Call 999."),
+        "areas.everywhere": message("everywhere"),
+        "areas.and": message("and"),
+        "alert.confirmed": message("Confirmed: {text}"),
+        "alert.unconfirmed": message("Unconfirmed: {text}"),
+        "alert.optout": message("Reply STOP to end"),
     ])
 
     static let library = FlowLibrary(flows: [

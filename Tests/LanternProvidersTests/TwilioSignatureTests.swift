@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LanternProviders
+import LanternCore
 
 /// Every Twilio vector in shared/providers.md (from twilio-python and twilio-node's own tests),
 /// plus tampered variants that must fail.

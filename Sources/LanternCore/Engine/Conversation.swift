@@ -4,9 +4,16 @@ import Foundation
 public struct ContactContext: Sendable, Equatable {
     public var isOptedOut: Bool
     public var language: String
-    public init(isOptedOut: Bool = false, language: String = defaultLocale) {
+    /// Area codes she gets alerts for.
+    public var subscriptions: [String]
+    public var alertsPausedUntil: Date?
+
+    public init(isOptedOut: Bool = false, language: String = defaultLocale, subscriptions: [String] = [],
+                alertsPausedUntil: Date? = nil) {
         self.isOptedOut = isOptedOut
         self.language = language
+        self.subscriptions = subscriptions
+        self.alertsPausedUntil = alertsPausedUntil
     }
 }
 
@@ -75,12 +82,17 @@ public struct EngineOutcome: Sendable, Equatable {
     /// The conversation to keep, or nil when it ended (or never started).
     public var conversation: ConversationState?
     public var decision: Decision
+    /// The flow's validated values when its actions ran (e.g. `areas`, `hours`), which the
+    /// store needs to carry the actions out.
+    public var variables: [String: String]
 
-    public init(replies: [Reply], actions: [FlowAction], conversation: ConversationState?, decision: Decision) {
+    public init(replies: [Reply], actions: [FlowAction], conversation: ConversationState?, decision: Decision,
+                variables: [String: String] = [:]) {
         self.replies = replies
         self.actions = actions
         self.conversation = conversation
         self.decision = decision
+        self.variables = variables
     }
 }
 

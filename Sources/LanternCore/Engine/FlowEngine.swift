@@ -18,73 +18,83 @@ public struct FlowEngine: Sendable {
         if contact.isOptedOut {
             // Opt-out wins: only flows meant for opted-out people (START, FORGET, emergencies) answer.
             if let hit = emergency(words, optedOut: true) {
-                return run(hit.flow, state: hit.flow.start, vars: [:], locale: locale, now: now, decision: .emergency(flow: hit.flow.id))
+                return run(hit.flow, state: hit.flow.start, vars: [:], contact: contact, now: now, decision: .emergency(flow: hit.flow.id))
             }
             if let hit = bestKeyword(words, in: library.flows.filter(\.runsWhenOptedOut), includeOptedOutWords: true) {
-                return run(hit.flow, state: hit.state, vars: [:], locale: locale, now: now,
-                           decision: .keyword(flow: hit.flow.id, keyword: hit.keyword.text))
+                return start(hit, words: words, contact: contact, now: now)
             }
             return EngineOutcome(replies: [], actions: [], conversation: nil, decision: .ignoredWhileOptedOut)
         }
 
         // 1. Someone may be dying: emergency steps come before anything else.
         if let hit = emergency(words, optedOut: false) {
-            return run(hit.flow, state: hit.flow.start, vars: [:], locale: locale, now: now, decision: .emergency(flow: hit.flow.id))
+            return run(hit.flow, state: hit.flow.start, vars: [:], contact: contact, now: now, decision: .emergency(flow: hit.flow.id))
         }
         // 2. Global keywords win in every state.
         if let hit = bestKeyword(words, in: library.flows.filter(\.isGlobal), includeOptedOutWords: false) {
-            return run(hit.flow, state: hit.state, vars: [:], locale: locale, now: now,
-                       decision: .keyword(flow: hit.flow.id, keyword: hit.keyword.text))
+            return start(hit, words: words, contact: contact, now: now)
         }
         // 3. An answer to the question she was asked.
         if let active, let flow = library.flow(active.flow), let state = flow.states[active.state] {
-            if let outcome = answer(words, flow: flow, state: state, conversation: active, locale: locale, now: now) {
+            if let outcome = answer(words, flow: flow, state: state, vars: active.variables, contact: contact, now: now) {
                 return outcome
             }
         }
         // 4. A keyword that starts a flow.
         if let hit = bestKeyword(words, in: library.flows.filter { !$0.isGlobal }, includeOptedOutWords: false) {
-            return run(hit.flow, state: hit.state, vars: [:], locale: locale, now: now,
-                       decision: .keyword(flow: hit.flow.id, keyword: hit.keyword.text))
+            return start(hit, words: words, contact: contact, now: now)
         }
         // 5. Still waiting for an answer we could not use: say so, and ask again.
         if let active, let flow = library.flow(active.flow), let state = flow.states[active.state] {
-            return reprompt(flow: flow, state: state, conversation: active, locale: locale, now: now)
+            return reprompt(flow: flow, state: state, conversation: active, contact: contact, now: now)
         }
         // 6. Never silence: a short menu.
         if let flow = library.flows.first(where: { $0.fallbackState != nil }), let state = flow.fallbackState {
-            return run(flow, state: state, vars: [:], locale: locale, now: now, decision: .fallback(flow: flow.id, timedOut: timedOut))
+            return run(flow, state: state, vars: [:], contact: contact, now: now, decision: .fallback(flow: flow.id, timedOut: timedOut))
         }
         return EngineOutcome(replies: [], actions: [], conversation: nil, decision: .fallback(flow: "", timedOut: timedOut))
     }
 
     // MARK: - Answers
 
-    private func answer(_ words: [String], flow: Flow, state: FlowState, conversation: ConversationState,
-                        locale: String, now: Date) -> EngineOutcome? {
-        var vars = conversation.variables
+    /// Starts a flow from a keyword. Words after the keyword answer the flow's first question
+    /// when it has one ("PAUSE 24", "ALERTS BS5"); otherwise they are ignored ("naloxone please").
+    private func start(_ hit: KeywordHit, words: [String], contact: ContactContext, now: Date) -> EngineOutcome {
+        let decision = Decision.keyword(flow: hit.flow.id, keyword: hit.keyword.text)
+        let rest = Array(words.dropFirst(hit.keyword.words.count))
+        if !rest.isEmpty, let state = hit.flow.states[hit.state], state.ask != nil,
+           var outcome = answer(rest, flow: hit.flow, state: state, vars: [:], contact: contact, now: now) {
+            outcome.decision = decision
+            return outcome
+        }
+        return run(hit.flow, state: hit.state, vars: [:], contact: contact, now: now, decision: decision)
+    }
+
+    private func answer(_ words: [String], flow: Flow, state: FlowState, vars: [String: String],
+                        contact: ContactContext, now: Date) -> EngineOutcome? {
+        var vars = vars
+        let decision = Decision.answer(flow: flow.id, state: state.id)
         if !state.menu.isEmpty {
             guard words.count == 1, let n = Int(words[0]), (1...state.menu.count).contains(n) else { return nil }
-            let decision = Decision.answer(flow: flow.id, state: state.id)
             switch state.menu[n - 1].target {
             case .state(let next):
-                return run(flow, state: next, vars: vars, locale: locale, now: now, decision: decision)
+                return run(flow, state: next, vars: vars, contact: contact, now: now, decision: decision)
             case .flow(let id):
                 guard let target = library.flow(id) else { return nil }
-                return run(target, state: target.start, vars: [:], locale: locale, now: now, decision: decision)
+                return run(target, state: target.start, vars: [:], contact: contact, now: now, decision: decision)
             }
         }
         if let question = state.ask {
-            guard let value = Self.validate(words, as: question.expect) else { return nil }
+            guard let value = validate(words, as: question.expect) else { return nil }
             if let name = question.save { vars[name] = value }
-            return run(flow, state: question.next, vars: vars, locale: locale, now: now,
-                       decision: .answer(flow: flow.id, state: state.id))
+            guard let next = question.branches[value] ?? question.next else { return nil }
+            return run(flow, state: next, vars: vars, contact: contact, now: now, decision: decision)
         }
         return nil
     }
 
     /// Turns a typed answer into the structured value that may be kept; nil if it does not fit.
-    static func validate(_ words: [String], as kind: AnswerKind) -> String? {
+    func validate(_ words: [String], as kind: AnswerKind) -> String? {
         switch kind {
         case .yesNo:
             guard let first = words.first, words.count <= 3 else { return nil }
@@ -96,39 +106,60 @@ public struct FlowEngine: Sendable {
         case .number:
             guard words.count == 1, let n = Int(words[0]), n >= 0 else { return nil }
             return String(n)
+        case .areas:
+            return AreaCodes.parse(words, areas: library.areas).map(AreaCodes.join)
+        case .hours:
+            let digits = words.first.map { $0.hasSuffix("H") || $0.hasSuffix("HRS") ? String($0.prefix { $0.isNumber }) : $0 }
+            guard words.count <= 2, let d = digits, let n = Int(d), (1...168).contains(n) else { return nil }
+            return String(n)
         }
     }
 
-    private func reprompt(flow: Flow, state: FlowState, conversation: ConversationState, locale: String, now: Date) -> EngineOutcome {
+    private func reprompt(flow: Flow, state: FlowState, conversation: ConversationState, contact: ContactContext,
+                          now: Date) -> EngineOutcome {
         let key = state.invalid ?? (state.menu.isEmpty ? FlowLibrary.invalidAnswerKey : FlowLibrary.invalidChoiceKey)
-        var text = library.render(key, locale: locale, values: conversation.variables)
+        let values = renderValues(conversation.variables, contact: contact)
+        var text = library.render(key, locale: contact.language, values: values)
         if !state.menu.isEmpty {
-            text += "\n" + library.menuLines(state.menu, locale: locale, values: conversation.variables)
+            text += "\n" + library.menuLines(state.menu, locale: contact.language, values: values)
         }
         var kept = conversation
         kept.expiresAt = now.addingTimeInterval(flow.timeout)
         return EngineOutcome(replies: [Reply(key: key, text: text)], actions: [], conversation: kept,
-                             decision: .invalidAnswer(flow: flow.id, state: state.id))
+                             decision: .invalidAnswer(flow: flow.id, state: state.id), variables: conversation.variables)
     }
 
     // MARK: - Running states
 
-    private func run(_ flow: Flow, state start: String, vars: [String: String], locale: String, now: Date,
+    /// What placeholders read as: saved values (area codes in words) and what we know of her.
+    func renderValues(_ vars: [String: String], contact: ContactContext) -> [String: String] {
+        var values = vars
+        if let codes = vars["areas"] { values["areas"] = library.describe(areas: AreaCodes.split(codes), locale: contact.language) }
+        values["my_areas"] = library.describe(areas: contact.subscriptions, locale: contact.language)
+        return values
+    }
+
+    private func run(_ flow: Flow, state start: String, vars: [String: String], contact initial: ContactContext, now: Date,
                      decision: Decision) -> EngineOutcome {
         var replies: [Reply] = []
         var actions: [FlowAction] = []
+        var contact = initial
         var current: String? = start
         var conversation: ConversationState?
         var visited = 0
         while let id = current, let state = flow.states[id], visited < 32 {
             visited += 1
             current = nil
-            actions += state.actions
+            for action in state.actions {
+                actions.append(action)
+                Self.apply(action, vars: vars, to: &contact, now: now)
+            }
+            let values = renderValues(vars, contact: contact)
             for key in state.say {
-                replies.append(Reply(key: key, text: library.render(key, locale: locale, values: vars)))
+                replies.append(Reply(key: key, text: library.render(key, locale: contact.language, values: values)))
             }
             if !state.menu.isEmpty {
-                let lines = library.menuLines(state.menu, locale: locale, values: vars)
+                let lines = library.menuLines(state.menu, locale: contact.language, values: values)
                 if let last = replies.popLast() {
                     replies.append(Reply(key: last.key, text: last.text + "\n" + lines))
                 } else {
@@ -137,12 +168,43 @@ public struct FlowEngine: Sendable {
             }
             if state.waitsForAnswer {
                 conversation = ConversationState(flow: flow.id, state: id, expiresAt: now.addingTimeInterval(flow.timeout), variables: vars)
+            } else if let check = state.check {
+                current = Self.holds(check.condition, for: contact, now: now) ? check.then : check.otherwise
             } else {
                 current = state.next
             }
         }
         if actions.contains(.erase) || actions.contains(.optOut) { conversation = nil }
-        return EngineOutcome(replies: replies, actions: actions, conversation: conversation, decision: decision)
+        return EngineOutcome(replies: replies, actions: actions, conversation: conversation, decision: decision, variables: vars)
+    }
+
+    /// Mirrors an action on the engine's copy of the person, so later words in the same reply
+    /// ("You now get alerts for {my_areas}") are already true.
+    static func apply(_ action: FlowAction, vars: [String: String], to contact: inout ContactContext, now: Date) {
+        switch action {
+        case .optOut: contact.isOptedOut = true
+        case .optIn: contact.isOptedOut = false
+        case .erase: contact = ContactContext(language: contact.language)
+        case .subscribe:
+            let add = AreaCodes.split(vars["areas"])
+            if add.contains(AreaCodes.everywhere) { contact.subscriptions = [AreaCodes.everywhere] }
+            else if !contact.subscriptions.contains(AreaCodes.everywhere) {
+                contact.subscriptions += add.filter { !contact.subscriptions.contains($0) }
+            }
+        case .unsubscribe:
+            let remove = Set(AreaCodes.split(vars["areas"]))
+            contact.subscriptions.removeAll { remove.contains($0) }
+        case .unsubscribeAll: contact.subscriptions = []
+        case .pause: contact.alertsPausedUntil = now.addingTimeInterval(Double(Int(vars["hours"] ?? "") ?? 0) * 3600)
+        case .resume: contact.alertsPausedUntil = nil
+        }
+    }
+
+    static func holds(_ condition: Check.Condition, for contact: ContactContext, now: Date) -> Bool {
+        switch condition {
+        case .subscribed: !contact.subscriptions.isEmpty
+        case .paused: (contact.alertsPausedUntil ?? .distantPast) > now
+        }
     }
 
     // MARK: - Matching

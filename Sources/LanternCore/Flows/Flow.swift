@@ -81,10 +81,13 @@ public struct FlowState: Sendable {
     public let next: String?
     /// Message for an answer we could not use; defaults to the library-wide one.
     public let invalid: String?
+    /// Goes one way or another on something about the person (e.g. whether she gets alerts).
+    public let check: Check?
     public let location: SourceLocation?
 
     public init(id: String, say: [String] = [], actions: [FlowAction] = [], menu: [MenuOption] = [],
-                ask: Question? = nil, next: String? = nil, invalid: String? = nil, location: SourceLocation? = nil) {
+                ask: Question? = nil, next: String? = nil, invalid: String? = nil, check: Check? = nil,
+                location: SourceLocation? = nil) {
         self.id = id
         self.say = say
         self.actions = actions
@@ -92,6 +95,7 @@ public struct FlowState: Sendable {
         self.ask = ask
         self.next = next
         self.invalid = invalid
+        self.check = check
         self.location = location
     }
 
@@ -121,11 +125,34 @@ public struct Question: Sendable {
     public let expect: AnswerKind
     /// Conversation variable the validated answer is kept in (never the raw text).
     public let save: String?
-    public let next: String
-    public init(expect: AnswerKind, save: String?, next: String) {
+    /// Where to go with a valid answer, unless a branch names the answer (e.g. `yes:`/`no:`).
+    public let next: String?
+    public let branches: [String: String]
+    public init(expect: AnswerKind, save: String?, next: String?, branches: [String: String] = [:]) {
         self.expect = expect
         self.save = save
         self.next = next
+        self.branches = branches
+    }
+
+    public var targets: [String] { (next.map { [$0] } ?? []) + branches.values.sorted() }
+}
+
+/// A fork on something known about the person, decided without asking her.
+public struct Check: Sendable {
+    public enum Condition: String, Sendable, CaseIterable {
+        /// She is subscribed to alerts for at least one area.
+        case subscribed
+        /// Her alerts are paused right now.
+        case paused
+    }
+    public let condition: Condition
+    public let then: String
+    public let otherwise: String
+    public init(condition: Condition, then: String, otherwise: String) {
+        self.condition = condition
+        self.then = then
+        self.otherwise = otherwise
     }
 }
 
@@ -134,6 +161,19 @@ public enum AnswerKind: String, Sendable, CaseIterable {
     case yesNo = "yes_no"
     case postcodeDistrict = "postcode_district"
     case number
+    /// One or more postcode districts or named areas, or "all": saved as area codes.
+    case areas
+    /// A number of hours from 1 to 168 (a week).
+    case hours
+
+    /// The variable a flow must save this kind of answer in for actions that use it.
+    public var savesFor: [FlowAction] {
+        switch self {
+        case .areas: [.subscribe, .unsubscribe]
+        case .hours: [.pause]
+        default: []
+        }
+    }
 }
 
 /// Something a flow does besides talking; carried out by the store in the same transaction.
@@ -141,4 +181,23 @@ public enum FlowAction: String, Sendable, CaseIterable, Codable {
     case optOut = "opt_out"
     case optIn = "opt_in"
     case erase
+    /// Subscribe to alerts for the areas in the variable `areas` (after her explicit YES).
+    case subscribe
+    /// Stop alerts for the areas in `areas`.
+    case unsubscribe
+    /// Stop all alerts (she can still text the service).
+    case unsubscribeAll = "unsubscribe_all"
+    /// Pause alerts for the number of hours in `hours`.
+    case pause
+    /// End a pause now.
+    case resume
+
+    /// The variable this action reads, which the flow must have saved before it.
+    public var requiredVariable: String? {
+        switch self {
+        case .subscribe, .unsubscribe: "areas"
+        case .pause: "hours"
+        default: nil
+        }
+    }
 }

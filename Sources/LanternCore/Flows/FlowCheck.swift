@@ -35,10 +35,14 @@ public struct FlowCheck: Sendable {
             return [FlowDiagnostic(.error, "no \(defaultLocale) catalogue: every message needs English words to fall back to", at: nil)]
         }
         var used: Set<String> = FlowLibrary.engineKeys
-        var allowedPlaceholders: [String: Set<String>] = [:]
+        var allowedPlaceholders: [String: Set<String>] = FlowLibrary.systemMessages
 
-        for key in FlowLibrary.engineKeys where base.messages[key] == nil {
-            out.append(FlowDiagnostic(.error, "message '\(key)' is missing: the engine uses it when an answer does not fit", at: base.location))
+        for key in FlowLibrary.engineKeys.sorted() where base.messages[key] == nil {
+            out.append(FlowDiagnostic(.error, "message '\(key)' is missing: Lantern itself uses it", at: base.location))
+        }
+        for key in base.messages.keys where key.hasPrefix(FlowLibrary.alertTemplatePrefix) {
+            used.insert(key)
+            allowedPlaceholders[key] = ["areas"]
         }
 
         let fallbacks = library.flows.filter { $0.fallbackState != nil }
@@ -61,7 +65,7 @@ public struct FlowCheck: Sendable {
             for state in flow.states.values {
                 for key in messageKeys(of: state) {
                     used.insert(key)
-                    allowedPlaceholders[key, default: []].formUnion(saved)
+                    allowedPlaceholders[key, default: []].formUnion(saved.union(FlowLibrary.builtinPlaceholders))
                     if base.messages[key] == nil {
                         out.append(FlowDiagnostic(.error, "state '\(state.id)' uses message '\(key)', which \(defaultLocale) does not define", at: state.location ?? flow.location))
                     }
@@ -85,7 +89,7 @@ public struct FlowCheck: Sendable {
                 }
                 do {
                     let names = try MessageTemplate.parse(template.text).placeholders
-                    let allowed = allowedPlaceholders[key] ?? []
+                    let allowed = allowedPlaceholders[key] ?? FlowLibrary.builtinPlaceholders
                     for name in names where !allowed.contains(name) {
                         out.append(FlowDiagnostic(.error, "message '\(key)' (\(locale)) uses {\(name)}, which no flow supplies", at: at))
                     }
@@ -113,6 +117,7 @@ public struct FlowCheck: Sendable {
 
     private func checkStructure(_ flow: Flow) -> [FlowDiagnostic] {
         var out: [FlowDiagnostic] = []
+        let saved = Set(flow.states.values.compactMap { $0.ask?.save })
         func exists(_ id: String, from: SourceLocation?, _ what: String) {
             if flow.states[id] == nil {
                 out.append(FlowDiagnostic(.error, "\(what) goes to state '\(id)', which flow '\(flow.id)' does not have", at: from ?? flow.location))
@@ -126,7 +131,23 @@ public struct FlowCheck: Sendable {
         for state in flow.states.values.sorted(by: { $0.id < $1.id }) {
             var targets: [String] = []
             if let n = state.next { targets.append(n); exists(n, from: state.location, "state '\(state.id)' 'next'") }
-            if let q = state.ask { targets.append(q.next); exists(q.next, from: state.location, "state '\(state.id)' 'ask'") }
+            if let q = state.ask {
+                for t in q.targets { targets.append(t); exists(t, from: state.location, "state '\(state.id)' 'ask'") }
+                if q.next == nil && !(q.expect == .yesNo && q.branches["yes"] != nil && q.branches["no"] != nil) {
+                    out.append(FlowDiagnostic(.error, "state '\(state.id)' asks a question but some answers go nowhere: give it 'next' (or both 'yes' and 'no')", at: state.location))
+                }
+            }
+            if let c = state.check {
+                for t in [c.then, c.otherwise] { targets.append(t); exists(t, from: state.location, "state '\(state.id)' 'check'") }
+                if state.waitsForAnswer || state.next != nil {
+                    out.append(FlowDiagnostic(.error, "state '\(state.id)' has a 'check' and also waits or has 'next'; a check decides where to go", at: state.location))
+                }
+            }
+            for action in state.actions {
+                if let needed = action.requiredVariable, !saved.contains(needed) {
+                    out.append(FlowDiagnostic(.error, "state '\(state.id)' does '\(action.rawValue)', which needs '\(needed)', but flow '\(flow.id)' never saves it", at: state.location))
+                }
+            }
             for option in state.menu {
                 switch option.target {
                 case .state(let s): targets.append(s); exists(s, from: option.location, "a menu option of '\(state.id)'")
@@ -137,7 +158,7 @@ public struct FlowCheck: Sendable {
                 }
             }
             edges[state.id] = targets
-            if state.say.isEmpty && state.actions.isEmpty && !state.waitsForAnswer && state.next == nil {
+            if state.say.isEmpty && state.actions.isEmpty && !state.waitsForAnswer && state.next == nil && state.check == nil {
                 out.append(FlowDiagnostic(.error, "state '\(state.id)' is a dead end: it says nothing, does nothing and goes nowhere", at: state.location))
             }
             if !state.menu.isEmpty && state.ask != nil {

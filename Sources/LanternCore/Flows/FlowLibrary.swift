@@ -4,15 +4,34 @@ import Foundation
 public struct FlowLibrary: Sendable {
     public let flows: [Flow]
     public let catalogues: [String: Catalogue]
+    /// Areas the service names (besides postcode districts).
+    public let areas: [NamedArea]
     let flowsByID: [String: Flow]
 
     /// Keys the engine itself uses, beyond those flows name.
     public static let invalidChoiceKey = "common.invalid_choice"
     public static let invalidAnswerKey = "common.invalid_answer"
-    public static let engineKeys: Set<String> = [invalidChoiceKey, invalidAnswerKey]
+    public static let everywhereKey = "areas.everywhere"
+    public static let andKey = "areas.and"
+    public static let alertConfirmedKey = "alert.confirmed"
+    public static let alertUnconfirmedKey = "alert.unconfirmed"
+    public static let alertOptOutKey = "alert.optout"
+    /// Prefix of pre-written alerts a coordinator can send by key (they may use `{areas}`).
+    public static let alertTemplatePrefix = "alert.template."
 
-    public init(flows: [Flow], catalogues: [Catalogue]) {
+    /// Messages Lantern itself uses (not named by any flow), with the placeholders each may use.
+    public static let systemMessages: [String: Set<String>] = [
+        invalidChoiceKey: [], invalidAnswerKey: [], everywhereKey: [], andKey: [],
+        alertConfirmedKey: ["text"], alertUnconfirmedKey: ["text"], alertOptOutKey: [],
+    ]
+    public static var engineKeys: Set<String> { Set(systemMessages.keys) }
+
+    /// Placeholders the engine fills from what it knows about the person, in any message.
+    public static let builtinPlaceholders: Set<String> = ["my_areas"]
+
+    public init(flows: [Flow], catalogues: [Catalogue], areas: [NamedArea] = []) {
         self.flows = flows
+        self.areas = areas
         self.catalogues = Dictionary(catalogues.map { ($0.locale, $0) }, uniquingKeysWith: { first, _ in first })
         self.flowsByID = Dictionary(flows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
@@ -28,6 +47,24 @@ public struct FlowLibrary: Sendable {
     /// catalogue is visible in testing rather than sending an empty text; `flows check` stops it shipping.
     public func render(_ key: String, locale: String, values: [String: String] = [:]) -> String {
         template(key, locale: locale)?.render(values) ?? key
+    }
+
+    /// Area codes as words in a language: "BS5, M14 and Bristol", or "everywhere".
+    public func describe(areas codes: [String], locale: String) -> String {
+        AreaCodes.describe(codes, areas: areas, everywhereWord: render(Self.everywhereKey, locale: locale),
+                           andWord: render(Self.andKey, locale: locale))
+    }
+
+    /// An alert as subscribers receive it in one language: the coordinator's words marked
+    /// confirmed or unconfirmed, then the opt-out line (PECR) on its own line.
+    public func alertText(body: String, confirmed: Bool, locale: String) -> String {
+        let marked = render(confirmed ? Self.alertConfirmedKey : Self.alertUnconfirmedKey, locale: locale, values: ["text": body])
+        return marked + "\n" + render(Self.alertOptOutKey, locale: locale)
+    }
+
+    /// Pre-written alerts available to coordinators, by key.
+    public var alertTemplates: [String] {
+        (catalogues[defaultLocale]?.messages.keys.filter { $0.hasPrefix(Self.alertTemplatePrefix) } ?? []).sorted()
     }
 
     /// A menu's options as the person sees them: one "N label" line each.

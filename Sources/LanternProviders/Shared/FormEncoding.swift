@@ -62,14 +62,3 @@ public enum FormEncoding {
     }
 }
 
-/// Comparison whose time does not depend on where two secrets first differ.
-public enum ConstantTime {
-    public static func equals(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
-        guard a.count == b.count else { return false }
-        var diff: UInt8 = 0
-        for (x, y) in zip(a, b) { diff |= x ^ y }
-        return diff == 0
-    }
-
-    public static func equals(_ a: String, _ b: String) -> Bool { equals(Array(a.utf8), Array(b.utf8)) }
-}

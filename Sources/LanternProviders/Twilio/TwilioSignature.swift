@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import LanternCore
 
 /// Twilio's `X-Twilio-Signature`: Base64(HMAC-SHA1(auth token, URL + sorted params)).
 /// Mirrors twilio-python's RequestValidator, including its port variants.

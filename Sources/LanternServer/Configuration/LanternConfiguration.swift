@@ -20,6 +20,7 @@ public struct LanternConfiguration: Sendable {
     public var maxBodyBytes: Int
     public var retry: RetryPolicy
     public var logLevel: Logger.Level
+    public var broadcasts: BroadcastSettings
 
     public static let databaseFileName = "lantern.sqlite"
 
@@ -27,7 +28,7 @@ public struct LanternConfiguration: Sendable {
                 flowsDirectory: URL = URL(fileURLWithPath: "flows"), localesDirectory: URL = URL(fileURLWithPath: "locales"),
                 publicBaseURL: URL? = nil, twilio: TwilioConfiguration? = nil, sendRate: Double = 1,
                 maxConcurrentSends: Int = 8, maxBodyBytes: Int = 64 * 1024, retry: RetryPolicy = RetryPolicy(),
-                logLevel: Logger.Level = .info) {
+                logLevel: Logger.Level = .info, broadcasts: BroadcastSettings = BroadcastSettings()) {
         self.dataDirectory = dataDirectory
         self.host = host
         self.port = port
@@ -40,6 +41,7 @@ public struct LanternConfiguration: Sendable {
         self.maxBodyBytes = maxBodyBytes
         self.retry = retry
         self.logLevel = logLevel
+        self.broadcasts = broadcasts
     }
 
     public var databasePath: String { dataDirectory.appendingPathComponent(Self.databaseFileName).path }
@@ -74,6 +76,23 @@ public struct LanternConfiguration: Sendable {
             guard let l = Logger.Level(rawValue: v.lowercased()) else { throw .invalid("LANTERN_LOG_LEVEL", "must be trace, debug, info, notice, warning, error or critical") }
             c.logLevel = l
         }
+
+        if let v = nonEmpty("LANTERN_BROADCAST_APPROVAL") {
+            switch v.lowercased() {
+            case "required": c.broadcasts.approvalRequired = true
+            case "optional": c.broadcasts.approvalRequired = false
+            default: throw .invalid("LANTERN_BROADCAST_APPROVAL", "must be required or optional")
+            }
+        }
+        if let v = nonEmpty("LANTERN_BROADCAST_DEFAULT_HOURS") {
+            guard let h = Double(v), h > 0 else { throw .invalid("LANTERN_BROADCAST_DEFAULT_HOURS", "must be a positive number of hours") }
+            c.broadcasts.defaultExpiryHours = h
+        }
+        if let v = nonEmpty("LANTERN_PRICE_PER_SEGMENT") {
+            guard let p = Double(v), p >= 0 else { throw .invalid("LANTERN_PRICE_PER_SEGMENT", "must be a price such as 0.04") }
+            c.broadcasts.pricePerSegment = p
+        }
+        if let v = nonEmpty("LANTERN_CURRENCY") { c.broadcasts.currency = v }
 
         let sid = nonEmpty("TWILIO_ACCOUNT_SID"), token = nonEmpty("TWILIO_AUTH_TOKEN")
         switch (sid, token) {

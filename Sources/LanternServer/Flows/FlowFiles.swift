@@ -30,9 +30,17 @@ public struct FlowFiles: Sendable {
         var diagnostics: [FlowDiagnostic] = []
         var flows: [Flow] = []
         var catalogues: [Catalogue] = []
+        var areas: [NamedArea] = []
         for url in yamlFiles(in: flowsDirectory, diagnostics: &diagnostics) {
             var reader = NodeReader(file: relativePath(url), diagnostics: [])
-            if let node = reader.compose(url), let flow = reader.flow(node) { flows.append(flow) }
+            if let node = reader.compose(url) {
+                // A file with a top-level 'service:' holds the service's own data (its named areas).
+                if let service = node.mapping?["service"] {
+                    areas += reader.service(service)
+                } else if let flow = reader.flow(node) {
+                    flows.append(flow)
+                }
+            }
             diagnostics += reader.diagnostics
         }
         for url in yamlFiles(in: localesDirectory, diagnostics: &diagnostics) {
@@ -46,7 +54,7 @@ public struct FlowFiles: Sendable {
             }
             diagnostics += reader.diagnostics
         }
-        return Loaded(library: FlowLibrary(flows: flows, catalogues: catalogues), diagnostics: diagnostics)
+        return Loaded(library: FlowLibrary(flows: flows, catalogues: catalogues, areas: areas), diagnostics: diagnostics)
     }
 
     func yamlFiles(in dir: URL, diagnostics: inout [FlowDiagnostic]) -> [URL] {
@@ -156,7 +164,7 @@ struct NodeReader {
 
     static let flowFields: Set<String> = ["flow", "description", "keywords", "opted_out_keywords", "phrases", "match", "global",
                                           "when_opted_out", "start", "fallback", "shortcuts", "timeout", "states"]
-    static let stateFields: Set<String> = ["say", "do", "menu", "ask", "next", "invalid", "note"]
+    static let stateFields: Set<String> = ["say", "do", "menu", "ask", "next", "invalid", "check", "note"]
 
     mutating func flow(_ node: Node) -> Flow? {
         guard let fields = mapping(node, "a flow", allowed: Self.flowFields) else { return nil }
@@ -212,7 +220,7 @@ struct NodeReader {
     mutating func state(_ id: String, _ node: Node, at location: SourceLocation) -> FlowState? {
         guard let fields = mapping(node, "state '\(id)'", allowed: Self.stateFields) else { return nil }
         var say: [String] = [], actions: [FlowAction] = [], menu: [MenuOption] = []
-        var ask: Question?, next: String?, invalid: String?
+        var ask: Question?, next: String?, invalid: String?, check: Check?
         for (key, value) in fields {
             switch key {
             case "say": say = strings(value, "'say'").map(\.0)
@@ -238,22 +246,66 @@ struct NodeReader {
                     }
                 }
             case "ask":
-                guard let f = mapping(value, "'ask'", allowed: ["expect", "save", "next"]) else { continue }
+                guard let f = mapping(value, "'ask'", allowed: ["expect", "save", "next", "yes", "no"]) else { continue }
                 let d = Dictionary(f.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
                 let expectName = d["expect"].flatMap { string($0, "'expect'") }
                 guard let expectName, let expect = AnswerKind(rawValue: expectName) else {
                     error("'ask' needs 'expect:' one of \(AnswerKind.allCases.map(\.rawValue).joined(separator: ", "))", value); continue
                 }
-                guard let nextState = d["next"].flatMap({ string($0, "'next'") }) else {
-                    error("'ask' needs 'next: <state>'", value); continue
+                var branches: [String: String] = [:]
+                for answer in ["yes", "no"] {
+                    guard let n = d[answer] else { continue }
+                    if expect != .yesNo { error("'\(answer):' only goes with 'expect: yes_no'", n) }
+                    branches[answer] = string(n, "'\(answer)'")
                 }
-                ask = Question(expect: expect, save: d["save"].flatMap { string($0, "'save'") }, next: nextState)
+                let nextState = d["next"].flatMap { string($0, "'next'") }
+                if nextState == nil && branches.isEmpty { error("'ask' needs 'next: <state>' (or 'yes:' and 'no:')", value); continue }
+                ask = Question(expect: expect, save: d["save"].flatMap { string($0, "'save'") }, next: nextState, branches: branches)
+            case "check":
+                guard let f = mapping(value, "'check'", allowed: ["if", "then", "else"]) else { continue }
+                let d = Dictionary(f.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+                guard let name = d["if"].flatMap({ string($0, "'if'") }), let condition = Check.Condition(rawValue: name) else {
+                    error("'check' needs 'if:' one of \(Check.Condition.allCases.map(\.rawValue).joined(separator: ", "))", value); continue
+                }
+                guard let then = d["then"].flatMap({ string($0, "'then'") }), let otherwise = d["else"].flatMap({ string($0, "'else'") }) else {
+                    error("'check' needs 'then: <state>' and 'else: <state>'", value); continue
+                }
+                check = Check(condition: condition, then: then, otherwise: otherwise)
             case "next": next = string(value, "'next'")
             case "invalid": invalid = string(value, "'invalid'")
             default: break
             }
         }
-        return FlowState(id: id, say: say, actions: actions, menu: menu, ask: ask, next: next, invalid: invalid, location: location)
+        return FlowState(id: id, say: say, actions: actions, menu: menu, ask: ask, next: next, invalid: invalid, check: check,
+                         location: location)
+    }
+
+    // MARK: service data
+
+    mutating func service(_ node: Node) -> [NamedArea] {
+        guard let fields = mapping(node, "'service'", allowed: ["areas"]) else { return [] }
+        var out: [NamedArea] = []
+        for (_, value) in fields {
+            guard let seq = value.sequence else { error("'areas' must be a list", value); continue }
+            for item in seq {
+                guard let f = mapping(item, "an area", allowed: ["name", "aliases", "districts"]) else { continue }
+                let d = Dictionary(f.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+                guard let name = d["name"].flatMap({ string($0, "'name'") }), !KeywordText.words(name).isEmpty else {
+                    error("an area needs 'name:'", item); continue
+                }
+                let aliases = d["aliases"].map { strings($0, "'aliases'").map(\.0) } ?? []
+                var districts: [PostcodeDistrict] = []
+                for (code, n) in d["districts"].map({ strings($0, "'districts'") }) ?? [] {
+                    if let district = PostcodeDistrict(code) { districts.append(district) }
+                    else { error("'\(code)' is not a postcode district (like BS5 or M14)", n) }
+                }
+                for word in ([name] + aliases) where PostcodeDistrict(word) != nil {
+                    error("area name '\(word)' looks like a postcode district; choose a name that doesn't", item)
+                }
+                out.append(NamedArea(name: name, aliases: aliases, districts: districts))
+            }
+        }
+        return out
     }
 
     // MARK: catalogues

@@ -14,7 +14,7 @@ struct WebhookRoutes: Sendable {
     let now: @Sendable () -> Date
     let logger: Logger
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<LanternRequestContext>) {
         router.post("/webhooks/:provider") { request, context in
             try await self.inbound(request, context)
         }
@@ -24,7 +24,7 @@ struct WebhookRoutes: Sendable {
     }
 
     /// Reads the raw request (the bytes signatures are computed over), refusing oversized bodies.
-    func webhookRequest(_ request: Request, _ context: BasicRequestContext) async throws -> (any SMSProvider, WebhookRequest) {
+    func webhookRequest(_ request: Request, _ context: LanternRequestContext) async throws -> (any SMSProvider, WebhookRequest) {
         guard let name = context.parameters.get("provider"), let provider = providers[name], provider.receivesWebhooks else {
             throw PlainError(.notFound, "no provider is configured at this address")
         }
@@ -46,7 +46,7 @@ struct WebhookRoutes: Sendable {
 
     /// The one shape of every webhook: read, verify and parse (a rejection becomes its 4xx),
     /// store (a failure becomes 503 so the provider retries), acknowledge.
-    func handle<Parsed>(_ request: Request, _ context: BasicRequestContext, kind: String,
+    func handle<Parsed>(_ request: Request, _ context: LanternRequestContext, kind: String,
                         parse: (any SMSProvider, WebhookRequest) throws(WebhookRejection) -> Parsed,
                         store: (any SMSProvider, Parsed) async throws -> Void) async throws -> Response {
         let (provider, webhook) = try await webhookRequest(request, context)
@@ -67,7 +67,7 @@ struct WebhookRoutes: Sendable {
         return acknowledge(provider)
     }
 
-    func inbound(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func inbound(_ request: Request, _ context: LanternRequestContext) async throws -> Response {
         try await handle(request, context, kind: "inbound") { (provider, webhook) throws(WebhookRejection) in
             try provider.inboundMessage(from: webhook)
         } store: { _, message in
@@ -75,7 +75,7 @@ struct WebhookRoutes: Sendable {
         }
     }
 
-    func status(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func status(_ request: Request, _ context: LanternRequestContext) async throws -> Response {
         try await handle(request, context, kind: "status") { (provider, webhook) throws(WebhookRejection) in
             try provider.deliveryReport(from: webhook)
         } store: { provider, report in

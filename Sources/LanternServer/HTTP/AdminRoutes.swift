@@ -1,0 +1,152 @@
+import Foundation
+import Hummingbird
+import LanternCore
+import LanternStore
+import Logging
+
+/// `/admin`: the coordinators' API. Every route needs a bearer token; token management
+/// needs the admin role. Errors are JSON `{"error": "…"}` that say what to fix.
+struct AdminRoutes: Sendable {
+    let broadcasts: BroadcastService
+    let maxBodyBytes: Int
+    let now: @Sendable () -> Date
+    let logger: Logger
+
+    var database: AppDatabase { broadcasts.database }
+
+    func register(on router: Router<LanternRequestContext>) {
+        let admin = router.group("admin").add(middleware: AdminAuthentication(database: database))
+        admin.get("whoami") { _, context in
+            try json(["name": context.identity!.name, "role": context.identity!.role.rawValue])
+        }
+        admin.post("broadcasts/preview") { request, context in
+            try json(try await broadcasts.preview(decode(BroadcastRequest.self, request)))
+        }
+        admin.post("broadcasts") { request, context in
+            try json(try await broadcasts.send(decode(BroadcastRequest.self, request), by: context.identity!), status: .created)
+        }
+        admin.get("broadcasts") { _, _ in try json(try await broadcasts.list()) }
+        admin.get("broadcasts/:id") { _, context in try json(try await broadcasts.status(id(context))) }
+        admin.post("broadcasts/:id/approve") { _, context in
+            try json(try await broadcasts.approve(id(context), by: context.identity!))
+        }
+        admin.post("broadcasts/:id/cancel") { _, context in
+            try json(try await broadcasts.cancel(id(context), by: context.identity!))
+        }
+        admin.get("tokens") { _, context in
+            try requireAdmin(context)
+            return try json(try await database.adminTokens())
+        }
+        admin.post("tokens") { request, context in
+            try requireAdmin(context)
+            struct NewToken: Decodable { let name: String; let role: AdminRole }
+            let body = try await decode(NewToken.self, request)
+            let token = try await database.createAdminToken(name: body.name, role: body.role, now: now())
+            return try json(["name": body.name, "role": body.role.rawValue, "token": token], status: .created)
+        }
+        admin.delete("tokens/:name") { _, context in
+            try requireAdmin(context)
+            let name = context.parameters.get("name") ?? ""
+            guard try await database.revokeAdminToken(name: name, by: context.identity!.name, now: now()) else {
+                throw AdminError(.notFound, "no live token named '\(name)'")
+            }
+            return try json(["revoked": name])
+        }
+    }
+
+    func requireAdmin(_ context: LanternRequestContext) throws {
+        guard context.identity?.role == .admin else { throw AdminError(.forbidden, "this needs an admin token") }
+    }
+
+    func id(_ context: LanternRequestContext) throws -> Int64 {
+        guard let raw = context.parameters.get("id"), let id = Int64(raw) else { throw AdminError(.badRequest, "broadcast id must be a number") }
+        return id
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: maxBodyBytes)
+        } catch {
+            throw AdminError(.contentTooLarge, "body larger than \(maxBodyBytes) bytes")
+        }
+        do {
+            return try AdminJSON.decoder.decode(T.self, from: Data(buffer: body))
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw AdminError(.badRequest, "missing field '\(key.stringValue)'")
+        } catch let DecodingError.typeMismatch(_, c), let DecodingError.valueNotFound(_, c) {
+            throw AdminError(.badRequest, "field '\(c.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type")
+        } catch let DecodingError.dataCorrupted(c) {
+            let field = c.codingPath.map(\.stringValue).joined(separator: ".")
+            throw AdminError(.badRequest, field.isEmpty ? "body is not valid JSON" : "field '\(field)' is not valid (dates are ISO 8601)")
+        }
+    }
+}
+
+func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+    Response(status: status, headers: [.contentType: "application/json"],
+             body: .init(byteBuffer: ByteBuffer(bytes: try AdminJSON.encoder.encode(value))))
+}
+
+public enum AdminJSON {
+    public static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.dateEncodingStrategy = .iso8601
+        e.outputFormatting = [.sortedKeys, .prettyPrinted]
+        return e
+    }()
+    public static let decoder: JSONDecoder = {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .iso8601
+        return d
+    }()
+}
+
+/// A JSON error an admin client can show as is.
+struct AdminError: Error, HTTPResponseError {
+    let status: HTTPResponse.Status
+    let message: String
+    var headers: HTTPFields = [:]
+
+    init(_ status: HTTPResponse.Status, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var r = try json(["error": message], status: status)
+        for field in headers { r.headers.append(field) }
+        return r
+    }
+}
+
+/// Checks the bearer token on every /admin request: none or unknown → 401.
+struct AdminAuthentication: RouterMiddleware {
+    typealias Context = LanternRequestContext
+    let database: AppDatabase
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
+              let identity = try await database.adminIdentity(forToken: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) else {
+            var e = AdminError(.unauthorized, "a valid admin token is required (Authorization: Bearer lnt_…; create one with: lantern tokens create)")
+            e.headers[.wwwAuthenticate] = "Bearer"
+            throw e
+        }
+        var context = context
+        context.identity = identity
+        do {
+            return try await next(request, context)
+        } catch let e as BroadcastRequestError {
+            throw AdminError(.unprocessableContent, e.description)
+        } catch let e as BroadcastError {
+            switch e {
+            case .notFound: throw AdminError(.notFound, e.description)
+            case .approverIsCreator: throw AdminError(.forbidden, e.description)
+            case .notAwaitingApproval, .alreadyFinished: throw AdminError(.conflict, e.description)
+            }
+        } catch let e as AdminTokenError {
+            throw AdminError(.unprocessableContent, e.description)
+        }
+    }
+}

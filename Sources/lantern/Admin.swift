@@ -1,0 +1,243 @@
+import ArgumentParser
+import Foundation
+import LanternServer
+import LanternStore
+import Logging
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+struct Tokens: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Admin API tokens (kept in the local database; only a hash is stored).",
+        subcommands: [Create.self, List.self, Revoke.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a token and print it once.")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Who it is for, e.g. a coordinator's first name.") var name: String
+        @Option(help: "coordinator (broadcasts) or admin (also tokens).") var role: AdminRole = .coordinator
+
+        func run() async throws {
+            let db = try openLocal(common)
+            do {
+                let token = try await db.createAdminToken(name: name, role: role, now: Date())
+                print(token)
+                FileHandle.standardError.write(Data("Token for \(name) (\(role.rawValue)). It is shown only this once: store it safely.\n".utf8))
+            } catch let e as AdminTokenError {
+                throw ValidationError(e.description)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List tokens (names and roles, never the tokens).")
+        @OptionGroup var common: CommonOptions
+        func run() async throws {
+            for t in try await openLocal(common).adminTokens() {
+                print("\(t.name)\t\(t.role.rawValue)\tcreated \(t.createdAt.formatted(.iso8601))\(t.revokedAt.map { "\trevoked \($0.formatted(.iso8601))" } ?? "")")
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a token by name.")
+        @OptionGroup var common: CommonOptions
+        @Argument var name: String
+        func run() async throws {
+            guard try await openLocal(common).revokeAdminToken(name: name, by: "lantern-cli", now: Date()) else {
+                throw ValidationError("no live token named '\(name)'")
+            }
+            print("revoked \(name)")
+        }
+    }
+}
+
+extension AdminRole: ExpressibleByArgument {}
+
+func openLocal(_ common: CommonOptions) throws -> AppDatabase {
+    var config = try loadConfiguration()
+    common.apply(to: &config)
+    restrictFileModes()
+    do { return try Lantern.openDatabase(config) } catch { throw ValidationError("\(error)") }
+}
+
+/// Where broadcast commands go: a running daemon's admin API (`--url`), or the local database.
+struct AdminConnection: ParsableArguments {
+    @OptionGroup var common: CommonOptions
+    @Option(help: "A running Lantern's address, e.g. http://127.0.0.1:8080 (default: work on the local database).")
+    var url: String?
+    @Option(help: "Your admin token (or set LANTERN_ADMIN_TOKEN).")
+    var token: String?
+    @Flag(help: "Print the raw JSON.") var json = false
+
+    var resolvedToken: String? { token ?? ProcessInfo.processInfo.environment["LANTERN_ADMIN_TOKEN"] }
+
+    /// Calls the admin API, or does the same against the local database, returning the JSON.
+    func call(_ operation: BroadcastOperation) async throws -> Data {
+        guard let token = resolvedToken else { throw ValidationError("give --token or set LANTERN_ADMIN_TOKEN (create one with: lantern tokens create)") }
+        if let url { return try await remote(operation, url: url, token: token) }
+        var config = try loadConfiguration()
+        common.apply(to: &config)
+        restrictFileModes()
+        let lantern: Lantern
+        do {
+            lantern = try Lantern.boot(configuration: config, logger: Logger(label: "lantern") { _ in SwiftLogNoOpLogHandler() })
+        } catch { throw ValidationError("\(error)") }
+        guard let identity = try await lantern.database.adminIdentity(forToken: token) else { throw ValidationError("401: that token is not valid") }
+        let service = lantern.broadcasts
+        do {
+            switch operation {
+            case .preview(let r): return try AdminJSON.encoder.encode(try await service.preview(r))
+            case .send(let r): return try AdminJSON.encoder.encode(try await service.send(r, by: identity))
+            case .list: return try AdminJSON.encoder.encode(try await service.list())
+            case .status(let id): return try AdminJSON.encoder.encode(try await service.status(id))
+            case .approve(let id): return try AdminJSON.encoder.encode(try await service.approve(id, by: identity))
+            case .cancel(let id): return try AdminJSON.encoder.encode(try await service.cancel(id, by: identity))
+            }
+        } catch let e as BroadcastRequestError {
+            throw ValidationError(e.description)
+        } catch let e as BroadcastError {
+            throw ValidationError(e.description)
+        }
+    }
+
+    func remote(_ operation: BroadcastOperation, url: String, token: String) async throws -> Data {
+        guard let endpoint = URL(string: url.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + operation.path) else {
+            throw ValidationError("--url is not a URL")
+        }
+        var request = URLRequest(url: endpoint, timeoutInterval: 30)
+        request.httpMethod = operation.method
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        if let body = operation.body {
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = try AdminJSON.encoder.encode(body)
+        }
+        let (data, response) = try await URLSession(configuration: .ephemeral).data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard (200..<300).contains(status) else {
+            let message = (try? JSONDecoder().decode([String: String].self, from: data))?["error"] ?? String(decoding: data, as: UTF8.self)
+            throw ValidationError("\(status): \(message)")
+        }
+        return data
+    }
+}
+
+/// One thing the broadcast commands can do, as the admin API spells it.
+enum BroadcastOperation {
+    case preview(BroadcastRequest), send(BroadcastRequest), list, status(Int64), approve(Int64), cancel(Int64)
+
+    var method: String {
+        switch self {
+        case .list, .status: "GET"
+        default: "POST"
+        }
+    }
+
+    var path: String {
+        switch self {
+        case .preview: "/admin/broadcasts/preview"
+        case .send, .list: "/admin/broadcasts"
+        case .status(let id): "/admin/broadcasts/\(id)"
+        case .approve(let id): "/admin/broadcasts/\(id)/approve"
+        case .cancel(let id): "/admin/broadcasts/\(id)/cancel"
+        }
+    }
+
+    var body: BroadcastRequest? {
+        switch self {
+        case .preview(let r), .send(let r): r
+        default: nil
+        }
+    }
+}
+
+struct Broadcast: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Bad-batch alerts to subscribers: preview, send, status, cancel, approve.",
+        subcommands: [Preview.self, Send.self, Status.self, Cancel.self, Approve.self])
+
+    struct Content: ParsableArguments {
+        @Option(help: "The alert's words (English).") var text: String?
+        @Option(help: "A pre-written alert from locales/, e.g. nitazenes.") var template: String?
+        @Option(help: "Areas, comma-separated: districts (BS5), area names, or all.") var areas: String
+        @Flag(help: "The report is confirmed (otherwise it says 'Unconfirmed report').") var confirmed = false
+        @Option(help: "Hours until it is stale and is no longer sent (default 6).") var expiresIn: Double?
+        @Flag(help: "Wait for a second coordinator to approve before sending.") var requiresApproval = false
+
+        var request: BroadcastRequest {
+            BroadcastRequest(text: text, template: template, areas: areas.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
+                             expiresInHours: expiresIn, confirmed: confirmed, requiresApproval: requiresApproval ? true : nil)
+        }
+    }
+
+    struct Preview: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Who would get it, how long it is, how long it takes, what it costs.")
+        @OptionGroup var connection: AdminConnection
+        @OptionGroup var content: Content
+        func run() async throws {
+            let data = try await connection.call(.preview(content.request))
+            if connection.json { print(String(decoding: data, as: UTF8.self)); return }
+            let p = try AdminJSON.decoder.decode(BroadcastPreview.self, from: data)
+            print("Recipients: \(p.recipients) in \(p.areas.joined(separator: ", "))")
+            for m in p.messages {
+                print("[\(m.locale)] \(m.segments) segment(s), \(m.encoding), \(m.characters) characters, \(m.recipients) recipient(s)")
+                if !m.nonGSMCharacters.isEmpty { print("  these characters make it UCS-2 (costlier): \(m.nonGSMCharacters.joined(separator: " "))") }
+                print(m.text.split(separator: "\n", omittingEmptySubsequences: false).map { "  | " + $0 }.joined(separator: "\n"))
+            }
+            print(String(format: "Total: %d segments, about %.0f s to send, about %.2f %@", p.totalSegments, p.estimatedSeconds, p.estimatedCost, p.currency))
+            print("Stops being sent at \(p.expiresAt.formatted(.iso8601))\(p.requiresApproval ? "; needs a second coordinator to approve" : "")")
+        }
+    }
+
+    struct Send: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Send an alert now (or put it up for approval).")
+        @OptionGroup var connection: AdminConnection
+        @OptionGroup var content: Content
+        func run() async throws {
+            let data = try await connection.call(.send(content.request))
+            try show(data, json: connection.json)
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Progress of one broadcast, or list recent ones.")
+        @OptionGroup var connection: AdminConnection
+        @Argument var id: Int64?
+        func run() async throws {
+            guard let id else {
+                let data = try await connection.call(.list)
+                if connection.json { print(String(decoding: data, as: UTF8.self)); return }
+                for b in try AdminJSON.decoder.decode([BroadcastSummary].self, from: data) { print(line(b)) }
+                return
+            }
+            try show(try await connection.call(.status(id)), json: connection.json)
+        }
+    }
+
+    struct Cancel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop everything not yet sent.")
+        @OptionGroup var connection: AdminConnection
+        @Argument var id: Int64
+        func run() async throws { try show(try await connection.call(.cancel(id)), json: connection.json) }
+    }
+
+    struct Approve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Approve another coordinator's broadcast so it goes out.")
+        @OptionGroup var connection: AdminConnection
+        @Argument var id: Int64
+        func run() async throws { try show(try await connection.call(.approve(id)), json: connection.json) }
+    }
+}
+
+func line(_ b: BroadcastSummary) -> String {
+    let c = b.counts
+    return "#\(b.id) \(b.status.rawValue) \(b.areas.joined(separator: ",")) by \(b.createdBy): \(b.recipients) recipients, "
+        + "\(c.queued + c.sending) queued, \(c.sent) sent, \(c.delivered) delivered, \(c.failed + c.unknown) failed, \(c.skipped) skipped; "
+        + "expires \(b.expiresAt.formatted(.iso8601))"
+}
+
+func show(_ data: Data, json: Bool) throws {
+    if json { print(String(decoding: data, as: UTF8.self)); return }
+    print(line(try AdminJSON.decoder.decode(BroadcastSummary.self, from: data)))
+}
