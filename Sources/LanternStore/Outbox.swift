@@ -15,6 +15,22 @@ public struct OutboxMessage: Sendable, Equatable {
     public let kind: OutboxKind
 }
 
+/// How one send attempt ended, for `recordSends`.
+public struct SendRecord: Sendable, Equatable {
+    public enum Result: Sendable, Equatable {
+        case accepted(providerMessageID: String?)
+        case retry(at: Date, reason: String?)
+        case failed(errorCode: String?, optedOut: Bool)
+        case unknown(reason: String)
+    }
+    public let id: Int64
+    public let result: Result
+    public init(id: Int64, result: Result) {
+        self.id = id
+        self.result = result
+    }
+}
+
 extension AppDatabase {
     /// Claims up to `limit` due texts (replies before broadcasts, oldest first) and marks them
     /// `sending`, so a crash after this point is seen at restart. Broadcasts to anyone opted out
@@ -77,51 +93,61 @@ extension AppDatabase {
 
     /// The provider took it: keep its id for status callbacks, forget the words and the number.
     public func markAccepted(id: Int64, providerMessageID: String?, now: Date) async throws {
-        try await writer.write { db in
-            try db.run("""
-                UPDATE outbox SET status = 'sent', text = NULL, recipient = NULL, provider_message_id = ?,
-                    attempts = attempts + 1, updated_at = ?
-                WHERE id = ? AND status IN ('sending', 'unknown')
-                """, [providerMessageID, now.timeIntervalSince1970, id])
-        }
+        try await recordSends([SendRecord(id: id, result: .accepted(providerMessageID: providerMessageID))], now: now)
     }
 
     /// A temporary failure (429, 5xx, no connection): try again at `retryAt`.
     public func markRetry(id: Int64, retryAt: Date, errorCode: String?, now: Date) async throws {
-        try await writer.write { db in
-            try db.run("""
-                UPDATE outbox SET status = 'queued', attempts = attempts + 1, next_attempt_at = ?, error_code = ?, updated_at = ?
-                WHERE id = ? AND status = 'sending'
-                """, [retryAt.timeIntervalSince1970, errorCode, now.timeIntervalSince1970, id])
-        }
+        try await recordSends([SendRecord(id: id, result: .retry(at: retryAt, reason: errorCode))], now: now)
     }
 
     /// A permanent failure. If the provider says she opted out (e.g. Twilio 21610), she is
     /// marked opted out too and nothing else queued for her goes out.
     public func markFailed(id: Int64, errorCode: String?, optedOut: Bool, now: Date) async throws {
-        let t = now.timeIntervalSince1970
-        try await writer.write { db in
-            try db.run("""
-                UPDATE outbox SET status = 'failed', text = NULL, recipient = NULL, error_code = ?,
-                    attempts = attempts + 1, updated_at = ?
-                WHERE id = ?
-                """, [errorCode, t, id])
-            if optedOut, let key = try String.fetchOne(db, sql: "SELECT contact_key FROM outbox WHERE id = ?", arguments: [id]) {
-                try Self.recordOptOut(db, key: ContactKey(hex: key), now: t)
-            }
-        }
+        try await recordSends([SendRecord(id: id, result: .failed(errorCode: errorCode, optedOut: optedOut))], now: now)
     }
 
     /// The attempt may or may not have reached the provider and it has no idempotency key:
     /// resending could text her twice, so the row is parked as `unknown` (a later status
     /// callback can still settle it).
     public func markUnknown(id: Int64, reason: String, now: Date) async throws {
+        try await recordSends([SendRecord(id: id, result: .unknown(reason: reason))], now: now)
+    }
+
+    /// Records how a batch of send attempts ended, in one transaction.
+    public func recordSends(_ records: [SendRecord], now: Date) async throws {
+        let t = now.timeIntervalSince1970
         try await writer.write { db in
-            try db.run("""
-                UPDATE outbox SET status = 'unknown', text = NULL, recipient = NULL, error_code = ?,
-                    attempts = attempts + 1, updated_at = ?
-                WHERE id = ? AND status = 'sending'
-                """, [reason, now.timeIntervalSince1970, id])
+            for r in records {
+                switch r.result {
+                case .accepted(let providerMessageID):
+                    try db.run("""
+                        UPDATE outbox SET status = 'sent', text = NULL, recipient = NULL, provider_message_id = ?,
+                            attempts = attempts + 1, updated_at = ?
+                        WHERE id = ? AND status IN ('sending', 'unknown')
+                        """, [providerMessageID, t, r.id])
+                case .retry(let at, let reason):
+                    try db.run("""
+                        UPDATE outbox SET status = 'queued', attempts = attempts + 1, next_attempt_at = ?, error_code = ?, updated_at = ?
+                        WHERE id = ? AND status = 'sending'
+                        """, [at.timeIntervalSince1970, reason, t, r.id])
+                case .failed(let code, let optedOut):
+                    try db.run("""
+                        UPDATE outbox SET status = 'failed', text = NULL, recipient = NULL, error_code = ?,
+                            attempts = attempts + 1, updated_at = ?
+                        WHERE id = ?
+                        """, [code, t, r.id])
+                    if optedOut, let key = try String.fetchOne(db.cachedStatement(sql: "SELECT contact_key FROM outbox WHERE id = ?"), arguments: [r.id]) {
+                        try Self.recordOptOut(db, key: ContactKey(hex: key), now: t)
+                    }
+                case .unknown(let reason):
+                    try db.run("""
+                        UPDATE outbox SET status = 'unknown', text = NULL, recipient = NULL, error_code = ?,
+                            attempts = attempts + 1, updated_at = ?
+                        WHERE id = ? AND status = 'sending'
+                        """, [reason, t, r.id])
+                }
+            }
         }
     }
 

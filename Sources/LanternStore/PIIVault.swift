@@ -96,3 +96,19 @@ extension Sequence where Element == UInt8 {
 extension HashedAuthenticationCode {
     var hexString: String { self.withUnsafeBytes { Array($0).hexString } }
 }
+
+/// Key material never appears in any description.
+extension VaultKeys: CustomStringConvertible, CustomDebugStringConvertible {
+    public var description: String { "VaultKeys(version: \(version))" }
+    public var debugDescription: String { description }
+}
+
+extension PIIVault: CustomStringConvertible, CustomDebugStringConvertible {
+    public var description: String { "PIIVault(\(keys))" }
+    public var debugDescription: String { description }
+}
+
+extension AppDatabase: CustomStringConvertible, CustomDebugStringConvertible {
+    public var description: String { "AppDatabase" }
+    public var debugDescription: String { description }
+}

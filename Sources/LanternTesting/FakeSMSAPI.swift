@@ -20,6 +20,9 @@ public final class FakeSMSAPI: Sendable {
         public let path: String
         public let headers: [String: String]
         public let body: String
+        /// The status the fake answered with (201 for accepted).
+        public var answered: Int = 0
+        public var wasAccepted: Bool { (200..<300).contains(answered) }
         /// Header names are lower-cased.
         /// Form fields, decoded.
         public var form: [String: String] {
@@ -34,8 +37,13 @@ public final class FakeSMSAPI: Sendable {
         var delay: Duration = .zero
 
         func record(_ r: Recorded) -> (Reply, Int, Duration) {
-            recorded.append(r)
+            var r = r
             let reply = script.isEmpty ? .accept : script.removeFirst()
+            switch reply {
+            case .accept, .hang: r.answered = 201
+            case .status(let code, _, _): r.answered = code
+            }
+            recorded.append(r)
             if case .accept = reply { accepted += 1 }
             if case .hang = reply { accepted += 1 }
             return (reply, recorded.count, delay)

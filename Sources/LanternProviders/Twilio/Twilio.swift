@@ -184,3 +184,16 @@ extension String {
         hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
     }
 }
+
+/// Never prints the auth token (or our number), whoever interpolates a configuration.
+extension TwilioConfiguration: CustomStringConvertible, CustomDebugStringConvertible {
+    public var description: String {
+        "TwilioConfiguration(account: \(accountSID.prefix(6))…, api: \(apiBaseURL), signatures: \(verifySignatures ? "checked" : "NOT CHECKED"))"
+    }
+    public var debugDescription: String { description }
+}
+
+extension Twilio: CustomStringConvertible, CustomDebugStringConvertible {
+    public var description: String { "Twilio(\(configuration))" }
+    public var debugDescription: String { description }
+}

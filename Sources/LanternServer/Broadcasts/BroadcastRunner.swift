@@ -61,3 +61,7 @@ public struct BroadcastRunner: Service {
         if wrote { await outboxWakeUp.notify() }
     }
 }
+
+extension BroadcastRunner: CustomStringConvertible {
+    public var description: String { "BroadcastRunner" }
+}

@@ -98,7 +98,18 @@ public enum AdminJSON {
     }()
     public static let decoder: JSONDecoder = {
         let d = JSONDecoder()
-        d.dateDecodingStrategy = .iso8601
+        // ISO 8601, with or without fractional seconds; a bad date names its field.
+        d.dateDecodingStrategy = .custom { decoder in
+            let c = try decoder.singleValueContainer()
+            let s = try c.decode(String.self)
+            let plain = ISO8601DateFormatter()
+            let fractional = ISO8601DateFormatter()
+            fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            guard let date = plain.date(from: s) ?? fractional.date(from: s) else {
+                throw DecodingError.dataCorruptedError(in: c, debugDescription: "not an ISO 8601 date")
+            }
+            return date
+        }
         return d
     }()
 }

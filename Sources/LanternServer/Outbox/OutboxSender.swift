@@ -77,65 +77,71 @@ public struct OutboxSender: Service {
         let batch = try await database.claimDue(limit: allowed, now: now())
         guard !batch.isEmpty else { return 0 }
         for message in batch { await pacer.consume(segments: message.segments) }
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        let records = await withTaskGroup(of: SendRecord.self) { group in
             for message in batch {
-                group.addTask { try await self.deliver(message) }
+                group.addTask { await self.deliver(message) }
             }
-            try await group.waitForAll()
+            var out: [SendRecord] = []
+            for await r in group { out.append(r) }
+            return out
         }
+        // In-flight sends always finish and are recorded, even during shutdown.
+        try await database.recordSends(records, now: now())
         return batch.count
     }
 
-    func deliver(_ message: OutboxMessage) async throws {
+    /// Sends one text and decides what its outcome means (not yet recorded).
+    func deliver(_ message: OutboxMessage) async -> SendRecord {
         let meta: Logger.Metadata = ["outbox": "\(message.id)", "contact": "\(message.contact?.short ?? "-")",
                                      "provider": "\(message.provider)", "attempt": "\(message.attempts + 1)"]
         guard let provider = providers[message.provider] else {
             // Its provider was removed from the configuration: keep it queued until it returns.
-            try await database.markRetry(id: message.id, retryAt: now().addingTimeInterval(retry.maxDelay),
-                                         errorCode: "lantern:provider-not-configured", now: now())
             logger.error("no provider configured for a queued text", metadata: meta)
-            return
+            return SendRecord(id: message.id, result: .retry(at: now().addingTimeInterval(retry.maxDelay), reason: "lantern:provider-not-configured"))
         }
         let outcome = await provider.send(OutboundSMS(outboxID: message.id, to: message.to, from: message.sender, text: message.text))
-        let t = now()
         switch outcome {
         case .accepted(let id):
-            try await database.markAccepted(id: message.id, providerMessageID: id, now: t)
             count("sent", provider.name)
             logger.debug("sent", metadata: meta)
+            return SendRecord(id: message.id, result: .accepted(providerMessageID: id))
         case .failed(let code, let optedOut):
-            try await database.markFailed(id: message.id, errorCode: code, optedOut: optedOut, now: t)
             count(optedOut ? "opted_out" : "failed", provider.name)
             logger.warning("send failed permanently", metadata: meta.merging(["error": "\(code)", "opted_out": "\(optedOut)"]) { a, _ in a })
+            return SendRecord(id: message.id, result: .failed(errorCode: code, optedOut: optedOut))
         case .retry(let reason, let after):
-            try await scheduleRetry(message, reason: reason, retryAfter: after, provider: provider.name, meta: meta, now: t)
+            return retryRecord(message, reason: reason, retryAfter: after, provider: provider.name, meta: meta)
         case .ambiguous(let reason):
             if provider.sendsAreIdempotent {
-                try await scheduleRetry(message, reason: reason, retryAfter: nil, provider: provider.name, meta: meta, now: t)
-            } else {
-                try await database.markUnknown(id: message.id, reason: "lantern:ambiguous", now: t)
-                count("unknown", provider.name)
-                logger.warning("send outcome unknown; not resent to avoid a duplicate", metadata: meta.merging(["reason": "\(reason)"]) { a, _ in a })
+                return retryRecord(message, reason: reason, retryAfter: nil, provider: provider.name, meta: meta)
             }
+            count("unknown", provider.name)
+            logger.warning("send outcome unknown; not resent to avoid a duplicate", metadata: meta.merging(["reason": "\(reason)"]) { a, _ in a })
+            return SendRecord(id: message.id, result: .unknown(reason: "lantern:ambiguous"))
         }
     }
 
-    func scheduleRetry(_ message: OutboxMessage, reason: String, retryAfter: TimeInterval?, provider: String,
-                       meta: Logger.Metadata, now t: Date) async throws {
+    func retryRecord(_ message: OutboxMessage, reason: String, retryAfter: TimeInterval?, provider: String,
+                     meta: Logger.Metadata) -> SendRecord {
         let attempt = message.attempts + 1
         if attempt >= retry.maxAttempts {
-            try await database.markFailed(id: message.id, errorCode: "lantern:gave-up", optedOut: false, now: t)
             count("failed", provider)
             logger.error("send gave up after retries", metadata: meta.merging(["reason": "\(reason)"]) { a, _ in a })
-            return
+            return SendRecord(id: message.id, result: .failed(errorCode: "lantern:gave-up", optedOut: false))
         }
         let delay = retry.delay(afterAttempt: attempt, retryAfter: retryAfter, random: random())
-        try await database.markRetry(id: message.id, retryAt: t.addingTimeInterval(delay), errorCode: reason, now: t)
         count("retried", provider)
         logger.notice("send will be retried", metadata: meta.merging(["reason": "\(reason)", "in_seconds": "\(Int(delay.rounded()))"]) { a, _ in a })
+        return SendRecord(id: message.id, result: .retry(at: now().addingTimeInterval(delay), reason: reason))
     }
 
     func count(_ result: String, _ provider: String) {
         Counter(label: "lantern_outbox_sends_total", dimensions: [("provider", provider), ("result", result)]).increment()
     }
+}
+
+/// Services are described in ServiceLifecycle's logs: say what they are, never what they hold
+/// (provider credentials, keys).
+extension OutboxSender: CustomStringConvertible {
+    public var description: String { "OutboxSender" }
 }

@@ -1,0 +1,29 @@
+import Foundation
+import LanternCore
+import LanternStore
+
+/// Synthetic subscribers for load and crash tests. Beyond the 1,000 reserved UK drama numbers
+/// they use +999, a country code the ITU has never assigned: these can be nobody's number.
+public enum Seed {
+    public static func syntheticNumber(_ i: Int) -> PhoneNumber {
+        PhoneNumber("+99900" + String(format: "%07d", i))!
+    }
+
+    /// Subscribes `count` synthetic contacts to `areas` through the store's own inbound path,
+    /// as if each had texted ALERTS and YES. Returns their numbers.
+    @discardableResult
+    public static func subscribers(_ count: Int, areas: String, database: AppDatabase, provider: String,
+                                   sender: String? = "+447700900999", startingAt first: Int = 0, now: Date = Date()) async throws -> [PhoneNumber] {
+        let numbers = (first..<(first + count)).map(syntheticNumber)
+        for chunk in stride(from: 0, to: numbers.count, by: 1_000) {
+            let batch = numbers[chunk..<min(chunk + 1_000, numbers.count)].enumerated().map { i, n in
+                PendingInbound(InboundEnvelope(provider: provider, messageID: "seed-\(first + chunk + i)", from: n, to: sender)) { _, _ in
+                    EngineOutcome(replies: [], actions: [.subscribe], conversation: nil,
+                                  decision: .keyword(flow: "alerts", keyword: "ALERTS"), variables: ["areas": areas])
+                }
+            }
+            for result in try await database.handleInbound(batch, now: now) { _ = try result.get() }
+        }
+        return numbers
+    }
+}

@@ -1,0 +1,308 @@
+import Foundation
+import LanternCore
+import LanternServer
+import LanternStore
+import LanternTesting
+import Logging
+import Testing
+
+/// Alerts end to end: people subscribe by text over signed Twilio webhooks, coordinators use
+/// the admin API with bearer tokens, and a fake Twilio records exactly who got what.
+@Suite struct AlertsEndToEndTests {
+    struct Env {
+        let lantern: RunningLantern
+        let fake: FakeSMSAPI
+        let builder = TwilioWebhookBuilder(publicBaseURL: "https://sms.example.org", authToken: "test-auth-token")
+        let client = TestHTTPClient()
+        let logs: LogCapture
+        let dir: TemporaryDirectory
+        let alice: String    // coordinator
+        let bola: String     // another coordinator
+        let admin: String
+
+        var db: AppDatabase { lantern.database }
+
+        func text(_ from: String, _ body: String) async throws {
+            let r = try await client.post(lantern.baseURL, builder.inbound(sid: "SM\(UUID().uuidString)", from: from, body: body))
+            #expect(r.status == 200)
+        }
+
+        /// Texts ALERTS <area> then YES, and waits for the confirmation to go out.
+        func subscribe(_ from: String, _ area: String) async throws {
+            let before = await fake.requests().count
+            try await text(from, "alerts \(area)")
+            try await text(from, "yes")
+            await fake.waitForRequests(before + 2)
+        }
+
+        func api(_ method: String, _ path: String, token: String?, json: String? = nil) async throws -> TestHTTPClient.Response {
+            var headers = ["Content-Type": "application/json"]
+            if let token { headers["Authorization"] = "Bearer \(token)" }
+            return try await client.request(method, URL(string: lantern.baseURL.absoluteString + path)!, headers: headers, body: json)
+        }
+
+        func broadcast(_ json: String, token: String? = nil) async throws -> [String: Any] {
+            let r = try await api("POST", "/admin/broadcasts", token: token ?? alice, json: json)
+            #expect(r.status == 201, "\(r.body)")
+            return try JSONSerialization.jsonObject(with: Data(r.body.utf8)) as! [String: Any]
+        }
+
+        func status(_ id: Int) async throws -> BroadcastSummary {
+            let r = try await api("GET", "/admin/broadcasts/\(id)", token: alice)
+            return try AdminJSON.decoder.decode(BroadcastSummary.self, from: Data(r.body.utf8))
+        }
+
+        func waitForBroadcast(_ id: Int, timeout: Duration = .seconds(15), until: (BroadcastSummary) -> Bool) async throws -> BroadcastSummary {
+            let clock = ContinuousClock(), deadline = clock.now.advanced(by: timeout)
+            var last = try await status(id)
+            while clock.now < deadline && !until(last) {
+                try await Task.sleep(for: .milliseconds(50))
+                last = try await status(id)
+            }
+            #expect(until(last), "broadcast \(id) stuck: \(last)")
+            return last
+        }
+
+        /// Alert texts (not replies) the fake received, by recipient.
+        func alertsByRecipient() async -> [String: Int] {
+            var out: [String: Int] = [:]
+            for r in await fake.requests() where r.wasAccepted && r.form["Body"]?.contains("Reply STOP to end") == true {
+                out[r.form["To"] ?? "?", default: 0] += 1
+            }
+            return out
+        }
+    }
+
+    func withLantern(sendRate: Double = 0, canaries: [String] = [], _ body: (Env) async throws -> Void) async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let logs = LogCapture()
+        let fake = try await FakeSMSAPI.start()
+        var config = testConfiguration(directory: dir.url, fakeAPI: fake.baseURL, sendRate: sendRate)
+        config.maxConcurrentSends = 4
+        let lantern = try await RunningLantern.start(configuration: config, logger: logs.logger())
+        let db = lantern.database
+        let env = Env(lantern: lantern, fake: fake, logs: logs, dir: dir,
+                      alice: try await db.createAdminToken(name: "alice", role: .coordinator, now: Date()),
+                      bola: try await db.createAdminToken(name: "bola", role: .coordinator, now: Date()),
+                      admin: try await db.createAdminToken(name: "root", role: .admin, now: Date()))
+        do { try await body(env) } catch {
+            try? await lantern.stop()
+            await fake.stop()
+            throw error
+        }
+        try await lantern.stop()
+        await fake.stop()
+        try await lantern.database.checkpoint()
+        for secret in canaries {
+            #expect(CanaryScan.files(in: dir.url, containing: secret).isEmpty, "'\(secret)' still at rest")
+            #expect(CanaryScan.text(logs.text, containing: secret).isEmpty, "'\(secret)' in the logs")
+        }
+        #expect(CanaryScan.text(logs.text, containing: "test-auth-token").isEmpty, "the Twilio auth token is in the logs")
+        for token in [env.alice, env.bola, env.admin] {
+            #expect(CanaryScan.text(logs.text, containing: String(token.split(separator: "_").last!)).isEmpty, "an admin token is in the logs")
+        }
+        #expect(CanaryScan.text(logs.text, containing: "+447700900").isEmpty,
+                "a number in the logs: \(logs.all.filter { $0.contains("447700900") }.prefix(3))")
+    }
+
+    @Test func anAlertReachesExactlyItsSubscribersOnce() async throws {
+        let canary = "canary-\(UUID().uuidString.prefix(8))"
+        try await withLantern(canaries: [canary]) { env in
+            try await env.subscribe("+447700900101", "BS5")
+            try await env.subscribe("+447700900102", "M14")
+            try await env.subscribe("+447700900103", "G31")
+            try await env.subscribe("+447700900104", "Bristol")      // contains BS5
+            try await env.subscribe("+447700900105", "all")
+            try await env.subscribe("+447700900106", "BS5")
+            try await env.text("+447700900106", "STOP")                // opted out
+            try await env.subscribe("+447700900107", "BS5")
+            try await env.text("+447700900107", "PAUSE 24")            // paused
+            try await Task.sleep(for: .milliseconds(200))
+
+            let created = try await env.broadcast(#"{"text": "Strong heroin in \#(canary).", "areas": ["BS5", "M14"], "confirmed": true}"#)
+            let id = created["id"] as! Int
+            let done = try await env.waitForBroadcast(id) { $0.status == .completed }
+            #expect(done.recipients == 4)
+            #expect(done.counts.sent == 4)
+            #expect(done.texts.isEmpty)                                  // words cleared once finished
+            let got = await env.alertsByRecipient()
+            #expect(got == ["+447700900101": 1, "+447700900102": 1, "+447700900104": 1, "+447700900105": 1])
+            let body = await env.fake.requests().first { $0.form["To"] == "+447700900101" && $0.form["Body"]?.contains(canary) == true }?.form["Body"]
+            #expect(body == "Confirmed: Strong heroin in \(canary).\nReply STOP to end")
+        }
+    }
+
+    @Test func tokensAreCheckedAndRolesEnforced() async throws {
+        try await withLantern { env in
+            var r = try await env.api("GET", "/admin/broadcasts", token: nil)
+            #expect(r.status == 401)
+            #expect(r.headers["www-authenticate"] == "Bearer")
+            #expect(r.body.contains("a valid admin token is required"))
+            r = try await env.api("GET", "/admin/broadcasts", token: "lnt_guess_guess")
+            #expect(r.status == 401)
+            r = try await env.api("GET", "/admin/broadcasts", token: env.alice)
+            #expect(r.status == 200)
+            r = try await env.api("GET", "/admin/tokens", token: env.alice)
+            #expect(r.status == 403)
+            r = try await env.api("GET", "/admin/tokens", token: env.admin)
+            #expect(r.status == 200)
+            #expect(r.body.contains("\"alice\"") && !r.body.contains(env.alice))
+            r = try await env.api("DELETE", "/admin/tokens/alice", token: env.admin)
+            #expect(r.status == 200)
+            r = try await env.api("GET", "/admin/broadcasts", token: env.alice)
+            #expect(r.status == 401)
+        }
+    }
+
+    @Test func previewCountsSegmentsTimeAndCost() async throws {
+        try await withLantern(sendRate: 2) { env in
+            for (i, n) in ["+447700900111", "+447700900112", "+447700900113"].enumerated() {
+                try await env.subscribe(n, i == 2 ? "M14" : "BS5")
+            }
+            var r = try await env.api("POST", "/admin/broadcasts/preview", token: env.alice,
+                                      json: #"{"text": "Pills sold as diazepam are much stronger than usual.", "areas": ["bs5"], "confirmed": false}"#)
+            #expect(r.status == 200, "\(r.body)")
+            var p = try AdminJSON.decoder.decode(BroadcastPreview.self, from: Data(r.body.utf8))
+            #expect(p.recipients == 2)
+            #expect(p.messages.first?.encoding == "GSM-7")
+            #expect(p.messages.first?.segments == 1)
+            #expect(p.messages.first?.text == "Unconfirmed report: Pills sold as diazepam are much stronger than usual.\nReply STOP to end")
+            #expect(p.totalSegments == 2)
+            #expect(p.estimatedSeconds == 1)
+            #expect(p.estimatedCost == 0.08 && p.currency == "GBP")
+            r = try await env.api("POST", "/admin/broadcasts/preview", token: env.alice,
+                                  json: #"{"text": "It’s bad ⚠️", "areas": ["all"], "confirmed": true}"#)
+            p = try AdminJSON.decoder.decode(BroadcastPreview.self, from: Data(r.body.utf8))
+            #expect(p.recipients == 3)
+            #expect(p.messages.first?.encoding == "UCS-2")
+            #expect(p.messages.first?.nonGSMCharacters.contains("’") == true)
+            // A template renders with the areas filled in.
+            r = try await env.api("POST", "/admin/broadcasts/preview", token: env.alice,
+                                  json: #"{"template": "nitazenes", "areas": ["BS5", "M14"], "confirmed": true}"#)
+            p = try AdminJSON.decoder.decode(BroadcastPreview.self, from: Data(r.body.utf8))
+            #expect(p.messages.first?.text.hasPrefix("Confirmed: Nitazenes found in heroin in BS5 and M14.") == true)
+            // Preview sends nothing.
+            #expect(await env.alertsByRecipient().isEmpty)
+        }
+    }
+
+    @Test func badRequestsAreExplained() async throws {
+        try await withLantern { env in
+            let cases: [(String, Int, String)] = [
+                (#"{"text": "x", "areas": ["Narnia"], "confirmed": true}"#, 422, "'Narnia' is not a postcode district"),
+                (#"{"areas": ["BS5"], "confirmed": true}"#, 422, "give the alert's words"),
+                (#"{"text": "x", "areas": [], "confirmed": true}"#, 422, "give at least one area"),
+                (#"{"text": "x", "areas": ["BS5"], "confirmed": true, "expires_at": "2001-01-01T00:00:00Z"}"#, 422, "must be in the future"),
+                (#"{"text": "x", "areas": ["BS5"], "confirmed": true, "expires_in_hours": 500}"#, 422, "at most 72 hours"),
+                (#"{"text": "x", "areas": ["BS5"], "confirmed": true, "template": "nitazenes"}"#, 422, "only one of"),
+                (#"{"text": "x", "areas": ["BS5"]}"#, 400, "missing field 'confirmed'"),
+                (#"{"text": "x", "areas": ["BS5"], "confirmed": true, "expires_at": "tomorrow"}"#, 400, "'expires_at' is not valid"),
+                ("not json", 400, "not valid JSON"),
+            ]
+            for (json, status, message) in cases {
+                let r = try await env.api("POST", "/admin/broadcasts", token: env.alice, json: json)
+                #expect(r.status == status, "\(json) → \(r.status) \(r.body)")
+                #expect(r.body.contains(message), "\(json) → \(r.body)")
+            }
+            let missing = try await env.api("GET", "/admin/broadcasts/999", token: env.alice)
+            #expect(missing.status == 404)
+        }
+    }
+
+    @Test func approvalNeedsASecondCoordinator() async throws {
+        try await withLantern { env in
+            try await env.subscribe("+447700900121", "BS5")
+            let b = try await env.broadcast(#"{"text": "Check your batch.", "areas": ["BS5"], "confirmed": false, "requires_approval": true}"#)
+            let id = b["id"] as! Int
+            #expect(b["status"] as? String == "awaiting_approval")
+            try await Task.sleep(for: .milliseconds(1500))
+            #expect(await env.alertsByRecipient().isEmpty)
+            var r = try await env.api("POST", "/admin/broadcasts/\(id)/approve", token: env.alice)
+            #expect(r.status == 403)
+            #expect(r.body.contains("different coordinator"))
+            r = try await env.api("POST", "/admin/broadcasts/\(id)/approve", token: env.bola)
+            #expect(r.status == 200)
+            let done = try await env.waitForBroadcast(id) { $0.status == .completed }
+            #expect(done.approvedBy == "bola")
+            #expect(await env.alertsByRecipient() == ["+447700900121": 1])
+            r = try await env.api("POST", "/admin/broadcasts/\(id)/approve", token: env.bola)
+            #expect(r.status == 409)
+            let audit = try await env.db.auditLog().map { "\($0.actor) \($0.action)" }
+            #expect(audit.contains("alice broadcast.created") && audit.contains("bola broadcast.approved"))
+        }
+    }
+
+    /// Subscribers for the mid-broadcast tests, seeded straight into the store (synthetic numbers).
+    func seed(_ env: Env, _ count: Int) async throws -> [PhoneNumber] {
+        try await Seed.subscribers(count, areas: "BS5", database: env.db, provider: "twilio")
+    }
+
+    @Test func cancelStopsEverythingNotYetSent() async throws {
+        try await withLantern(sendRate: 10) { env in
+            let numbers = try await seed(env, 40)
+            let id = try await env.broadcast(#"{"text": "Cancel me.", "areas": ["BS5"], "confirmed": true}"#)["id"] as! Int
+            _ = try await env.waitForBroadcast(id) { $0.counts.sent >= 5 }
+            let r = try await env.api("POST", "/admin/broadcasts/\(id)/cancel", token: env.alice)
+            #expect(r.status == 200)
+            try await Task.sleep(for: .milliseconds(800))
+            let s = try await env.status(id)
+            #expect(s.status == .cancelled)
+            #expect(s.counts.queued == 0 && s.counts.sending == 0)
+            #expect(s.counts.sent + s.counts.skipped == numbers.count)
+            #expect(s.counts.sent < numbers.count)
+            let got = await env.alertsByRecipient()
+            #expect(got.values.allSatisfy { $0 == 1 })
+            #expect(got.count == s.counts.sent)
+            #expect(s.texts.isEmpty)
+        }
+    }
+
+    @Test func nothingIsSentAfterItExpires() async throws {
+        try await withLantern(sendRate: 10) { env in
+            let numbers = try await seed(env, 60)
+            let expires = Date().addingTimeInterval(2)
+            let json = #"{"text": "Short-lived.", "areas": ["BS5"], "confirmed": true, "expires_at": "\#(ISO8601DateFormatter().string(from: expires))"}"#
+            let id = try await env.broadcast(json)["id"] as! Int
+            let s = try await env.waitForBroadcast(id) { $0.status == .expired }
+            let sentBy = await env.alertsByRecipient().count
+            try await Task.sleep(for: .milliseconds(800))
+            #expect(await env.alertsByRecipient().count == sentBy)      // nothing more after expiry
+            #expect(sentBy < numbers.count && sentBy > 0)
+            let final = try await env.status(id)
+            #expect(final.counts.skipped + final.counts.sent == numbers.count)
+            #expect(s.texts.isEmpty)
+        }
+    }
+
+    @Test func stopDuringABroadcastStopsHerCopy() async throws {
+        try await withLantern(sendRate: 10) { env in
+            let numbers = try await seed(env, 30)
+            // Fan-out and sending go in contact-key order; pick whoever would be last.
+            let keys = numbers.map { (env.db.vault.contactKey(for: $0).hex, $0) }.sorted { $0.0 < $1.0 }
+            let last = keys.last!.1
+            let id = try await env.broadcast(#"{"text": "Going round.", "areas": ["BS5"], "confirmed": true}"#)["id"] as! Int
+            try await env.text(last.e164, "STOP")
+            let done = try await env.waitForBroadcast(id) { $0.status == .completed }
+            let got = await env.alertsByRecipient()
+            #expect(got[last.e164] == nil)
+            #expect(got.count == numbers.count - 1)
+            #expect(done.counts.skipped == 1)
+            // She still got the STOP confirmation (a reply, not an alert).
+            let replies = await env.fake.requests().filter { $0.form["To"] == last.e164 }
+            #expect(replies.count == 1 && replies[0].form["Body"]?.hasPrefix("OK, you won't get any more texts") == true)
+        }
+    }
+
+    @Test func rateLimitedSendsAreRetriedNotDuplicated() async throws {
+        try await withLantern { env in
+            let numbers = try await seed(env, 25)
+            await env.fake.script(Array(repeating: .status(429, body: #"{"code":20429}"#), count: 6) + [.status(503), .status(500)])
+            let id = try await env.broadcast(#"{"text": "Busy provider.", "areas": ["BS5"], "confirmed": true}"#)["id"] as! Int
+            let done = try await env.waitForBroadcast(id) { $0.status == .completed }
+            #expect(done.counts.sent == numbers.count)
+            let got = await env.alertsByRecipient()
+            #expect(got.count == numbers.count && got.values.allSatisfy { $0 == 1 })
+        }
+    }
+}
