@@ -35,6 +35,8 @@ public final class FakeSMSAPI: Sendable {
         var script: [Reply] = []
         var accepted = 0
         var delay: Duration = .zero
+        var holdAfter: Int?
+        var holding = false
 
         func record(_ r: Recorded) -> (Reply, Int, Duration) {
             var r = r
@@ -44,11 +46,14 @@ public final class FakeSMSAPI: Sendable {
             case .status(let code, _, _): r.answered = code
             }
             recorded.append(r)
+            if let n = holdAfter, recorded.count >= n { holding = true }
             if case .accept = reply { accepted += 1 }
             if case .hang = reply { accepted += 1 }
             return (reply, recorded.count, delay)
         }
         func setScript(_ s: [Reply]) { script = s }
+        func setHold(after n: Int?) { holdAfter = n; if n == nil { holding = false } }
+        func isHolding() -> Bool { holding }
         func setDelay(_ d: Duration) { delay = d }
     }
 
@@ -76,6 +81,9 @@ public final class FakeSMSAPI: Sendable {
             let (reply, n, delay) = await state.record(Recorded(method: request.method.rawValue, path: request.uri.path,
                                                                 headers: headers, body: String(buffer: body)))
             if delay > .zero { try await Task.sleep(for: delay) }
+            // A held request has reached the provider but gets no answer until released:
+            // what a crash in the middle of a send looks like from our side.
+            while await state.isHolding() { try await Task.sleep(for: .milliseconds(20)) }
             switch reply {
             case .accept:
                 return Self.accepted(n)
@@ -108,6 +116,9 @@ public final class FakeSMSAPI: Sendable {
 
     /// The next requests get these replies, in order; after that, `.accept`.
     public func script(_ replies: [Reply]) async { await state.setScript(replies) }
+    /// From the `n`th request on, accept requests but answer none of them until `release()`.
+    public func hold(after n: Int) async { await state.setHold(after: n) }
+    public func release() async { await state.setHold(after: nil) }
     /// Slows every reply (a slow provider).
     public func setDelay(_ d: Duration) async { await state.setDelay(d) }
     public func requests() async -> [Recorded] { await state.recorded }
