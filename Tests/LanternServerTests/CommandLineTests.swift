@@ -1,4 +1,5 @@
 import Foundation
+import LanternServer
 import LanternTesting
 import Testing
 #if canImport(Glibc)
@@ -125,6 +126,47 @@ struct CommandLineTests {
         }
         let logs = try String(contentsOf: errLog, encoding: .utf8)
         #expect(!logs.contains("+447700900555") && !logs.lowercased().contains("body=naloxone"))
+    }
+
+    @Test func tokensAndBroadcastsFromTheCommandLine() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var r = try run(["tokens", "create", "--data-dir", dir.path, "--name", "alice"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let token = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(token.hasPrefix("lnt_"))
+        #expect(r.stderr.contains("shown only this once"))
+        r = try run(["tokens", "create", "--data-dir", dir.path, "--name", "alice"])
+        #expect(r.status != 0 && r.stderr.contains("already exists"))
+        r = try run(["tokens", "list", "--data-dir", dir.path])
+        #expect(r.stdout.contains("alice\tcoordinator") && !r.stdout.contains(token))
+
+        // Two subscribers, straight into the local database.
+        var config = LanternConfiguration(dataDirectory: dir.url)
+        config.flowsDirectory = Repository.flows
+        try await Seed.subscribers(2, areas: "BS5", database: try Lantern.openDatabase(config), provider: "twilio")
+
+        r = try run(["broadcast", "preview", "--data-dir", dir.path, "--token", token, "--areas", "BS5", "--text", "Strong batch about."])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("Recipients: 2 in BS5"))
+        #expect(r.stdout.contains("| Unconfirmed report: Strong batch about."))
+        #expect(r.stdout.contains("Total: 2 segments"))
+        r = try run(["broadcast", "send", "--data-dir", dir.path, "--token", "lnt_nope_nope", "--areas", "BS5", "--text", "x"])
+        #expect(r.status != 0 && r.stderr.contains("not valid"))
+        r = try run(["broadcast", "send", "--data-dir", dir.path, "--token", token, "--areas", "BS5", "--text", "Strong batch about.",
+                     "--confirmed", "--requires-approval"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.hasPrefix("#1 awaiting_approval BS5 by alice"))
+        r = try run(["broadcast", "approve", "1", "--data-dir", dir.path, "--token", token])
+        #expect(r.status != 0 && r.stderr.contains("different coordinator"))
+        r = try run(["broadcast", "cancel", "1", "--data-dir", dir.path, "--token", token])
+        #expect(r.stdout.hasPrefix("#1 cancelled"))
+        r = try run(["broadcast", "status", "--data-dir", dir.path, "--token", token])
+        #expect(r.stdout.contains("#1 cancelled"))
+        r = try run(["tokens", "revoke", "alice", "--data-dir", dir.path])
+        #expect(r.status == 0)
+        r = try run(["broadcast", "status", "1", "--data-dir", dir.path, "--token", token])
+        #expect(r.status != 0)
     }
 
     @Test func serveRefusesUnsafeTwilioSettings() throws {
