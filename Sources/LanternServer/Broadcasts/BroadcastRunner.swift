@@ -38,12 +38,7 @@ public struct BroadcastRunner: Service {
             } catch {
                 logger.error("broadcast step failed; retrying shortly", metadata: ["error": "\(type(of: error))"])
             }
-            let wakeUp = self.wakeUp, tick = self.tick
-            await withGracefulShutdownHandler {
-                await wakeUp.wait(timeout: tick)
-            } onGracefulShutdown: {
-                Task { await wakeUp.notify() }
-            }
+            await wakeUp.idle(upTo: tick)
         }
     }
 

@@ -56,15 +56,7 @@ public struct OutboxSender: Service {
                 logger.error("outbox batch failed; retrying shortly", metadata: ["error": "\(type(of: error))"])
                 sent = 0
             }
-            if sent == 0 {
-                let wakeUp = self.wakeUp
-                let poll = idlePoll
-                await withGracefulShutdownHandler {
-                    await wakeUp.wait(timeout: poll)
-                } onGracefulShutdown: {
-                    Task { await wakeUp.notify() }
-                }
-            }
+            if sent == 0 { await wakeUp.idle(upTo: idlePoll) }
         }
         logger.info("outbox sender stopped")
     }

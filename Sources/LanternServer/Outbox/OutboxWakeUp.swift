@@ -1,4 +1,5 @@
 import Foundation
+import ServiceLifecycle
 
 /// Lets the sender sleep when there is nothing to send and wake the moment a reply is queued,
 /// so a reply never waits for a polling interval.
@@ -29,6 +30,15 @@ public actor OutboxWakeUp {
                 try? await Task.sleep(for: timeout)
                 await self?.expire(id)
             }
+        }
+    }
+
+    /// Like `wait`, but also returns at once when graceful shutdown begins.
+    nonisolated func idle(upTo timeout: Duration) async {
+        await withGracefulShutdownHandler {
+            await self.wait(timeout: timeout)
+        } onGracefulShutdown: {
+            Task { await self.notify() }
         }
     }
 
