@@ -22,6 +22,9 @@ public struct Lantern: Sendable {
     public let sender: OutboxSender
     public let broadcasts: BroadcastService
     public let broadcastRunner: BroadcastRunner
+    public let kits: KitService
+    public let housekeeping: Housekeeping
+    let reportRelay: ReportRelay?
     public let flowWarnings: [FlowDiagnostic]
     let metrics: PrometheusCollectorRegistry?
     let logger: Logger
@@ -35,7 +38,8 @@ public struct Lantern: Sendable {
         metrics: PrometheusCollectorRegistry? = nil,
         transport: any HTTPTransport = URLSessionTransport(),
         console: @escaping @Sendable (String) -> Void = ConsoleProvider.standardOutput,
-        now: @escaping @Sendable () -> Date = { Date() }
+        now: @escaping @Sendable () -> Date = { Date() },
+        random: @escaping @Sendable () -> UInt64 = { UInt64.random(in: .min ... .max) }
     ) throws(BootError) -> Lantern {
         let files = FlowFiles(flowsDirectory: configuration.flowsDirectory, localesDirectory: configuration.localesDirectory)
         let (library, diagnostics) = files.loadAndCheck()
@@ -57,7 +61,22 @@ public struct Lantern: Sendable {
 
         let wakeUp = OutboxWakeUp()
         let engine = FlowEngine(library: library)
-        let conversations = ConversationService(database: database, engine: engine, outboxWakeUp: wakeUp, now: now,
+        let reports = configuration.reports
+        let policy = InboundPolicy(
+            kitLimit: configuration.kits.limit, kitPeriod: configuration.kits.limitPeriod,
+            reportReferenceLifetime: reports.referenceLifetime, coordinatorNumbers: reports.coordinatorNumbers,
+            reportWebhook: reports.webhookURL != nil,
+            renderRelay: { values in
+                var v = values
+                v["area"] = library.describe(areas: AreaCodes.split(values["area"]), locale: defaultLocale)
+                return library.render(FlowLibrary.reportRelayKey, locale: defaultLocale, values: v)
+            },
+            describeAreas: { library.describe(areas: AreaCodes.split($0), locale: defaultLocale) },
+            random: random)
+        if library.flows.contains(where: { $0.states.values.contains { $0.actions.contains(.relayReport) } }) && !reports.hasChannel {
+            logger.warning("REPORT is offered but no coordinator channel is set: reports are counted and then dropped. Set LANTERN_COORDINATOR_NUMBERS and/or LANTERN_REPORT_WEBHOOK_URL.")
+        }
+        let conversations = ConversationService(database: database, engine: engine, policy: policy, outboxWakeUp: wakeUp, now: now,
                                                 logger: logger)
         let sender = OutboxSender(database: database, providers: providers, pacer: SendPacer(rate: configuration.sendRate),
                                   retry: configuration.retry, maxConcurrent: configuration.maxConcurrentSends,
@@ -69,8 +88,15 @@ public struct Lantern: Sendable {
                                           now: now, logger: logger)
         let runner = BroadcastRunner(database: database, defaultProvider: providers.keys.sorted().first ?? "console",
                                      wakeUp: broadcastWakeUp, outboxWakeUp: wakeUp, now: now, logger: logger)
+        let relay = reports.webhookURL.map { url in
+            ReportRelay(database: database, url: url, secret: reports.webhookSecret ?? "", transport: transport,
+                        retry: configuration.retry, now: now, logger: logger)
+        }
         return Lantern(configuration: configuration, database: database, library: library, providers: providers,
                        conversations: conversations, sender: sender, broadcasts: broadcasts, broadcastRunner: runner,
+                       kits: KitService(database: database, library: library, now: now, logger: logger),
+                       housekeeping: Housekeeping(database: database, kits: configuration.kits, now: now, logger: logger),
+                       reportRelay: relay,
                        flowWarnings: diagnostics.filter { $0.severity == .warning }, metrics: metrics, logger: logger, now: now)
     }
 
@@ -97,7 +123,7 @@ public struct Lantern: Sendable {
         let router = Router(context: LanternRequestContext.self)
         WebhookRoutes(providers: providers, conversations: conversations, maxBodyBytes: configuration.maxBodyBytes,
                       now: now, logger: logger).register(on: router)
-        AdminRoutes(broadcasts: broadcasts, maxBodyBytes: configuration.maxBodyBytes, now: now, logger: logger).register(on: router)
+        AdminRoutes(broadcasts: broadcasts, kits: kits, maxBodyBytes: configuration.maxBodyBytes, now: now, logger: logger).register(on: router)
         let database = self.database
         let flowsLoaded = !library.flows.isEmpty
         router.get("/healthz") { _, _ in "ok\n" }
@@ -125,7 +151,7 @@ public struct Lantern: Sendable {
     /// Everything that runs, in start order. On shutdown the HTTP server stops taking
     /// webhooks first, then the sender finishes what it has in flight.
     public func services(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> [any Service] {
-        [sender, broadcastRunner, application(onServerRunning: onServerRunning)]
+        [sender, broadcastRunner, housekeeping] + (reportRelay.map { [$0] } ?? []) + [application(onServerRunning: onServerRunning)]
     }
 
     /// Runs until SIGTERM or SIGINT, then shuts down gracefully.

@@ -143,6 +143,45 @@ public struct AppDatabase: Sendable {
                 );
                 """)
         }
+        m.registerMigration("v3: kit requests, report references and counts, relay queue") { db in
+            try db.execute(sql: """
+                CREATE TABLE kit_request (
+                    ref TEXT PRIMARY KEY NOT NULL,
+                    contact_key TEXT REFERENCES contact(key) ON DELETE CASCADE,
+                    kind TEXT NOT NULL,
+                    method TEXT NOT NULL,
+                    pickup TEXT,
+                    -- AES-GCM under the data key; deleted when fulfilled, cancelled or expired.
+                    address BLOB,
+                    key_version INTEGER NOT NULL,
+                    status TEXT NOT NULL,
+                    reason TEXT,
+                    created_at DOUBLE NOT NULL,
+                    updated_at DOUBLE NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX kit_request_contact ON kit_request(contact_key, created_at);
+                CREATE INDEX kit_request_status ON kit_request(status, created_at);
+                CREATE TABLE report_ref (
+                    ref TEXT PRIMARY KEY NOT NULL,
+                    contact_key TEXT NOT NULL REFERENCES contact(key) ON DELETE CASCADE,
+                    expires_at DOUBLE NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX report_ref_contact ON report_ref(contact_key);
+                CREATE TABLE report_count (
+                    day TEXT NOT NULL,
+                    area TEXT NOT NULL,
+                    n INTEGER NOT NULL,
+                    PRIMARY KEY (day, area)
+                ) WITHOUT ROWID;
+                CREATE TABLE relay_queue (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    payload BLOB NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at DOUBLE NOT NULL,
+                    created_at DOUBLE NOT NULL
+                );
+                """)
+        }
         return m
     }
 
@@ -165,11 +204,13 @@ public struct AppDatabase: Sendable {
 /// Outbox priorities: a reply to someone who just texted always goes before a broadcast.
 public enum OutboxKind: String, Sendable {
     case reply
+    /// A report passed on to a coordinator's phone.
+    case relay
     case broadcast
 
     var priority: Int {
         switch self {
-        case .reply: 0
+        case .reply, .relay: 0
         case .broadcast: 10
         }
     }

@@ -44,29 +44,30 @@ extension AppDatabase {
     public func handleInbound(
         _ envelope: InboundEnvelope,
         now: Date,
+        policy: InboundPolicy = InboundPolicy(),
         decide: @escaping @Sendable (ContactContext, ConversationState?) -> EngineOutcome
     ) async throws -> InboundResult {
-        try await handleInbound([PendingInbound(envelope, decide: decide)], now: now)[0].get()
+        try await handleInbound([PendingInbound(envelope, decide: decide)], now: now, policy: policy)[0].get()
     }
 
     /// Handles several inbound texts in one transaction (group commit), each in its own
     /// savepoint: one failing does not undo the others, and texts from the same person are
     /// applied in order. Under load this is what lets one SQLite writer keep up.
-    public func handleInbound(_ batch: [PendingInbound], now: Date) async throws -> [Result<InboundResult, any Error>] {
+    public func handleInbound(_ batch: [PendingInbound], now: Date, policy: InboundPolicy = InboundPolicy()) async throws -> [Result<InboundResult, any Error>] {
         struct Prepared: Sendable {
             let item: PendingInbound
             let key: ContactKey
             let sealed: Data
         }
+        let vault = self.vault
         let prepared = try batch.map { Prepared(item: $0, key: vault.contactKey(for: $0.envelope.from), sealed: try vault.seal($0.envelope.from.e164)) }
-        let version = vault.keys.version
         let t = now.timeIntervalSince1970
         return try await writer.write { db in
             prepared.map { p in
                 Result {
                     var result: InboundResult = .duplicate
                     try db.inSavepoint {
-                        result = try Self.handle(db, p.item, key: p.key, sealed: p.sealed, keyVersion: version, now: t)
+                        result = try Self.handle(db, p.item, key: p.key, sealed: p.sealed, vault: vault, policy: policy, now: t)
                         return .commit
                     }
                     return result
@@ -75,9 +76,10 @@ extension AppDatabase {
         }
     }
 
-    static func handle(_ db: Database, _ item: PendingInbound, key: ContactKey, sealed: Data, keyVersion version: Int,
-                       now t: Double) throws -> InboundResult {
+    static func handle(_ db: Database, _ item: PendingInbound, key: ContactKey, sealed: Data, vault: PIIVault,
+                       policy: InboundPolicy, now t: Double) throws -> InboundResult {
         let envelope = item.envelope
+        let version = vault.keys.version
         try db.run("INSERT OR IGNORE INTO seen_webhook (provider, message_id, contact_key, seen_at) VALUES (?, ?, ?, ?)",
                    [envelope.provider, envelope.messageID, key.hex, t])
         guard db.changesCount > 0 else { return .duplicate }
@@ -94,10 +96,12 @@ extension AppDatabase {
         }
         let subscriptions = row == nil ? [] : try String.fetchAll(
             db.cachedStatement(sql: "SELECT area FROM subscription WHERE contact_key = ? ORDER BY created_at, area"), arguments: [key.hex])
+        let (kit, kitsInPeriod) = row == nil ? (nil, 0) : try kitState(db, key: key, since: t - policy.kitPeriod)
         let context = ContactContext(isOptedOut: row?["opted_out_at"] as Double? != nil,
                                      language: row?["language"] ?? defaultLocale, subscriptions: subscriptions,
-                                     alertsPausedUntil: (row?["alerts_paused_until"] as Double?).map(Date.init(timeIntervalSince1970:)))
-        let conversation = try loadConversation(db, key: key)
+                                     alertsPausedUntil: (row?["alerts_paused_until"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                                     kit: kit, kitLimitReached: kitsInPeriod >= policy.kitLimit, seed: policy.random())
+        let conversation = try loadConversation(db, key: key, vault: vault)
         let outcome = item.decide(context, conversation)
 
         // Opt-out and erasure are recorded before anything is queued.
@@ -131,35 +135,46 @@ extension AppDatabase {
                 try db.run("UPDATE contact SET alerts_paused_until = ? WHERE key = ?", [t + hours * 3600, key.hex])
             case .resume:
                 try db.run("UPDATE contact SET alerts_paused_until = NULL WHERE key = ?", [key.hex])
+            case .requestKit:
+                try requestKit(db, key: key, values: outcome.variables, vault: vault, now: t)
+            case .cancelKit:
+                try db.run("""
+                    UPDATE kit_request SET status = 'cancelled', reason = 'person_asked', address = NULL, updated_at = ?
+                    WHERE contact_key = ? AND status = 'open'
+                    """, [t, key.hex])
+            case .relayReport:
+                try relayReport(db, key: key, envelope: envelope, values: outcome.variables, vault: vault, policy: policy, now: t)
             }
         }
         let erased = outcome.actions.contains(.erase)
         if !erased && (conversation != nil || outcome.conversation != nil) {
-            try saveConversation(db, key: key, outcome.conversation)
+            try saveConversation(db, key: key, outcome.conversation, vault: vault)
         }
         var ids: [Int64] = []
         for reply in outcome.replies {
             ids.append(try enqueue(db, contact: erased ? nil : key, provider: envelope.provider,
-                                   sender: envelope.to, recipient: sealed, keyVersion: version,
+                                   sender: envelope.to, recipient: sealed, vault: vault,
                                    kind: .reply, text: reply.text, now: t))
         }
         return .handled(contact: key, outcome: outcome, queued: ids)
     }
 
-    static func loadConversation(_ db: Database, key: ContactKey) throws -> ConversationState? {
+    /// A conversation's saved answers are sealed like numbers: they can say what she asked about.
+    static func loadConversation(_ db: Database, key: ContactKey, vault: PIIVault) throws -> ConversationState? {
         guard let row = try db.fetchRow("SELECT flow, state, expires_at, variables FROM conversation WHERE contact_key = ?",
                                          [key.hex]) else { return nil }
-        let vars = (try? JSONDecoder().decode([String: String].self, from: Data((row["variables"] as String).utf8))) ?? [:]
+        let json = (row["variables"] as Data?).flatMap { try? vault.open($0) } ?? "{}"
+        let vars = (try? JSONDecoder().decode([String: String].self, from: Data(json.utf8))) ?? [:]
         return ConversationState(flow: row["flow"], state: row["state"],
                                  expiresAt: Date(timeIntervalSince1970: row["expires_at"]), variables: vars)
     }
 
-    static func saveConversation(_ db: Database, key: ContactKey, _ state: ConversationState?) throws {
+    static func saveConversation(_ db: Database, key: ContactKey, _ state: ConversationState?, vault: PIIVault) throws {
         guard let state else {
             try db.run("DELETE FROM conversation WHERE contact_key = ?", [key.hex])
             return
         }
-        let vars = String(decoding: try JSONEncoder().encode(state.variables), as: UTF8.self)
+        let vars = try vault.seal(String(decoding: try JSONEncoder().encode(state.variables), as: UTF8.self))
         try db.run("""
             INSERT INTO conversation (contact_key, flow, state, expires_at, variables) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT(contact_key) DO UPDATE SET flow = excluded.flow, state = excluded.state,
@@ -191,14 +206,17 @@ extension AppDatabase {
             """, [now, key.hex])
     }
 
+    /// Queues one text. Its words are sealed at rest too (they can carry her answers or a report).
     static func enqueue(_ db: Database, contact: ContactKey?, provider: String, sender: String?, recipient: Data,
-                        keyVersion: Int, kind: OutboxKind, text: String, now: Double) throws -> Int64 {
+                        vault: PIIVault, kind: OutboxKind, text: String, now: Double) throws -> Int64 {
         let segments = SMSSegments.count(text).segments
+        let keyVersion = vault.keys.version
+        let sealedText = try vault.seal(text)
         try db.run("""
             INSERT INTO outbox (contact_key, provider, sender, recipient, key_version, kind, priority, text, segments,
                                 status, attempts, next_attempt_at, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)
-            """, [contact?.hex, provider, sender, recipient, keyVersion, kind.rawValue, kind.priority, text,
+            """, [contact?.hex, provider, sender, recipient, keyVersion, kind.rawValue, kind.priority, sealedText,
                              segments, now, now, now])
         return db.lastInsertedRowID
     }

@@ -41,6 +41,7 @@ extension AppDatabase {
             let id: Int64, contactKey: String?, provider: String, sender: String?, recipient: Data?, text: String?
             let segments: Int, attempts: Int, kind: String
         }
+        let vault = self.vault
         let rows: [Claimed] = try await writer.write { db in
             // Broadcast rows are claimed only while their broadcast is live and unexpired, and
             // never for anyone who has since opted out or paused alerts.
@@ -60,7 +61,7 @@ extension AppDatabase {
                 """), arguments: ["now": t, "limit": limit])
             var texts: [String: String] = [:]
             return try claimed.map { row in
-                var text: String? = row["text"]
+                var text: String? = (row["text"] as Data?).flatMap { try? vault.open($0) }
                 if let bid = row["broadcast_id"] as Int64? {
                     let locale: String = row["locale"] ?? defaultLocale
                     let cacheKey = "\(bid)/\(locale)"
@@ -248,7 +249,7 @@ extension AppDatabase {
                 return nil
             }
             return ContactSummary(key: key, isOptedOut: row["opted_out_at"] as Double? != nil, language: row["language"],
-                                  conversation: try Self.loadConversation(db, key: key),
+                                  conversation: try Self.loadConversation(db, key: key, vault: vault),
                                   subscriptions: try String.fetchAll(db, sql: "SELECT area FROM subscription WHERE contact_key = ? ORDER BY area",
                                                                      arguments: [key.hex]),
                                   alertsPausedUntil: (row["alerts_paused_until"] as Double?).map(Date.init(timeIntervalSince1970:)))

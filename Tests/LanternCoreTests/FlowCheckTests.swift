@@ -77,3 +77,19 @@ import Testing
         #expect(FlowCheck(library: library).run().contains { $0.message.contains("no flow has a 'fallback'") })
     }
 }
+
+@Suite struct FlowCheckRegressionTests {
+    /// A coordinator used the same placeholder twice ("say {ref} … {ref}") and `flows check` crashed.
+    @Test func aRepeatedPlaceholderIsFine() {
+        let flow = Flow(id: "r", keywords: [Keyword("REPEAT")], start: "a", states: [
+            FlowState(id: "a", say: ["r.one"], ask: Question(expect: .areas, save: "areas", next: "b")),
+            FlowState(id: "b", say: ["r.two"]),
+        ])
+        var messages = Fixture.catalogue.messages
+        messages["r.one"] = MessageTemplate(text: "Where?")
+        messages["r.two"] = MessageTemplate(text: "{areas} and again {areas}")
+        let library = FlowLibrary(flows: Fixture.library.flows + [flow], catalogues: [Catalogue(locale: "en-GB", name: "English", messages: messages)])
+        let errors = FlowCheck(library: library).run().filter { $0.severity == .error }
+        #expect(errors.isEmpty, "\(errors)")
+    }
+}

@@ -6,7 +6,10 @@ import Testing
 enum Fixture {
     static func message(_ text: String, _ segments: Int = 1) -> MessageTemplate { MessageTemplate(text: text, maxSegments: segments) }
 
-    static let catalogue = Catalogue(locale: "en-GB", name: "English", messages: [
+    /// Every message Lantern itself needs, worded as its own key, under the fixture's own.
+    static let systemWords = Dictionary(uniqueKeysWithValues: FlowLibrary.engineKeys.map { ($0, message($0)) })
+
+    static let catalogue = Catalogue(locale: "en-GB", name: "English", messages: systemWords.merging([
         "common.invalid_choice": message("Pick a number:"),
         "common.invalid_answer": message("Try again."),
         "menu.main": message("Main menu:"),
@@ -32,7 +35,7 @@ enum Fixture {
         "alert.confirmed": message("Confirmed: {text}"),
         "alert.unconfirmed": message("Unconfirmed: {text}"),
         "alert.optout": message("Reply STOP to end"),
-    ])
+    ]) { _, new in new })
 
     static let library = FlowLibrary(flows: [
         Flow(id: "emergency", phrases: [Keyword("NOT BREATHING"), Keyword("OVERDOSE"), Keyword("OD")], isGlobal: true,

@@ -7,13 +7,61 @@ public struct ContactContext: Sendable, Equatable {
     /// Area codes she gets alerts for.
     public var subscriptions: [String]
     public var alertsPausedUntil: Date?
+    /// Her latest kit request, if any.
+    public var kit: KitInfo?
+    public var kitLimitReached: Bool
+    /// Randomness for this message (reference codes), supplied by the caller: the engine has none of its own.
+    public var seed: UInt64
 
     public init(isOptedOut: Bool = false, language: String = defaultLocale, subscriptions: [String] = [],
-                alertsPausedUntil: Date? = nil) {
+                alertsPausedUntil: Date? = nil, kit: KitInfo? = nil, kitLimitReached: Bool = false, seed: UInt64 = 0) {
         self.isOptedOut = isOptedOut
         self.language = language
         self.subscriptions = subscriptions
         self.alertsPausedUntil = alertsPausedUntil
+        self.kit = kit
+        self.kitLimitReached = kitLimitReached
+        self.seed = seed
+    }
+}
+
+/// A kit request as the person may hear about it: its reference and where it stands.
+public struct KitInfo: Sendable, Equatable {
+    public enum Status: String, Sendable, Codable, CaseIterable {
+        case open, sent, collected, cancelled, expired
+    }
+    public let ref: String
+    public let status: Status
+    public let method: String
+    public init(ref: String, status: Status, method: String) {
+        self.ref = ref
+        self.status = status
+        self.method = method
+    }
+}
+
+/// Short codes a person or coordinator can read out: no 0/O or 1/I/L to confuse.
+public enum ReferenceCode {
+    static let alphabet = Array("23456789ABCDEFGHJKMNPQRSTVWXYZ")
+
+    /// `prefix-XXXX` from four characters of `seed` (different `shift`s give independent codes).
+    public static func make(prefix: String, seed: UInt64, shift: Int = 0) -> String {
+        var v = seed >> UInt64(shift)
+        var chars: [Character] = []
+        for _ in 0..<4 {
+            chars.append(alphabet[Int(v % UInt64(alphabet.count))])
+            v /= UInt64(alphabet.count)
+        }
+        return prefix + "-" + String(chars)
+    }
+
+    /// Normalises what someone typed ("r 3kd9", "R-3KD9") to the stored form, or nil.
+    public static func parse(_ raw: String, prefix: String) -> String? {
+        let compact = raw.uppercased().filter { $0.isLetter || $0.isNumber }
+        guard compact.hasPrefix(prefix), compact.count == prefix.count + 4 else { return nil }
+        let code = compact.dropFirst(prefix.count)
+        guard code.allSatisfy({ alphabet.contains($0) }) else { return nil }
+        return prefix + "-" + code
     }
 }
 

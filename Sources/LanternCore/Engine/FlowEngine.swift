@@ -11,7 +11,6 @@ public struct FlowEngine: Sendable {
 
     public func handle(text: String, contact: ContactContext, conversation: ConversationState?, now: Date) -> EngineOutcome {
         let words = KeywordText.words(text)
-        let locale = contact.language
         let active = conversation.flatMap { $0.expiresAt > now ? $0 : nil }
         let timedOut = conversation != nil && active == nil
 
@@ -21,28 +20,42 @@ public struct FlowEngine: Sendable {
                 return run(hit.flow, state: hit.flow.start, vars: [:], contact: contact, now: now, decision: .emergency(flow: hit.flow.id))
             }
             if let hit = bestKeyword(words, in: library.flows.filter(\.runsWhenOptedOut), includeOptedOutWords: true) {
-                return start(hit, words: words, contact: contact, now: now)
+                return start(hit, words: words, text: text, contact: contact, now: now)
             }
             return EngineOutcome(replies: [], actions: [], conversation: nil, decision: .ignoredWhileOptedOut)
         }
 
-        // 1. Someone may be dying: emergency steps come before anything else.
+        let waiting = active.flatMap { a in library.flow(a.flow).flatMap { f in f.states[a.state].map { (a, f, $0) } } }
+        // Waiting for free words (an address, a description): keywords count only as the whole text,
+        // so "help, it was sold as…" is an answer, not HELP.
+        let freeText = waiting?.2.ask.map { [.text, .address].contains($0.expect) } ?? false
+
+        // 1. Someone may be dying: emergency steps come before anything else. If she was
+        //    answering a free-text question, her answer is still taken after them.
         if let hit = emergency(words, optedOut: false) {
-            return run(hit.flow, state: hit.flow.start, vars: [:], contact: contact, now: now, decision: .emergency(flow: hit.flow.id))
+            var outcome = run(hit.flow, state: hit.flow.start, vars: [:], contact: contact, now: now, decision: .emergency(flow: hit.flow.id))
+            if freeText, let (a, flow, state) = waiting,
+               let answered = answer(words, text: text, flow: flow, state: state, vars: a.variables, contact: contact, now: now) {
+                outcome.replies += answered.replies
+                outcome.actions += answered.actions
+                outcome.conversation = answered.conversation
+                outcome.variables = answered.variables
+            }
+            return outcome
         }
         // 2. Global keywords win in every state.
-        if let hit = bestKeyword(words, in: library.flows.filter(\.isGlobal), includeOptedOutWords: false) {
-            return start(hit, words: words, contact: contact, now: now)
+        if let hit = bestKeyword(words, in: library.flows.filter(\.isGlobal), includeOptedOutWords: false, wholeOnly: freeText) {
+            return start(hit, words: words, text: text, contact: contact, now: now)
         }
         // 3. An answer to the question she was asked.
-        if let active, let flow = library.flow(active.flow), let state = flow.states[active.state] {
-            if let outcome = answer(words, flow: flow, state: state, vars: active.variables, contact: contact, now: now) {
+        if let (a, flow, state) = waiting {
+            if let outcome = answer(words, text: text, flow: flow, state: state, vars: a.variables, contact: contact, now: now) {
                 return outcome
             }
         }
         // 4. A keyword that starts a flow.
-        if let hit = bestKeyword(words, in: library.flows.filter { !$0.isGlobal }, includeOptedOutWords: false) {
-            return start(hit, words: words, contact: contact, now: now)
+        if let hit = bestKeyword(words, in: library.flows.filter { !$0.isGlobal }, includeOptedOutWords: false, wholeOnly: freeText) {
+            return start(hit, words: words, text: text, contact: contact, now: now)
         }
         // 5. Still waiting for an answer we could not use: say so, and ask again.
         if let active, let flow = library.flow(active.flow), let state = flow.states[active.state] {
@@ -59,23 +72,24 @@ public struct FlowEngine: Sendable {
 
     /// Starts a flow from a keyword. Words after the keyword answer the flow's first question
     /// when it has one ("PAUSE 24", "ALERTS BS5"); otherwise they are ignored ("naloxone please").
-    private func start(_ hit: KeywordHit, words: [String], contact: ContactContext, now: Date) -> EngineOutcome {
+    private func start(_ hit: KeywordHit, words: [String], text: String, contact: ContactContext, now: Date) -> EngineOutcome {
         let decision = Decision.keyword(flow: hit.flow.id, keyword: hit.keyword.text)
         let rest = Array(words.dropFirst(hit.keyword.words.count))
-        if !rest.isEmpty, let state = hit.flow.states[hit.state], state.ask != nil,
-           var outcome = answer(rest, flow: hit.flow, state: state, vars: [:], contact: contact, now: now) {
+        if !rest.isEmpty, let state = hit.flow.states[hit.state], let ask = state.ask, ![.text, .address].contains(ask.expect),
+           var outcome = answer(rest, text: rest.joined(separator: " "), flow: hit.flow, state: state, vars: [:], contact: contact, now: now) {
             outcome.decision = decision
             return outcome
         }
         return run(hit.flow, state: hit.state, vars: [:], contact: contact, now: now, decision: decision)
     }
 
-    private func answer(_ words: [String], flow: Flow, state: FlowState, vars: [String: String],
+    private func answer(_ words: [String], text: String, flow: Flow, state: FlowState, vars: [String: String],
                         contact: ContactContext, now: Date) -> EngineOutcome? {
         var vars = vars
         let decision = Decision.answer(flow: flow.id, state: state.id)
         if !state.menu.isEmpty {
             guard words.count == 1, let n = Int(words[0]), (1...state.menu.count).contains(n) else { return nil }
+            vars.merge(state.menu[n - 1].set) { _, new in new }
             switch state.menu[n - 1].target {
             case .state(let next):
                 return run(flow, state: next, vars: vars, contact: contact, now: now, decision: decision)
@@ -85,7 +99,7 @@ public struct FlowEngine: Sendable {
             }
         }
         if let question = state.ask {
-            guard let value = validate(words, as: question.expect) else { return nil }
+            guard let value = validate(words, text: text, as: question.expect, vars: vars) else { return nil }
             if let name = question.save { vars[name] = value }
             guard let next = question.branches[value] ?? question.next else { return nil }
             return run(flow, state: next, vars: vars, contact: contact, now: now, decision: decision)
@@ -94,7 +108,7 @@ public struct FlowEngine: Sendable {
     }
 
     /// Turns a typed answer into the structured value that may be kept; nil if it does not fit.
-    func validate(_ words: [String], as kind: AnswerKind) -> String? {
+    func validate(_ words: [String], text: String, as kind: AnswerKind, vars: [String: String] = [:]) -> String? {
         switch kind {
         case .yesNo:
             guard let first = words.first, words.count <= 3 else { return nil }
@@ -112,6 +126,20 @@ public struct FlowEngine: Sendable {
             let digits = words.first.map { $0.hasSuffix("H") || $0.hasSuffix("HRS") ? String($0.prefix { $0.isNumber }) : $0 }
             guard words.count <= 2, let d = digits, let n = Int(d), (1...168).contains(n) else { return nil }
             return String(n)
+        case .address:
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard trimmed.count <= 300, words.count >= 2 else { return nil }
+            let hasPostcode = words.indices.contains { i in
+                PostcodeDistrict.isFullPostcode(words[i]) || (i + 1 < words.count && PostcodeDistrict.isFullPostcode(words[i] + words[i + 1]))
+            }
+            return hasPostcode ? trimmed : nil
+        case .text:
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            return trimmed.isEmpty ? nil : String(trimmed.prefix(500))
+        case .pickupPoint:
+            let points = library.pickupPoints(for: AreaCodes.split(vars["area"]))
+            guard words.count == 1, let n = Int(words[0]), (1...max(1, points.count)).contains(n), n <= points.count else { return nil }
+            return points[n - 1].name
         }
     }
 
@@ -136,11 +164,21 @@ public struct FlowEngine: Sendable {
         var values = vars
         if let codes = vars["areas"] { values["areas"] = library.describe(areas: AreaCodes.split(codes), locale: contact.language) }
         values["my_areas"] = library.describe(areas: contact.subscriptions, locale: contact.language)
+        if let codes = vars["area"] {
+            values["area"] = library.describe(areas: AreaCodes.split(codes), locale: contact.language)
+            values["pickup_points"] = library.pickupPoints(for: AreaCodes.split(codes)).enumerated()
+                .map { "\($0.offset + 1) \($0.element.name) (\($0.element.hours))" }.joined(separator: "\n")
+        }
+        if let kit = contact.kit {
+            values["kit_ref"] = kit.ref
+            values["kit_status"] = library.render(FlowLibrary.kitStatePrefix + kit.status.rawValue, locale: contact.language)
+        }
         return values
     }
 
-    private func run(_ flow: Flow, state start: String, vars: [String: String], contact initial: ContactContext, now: Date,
+    private func run(_ flow: Flow, state start: String, vars initialVars: [String: String], contact initial: ContactContext, now: Date,
                      decision: Decision) -> EngineOutcome {
+        var vars = initialVars
         var replies: [Reply] = []
         var actions: [FlowAction] = []
         var contact = initial
@@ -152,7 +190,7 @@ public struct FlowEngine: Sendable {
             current = nil
             for action in state.actions {
                 actions.append(action)
-                Self.apply(action, vars: vars, to: &contact, now: now)
+                Self.apply(action, vars: &vars, to: &contact, now: now)
             }
             let values = renderValues(vars, contact: contact)
             for key in state.say {
@@ -167,9 +205,11 @@ public struct FlowEngine: Sendable {
                 }
             }
             if state.waitsForAnswer {
-                conversation = ConversationState(flow: flow.id, state: id, expiresAt: now.addingTimeInterval(flow.timeout), variables: vars)
+                // Free words she typed are never kept between messages.
+                let kept = vars.filter { !Self.transientVariables(of: flow).contains($0.key) }
+                conversation = ConversationState(flow: flow.id, state: id, expiresAt: now.addingTimeInterval(flow.timeout), variables: kept)
             } else if let check = state.check {
-                current = Self.holds(check.condition, for: contact, now: now) ? check.then : check.otherwise
+                current = holds(check.condition, for: contact, vars: vars, now: now) ? check.then : check.otherwise
             } else {
                 current = state.next
             }
@@ -180,7 +220,7 @@ public struct FlowEngine: Sendable {
 
     /// Mirrors an action on the engine's copy of the person, so later words in the same reply
     /// ("You now get alerts for {my_areas}") are already true.
-    static func apply(_ action: FlowAction, vars: [String: String], to contact: inout ContactContext, now: Date) {
+    static func apply(_ action: FlowAction, vars: inout [String: String], to contact: inout ContactContext, now: Date) {
         switch action {
         case .optOut: contact.isOptedOut = true
         case .optIn: contact.isOptedOut = false
@@ -197,13 +237,30 @@ public struct FlowEngine: Sendable {
         case .unsubscribeAll: contact.subscriptions = []
         case .pause: contact.alertsPausedUntil = now.addingTimeInterval(Double(Int(vars["hours"] ?? "") ?? 0) * 3600)
         case .resume: contact.alertsPausedUntil = nil
+        case .requestKit:
+            let ref = ReferenceCode.make(prefix: "K", seed: contact.seed)
+            vars["ref"] = ref
+            contact.kit = KitInfo(ref: ref, status: .open, method: vars["method"] ?? "")
+        case .cancelKit:
+            if let kit = contact.kit, kit.status == .open { contact.kit = KitInfo(ref: kit.ref, status: .cancelled, method: kit.method) }
+        case .relayReport:
+            vars["ref"] = ReferenceCode.make(prefix: "R", seed: contact.seed, shift: 32)
         }
     }
 
-    static func holds(_ condition: Check.Condition, for contact: ContactContext, now: Date) -> Bool {
+    /// Variables holding free words she typed, by flow.
+    static func transientVariables(of flow: Flow) -> Set<String> {
+        Set(flow.states.values.compactMap { s in s.ask.flatMap { [.text, .address].contains($0.expect) ? $0.save : nil } })
+    }
+
+    func holds(_ condition: Check.Condition, for contact: ContactContext, vars: [String: String], now: Date) -> Bool {
         switch condition {
         case .subscribed: !contact.subscriptions.isEmpty
         case .paused: (contact.alertsPausedUntil ?? .distantPast) > now
+        case .hasOpenKit: contact.kit?.status == .open
+        case .hasKit: contact.kit != nil
+        case .kitLimitReached: contact.kitLimitReached
+        case .hasPickupPoints: !library.pickupPoints(for: AreaCodes.split(vars["area"])).isEmpty
         }
     }
 
@@ -227,10 +284,11 @@ public struct FlowEngine: Sendable {
 
     /// The best keyword among these flows: the longest keyword wins ("KIT STATUS" over "KIT"),
     /// then the fewest typos, then the flow listed first.
-    private func bestKeyword(_ words: [String], in flows: [Flow], includeOptedOutWords: Bool) -> KeywordHit? {
+    private func bestKeyword(_ words: [String], in flows: [Flow], includeOptedOutWords: Bool, wholeOnly: Bool = false) -> KeywordHit? {
         guard !words.isEmpty else { return nil }
         var best: KeywordHit?
         func consider(_ flow: Flow, _ keyword: Keyword, _ state: String) {
+            if wholeOnly && keyword.words.count != words.count { return }
             guard let d = Self.match(words, keyword) else { return }
             if let b = best {
                 if keyword.words.count < b.keyword.words.count { return }

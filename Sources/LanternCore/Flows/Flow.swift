@@ -106,6 +106,8 @@ public struct MenuOption: Sendable {
     /// Message key of the option's label, shown as "1 label".
     public let label: String
     public let target: Target
+    /// Values saved when this option is chosen (e.g. `kind: spray`).
+    public let set: [String: String]
     public let location: SourceLocation?
 
     public enum Target: Sendable, Equatable {
@@ -113,9 +115,10 @@ public struct MenuOption: Sendable {
         case flow(String)
     }
 
-    public init(label: String, target: Target, location: SourceLocation? = nil) {
+    public init(label: String, target: Target, set: [String: String] = [:], location: SourceLocation? = nil) {
         self.label = label
         self.target = target
+        self.set = set
         self.location = location
     }
 }
@@ -145,6 +148,14 @@ public struct Check: Sendable {
         case subscribed
         /// Her alerts are paused right now.
         case paused
+        /// She has a kit request that is still open.
+        case hasOpenKit = "has_open_kit"
+        /// She has a kit request (open, or fulfilled recently).
+        case hasKit = "has_kit"
+        /// She has asked for as many kits as the service allows in its period.
+        case kitLimitReached = "kit_limit_reached"
+        /// The service has pickup points for the area she gave.
+        case hasPickupPoints = "has_pickup_points"
     }
     public let condition: Condition
     public let then: String
@@ -165,6 +176,13 @@ public enum AnswerKind: String, Sendable, CaseIterable {
     case areas
     /// A number of hours from 1 to 168 (a week).
     case hours
+    /// A postal address with a plausible full UK postcode. Kept only encrypted.
+    case address
+    /// Any words (e.g. what a bad batch looked like). Never kept: the flow must finish in the
+    /// same message, and the words are only passed on.
+    case text
+    /// A number from the pickup points listed for the area she gave.
+    case pickupPoint = "pickup_point"
 
     /// The variable a flow must save this kind of answer in for actions that use it.
     public var savesFor: [FlowAction] {
@@ -191,13 +209,29 @@ public enum FlowAction: String, Sendable, CaseIterable, Codable {
     case pause
     /// End a pause now.
     case resume
+    /// Record a naloxone kit request (kind, method, and pickup point or address); sets `ref`.
+    case requestKit = "request_kit"
+    /// Cancel her open kit request and delete its address.
+    case cancelKit = "cancel_kit"
+    /// Pass a bad-batch report to the coordinators at once, without keeping it; sets `ref`.
+    case relayReport = "relay_report"
 
-    /// The variable this action reads, which the flow must have saved before it.
-    public var requiredVariable: String? {
+    /// The variables this action reads, which the flow must have saved before it.
+    public var requiredVariables: [String] {
         switch self {
-        case .subscribe, .unsubscribe: "areas"
-        case .pause: "hours"
-        default: nil
+        case .subscribe, .unsubscribe: ["areas"]
+        case .pause: ["hours"]
+        case .requestKit: ["kind", "method"]
+        case .relayReport: ["area", "happened", "description"]
+        default: []
+        }
+    }
+
+    /// Variables the action makes available to the messages after it.
+    public var providesVariables: [String] {
+        switch self {
+        case .requestKit, .relayReport: ["ref"]
+        default: []
         }
     }
 }

@@ -61,11 +61,13 @@ public struct FlowCheck: Sendable {
             }
             seenFlowIDs[flow.id] = flow.location
             out += checkStructure(flow)
-            let saved = Set(flow.states.values.compactMap { $0.ask?.save })
+            var allowed = Self.savedVariables(flow).union(FlowLibrary.builtinPlaceholders)
+            if allowed.contains("area") { allowed.formUnion(FlowLibrary.areaPlaceholders) }
+            for state in flow.states.values { for a in state.actions { allowed.formUnion(a.providesVariables) } }
             for state in flow.states.values {
                 for key in messageKeys(of: state) {
                     used.insert(key)
-                    allowedPlaceholders[key, default: []].formUnion(saved.union(FlowLibrary.builtinPlaceholders))
+                    allowedPlaceholders[key, default: []].formUnion(allowed)
                     if base.messages[key] == nil {
                         out.append(FlowDiagnostic(.error, "state '\(state.id)' uses message '\(key)', which \(defaultLocale) does not define", at: state.location ?? flow.location))
                     }
@@ -111,13 +113,20 @@ public struct FlowCheck: Sendable {
         return out
     }
 
+    /// Everything a flow saves: answers to its questions and values its menu options set.
+    static func savedVariables(_ flow: Flow) -> Set<String> {
+        var out = Set(flow.states.values.compactMap { $0.ask?.save })
+        for state in flow.states.values { for option in state.menu { out.formUnion(option.set.keys) } }
+        return out
+    }
+
     private func messageKeys(of state: FlowState) -> [String] {
         state.say + state.menu.map(\.label) + (state.invalid.map { [$0] } ?? [])
     }
 
     private func checkStructure(_ flow: Flow) -> [FlowDiagnostic] {
         var out: [FlowDiagnostic] = []
-        let saved = Set(flow.states.values.compactMap { $0.ask?.save })
+        let saved = Self.savedVariables(flow)
         func exists(_ id: String, from: SourceLocation?, _ what: String) {
             if flow.states[id] == nil {
                 out.append(FlowDiagnostic(.error, "\(what) goes to state '\(id)', which flow '\(flow.id)' does not have", at: from ?? flow.location))
@@ -144,8 +153,13 @@ public struct FlowCheck: Sendable {
                 }
             }
             for action in state.actions {
-                if let needed = action.requiredVariable, !saved.contains(needed) {
+                for needed in action.requiredVariables where !saved.contains(needed) {
                     out.append(FlowDiagnostic(.error, "state '\(state.id)' does '\(action.rawValue)', which needs '\(needed)', but flow '\(flow.id)' never saves it", at: state.location))
+                }
+            }
+            if let q = state.ask, [.text, .address].contains(q.expect) {
+                for t in q.targets where flow.states[t]?.waitsForAnswer == true {
+                    out.append(FlowDiagnostic(.error, "state '\(state.id)' takes free words, so the flow must finish with them: '\(t)' may not wait for another answer (they are never kept)", at: state.location))
                 }
             }
             for option in state.menu {
@@ -224,7 +238,7 @@ public struct FlowCheck: Sendable {
             }
         }
         return catalogue.messages.sorted(by: { $0.key < $1.key }).map { key, template in
-            let sample = Dictionary(uniqueKeysWithValues: template.placeholders.map { ($0, Self.sampleValue) })
+            let sample = Dictionary(template.placeholders.map { ($0, Self.sampleValue) }, uniquingKeysWith: { a, _ in a })
             var text = template.render(sample)
             if let options = menuSuffix[key] {
                 text += "\n" + library.menuLines(options, locale: locale, values: sample)

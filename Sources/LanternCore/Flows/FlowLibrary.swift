@@ -6,6 +6,7 @@ public struct FlowLibrary: Sendable {
     public let catalogues: [String: Catalogue]
     /// Areas the service names (besides postcode districts).
     public let areas: [NamedArea]
+    public let pickupPoints: [PickupPoint]
     let flowsByID: [String: Flow]
 
     /// Keys the engine itself uses, beyond those flows name.
@@ -20,18 +21,33 @@ public struct FlowLibrary: Sendable {
     public static let alertTemplatePrefix = "alert.template."
 
     /// Messages Lantern itself uses (not named by any flow), with the placeholders each may use.
-    public static let systemMessages: [String: Set<String>] = [
-        invalidChoiceKey: [], invalidAnswerKey: [], everywhereKey: [], andKey: [],
-        alertConfirmedKey: ["text"], alertUnconfirmedKey: ["text"], alertOptOutKey: [],
-    ]
+    public static let kitNotifyPrefix = "kit.notify."
+    public static let reportRelayKey = "report.relay"
+
+    public static let systemMessages: [String: Set<String>] = {
+        var m: [String: Set<String>] = [
+            invalidChoiceKey: [], invalidAnswerKey: [], everywhereKey: [], andKey: [],
+            alertConfirmedKey: ["text"], alertUnconfirmedKey: ["text"], alertOptOutKey: [],
+            reportRelayKey: ["ref", "area", "happened", "description"],
+        ]
+        for s in KitInfo.Status.allCases { m[kitStatePrefix + s.rawValue] = [] }
+        // What she is told when a coordinator marks her request.
+        for s in [KitInfo.Status.sent, .collected, .cancelled] { m[kitNotifyPrefix + s.rawValue] = ["kit_ref"] }
+        return m
+    }()
     public static var engineKeys: Set<String> { Set(systemMessages.keys) }
 
     /// Placeholders the engine fills from what it knows about the person, in any message.
-    public static let builtinPlaceholders: Set<String> = ["my_areas"]
+    public static let builtinPlaceholders: Set<String> = ["my_areas", "kit_ref", "kit_status"]
+    /// Placeholders filled from a saved `area`, in flows that save one.
+    public static let areaPlaceholders: Set<String> = ["pickup_points"]
+    /// Words for a kit's state: `kit.state.open`, `kit.state.sent`…
+    public static let kitStatePrefix = "kit.state."
 
-    public init(flows: [Flow], catalogues: [Catalogue], areas: [NamedArea] = []) {
+    public init(flows: [Flow], catalogues: [Catalogue], areas: [NamedArea] = [], pickupPoints: [PickupPoint] = []) {
         self.flows = flows
         self.areas = areas
+        self.pickupPoints = pickupPoints
         self.catalogues = Dictionary(catalogues.map { ($0.locale, $0) }, uniquingKeysWith: { first, _ in first })
         self.flowsByID = Dictionary(flows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }

@@ -1,4 +1,5 @@
 import Foundation
+import LanternCore
 import LanternProviders
 import Logging
 
@@ -21,6 +22,8 @@ public struct LanternConfiguration: Sendable {
     public var retry: RetryPolicy
     public var logLevel: Logger.Level
     public var broadcasts: BroadcastSettings
+    public var kits: KitSettings
+    public var reports: ReportSettings
 
     public static let databaseFileName = "lantern.sqlite"
 
@@ -28,7 +31,8 @@ public struct LanternConfiguration: Sendable {
                 flowsDirectory: URL = URL(fileURLWithPath: "flows"), localesDirectory: URL = URL(fileURLWithPath: "locales"),
                 publicBaseURL: URL? = nil, twilio: TwilioConfiguration? = nil, sendRate: Double = 1,
                 maxConcurrentSends: Int = 8, maxBodyBytes: Int = 64 * 1024, retry: RetryPolicy = RetryPolicy(),
-                logLevel: Logger.Level = .info, broadcasts: BroadcastSettings = BroadcastSettings()) {
+                logLevel: Logger.Level = .info, broadcasts: BroadcastSettings = BroadcastSettings(),
+                kits: KitSettings = KitSettings(), reports: ReportSettings = ReportSettings()) {
         self.dataDirectory = dataDirectory
         self.host = host
         self.port = port
@@ -42,6 +46,8 @@ public struct LanternConfiguration: Sendable {
         self.retry = retry
         self.logLevel = logLevel
         self.broadcasts = broadcasts
+        self.kits = kits
+        self.reports = reports
     }
 
     public var databasePath: String { dataDirectory.appendingPathComponent(Self.databaseFileName).path }
@@ -93,6 +99,33 @@ public struct LanternConfiguration: Sendable {
             c.broadcasts.pricePerSegment = p
         }
         if let v = nonEmpty("LANTERN_CURRENCY") { c.broadcasts.currency = v }
+        func positive(_ name: String) throws(ConfigurationError) -> Double? {
+            guard let v = nonEmpty(name) else { return nil }
+            guard let d = Double(v), d > 0 else { throw .invalid(name, "must be a positive number") }
+            return d
+        }
+        if let d = try positive("LANTERN_KIT_ADDRESS_DAYS") { c.kits.addressLifetime = d * 86400 }
+        if let d = try positive("LANTERN_KIT_LIMIT") { c.kits.limit = Int(d) }
+        if let d = try positive("LANTERN_KIT_LIMIT_DAYS") { c.kits.limitPeriod = d * 86400 }
+        if let d = try positive("LANTERN_REPORT_REF_DAYS") { c.reports.referenceLifetime = d * 86400 }
+        if let v = nonEmpty("LANTERN_COORDINATOR_NUMBERS") {
+            var numbers: [PhoneNumber] = []
+            for raw in v.split(separator: ",") {
+                guard let n = PhoneNumber(String(raw)) else { throw .invalid("LANTERN_COORDINATOR_NUMBERS", "must be phone numbers separated by commas") }
+                numbers.append(n)
+            }
+            c.reports.coordinatorNumbers = numbers
+        }
+        if let v = nonEmpty("LANTERN_REPORT_WEBHOOK_URL") {
+            guard let u = URL(string: v), u.scheme == "https" || u.scheme == "http" else {
+                throw .invalid("LANTERN_REPORT_WEBHOOK_URL", "must be an http(s) URL")
+            }
+            guard let secret = nonEmpty("LANTERN_REPORT_WEBHOOK_SECRET"), secret.count >= 16 else {
+                throw .invalid("LANTERN_REPORT_WEBHOOK_SECRET", "is required with LANTERN_REPORT_WEBHOOK_URL (at least 16 characters) to sign each report")
+            }
+            c.reports.webhookURL = u
+            c.reports.webhookSecret = secret
+        }
 
         let sid = nonEmpty("TWILIO_ACCOUNT_SID"), token = nonEmpty("TWILIO_AUTH_TOKEN")
         switch (sid, token) {
@@ -124,6 +157,26 @@ public struct LanternConfiguration: Sendable {
         }
         return c
     }
+}
+
+/// Kit requests: nothing kept longer than fulfilment needs.
+public struct KitSettings: Sendable {
+    /// An open request's address is deleted after this long even if nobody acted (default 14 days).
+    public var addressLifetime: TimeInterval = 14 * 86400
+    public var limit: Int = 3
+    public var limitPeriod: TimeInterval = 30 * 86400
+    public init() {}
+}
+
+/// Where reports go, and how long a coordinator can answer one.
+public struct ReportSettings: Sendable {
+    public var coordinatorNumbers: [PhoneNumber] = []
+    public var webhookURL: URL?
+    public var webhookSecret: String?
+    public var referenceLifetime: TimeInterval = 7 * 86400
+    public init() {}
+
+    public var hasChannel: Bool { !coordinatorNumbers.isEmpty || webhookURL != nil }
 }
 
 public enum ConfigurationError: Error, Equatable, CustomStringConvertible {

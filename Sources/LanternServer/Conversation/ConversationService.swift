@@ -15,12 +15,12 @@ public struct ConversationService: Sendable {
     let now: @Sendable () -> Date
     let logger: Logger
 
-    public init(database: AppDatabase, engine: FlowEngine, outboxWakeUp: OutboxWakeUp,
+    public init(database: AppDatabase, engine: FlowEngine, policy: InboundPolicy = InboundPolicy(), outboxWakeUp: OutboxWakeUp,
                 now: @escaping @Sendable () -> Date, logger: Logger) {
         self.database = database
         self.engine = engine
         self.outboxWakeUp = outboxWakeUp
-        self.commits = InboundCommitQueue(database: database, now: now)
+        self.commits = InboundCommitQueue(database: database, policy: policy, now: now)
         self.now = now
         self.logger = logger
     }

@@ -7,13 +7,15 @@ import LanternStore
 /// adding latency to a lone one.
 actor InboundCommitQueue {
     private let database: AppDatabase
+    private let policy: InboundPolicy
     private let now: @Sendable () -> Date
     private let maxBatch: Int
     private var pending: [(item: PendingInbound, reply: CheckedContinuation<InboundResult, any Error>)] = []
     private var writing = false
 
-    init(database: AppDatabase, now: @escaping @Sendable () -> Date, maxBatch: Int = 256) {
+    init(database: AppDatabase, policy: InboundPolicy, now: @escaping @Sendable () -> Date, maxBatch: Int = 256) {
         self.database = database
+        self.policy = policy
         self.now = now
         self.maxBatch = maxBatch
     }
@@ -33,7 +35,7 @@ actor InboundCommitQueue {
             let batch = Array(pending.prefix(maxBatch))
             pending.removeFirst(batch.count)
             do {
-                let results = try await database.handleInbound(batch.map(\.item), now: now())
+                let results = try await database.handleInbound(batch.map(\.item), now: now(), policy: policy)
                 for (entry, result) in zip(batch, results) { entry.reply.resume(with: result) }
             } catch {
                 for entry in batch { entry.reply.resume(throwing: error) }

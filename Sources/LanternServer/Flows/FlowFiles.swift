@@ -31,12 +31,15 @@ public struct FlowFiles: Sendable {
         var flows: [Flow] = []
         var catalogues: [Catalogue] = []
         var areas: [NamedArea] = []
+        var pickupPoints: [PickupPoint] = []
         for url in yamlFiles(in: flowsDirectory, diagnostics: &diagnostics) {
             var reader = NodeReader(file: relativePath(url), diagnostics: [])
             if let node = reader.compose(url) {
                 // A file with a top-level 'service:' holds the service's own data (its named areas).
                 if let service = node.mapping?["service"] {
-                    areas += reader.service(service)
+                    let data = reader.service(service)
+                    areas += data.areas
+                    pickupPoints += data.pickupPoints
                 } else if let flow = reader.flow(node) {
                     flows.append(flow)
                 }
@@ -54,7 +57,7 @@ public struct FlowFiles: Sendable {
             }
             diagnostics += reader.diagnostics
         }
-        return Loaded(library: FlowLibrary(flows: flows, catalogues: catalogues, areas: areas), diagnostics: diagnostics)
+        return Loaded(library: FlowLibrary(flows: flows, catalogues: catalogues, areas: areas, pickupPoints: pickupPoints), diagnostics: diagnostics)
     }
 
     func yamlFiles(in dir: URL, diagnostics: inout [FlowDiagnostic]) -> [URL] {
@@ -232,15 +235,19 @@ struct NodeReader {
             case "menu":
                 guard let seq = value.sequence else { error("'menu' must be a list of options", value); continue }
                 for item in seq {
-                    guard let f = mapping(item, "a menu option", allowed: ["label", "go", "flow"]) else { continue }
+                    guard let f = mapping(item, "a menu option", allowed: ["label", "go", "flow", "set"]) else { continue }
                     let d = Dictionary(f.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+                    var set: [String: String] = [:]
+                    for (name, v) in d["set"].flatMap({ mapping($0, "'set'", allowed: []) }) ?? [] {
+                        if let value = string(v, "a 'set' value") { set[name] = value }
+                    }
                     guard let labelNode = d["label"], let label = string(labelNode, "'label'") else {
                         error("a menu option needs 'label: <message key>'", item); continue
                     }
                     if let go = d["go"].flatMap({ string($0, "'go'") }) {
-                        menu.append(MenuOption(label: label, target: .state(go), location: at(item)))
+                        menu.append(MenuOption(label: label, target: .state(go), set: set, location: at(item)))
                     } else if let flow = d["flow"].flatMap({ string($0, "'flow'") }) {
-                        menu.append(MenuOption(label: label, target: .flow(flow), location: at(item)))
+                        menu.append(MenuOption(label: label, target: .flow(flow), set: set, location: at(item)))
                     } else {
                         error("a menu option needs 'go: <state>' or 'flow: <flow>'", item)
                     }
@@ -282,30 +289,48 @@ struct NodeReader {
 
     // MARK: service data
 
-    mutating func service(_ node: Node) -> [NamedArea] {
-        guard let fields = mapping(node, "'service'", allowed: ["areas"]) else { return [] }
-        var out: [NamedArea] = []
-        for (_, value) in fields {
-            guard let seq = value.sequence else { error("'areas' must be a list", value); continue }
+    mutating func service(_ node: Node) -> (areas: [NamedArea], pickupPoints: [PickupPoint]) {
+        guard let fields = mapping(node, "'service'", allowed: ["areas", "pickup_points"]) else { return ([], []) }
+        var areas: [NamedArea] = []
+        var points: [(String, String, String, Node)] = []
+        for (key, value) in fields {
+            guard let seq = value.sequence else { error("'\(key)' must be a list", value); continue }
             for item in seq {
-                guard let f = mapping(item, "an area", allowed: ["name", "aliases", "districts"]) else { continue }
-                let d = Dictionary(f.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-                guard let name = d["name"].flatMap({ string($0, "'name'") }), !KeywordText.words(name).isEmpty else {
-                    error("an area needs 'name:'", item); continue
+                if key == "areas" {
+                    guard let f = mapping(item, "an area", allowed: ["name", "aliases", "districts"]) else { continue }
+                    let d = Dictionary(f.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+                    guard let name = d["name"].flatMap({ string($0, "'name'") }), !KeywordText.words(name).isEmpty else {
+                        error("an area needs 'name:'", item); continue
+                    }
+                    let aliases = d["aliases"].map { strings($0, "'aliases'").map(\.0) } ?? []
+                    var districts: [PostcodeDistrict] = []
+                    for (code, n) in d["districts"].map({ strings($0, "'districts'") }) ?? [] {
+                        if let district = PostcodeDistrict(code) { districts.append(district) }
+                        else { error("'\(code)' is not a postcode district (like BS5 or M14)", n) }
+                    }
+                    for word in ([name] + aliases) where PostcodeDistrict(word) != nil {
+                        error("area name '\(word)' looks like a postcode district; choose a name that doesn't", item)
+                    }
+                    areas.append(NamedArea(name: name, aliases: aliases, districts: districts))
+                } else {
+                    guard let f = mapping(item, "a pickup point", allowed: ["name", "area", "hours"]) else { continue }
+                    let d = Dictionary(f.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+                    guard let name = d["name"].flatMap({ string($0, "'name'") }), let area = d["area"].flatMap({ string($0, "'area'") }),
+                          let hours = d["hours"].flatMap({ string($0, "'hours'") }) else {
+                        error("a pickup point needs 'name:', 'area:' and 'hours:'", item); continue
+                    }
+                    points.append((name, area, hours, item))
                 }
-                let aliases = d["aliases"].map { strings($0, "'aliases'").map(\.0) } ?? []
-                var districts: [PostcodeDistrict] = []
-                for (code, n) in d["districts"].map({ strings($0, "'districts'") }) ?? [] {
-                    if let district = PostcodeDistrict(code) { districts.append(district) }
-                    else { error("'\(code)' is not a postcode district (like BS5 or M14)", n) }
-                }
-                for word in ([name] + aliases) where PostcodeDistrict(word) != nil {
-                    error("area name '\(word)' looks like a postcode district; choose a name that doesn't", item)
-                }
-                out.append(NamedArea(name: name, aliases: aliases, districts: districts))
             }
         }
-        return out
+        // Pickup areas may name the service's own areas, so resolve them once all are read.
+        let pickupPoints = points.compactMap { name, area, hours, node -> PickupPoint? in
+            guard let codes = AreaCodes.parse(KeywordText.words(area), areas: areas), codes.count == 1 else {
+                error("pickup point '\(name)' has area '\(area)', which is not one district, area name or ALL", node); return nil
+            }
+            return PickupPoint(name: name, area: codes[0], hours: hours)
+        }
+        return (areas, pickupPoints)
     }
 
     // MARK: catalogues

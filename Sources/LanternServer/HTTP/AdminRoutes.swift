@@ -8,6 +8,7 @@ import Logging
 /// needs the admin role. Errors are JSON `{"error": "…"}` that say what to fix.
 struct AdminRoutes: Sendable {
     let broadcasts: BroadcastService
+    let kits: KitService
     let maxBodyBytes: Int
     let now: @Sendable () -> Date
     let logger: Logger
@@ -32,6 +33,30 @@ struct AdminRoutes: Sendable {
         }
         admin.post("broadcasts/:id/cancel") { _, context in
             try json(try await broadcasts.cancel(id(context), by: context.identity!))
+        }
+        admin.get("kits") { request, _ in
+            try json(try await kits.queue(includeClosed: request.uri.queryParameters.get("all") == "true"))
+        }
+        admin.get("kits/:ref") { _, context in
+            try json(try await kits.show(context.parameters.get("ref") ?? "", by: context.identity!))
+        }
+        admin.post("kits/:ref/:status") { request, context in
+            struct Close: Decodable { let reason: KitCloseReason? }
+            guard let status = context.parameters.get("status").flatMap(KitInfo.Status.init(rawValue:)) else {
+                throw AdminError(.badRequest, "mark a request sent, collected or cancelled")
+            }
+            let close = try await decodeOptional(Close.self, request)
+            return try json(try await kits.mark(context.parameters.get("ref") ?? "", as: status, reason: close?.reason, by: context.identity!))
+        }
+        admin.post("reports/:ref/reply") { request, context in
+            struct ReplyBody: Decodable { let text: String }
+            let body = try await decode(ReplyBody.self, request)
+            let id = try await database.replyToReport(context.parameters.get("ref") ?? "", text: body.text, by: context.identity!.name, now: now())
+            return try json(["queued": id], status: .created)
+        }
+        admin.get("reports/counts") { _, _ in
+            let since = ISO8601DateFormatter.dayString(now().addingTimeInterval(-30 * 86400))
+            return try json(try await database.reportCounts(since: since).map { ReportCount(day: $0.day, area: $0.area, count: $0.count) })
         }
         admin.get("tokens") { _, context in
             try requireAdmin(context)
@@ -61,6 +86,14 @@ struct AdminRoutes: Sendable {
     func id(_ context: LanternRequestContext) throws -> Int64 {
         guard let raw = context.parameters.get("id"), let id = Int64(raw) else { throw AdminError(.badRequest, "broadcast id must be a number") }
         return id
+    }
+
+    /// Like `decode`, but an empty body is fine.
+    func decodeOptional<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T? {
+        var request = request
+        let body = try await request.collectBody(upTo: maxBodyBytes)
+        guard body.readableBytes > 0 else { return nil }
+        return try await decode(type, Request(head: request.head, body: .init(buffer: body)))
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
@@ -158,6 +191,31 @@ struct AdminAuthentication: RouterMiddleware {
             }
         } catch let e as AdminTokenError {
             throw AdminError(.unprocessableContent, e.description)
+        } catch let e as KitError {
+            switch e {
+            case .notFound: throw AdminError(.notFound, e.description)
+            case .notOpen: throw AdminError(.conflict, e.description)
+            case .invalidStatus: throw AdminError(.badRequest, e.description)
+            }
+        } catch let e as ReportError {
+            switch e {
+            case .unknownReference: throw AdminError(.notFound, e.description)
+            case .emptyReply: throw AdminError(.unprocessableContent, e.description)
+            }
         }
+    }
+}
+
+struct ReportCount: Codable {
+    let day: String
+    let area: String
+    let count: Int
+}
+
+extension ISO8601DateFormatter {
+    static func dayString(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withFullDate]
+        return f.string(from: date)
     }
 }

@@ -1,0 +1,25 @@
+import Foundation
+
+/// A place a person can collect a naloxone kit from: data a service keeps in `flows/service.yaml`.
+public struct PickupPoint: Sendable, Equatable {
+    public let name: String
+    /// The area code it serves (a district like BS5, a named area like @bristol, or * for anywhere).
+    public let area: String
+    public let hours: String
+
+    public init(name: String, area: String, hours: String) {
+        self.name = name
+        self.area = area
+        self.hours = hours
+    }
+}
+
+extension FlowLibrary {
+    /// Pickup points serving the areas she gave: in the same district, in a named area that
+    /// contains it (or a district inside the named area she gave), or serving everywhere.
+    public func pickupPoints(for codes: [String]) -> [PickupPoint] {
+        guard !codes.isEmpty else { return [] }
+        guard let reach = AreaCodes.reach(of: codes, areas: areas) else { return pickupPoints }
+        return pickupPoints.filter { reach.contains($0.area) }
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import GRDB
+import LanternCore
+
+public enum ReportError: Error, Equatable, CustomStringConvertible {
+    case unknownReference(String)
+    case emptyReply
+
+    public var description: String {
+        switch self {
+        case .unknownReference(let r): "no live report \(r) (references expire, and FORGET removes them)"
+        case .emptyReply: "the reply has no words"
+        }
+    }
+}
+
+/// A report waiting to go to the coordinators' webhook, decrypted just for sending.
+public struct QueuedRelay: Sendable, Equatable {
+    public let id: Int64
+    public let payload: Data
+    public let attempts: Int
+}
+
+extension AppDatabase {
+    /// Passes a report on at once and keeps none of it: the relay texts and the webhook payload
+    /// are sealed until sent, then deleted. What stays is a count per area and day, and a
+    /// reference that lets a coordinator answer without ever seeing her number.
+    static func relayReport(_ db: Database, key: ContactKey, envelope: InboundEnvelope, values: [String: String],
+                            vault: PIIVault, policy: InboundPolicy, now t: Double) throws {
+        guard let ref = values["ref"] else { return }
+        try db.run("INSERT OR REPLACE INTO report_ref (ref, contact_key, expires_at) VALUES (?, ?, ?)",
+                   [ref, key.hex, t + policy.reportReferenceLifetime])
+        let day = ISO8601DateFormatter.day.string(from: Date(timeIntervalSince1970: t))
+        for area in AreaCodes.split(values["area"]) {
+            try db.run("INSERT INTO report_count (day, area, n) VALUES (?, ?, 1) ON CONFLICT(day, area) DO UPDATE SET n = n + 1", [day, area])
+        }
+        let text = policy.renderRelay(values)
+        for number in policy.coordinatorNumbers {
+            _ = try enqueue(db, contact: nil, provider: envelope.provider, sender: envelope.to, recipient: try vault.seal(number.e164),
+                            vault: vault, kind: .relay, text: text, now: t)
+        }
+        if policy.reportWebhook {
+            let payload: [String: String] = [
+                "type": "report", "ref": ref, "area": values["area"] ?? "", "area_name": policy.describeAreas(values["area"] ?? ""),
+                "happened": values["happened"] ?? "", "description": values["description"] ?? "",
+                "received_at": ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: t)),
+            ]
+            let json = String(decoding: try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys]), as: UTF8.self)
+            try db.run("INSERT INTO relay_queue (payload, next_attempt_at, created_at) VALUES (?, ?, ?)", [try vault.seal(json), t, t])
+        }
+    }
+
+    /// A coordinator answers a report by its reference; the text goes to the reporter.
+    public func replyToReport(_ rawRef: String, text: String, by actor: String, now: Date) async throws -> Int64 {
+        guard let ref = ReferenceCode.parse(rawRef, prefix: "R") else { throw ReportError.unknownReference(rawRef) }
+        let body = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !body.isEmpty else { throw ReportError.emptyReply }
+        let t = now.timeIntervalSince1970
+        let vault = self.vault
+        return try await writer.write { db in
+            guard let r = try Row.fetchOne(db, sql: """
+                SELECT c.key, c.number, c.provider, c.sender FROM report_ref r JOIN contact c ON c.key = r.contact_key
+                WHERE r.ref = ? AND r.expires_at > ? AND c.opted_out_at IS NULL
+                """, arguments: [ref, t]) else { throw ReportError.unknownReference(ref) }
+            try Self.audit(db, actor: actor, action: "report.replied", subject: ref, now: t)
+            return try Self.enqueue(db, contact: ContactKey(hex: r["key"]), provider: r["provider"] ?? "console", sender: r["sender"],
+                                    recipient: r["number"], vault: vault, kind: .reply, text: body, now: t)
+        }
+    }
+
+    /// Reports per area per day: the only thing kept about reports.
+    public func reportCounts(since day: String) async throws -> [(day: String, area: String, count: Int)] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT day, area, n FROM report_count WHERE day >= ? ORDER BY day, area", arguments: [day])
+                .map { ($0["day"], $0["area"], $0["n"]) }
+        }
+    }
+
+    public func expireReportReferences(now: Date) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "DELETE FROM report_ref WHERE expires_at <= ?", arguments: [now.timeIntervalSince1970])
+        }
+    }
+
+    /// Webhook relays due now, opened for sending.
+    public func dueRelays(limit: Int, now: Date) async throws -> [QueuedRelay] {
+        let vault = self.vault
+        return try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, payload, attempts FROM relay_queue WHERE next_attempt_at <= ? ORDER BY id LIMIT ?",
+                             arguments: [now.timeIntervalSince1970, limit]).compactMap { r in
+                guard let json = try? vault.open(r["payload"]) else { return nil }
+                return QueuedRelay(id: r["id"], payload: Data(json.utf8), attempts: r["attempts"])
+            }
+        }
+    }
+
+    /// Delivered (or given up on): the report's words are gone.
+    public func finishRelay(_ id: Int64) async throws {
+        try await writer.write { db in try db.execute(sql: "DELETE FROM relay_queue WHERE id = ?", arguments: [id]) }
+    }
+
+    public func retryRelay(_ id: Int64, at: Date) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE relay_queue SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?",
+                           arguments: [at.timeIntervalSince1970, id])
+        }
+    }
+}
+
+extension ISO8601DateFormatter {
+    /// "2026-11-25", in UTC.
+    static var day: ISO8601DateFormatter {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withFullDate]
+        return f
+    }
+}
