@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LanternCore
 import LanternServer
 import LanternStore
 import Logging
@@ -74,7 +75,7 @@ struct AdminConnection: ParsableArguments {
     var resolvedToken: String? { token ?? ProcessInfo.processInfo.environment["LANTERN_ADMIN_TOKEN"] }
 
     /// Calls the admin API, or does the same against the local database, returning the JSON.
-    func call(_ operation: BroadcastOperation) async throws -> Data {
+    func call(_ operation: AdminOperation) async throws -> Data {
         guard let token = resolvedToken else { throw ValidationError("give --token or set LANTERN_ADMIN_TOKEN (create one with: lantern tokens create)") }
         if let url { return try await remote(operation, url: url, token: token) }
         var config = try loadConfiguration()
@@ -86,32 +87,43 @@ struct AdminConnection: ParsableArguments {
         } catch { throw ValidationError("\(error)") }
         guard let identity = try await lantern.database.adminIdentity(forToken: token) else { throw ValidationError("401: that token is not valid") }
         let service = lantern.broadcasts
+        let e = AdminJSON.encoder
         do {
             switch operation {
-            case .preview(let r): return try AdminJSON.encoder.encode(try await service.preview(r))
-            case .send(let r): return try AdminJSON.encoder.encode(try await service.send(r, by: identity))
-            case .list: return try AdminJSON.encoder.encode(try await service.list())
-            case .status(let id): return try AdminJSON.encoder.encode(try await service.status(id))
-            case .approve(let id): return try AdminJSON.encoder.encode(try await service.approve(id, by: identity))
-            case .cancel(let id): return try AdminJSON.encoder.encode(try await service.cancel(id, by: identity))
+            case .preview(let r): return try e.encode(try await service.preview(r))
+            case .send(let r): return try e.encode(try await service.send(r, by: identity))
+            case .list: return try e.encode(try await service.list())
+            case .status(let id): return try e.encode(try await service.status(id))
+            case .approve(let id): return try e.encode(try await service.approve(id, by: identity))
+            case .cancel(let id): return try e.encode(try await service.cancel(id, by: identity))
+            case .kits(let all): return try e.encode(try await lantern.kits.queue(includeClosed: all))
+            case .kit(let ref): return try e.encode(try await lantern.kits.show(ref, by: identity))
+            case .markKit(let ref, let status, let reason):
+                return try e.encode(try await lantern.kits.mark(ref, as: status, reason: reason, by: identity))
+            case .replyToReport(let ref, let text):
+                return try e.encode(["queued": try await lantern.database.replyToReport(ref, text: text, by: identity.name, now: Date())])
             }
         } catch let e as BroadcastRequestError {
             throw ValidationError(e.description)
         } catch let e as BroadcastError {
             throw ValidationError(e.description)
+        } catch let e as KitError {
+            throw ValidationError(e.description)
+        } catch let e as ReportError {
+            throw ValidationError(e.description)
         }
     }
 
-    func remote(_ operation: BroadcastOperation, url: String, token: String) async throws -> Data {
+    func remote(_ operation: AdminOperation, url: String, token: String) async throws -> Data {
         guard let endpoint = URL(string: url.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + operation.path) else {
             throw ValidationError("--url is not a URL")
         }
         var request = URLRequest(url: endpoint, timeoutInterval: 30)
         request.httpMethod = operation.method
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        if let body = operation.body {
+        if let body = try operation.body() {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = try AdminJSON.encoder.encode(body)
+            request.httpBody = body
         }
         let (data, response) = try await URLSession(configuration: .ephemeral).data(for: request)
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
@@ -123,13 +135,15 @@ struct AdminConnection: ParsableArguments {
     }
 }
 
-/// One thing the broadcast commands can do, as the admin API spells it.
-enum BroadcastOperation {
+/// One thing the admin commands can do, as the admin API spells it.
+enum AdminOperation {
     case preview(BroadcastRequest), send(BroadcastRequest), list, status(Int64), approve(Int64), cancel(Int64)
+    case kits(all: Bool), kit(String), markKit(String, KitInfo.Status, KitCloseReason?)
+    case replyToReport(String, String)
 
     var method: String {
         switch self {
-        case .list, .status: "GET"
+        case .list, .status, .kits, .kit: "GET"
         default: "POST"
         }
     }
@@ -141,12 +155,18 @@ enum BroadcastOperation {
         case .status(let id): "/admin/broadcasts/\(id)"
         case .approve(let id): "/admin/broadcasts/\(id)/approve"
         case .cancel(let id): "/admin/broadcasts/\(id)/cancel"
+        case .kits(let all): "/admin/kits\(all ? "?all=true" : "")"
+        case .kit(let ref): "/admin/kits/\(ref)"
+        case .markKit(let ref, let status, _): "/admin/kits/\(ref)/\(status.rawValue)"
+        case .replyToReport(let ref, _): "/admin/reports/\(ref)/reply"
         }
     }
 
-    var body: BroadcastRequest? {
+    func body() throws -> Data? {
         switch self {
-        case .preview(let r), .send(let r): r
+        case .preview(let r), .send(let r): try AdminJSON.encoder.encode(r)
+        case .markKit(_, _, let reason?): try AdminJSON.encoder.encode(["reason": reason.rawValue])
+        case .replyToReport(_, let text): try AdminJSON.encoder.encode(["text": text])
         default: nil
         }
     }
@@ -240,4 +260,69 @@ func line(_ b: BroadcastSummary) -> String {
 func show(_ data: Data, json: Bool) throws {
     if json { print(String(decoding: data, as: UTF8.self)); return }
     print(line(try AdminJSON.decoder.decode(BroadcastSummary.self, from: data)))
+}
+
+extension KitInfo.Status: ExpressibleByArgument {}
+extension KitCloseReason: ExpressibleByArgument {}
+
+struct Kits: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Naloxone kit requests: the queue, one request (with its address), marking them sent, collected or cancelled.",
+        subcommands: [List.self, Show.self, Mark.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Open requests, oldest first (--all for closed ones too).")
+        @OptionGroup var connection: AdminConnection
+        @Flag(help: "Include closed requests.") var all = false
+        func run() async throws {
+            let data = try await connection.call(.kits(all: all))
+            if connection.json { print(String(decoding: data, as: UTF8.self)); return }
+            for k in try AdminJSON.decoder.decode([KitSummary].self, from: data) {
+                print("\(k.ref)\t\(k.status.rawValue)\t\(k.kind)\t\(k.method)\(k.pickup.map { " (\($0))" } ?? "")\t\(k.createdAt.formatted(.iso8601))")
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One request, with its address (this view is recorded in the audit log).")
+        @OptionGroup var connection: AdminConnection
+        @Argument var ref: String
+        func run() async throws {
+            let data = try await connection.call(.kit(ref))
+            if connection.json { print(String(decoding: data, as: UTF8.self)); return }
+            let k = try AdminJSON.decoder.decode(KitDetail.self, from: data)
+            print("\(k.summary.ref) \(k.summary.status.rawValue): \(k.summary.kind), \(k.summary.method)\(k.summary.pickup.map { " from \($0)" } ?? "")")
+            if let address = k.address { print(address) }
+        }
+    }
+
+    struct Mark: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Close a request: its address is deleted and she is told.")
+        @OptionGroup var connection: AdminConnection
+        @Argument var ref: String
+        @Argument(help: "sent, collected or cancelled") var status: KitInfo.Status
+        @Option(help: "Why (posted, collected, person_asked, duplicate, no_stock, unreachable, other); no free text is kept.")
+        var reason: KitCloseReason?
+        func run() async throws {
+            let data = try await connection.call(.markKit(ref, status, reason))
+            if connection.json { print(String(decoding: data, as: UTF8.self)); return }
+            let k = try AdminJSON.decoder.decode(KitSummary.self, from: data)
+            print("\(k.ref) \(k.status.rawValue)")
+        }
+    }
+}
+
+struct Reports: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Bad-batch reports.", subcommands: [Reply.self])
+
+    struct Reply: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Answer the person who sent a report, by its reference (you never see her number).")
+        @OptionGroup var connection: AdminConnection
+        @Argument var ref: String
+        @Argument var text: String
+        func run() async throws {
+            _ = try await connection.call(.replyToReport(ref, text))
+            print("queued for \(ref)")
+        }
+    }
 }

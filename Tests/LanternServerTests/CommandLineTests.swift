@@ -1,5 +1,7 @@
 import Foundation
+import LanternCore
 import LanternServer
+import LanternStore
 import LanternTesting
 import Testing
 #if canImport(Glibc)
@@ -167,6 +169,34 @@ struct CommandLineTests {
         #expect(r.status == 0)
         r = try run(["broadcast", "status", "1", "--data-dir", dir.path, "--token", token])
         #expect(r.status != 0)
+    }
+
+    @Test func kitsAndReportsFromTheCommandLine() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var config = LanternConfiguration(dataDirectory: dir.url)
+        config.flowsDirectory = Repository.flows
+        let db = try Lantern.openDatabase(config)
+        let token = try await db.createAdminToken(name: "alice", role: .coordinator, now: Date())
+        // A request as the KIT flow would make it.
+        _ = try await db.handleInbound(InboundEnvelope(provider: "twilio", messageID: "k1", from: PhoneNumber("+447700900141")!, to: nil),
+                                       now: Date()) { _, _ in
+            EngineOutcome(replies: [], actions: [.requestKit], conversation: nil, decision: .keyword(flow: "kit", keyword: "KIT"),
+                          variables: ["ref": "K-TEST", "kind": "spray", "method": "post", "address": "1 Test Road, Bristol BS5 6AA"])
+        }
+        var r = try run(["kits", "list", "--data-dir", dir.path, "--token", token])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("K-TEST\topen\tspray\tpost") && !r.stdout.contains("Test Road"))
+        r = try run(["kits", "show", "k-test", "--data-dir", dir.path, "--token", token])
+        #expect(r.stdout.contains("1 Test Road, Bristol BS5 6AA"), "\(r.stdout)\(r.stderr)")
+        r = try run(["kits", "mark", "K-TEST", "sent", "--reason", "posted", "--data-dir", dir.path, "--token", token])
+        #expect(r.stdout.contains("K-TEST sent"), "\(r.stderr)")
+        r = try run(["kits", "show", "K-TEST", "--data-dir", dir.path, "--token", token])
+        #expect(!r.stdout.contains("Test Road"))
+        r = try run(["kits", "mark", "K-TEST", "sent", "--data-dir", dir.path, "--token", token])
+        #expect(r.status != 0 && r.stderr.contains("already sent"))
+        r = try run(["reports", "reply", "R-ZZZZ", "hello", "--data-dir", dir.path, "--token", token])
+        #expect(r.status != 0 && r.stderr.contains("no live report R-ZZZZ"))
     }
 
     @Test func serveRefusesUnsafeTwilioSettings() throws {

@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+@testable import LanternCore
+
+@Suite struct KitReportCoreTests {
+    static let catalogue = Catalogue(locale: "en-GB", name: "English", messages: Fixture.catalogue.messages.merging([
+        "d.ask": MessageTemplate(text: "Describe it."),
+        "d.more": MessageTemplate(text: "Anything else?"),
+        "d.done": MessageTemplate(text: "Sent as {ref}."),
+        "addr.ask": MessageTemplate(text: "Address?"),
+        "addr.done": MessageTemplate(text: "Kit {ref}."),
+    ]) { _, new in new })
+
+    static let library = FlowLibrary(flows: Fixture.library.flows + [
+        Flow(id: "report", keywords: [Keyword("REPORT")], start: "describe", states: [
+            FlowState(id: "describe", say: ["d.ask"], menu: [], ask: Question(expect: .text, save: "description", next: "sent")),
+            FlowState(id: "sent", say: ["d.done"], actions: []),
+        ]),
+        Flow(id: "kit", keywords: [Keyword("KIT")], start: "addr", states: [
+            FlowState(id: "addr", say: ["addr.ask"], ask: Question(expect: .address, save: "address", next: "done")),
+            FlowState(id: "done", say: ["addr.done"], actions: [.requestKit]),
+        ]),
+    ], catalogues: [catalogue])
+
+    let engine = FlowEngine(library: library)
+    let now = Fixture.t0
+
+    @Test(arguments: [
+        ("12 Example Street, Bristol BS5 6AA", true), ("Flat 2 12 Example St BS56AA", true), ("1 Test Rd, London SW1A 1AA", true),
+        ("12 Example Street, Bristol", false), ("BS5", false), ("BS5 6AA", true),
+    ])
+    func addressesNeedAFullPostcode(_ text: String, _ valid: Bool) {
+        let v = engine.validate(KeywordText.words(text), text: text, as: .address)
+        #expect((v != nil) == valid)
+        if valid { #expect(v == text) }
+    }
+
+    @Test func freeTextIsAnsweredButNeverKeptAndKeywordsMustBeWhole() {
+        let waiting = ConversationState(flow: "report", state: "describe", expiresAt: now + 60)
+        let o = engine.handle(text: "help, sold as heroin", contact: ContactContext(), conversation: waiting, now: now)
+        #expect(o.replies.map(\.text) == ["Sent as {ref}."])
+        #expect(o.variables["description"] == "help, sold as heroin")
+        #expect(o.conversation == nil)
+        // Just the keyword is still the keyword.
+        #expect(engine.handle(text: "HELP", contact: ContactContext(), conversation: waiting, now: now).replies.map(\.text) == ["Help."])
+    }
+
+    @Test func emergencyWordsInFreeTextGetTheStepsAndTheAnswerIsStillTaken() {
+        let waiting = ConversationState(flow: "report", state: "describe", expiresAt: now + 60)
+        let o = engine.handle(text: "my friend overdosed on it", contact: ContactContext(), conversation: waiting, now: now)
+        #expect(o.replies.map(\.text) == ["Call 999.", "Sent as {ref}."])
+        #expect(o.variables["description"] == "my friend overdosed on it")
+    }
+
+    @Test func referencesComeFromTheSeedGiven() {
+        let a = engine.handle(text: "kit", contact: ContactContext(seed: 42), conversation: nil, now: now)
+        let o = engine.handle(text: "1 Road, Bristol BS5 6AA", contact: ContactContext(seed: 42),
+                              conversation: a.conversation, now: now)
+        #expect(o.actions == [.requestKit])
+        let ref = try? #require(o.variables["ref"])
+        #expect(ref == ReferenceCode.make(prefix: "K", seed: 42))
+        #expect(o.replies.map(\.text) == ["Kit \(ref ?? "")."])
+        #expect(o.variables["address"] == "1 Road, Bristol BS5 6AA")
+    }
+
+    @Test func referenceCodesAreReadable() {
+        let code = ReferenceCode.make(prefix: "R", seed: 123_456_789)
+        #expect(code.count == 6 && code.hasPrefix("R-"))
+        #expect(!code.contains("0") && !code.contains("O") && !code.contains("I") && !code.contains("1"))
+        #expect(ReferenceCode.parse(code.lowercased(), prefix: "R") == code)
+        #expect(ReferenceCode.parse("r " + code.dropFirst(2), prefix: "R") == code)
+        #expect(ReferenceCode.parse("K-ABCD", prefix: "R") == nil)
+        #expect(ReferenceCode.parse("R-AB0D", prefix: "R") == nil)
+    }
+}

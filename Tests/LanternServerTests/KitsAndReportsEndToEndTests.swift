@@ -1,0 +1,194 @@
+import Crypto
+import Foundation
+import LanternCore
+import LanternServer
+import LanternStore
+import LanternTesting
+import Logging
+import Testing
+
+@Suite struct KitsAndReportsEndToEndTests {
+    static let her = "+447700900131"
+    static let coordinatorPhone = "+447700900900"
+    static let webhookSecret = "report-webhook-secret-0123456789"
+
+    struct Env {
+        let lantern: RunningLantern
+        let fake: FakeSMSAPI
+        let receiver: FakeSMSAPI
+        let logs: LogCapture
+        let dir: TemporaryDirectory
+        let alice: String
+        let clock: TestClock
+        let builder = TwilioWebhookBuilder(publicBaseURL: "https://sms.example.org", authToken: "test-auth-token")
+        let client = TestHTTPClient()
+
+        func text(_ body: String, from: String = KitsAndReportsEndToEndTests.her) async throws {
+            let r = try await client.post(lantern.baseURL, builder.inbound(sid: "SM\(UUID().uuidString)", from: from, body: body))
+            #expect(r.status == 200)
+        }
+
+        /// The last text the fake provider accepted for a number.
+        func lastTo(_ number: String, count: Int) async -> String? {
+            let all = await fake.waitForRequests(count)
+            return all.last { $0.form["To"] == number }?.form["Body"]
+        }
+
+        func api(_ method: String, _ path: String, json: String? = nil, token: String? = nil) async throws -> TestHTTPClient.Response {
+            try await client.request(method, URL(string: lantern.baseURL.absoluteString + path)!,
+                                     headers: ["Authorization": "Bearer \(token ?? alice)", "Content-Type": "application/json"], body: json)
+        }
+
+        func atRest(_ secret: String) async throws -> [String] {
+            try await lantern.database.checkpoint()
+            return CanaryScan.files(in: dir.url, containing: secret)
+        }
+    }
+
+    func withLantern(canaries: [String], _ body: (Env) async throws -> Void) async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let logs = LogCapture()
+        let fake = try await FakeSMSAPI.start()
+        let receiver = try await FakeSMSAPI.start()
+        let clock = TestClock(Date())
+        var config = testConfiguration(directory: dir.url, fakeAPI: fake.baseURL)
+        config.reports.coordinatorNumbers = [PhoneNumber(Self.coordinatorPhone)!]
+        config.reports.webhookURL = receiver.baseURL.appendingPathComponent("reports")
+        config.reports.webhookSecret = Self.webhookSecret
+        let lantern = try await RunningLantern.start(configuration: config, logger: logs.logger(), now: clock.nowFunction)
+        let alice = try await lantern.database.createAdminToken(name: "alice", role: .coordinator, now: Date())
+        let env = Env(lantern: lantern, fake: fake, receiver: receiver, logs: logs, dir: dir, alice: alice, clock: clock)
+        do { try await body(env) } catch {
+            try? await lantern.stop(); await fake.stop(); await receiver.stop()
+            throw error
+        }
+        try await lantern.stop()
+        await fake.stop()
+        await receiver.stop()
+        try await lantern.database.checkpoint()
+        for secret in canaries + [Self.her] {
+            #expect(CanaryScan.files(in: dir.url, containing: secret).isEmpty, "'\(secret)' at rest")
+            #expect(CanaryScan.text(logs.text, containing: secret).isEmpty, "'\(secret)' in the logs")
+        }
+    }
+
+    func ref(_ prefix: String, in text: String?) -> String? {
+        guard let text, let r = text.range(of: "\(prefix)-") else { return nil }
+        return String(text[r.lowerBound...].prefix(6))
+    }
+
+    @Test func aKitByPostGoesFromTextToCoordinatorToConfirmationAndTheAddressIsGone() async throws {
+        let street = "Canary\(UUID().uuidString.prefix(6)) Street"
+        let address = "Flat 9, 12 \(street), Bristol BS5 6AA"
+        try await withLantern(canaries: [street]) { env in
+            try await env.text("kit")
+            try await env.text("1")
+            try await env.text("2")
+            try await env.text(address)
+            let confirmation = await env.lastTo(Self.her, count: 4)
+            let kit = try #require(ref("K", in: confirmation), "\(confirmation ?? "")")
+            // At rest the address exists only sealed.
+            #expect(try await env.atRest(street).isEmpty)
+
+            let queue = try await env.api("GET", "/admin/kits")
+            #expect(queue.status == 200)
+            #expect(queue.body.contains(kit) && queue.body.contains("\"has_address\" : true") && !queue.body.contains(street))
+            let one = try await env.api("GET", "/admin/kits/\(kit)")
+            #expect(one.status == 200)
+            let detail = try AdminJSON.decoder.decode(KitDetail.self, from: Data(one.body.utf8))
+            #expect(detail.address == address)
+            #expect(detail.summary.kind == "spray" && detail.summary.method == "post")
+            #expect(try await env.lantern.database.auditLog().contains { $0.actor == "alice" && $0.action == "kit.address_viewed" && $0.subject == kit })
+
+            let sent = try await env.api("POST", "/admin/kits/\(kit)/sent", json: #"{"reason": "posted"}"#)
+            #expect(sent.status == 200, "\(sent.body)")
+            #expect(await env.lastTo(Self.her, count: 5) == "Your parcel \(kit) is on its way.")
+            let again = try await env.api("GET", "/admin/kits/\(kit)")
+            #expect(try AdminJSON.decoder.decode(KitDetail.self, from: Data(again.body.utf8)).address == nil)
+            #expect(try await env.api("POST", "/admin/kits/\(kit)/sent").status == 409)
+            #expect(try await env.api("POST", "/admin/kits/K-ZZZZ/sent").status == 404)
+            #expect(try await env.api("POST", "/admin/kits/\(kit)/lost").status == 400)
+            #expect(try await env.atRest(street).isEmpty)
+            // Kits are for coordinators with a token.
+            #expect(try await env.api("GET", "/admin/kits/\(kit)", token: "lnt_x_y").status == 401)
+        }
+    }
+
+    @Test func theKitLimitStopsRepeatRequests() async throws {
+        try await withLantern(canaries: []) { env in
+            var sent = 0
+            for i in 1...3 {
+                try await env.text("kit"); try await env.text("3"); try await env.text("2")
+                try await env.text("\(i) Test Road, Bristol BS5 6AA")
+                sent += 4
+                let kit = try #require(ref("K", in: await env.lastTo(Self.her, count: sent)))
+                #expect(try await env.api("POST", "/admin/kits/\(kit)/sent").status == 200)
+                sent += 1
+                _ = await env.fake.waitForRequests(sent)
+            }
+            try await env.text("kit")
+            #expect(await env.lastTo(Self.her, count: sent + 1)?.hasPrefix("Sorry, that's the most kits we can send for now.") == true)
+        }
+    }
+
+    @Test func anOpenRequestLosesItsAddressAfterFourteenDays() async throws {
+        let street = "Expiry\(UUID().uuidString.prefix(6)) Lane"
+        try await withLantern(canaries: [street]) { env in
+            try await env.text("kit"); try await env.text("1"); try await env.text("2")
+            try await env.text("3 \(street), Bristol BS5 6AA")
+            let kit = try #require(ref("K", in: await env.lastTo(Self.her, count: 4)))
+            env.clock.advance(by: 13 * 86400)
+            try await env.lantern.lantern.housekeeping.runOnce()
+            #expect(try await env.lantern.database.kitRequest(kit, viewer: "test", now: env.clock.now).address != nil)
+            env.clock.advance(by: 2 * 86400)
+            try await env.lantern.lantern.housekeeping.runOnce()
+            let expired = try await env.lantern.database.kitRequest(kit, viewer: "test", now: env.clock.now)
+            #expect(expired.address == nil && expired.summary.status == .expired)
+            try await env.text("kit status")
+            #expect(await env.lastTo(Self.her, count: 5) == "Your request \(kit) is closed, as it wasn't collected in time.")
+        }
+    }
+
+    @Test func aReportIsRelayedAtOnceSignedAndKeptNowhere() async throws {
+        let canary = "canary-\(UUID().uuidString.prefix(8)) brown powder"
+        try await withLantern(canaries: [canary]) { env in
+            try await env.text("report")
+            try await env.text("bs5")
+            try await env.text("2")
+            try await env.text("Sold as heroin, \(canary)")
+            let thanks = await env.lastTo(Self.her, count: 4)
+            let report = try #require(ref("R", in: thanks))
+            // The on-duty coordinator's phone got it, without the reporter's number.
+            let relay = try #require(await env.fake.waitForRequests(5).first { $0.form["To"] == Self.coordinatorPhone })
+            let relayBody = relay.form["Body"] ?? ""
+            #expect(relayBody.contains(canary) && relayBody.contains(report) && relayBody.contains("BS5") && relayBody.contains("unexpected effects"))
+            #expect(!relayBody.contains("7700900131"))
+            // And the webhook got a signed copy.
+            let hook = try #require(await env.receiver.waitForRequests(1).first)
+            #expect(hook.path == "/reports")
+            let body = Data(hook.body.utf8)
+            let expected = "sha256=" + HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(Self.webhookSecret.utf8)))
+                .map { String(format: "%02x", $0) }.joined()
+            #expect(hook.headers["x-lantern-signature"] == expected)
+            let json = try #require(try JSONSerialization.jsonObject(with: body) as? [String: String])
+            #expect(json["ref"] == report && json["area"] == "BS5" && json["description"] == "Sold as heroin, \(canary)")
+            #expect(!hook.body.contains("7700900131"))
+            // Nothing of it is at rest once it has gone; a count per area and day stays.
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await env.atRest(canary).isEmpty)
+            let counts = try await env.api("GET", "/admin/reports/counts")
+            #expect(counts.body.contains("\"area\" : \"BS5\"") && counts.body.contains("\"count\" : 1"))
+
+            // A coordinator answers through the reference, never seeing her number.
+            let reply = try await env.api("POST", "/admin/reports/\(report.lowercased())/reply", json: #"{"text": "Thank you, we've warned the outreach team."}"#)
+            #expect(reply.status == 201, "\(reply.body)")
+            #expect(await env.lastTo(Self.her, count: 6) == "Thank you, we've warned the outreach team.")
+            #expect(try await env.api("POST", "/admin/reports/R-ZZZZ/reply", json: #"{"text": "x"}"#).status == 404)
+            // After its lifetime the reference no longer reaches her.
+            env.clock.advance(by: 8 * 86400)
+            try await env.lantern.lantern.housekeeping.runOnce()
+            #expect(try await env.api("POST", "/admin/reports/\(report)/reply", json: #"{"text": "late"}"#).status == 404)
+        }
+    }
+}
