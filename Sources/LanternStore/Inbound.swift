@@ -84,7 +84,13 @@ extension AppDatabase {
                    [envelope.provider, envelope.messageID, key.hex, t])
         guard db.changesCount > 0 else { return .duplicate }
 
-        let row = try db.fetchRow("SELECT language, opted_out_at, alerts_paused_until FROM contact WHERE key = ?", [key.hex])
+        // Everything the engine needs about her, in one statement.
+        let row = try db.fetchRow("""
+            SELECT language, opted_out_at, alerts_paused_until,
+                   (SELECT group_concat(area, ',') FROM (SELECT area FROM subscription WHERE contact_key = c.key ORDER BY created_at, area)) AS areas,
+                   EXISTS (SELECT 1 FROM kit_request WHERE contact_key = c.key) AS has_kits
+            FROM contact c WHERE key = ?
+            """, [key.hex])
         if row == nil {
             try db.run("""
                 INSERT INTO contact (key, number, key_version, language, created_at, last_active_at, provider, sender)
@@ -94,9 +100,8 @@ extension AppDatabase {
             try db.run("UPDATE contact SET last_active_at = ?, provider = ?, sender = ? WHERE key = ?",
                        [t, envelope.provider, envelope.to, key.hex])
         }
-        let subscriptions = row == nil ? [] : try String.fetchAll(
-            db.cachedStatement(sql: "SELECT area FROM subscription WHERE contact_key = ? ORDER BY created_at, area"), arguments: [key.hex])
-        let (kit, kitsInPeriod) = row == nil ? (nil, 0) : try kitState(db, key: key, since: t - policy.kitPeriod)
+        let subscriptions = AreaCodes.split(row?["areas"])
+        let (kit, kitsInPeriod) = (row?["has_kits"] as Bool?) == true ? try kitState(db, key: key, since: t - policy.kitPeriod) : (nil, 0)
         let context = ContactContext(isOptedOut: row?["opted_out_at"] as Double? != nil,
                                      language: row?["language"] ?? defaultLocale, subscriptions: subscriptions,
                                      alertsPausedUntil: (row?["alerts_paused_until"] as Double?).map(Date.init(timeIntervalSince1970:)),

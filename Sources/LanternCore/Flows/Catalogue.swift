@@ -8,6 +8,8 @@ public struct MessageTemplate: Sendable {
     public let text: String
     public let maxSegments: Int
     public let location: SourceLocation?
+    /// Parsed once: rendering is on every reply's path.
+    let pieces: [Piece]?
 
     /// Domain rule: never more than three segments for anything.
     public static let segmentCeiling = 3
@@ -16,12 +18,13 @@ public struct MessageTemplate: Sendable {
         self.text = text
         self.maxSegments = maxSegments
         self.location = location
+        self.pieces = try? Self.parse(text).pieces
     }
 
     /// The `{name}` placeholders this text expects, in order of appearance.
     public var placeholders: [String] { (try? Self.parse(text).placeholders) ?? [] }
 
-    enum Piece { case literal(String), placeholder(String) }
+    enum Piece: Sendable { case literal(String), placeholder(String) }
 
     struct PlaceholderError: Error, CustomStringConvertible {
         let description: String
@@ -60,9 +63,9 @@ public struct MessageTemplate: Sendable {
     /// Fills placeholders; a value that was not supplied is left visibly as `{name}` rather than
     /// silently dropped (and `flows check` catches it before it ships).
     public func render(_ values: [String: String]) -> String {
-        guard let parsed = try? Self.parse(text) else { return text }
+        guard let pieces else { return text }
         var out = ""
-        for piece in parsed.pieces {
+        for piece in pieces {
             switch piece {
             case .literal(let s): out += s
             case .placeholder(let name): out += values[name] ?? "{\(name)}"

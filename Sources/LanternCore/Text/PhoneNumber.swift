@@ -9,13 +9,13 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
     /// "00447700900123") to E.164, assuming the UK where no country code is given.
     /// Returns nil for anything that cannot be a dialable number (short codes, alphanumeric senders).
     public init?(_ raw: String, defaultCountryCode: String = "44") {
-        var s = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         // "+44 (0)7700…" is a common UK way of writing the trunk prefix.
-        s = s.replacingOccurrences(of: "(0)", with: "")
+        let s = raw.contains("(0)") ? raw.replacingOccurrences(of: "(0)", with: "") : raw
         var digits = ""
         var leadingPlus = false
-        for (i, ch) in s.enumerated() {
-            if ch == "+" && i == 0 { leadingPlus = true; continue }
+        for ch in s {
+            if ch == "+" && digits.isEmpty && !leadingPlus { leadingPlus = true; continue }
+            if ch.isWhitespace { continue }
             if ch.isASCII, ch.isNumber { digits.append(ch); continue }
             if " -().\u{00A0}".contains(ch) { continue }
             return nil

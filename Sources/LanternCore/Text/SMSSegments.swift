@@ -25,7 +25,29 @@ public enum SMSSegments {
     /// Extension table: ESC + code, 2 septets each.
     static let extended: Set<Character> = ["\u{0C}", "^", "{", "}", "\\", "[", "~", "]", "|", "€"]
 
+    /// ASCII bytes in the GSM basic table (1 septet); `^{}\\[]~|` are 2; backtick is not GSM.
+    static let asciiSeptets: [UInt8] = (0..<128).map { b -> UInt8 in
+        let c = Character(UnicodeScalar(UInt8(b)))
+        if basic.contains(c) { return 1 }
+        if extended.contains(c) { return 2 }
+        return 0
+    }
+
     public static func count(_ text: String) -> SegmentCount {
+        // Fast path: plain ASCII that is all GSM (most texts Lantern sends).
+        var units = 0
+        var ascii = true
+        var asciiWidths: [Int] = []
+        asciiWidths.reserveCapacity(text.utf8.count)
+        for b in text.utf8 {
+            guard b < 128, asciiSeptets[Int(b)] > 0, b != 13 else { ascii = false; break }
+            let w = Int(asciiSeptets[Int(b)])
+            units += w
+            asciiWidths.append(w)
+        }
+        if ascii {
+            return SegmentCount(encoding: .gsm7, units: units, segments: segments(of: asciiWidths, single: 160, multi: 153), nonGSMCharacters: [])
+        }
         var septetsPerChar: [Int] = []
         septetsPerChar.reserveCapacity(text.count)
         var nonGSM: [Character] = []

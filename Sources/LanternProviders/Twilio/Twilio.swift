@@ -64,6 +64,21 @@ public struct Twilio: SMSProvider {
         case let other:
             throw .unsupportedMediaType("expected application/x-www-form-urlencoded or application/json, got \(other ?? "no content type")")
         }
+        // The body is parsed once; the signature is checked over exactly these parameters.
+        let params: [(name: String, value: String)]
+        if isJSON {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any] else {
+                throw .malformed("body is not a JSON object")
+            }
+            params = object.compactMap { k, v in
+                if let s = v as? String { return (k, s) }
+                if let n = v as? NSNumber { return (k, n.stringValue) }
+                return nil
+            }
+        } else {
+            guard let form = FormEncoding.decode(request.body) else { throw .malformed("body is not valid form encoding") }
+            params = form
+        }
         if configuration.verifySignatures {
             guard let signature = request.headers["x-twilio-signature"], !signature.isEmpty else {
                 throw .forbidden("missing X-Twilio-Signature")
@@ -72,26 +87,11 @@ public struct Twilio: SMSProvider {
                 throw .forbidden("signature cannot be checked: LANTERN_PUBLIC_URL is not set")
             }
             let url = base.absoluteString.trimmingSuffix("/") + request.uri
-            let valid: Bool
-            if isJSON {
-                valid = TwilioSignature.isValidJSON(signature: signature, url: url, body: request.body, authToken: configuration.authToken)
-            } else {
-                guard let params = FormEncoding.decode(request.body) else { throw .malformed("body is not valid form encoding") }
-                valid = TwilioSignature.isValid(signature: signature, url: url, params: params, authToken: configuration.authToken)
-            }
+            let valid = isJSON
+                ? TwilioSignature.isValidJSON(signature: signature, url: url, body: request.body, authToken: configuration.authToken)
+                : TwilioSignature.isValid(signature: signature, url: url, params: params, authToken: configuration.authToken)
             guard valid else { throw .forbidden("X-Twilio-Signature does not match") }
         }
-        if isJSON {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any] else {
-                throw .malformed("body is not a JSON object")
-            }
-            return object.compactMap { k, v in
-                if let s = v as? String { return (k, s) }
-                if let n = v as? NSNumber { return (k, n.stringValue) }
-                return nil
-            }
-        }
-        guard let params = FormEncoding.decode(request.body) else { throw .malformed("body is not valid form encoding") }
         return params
     }
 
