@@ -258,3 +258,28 @@ import Testing
         }
     }
 }
+
+@Suite struct ReplyOrderTests {
+    /// Several quick texts from one person: her replies reach the provider in the order she asked,
+    /// even though the sender works on many people at once.
+    @Test func repliesToOnePersonKeepTheirOrder() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let fake = try await FakeSMSAPI.start()
+        await fake.setDelay(.milliseconds(30))
+        var config = testConfiguration(directory: dir.url, fakeAPI: fake.baseURL)
+        config.maxConcurrentSends = 8
+        let running = try await RunningLantern.start(configuration: config, logger: LogCapture().logger())
+        let builder = TwilioWebhookBuilder(publicBaseURL: "https://sms.example.org", authToken: "test-auth-token")
+        // Queue them while the sender is held up, so they are claimed in one batch.
+        let bodies = ["help", "privacy", "naloxone", "kit status", "menu"]
+        for (i, body) in bodies.enumerated() {
+            _ = try await TestHTTPClient().post(running.baseURL, builder.inbound(sid: "SM-order-\(i)", from: "+447700900151", body: body))
+        }
+        let sent = await fake.waitForRequests(bodies.count)
+        try await running.stop()
+        await fake.stop()
+        let firstWords = sent.map { String(($0.form["Body"] ?? "").prefix(12)) }
+        #expect(firstWords == ["A free, priv", "We never kee", "Naloxone rev", "You have no ", "Hi. This is "], "\(firstWords)")
+    }
+}

@@ -28,7 +28,7 @@ import Testing
             #expect(r.status == 200)
         }
 
-        /// The last text the fake provider accepted for a number.
+        /// The last text the fake provider accepted for a number, once it has `count` texts in all.
         func lastTo(_ number: String, count: Int) async -> String? {
             let all = await fake.waitForRequests(count)
             return all.last { $0.form["To"] == number }?.form["Body"]

@@ -69,12 +69,19 @@ public struct OutboxSender: Service {
         let batch = try await database.claimDue(limit: allowed, now: now())
         guard !batch.isEmpty else { return 0 }
         for message in batch { await pacer.consume(segments: message.segments) }
-        let records = await withTaskGroup(of: SendRecord.self) { group in
-            for message in batch {
-                group.addTask { await self.deliver(message) }
+        // Different people in parallel; one person's texts one after another, in the order
+        // they were queued, so two quick replies never arrive the wrong way round.
+        let byRecipient = Dictionary(grouping: batch, by: \.to).values.map { $0.sorted { $0.id < $1.id } }
+        let records = await withTaskGroup(of: [SendRecord].self) { group in
+            for messages in byRecipient {
+                group.addTask {
+                    var out: [SendRecord] = []
+                    for message in messages { out.append(await self.deliver(message)) }
+                    return out
+                }
             }
             var out: [SendRecord] = []
-            for await r in group { out.append(r) }
+            for await r in group { out += r }
             return out
         }
         // In-flight sends always finish and are recorded, even during shutdown.
