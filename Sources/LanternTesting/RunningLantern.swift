@@ -46,7 +46,7 @@ public struct RunningLantern: Sendable {
 /// A test configuration: everything in `directory`, the shipped flows, Twilio pointed at a fake.
 public func testConfiguration(directory: URL, fakeAPI: URL? = nil, authToken: String = "test-auth-token",
                               publicBaseURL: String = "https://sms.example.org", sendRate: Double = 0,
-                              requestTimeout: TimeInterval = 2) -> LanternConfiguration {
+                              requestTimeout: TimeInterval = 10) -> LanternConfiguration {
     var c = LanternConfiguration(dataDirectory: directory, flowsDirectory: Repository.flows, localesDirectory: Repository.locales,
                                  publicBaseURL: URL(string: publicBaseURL), sendRate: sendRate,
                                  retry: RetryPolicy(baseDelay: 0.05, maxDelay: 0.5, maxAttempts: 6))

@@ -38,7 +38,7 @@ import Testing
     static let ours = "+447700900999"
 
     /// Runs `body` against a fresh daemon, then stops it and scans everything for the canaries.
-    func withLantern(canaries: [String] = [], requestTimeout: TimeInterval = 2, dir existing: TemporaryDirectory? = nil,
+    func withLantern(canaries: [String] = [], requestTimeout: TimeInterval = 10, dir existing: TemporaryDirectory? = nil,
                      keepDirectory: Bool = false, _ body: (Env) async throws -> Void) async throws {
         let dir = try existing ?? TemporaryDirectory()
         let logs = LogCapture()
