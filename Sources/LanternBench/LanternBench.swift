@@ -92,6 +92,7 @@ struct ServeChild: AsyncParsableCommand {
 
     func run() async throws {
         umask(0o077)
+        Lantern.shareThreadsWithTheServer()
         LoggingSystem.bootstrap { label in
             var h = StreamLogHandler.standardError(label: label)
             h.logLevel = .info

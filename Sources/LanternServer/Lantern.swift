@@ -4,6 +4,8 @@ import LanternCore
 import LanternProviders
 import LanternStore
 import Logging
+import NIOCore
+import NIOPosix
 import Prometheus
 import ServiceLifecycle
 
@@ -159,6 +161,14 @@ public struct Lantern: Sendable {
         let group = ServiceGroup(configuration: .init(services: services(onServerRunning: onServerRunning).map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+}
+
+extension Lantern {
+    /// Runs Swift concurrency on the HTTP server's own threads, saving a thread hand-off per
+    /// webhook (Hummingbird's advice for servers). Call once, first thing in `main`.
+    public static func shareThreadsWithTheServer() {
+        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
     }
 }
 

@@ -182,6 +182,15 @@ public struct AppDatabase: Sendable {
                 );
                 """)
         }
+        m.registerMigration("v4: broadcast progress index usable by the planner") { db in
+            // The partial index must name `broadcast_id IS NOT NULL` for SQLite to use it when
+            // settling broadcasts; without it each settle scanned the whole outbox.
+            try db.execute(sql: """
+                DROP INDEX outbox_broadcast_pending;
+                CREATE INDEX outbox_broadcast_pending ON outbox(broadcast_id)
+                    WHERE status IN ('queued', 'sending') AND broadcast_id IS NOT NULL;
+                """)
+        }
         return m
     }
 

@@ -236,7 +236,7 @@ extension AppDatabase {
             for id in stale where try Self.expire(db, id, now: t) { expired += 1 }
             let done = try Int64.fetchAll(db, sql: """
                 SELECT b.id FROM broadcast b WHERE b.status = 'sending'
-                AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.broadcast_id = b.id AND o.status IN ('queued', 'sending'))
+                AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.broadcast_id = b.id AND o.status IN ('queued', 'sending') AND o.broadcast_id IS NOT NULL)
                 """)
             for id in done {
                 try db.execute(sql: "UPDATE broadcast SET status = 'completed', finished_at = ? WHERE id = ?", arguments: [t, id])

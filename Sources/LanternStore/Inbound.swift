@@ -169,7 +169,7 @@ extension AppDatabase {
         guard let row = try db.fetchRow("SELECT flow, state, expires_at, variables FROM conversation WHERE contact_key = ?",
                                          [key.hex]) else { return nil }
         let json = (row["variables"] as Data?).flatMap { try? vault.open($0) } ?? "{}"
-        let vars = (try? JSONDecoder().decode([String: String].self, from: Data(json.utf8))) ?? [:]
+        let vars = ((try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: String]) ?? [:]
         return ConversationState(flow: row["flow"], state: row["state"],
                                  expiresAt: Date(timeIntervalSince1970: row["expires_at"]), variables: vars)
     }
@@ -179,7 +179,7 @@ extension AppDatabase {
             try db.run("DELETE FROM conversation WHERE contact_key = ?", [key.hex])
             return
         }
-        let vars = try vault.seal(String(decoding: try JSONEncoder().encode(state.variables), as: UTF8.self))
+        let vars = try vault.seal(String(decoding: try JSONSerialization.data(withJSONObject: state.variables), as: UTF8.self))
         try db.run("""
             INSERT INTO conversation (contact_key, flow, state, expires_at, variables) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT(contact_key) DO UPDATE SET flow = excluded.flow, state = excluded.state,

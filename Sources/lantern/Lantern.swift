@@ -65,6 +65,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on (default 8080, or LANTERN_PORT).") var port: Int?
 
     func run() async throws {
+        Lantern.shareThreadsWithTheServer()
         var config = try loadConfiguration()
         common.apply(to: &config)
         if let host { config.host = host }
