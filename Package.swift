@@ -19,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // Tests only: property-based fuzzing of parsers, verifiers and the keyword matcher.
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // The domain, pure: flows, keywords, catalogues, segments, numbers. Foundation only.
@@ -47,6 +50,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
         .executableTarget(name: "lantern", dependencies: [
             "LanternServer",
@@ -62,9 +66,10 @@ let package = Package(
             "LanternServer", "LanternTesting",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "LanternCoreTests", dependencies: ["LanternCore"]),
+        .testTarget(name: "LanternCoreTests", dependencies: ["LanternCore", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "LanternStoreTests", dependencies: ["LanternStore", "LanternTesting"]),
-        .testTarget(name: "LanternProvidersTests", dependencies: ["LanternProviders", "LanternTesting"]),
+        .testTarget(name: "LanternProvidersTests", dependencies: ["LanternProviders", "LanternTesting",
+                                                                  .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "LanternServerTests", dependencies: ["LanternServer", "LanternTesting"],
                     exclude: ["Transcripts"]),
     ],

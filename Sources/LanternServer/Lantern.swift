@@ -29,6 +29,7 @@ public struct Lantern: Sendable {
     let reportRelay: ReportRelay?
     public let flowWarnings: [FlowDiagnostic]
     let metrics: PrometheusCollectorRegistry?
+    let adminRateLimit: AdminRateLimit
     let logger: Logger
     let now: @Sendable () -> Date
 
@@ -78,7 +79,8 @@ public struct Lantern: Sendable {
         if library.flows.contains(where: { $0.states.values.contains { $0.actions.contains(.relayReport) } }) && !reports.hasChannel {
             logger.warning("REPORT is offered but no coordinator channel is set: reports are counted and then dropped. Set LANTERN_COORDINATOR_NUMBERS and/or LANTERN_REPORT_WEBHOOK_URL.")
         }
-        let conversations = ConversationService(database: database, engine: engine, policy: policy, outboxWakeUp: wakeUp, now: now,
+        let conversations = ConversationService(database: database, engine: engine, policy: policy, limits: configuration.limits,
+                                                outboxWakeUp: wakeUp, now: now,
                                                 logger: logger)
         let sender = OutboxSender(database: database, providers: providers, pacer: SendPacer(rate: configuration.sendRate),
                                   retry: configuration.retry, maxConcurrent: configuration.maxConcurrentSends,
@@ -97,9 +99,11 @@ public struct Lantern: Sendable {
         return Lantern(configuration: configuration, database: database, library: library, providers: providers,
                        conversations: conversations, sender: sender, broadcasts: broadcasts, broadcastRunner: runner,
                        kits: KitService(database: database, library: library, now: now, logger: logger),
-                       housekeeping: Housekeeping(database: database, kits: configuration.kits, now: now, logger: logger),
+                       housekeeping: Housekeeping(database: database, kits: configuration.kits, retention: configuration.retention,
+                                                                now: now, logger: logger),
                        reportRelay: relay,
-                       flowWarnings: diagnostics.filter { $0.severity == .warning }, metrics: metrics, logger: logger, now: now)
+                       flowWarnings: diagnostics.filter { $0.severity == .warning }, metrics: metrics,
+                       adminRateLimit: AdminRateLimit(perMinute: configuration.limits.adminRequestsPerMinute), logger: logger, now: now)
     }
 
     /// The data directory (created owner-only), its keys (generated on first run) and the database.
@@ -114,18 +118,57 @@ public struct Lantern: Sendable {
         let keys: VaultKeys
         do { keys = try KeyFile.loadOrCreate(directory: dir) } catch { throw .keys(error) }
         do {
-            return try AppDatabase.open(path: configuration.databasePath, vault: PIIVault(keys: keys))
+            // Follows a `lantern keys rotate` run beside this process by re-reading the keys.
+            let vault = PIIVault(keys: keys, reload: { try KeyFile.load(directory: dir) ?? keys })
+            return try AppDatabase.open(path: configuration.databasePath, vault: vault)
         } catch {
             throw .database(configuration.databasePath, "\(error)")
         }
     }
 
-    /// The HTTP side: webhooks, health, metrics.
+    /// The HTTP side: webhooks and health, plus the admin API and metrics unless those have a
+    /// listener of their own (`adminHost`/`adminPort`).
     public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router(context: LanternRequestContext.self)
+        router.add(middleware: SecurityHeaders(logger: logger))
         WebhookRoutes(providers: providers, conversations: conversations, maxBodyBytes: configuration.maxBodyBytes,
                       now: now, logger: logger).register(on: router)
-        AdminRoutes(broadcasts: broadcasts, kits: kits, maxBodyBytes: configuration.maxBodyBytes, now: now, logger: logger).register(on: router)
+        addHealth(to: router)
+        if configuration.adminPort == nil { addAdmin(to: router) }
+        return makeApplication(router, host: configuration.host, port: configuration.port, onServerRunning: onServerRunning)
+    }
+
+    /// The admin API, metrics and health on their own address, when configured.
+    public func adminApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> (some ApplicationProtocol)? {
+        guard let port = configuration.adminPort else { return nil as Application<RouterResponder<LanternRequestContext>>? }
+        let router = Router(context: LanternRequestContext.self)
+        router.add(middleware: SecurityHeaders(logger: logger))
+        addHealth(to: router)
+        addAdmin(to: router)
+        return makeApplication(router, host: configuration.adminHost ?? "127.0.0.1", port: port, onServerRunning: onServerRunning)
+    }
+
+    func makeApplication(_ router: Router<LanternRequestContext>, host: String, port: Int,
+                         onServerRunning: @escaping @Sendable (Int) async -> Void) -> Application<RouterResponder<LanternRequestContext>> {
+        Application(router: router,
+                    server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(configuration.idleTimeout * 1000)))),
+                    configuration: .init(address: .hostname(host, port: port), serverName: nil),
+                    onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+                    logger: logger)
+    }
+
+    func addAdmin(to router: Router<LanternRequestContext>) {
+        AdminRoutes(broadcasts: broadcasts, kits: kits, rateLimit: adminRateLimit, maxBodyBytes: configuration.maxBodyBytes,
+                    now: now, logger: logger).register(on: router)
+        if let metrics {
+            router.get("/metrics") { _, _ -> Response in
+                Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                         body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+            }
+        }
+    }
+
+    func addHealth(to router: Router<LanternRequestContext>) {
         let database = self.database
         let flowsLoaded = !library.flows.isEmpty
         router.get("/healthz") { _, _ in "ok\n" }
@@ -137,23 +180,16 @@ public struct Lantern: Sendable {
             }
             return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
         }
-        if let metrics {
-            router.get("/metrics") { _, _ -> Response in
-                Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                         body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
-            }
-        }
-        return Application(router: router,
-                           configuration: .init(address: .hostname(configuration.host, port: configuration.port),
-                                                serverName: nil),
-                           onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
-                           logger: logger)
     }
 
     /// Everything that runs, in start order. On shutdown the HTTP server stops taking
     /// webhooks first, then the sender finishes what it has in flight.
-    public func services(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> [any Service] {
-        [sender, broadcastRunner, housekeeping] + (reportRelay.map { [$0] } ?? []) + [application(onServerRunning: onServerRunning)]
+    public func services(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
+                         onAdminRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> [any Service] {
+        var list: [any Service] = [sender, broadcastRunner, housekeeping] + (reportRelay.map { [$0] } ?? [])
+        if let admin = adminApplication(onServerRunning: onAdminRunning) { list.append(admin) }
+        list.append(application(onServerRunning: onServerRunning))
+        return list
     }
 
     /// Runs until SIGTERM or SIGINT, then shuts down gracefully.

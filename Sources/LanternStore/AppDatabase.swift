@@ -191,6 +191,15 @@ public struct AppDatabase: Sendable {
                     WHERE status IN ('queued', 'sending') AND broadcast_id IS NOT NULL;
                 """)
         }
+        m.registerMigration("v5: blocked numbers") { db in
+            // Kept apart from `contact` so that FORGET cannot lift a block.
+            try db.execute(sql: """
+                CREATE TABLE blocked_number (
+                    contact_key TEXT PRIMARY KEY NOT NULL,
+                    created_at DOUBLE NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 

@@ -23,6 +23,16 @@ public enum InboundResult: Sendable, Equatable {
     /// The provider sent this message id before; nothing was done again.
     case duplicate
     case handled(contact: ContactKey, outcome: EngineOutcome, queued: [Int64])
+    /// Not handled at all and nothing stored: a loop from our own number, or an auto-reply.
+    case ignored(IgnoredInbound)
+}
+
+/// Texts Lantern drops before they reach a conversation.
+public enum IgnoredInbound: String, Sendable, Equatable {
+    /// From one of the service's own numbers: answering would loop forever.
+    case ownNumber = "own_number"
+    /// "I'm driving…", "Automatic reply…": answering would ping-pong.
+    case autoReply = "auto_reply"
 }
 
 /// One inbound text waiting to be handled: who sent it, and the engine call that decides
@@ -105,7 +115,8 @@ extension AppDatabase {
         let context = ContactContext(isOptedOut: row?["opted_out_at"] as Double? != nil,
                                      language: row?["language"] ?? defaultLocale, subscriptions: subscriptions,
                                      alertsPausedUntil: (row?["alerts_paused_until"] as Double?).map(Date.init(timeIntervalSince1970:)),
-                                     kit: kit, kitLimitReached: kitsInPeriod >= policy.kitLimit, seed: policy.random())
+                                     kit: kit, kitLimitReached: kitsInPeriod >= policy.kitLimit, seed: policy.random(),
+                                     isBlocked: try db.fetchRow("SELECT 1 FROM blocked_number WHERE contact_key = ?", [key.hex]) != nil)
         let conversation = try loadConversation(db, key: key, vault: vault)
         let outcome = item.decide(context, conversation)
 

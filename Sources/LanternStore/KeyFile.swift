@@ -17,21 +17,50 @@ public enum KeyFile {
         var version: Int
         var data_key: String
         var index_key: String
+        /// Data keys from before a rotation, by version, until everything is re-sealed.
+        var retired_data_keys: [String: String]?
+    }
+
+    /// Whether the keys come from the environment (a secret store) rather than the key file.
+    public static func usesEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        environment["LANTERN_DATA_KEY"] != nil && environment["LANTERN_INDEX_KEY"] != nil
     }
 
     /// Loads keys from the environment or the key file in `directory`, creating the file if neither exists.
     public static func loadOrCreate(directory: URL, environment: [String: String] = ProcessInfo.processInfo.environment) throws(VaultError) -> VaultKeys {
+        if let keys = try load(directory: directory, environment: environment) { return keys }
+        let keys = VaultKeys.generate()
+        try write(keys, path: directory.appendingPathComponent(fileName).path)
+        return keys
+    }
+
+    /// Loads keys from the environment or the key file; nil when there are none yet.
+    public static func load(directory: URL, environment: [String: String] = ProcessInfo.processInfo.environment) throws(VaultError) -> VaultKeys? {
         if let d = environment["LANTERN_DATA_KEY"], let i = environment["LANTERN_INDEX_KEY"] {
-            return try decode(Stored(version: Int(environment["LANTERN_KEY_VERSION"] ?? "1") ?? 1, data_key: d, index_key: i),
+            var retired: [String: String] = [:]
+            for pair in (environment["LANTERN_RETIRED_DATA_KEYS"] ?? "").split(separator: ",") {
+                let parts = pair.split(separator: ":", maxSplits: 1)
+                guard parts.count == 2 else { throw .keyMaterialInvalid(source: "LANTERN_RETIRED_DATA_KEYS (version:base64,…)") }
+                retired[String(parts[0])] = String(parts[1])
+            }
+            return try decode(Stored(version: Int(environment["LANTERN_KEY_VERSION"] ?? "1") ?? 1, data_key: d, index_key: i,
+                                     retired_data_keys: retired),
                               source: "LANTERN_DATA_KEY/LANTERN_INDEX_KEY")
         }
         let path = directory.appendingPathComponent(fileName).path
-        if FileManager.default.fileExists(atPath: path) {
-            return try read(path: path)
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        return try read(path: path)
+    }
+
+    /// Replaces the key file (atomically, never readable by others) with `keys`.
+    public static func replace(_ keys: VaultKeys, directory: URL) throws(VaultError) {
+        let path = directory.appendingPathComponent(fileName).path
+        let temporary = path + ".new"
+        unlink(temporary)
+        try write(keys, path: temporary)
+        guard rename(temporary, path) == 0 else {
+            throw .keyFileUnreadable(path: path, reason: String(cString: strerror(errno)))
         }
-        let keys = VaultKeys.generate()
-        try write(keys, path: path)
-        return keys
     }
 
     static func read(path: String) throws(VaultError) -> VaultKeys {
@@ -53,14 +82,22 @@ public enum KeyFile {
               let i = Data(base64Encoded: stored.index_key), i.count == 32, d != i else {
             throw .keyMaterialInvalid(source: source)
         }
-        return VaultKeys(version: stored.version, data: SymmetricKey(data: d), index: SymmetricKey(data: i))
+        var retired: [Int: SymmetricKey] = [:]
+        for (v, k) in stored.retired_data_keys ?? [:] {
+            guard let version = Int(v), version != stored.version, let key = Data(base64Encoded: k), key.count == 32 else {
+                throw .keyMaterialInvalid(source: source)
+            }
+            retired[version] = SymmetricKey(data: key)
+        }
+        return VaultKeys(version: stored.version, data: SymmetricKey(data: d), index: SymmetricKey(data: i), retired: retired)
     }
 
     /// Writes the key file with mode 0600 from the moment it exists (never world-readable, not even briefly).
     public static func write(_ keys: VaultKeys, path: String) throws(VaultError) {
-        let stored = Stored(version: keys.version,
-                            data_key: keys.data.withUnsafeBytes { Data($0).base64EncodedString() },
-                            index_key: keys.index.withUnsafeBytes { Data($0).base64EncodedString() })
+        func base64(_ key: SymmetricKey) -> String { key.withUnsafeBytes { Data($0).base64EncodedString() } }
+        let stored = Stored(version: keys.version, data_key: base64(keys.data), index_key: base64(keys.index),
+                            retired_data_keys: keys.retired.isEmpty ? nil
+                                : Dictionary(uniqueKeysWithValues: keys.retired.map { ("\($0.key)", base64($0.value)) }))
         guard let json = try? JSONEncoder().encode(stored) else { throw .keyMaterialInvalid(source: path) }
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard fd >= 0 else { throw .keyFileUnreadable(path: path, reason: String(cString: strerror(errno))) }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import LanternCore
+import Synchronization
 
 /// A contact's identity in the database and in logs: HMAC-SHA256 of her number under the
 /// index key. It finds her again when she texts, but cannot be turned back into a number.
@@ -16,16 +17,28 @@ public struct ContactKey: Sendable, Hashable, CustomStringConvertible {
 /// the database alone reveals no one.
 public struct VaultKeys: Sendable {
     public let version: Int
-    /// AES-256-GCM key for numbers (and later addresses) at rest.
+    /// AES-256-GCM key for numbers, addresses and everything else personal at rest.
     public let data: SymmetricKey
     /// HMAC-SHA256 key for lookups by number.
     public let index: SymmetricKey
+    /// Earlier data keys, still able to read what was sealed before a rotation finished.
+    public let retired: [Int: SymmetricKey]
 
-    public init(version: Int, data: SymmetricKey, index: SymmetricKey) {
+    public init(version: Int, data: SymmetricKey, index: SymmetricKey, retired: [Int: SymmetricKey] = [:]) {
         self.version = version
         self.data = data
         self.index = index
+        self.retired = retired
     }
+
+    /// A new current data key; the old one is kept (retired) until everything is re-sealed.
+    public func rotated() -> VaultKeys {
+        var retired = self.retired
+        retired[version] = data
+        return VaultKeys(version: (retired.keys.max() ?? version) + 1, data: SymmetricKey(size: .bits256), index: index, retired: retired)
+    }
+
+    public func withoutRetired() -> VaultKeys { VaultKeys(version: version, data: data, index: index) }
 
     public static func generate(version: Int = 1) -> VaultKeys {
         VaultKeys(version: version, data: SymmetricKey(size: .bits256), index: SymmetricKey(size: .bits256))
@@ -48,12 +61,17 @@ public enum VaultError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// Encrypts and hashes personal data (numbers now; addresses later). The only place that
-/// holds key material.
+/// Encrypts and hashes personal data. The only place that holds key material.
 public struct PIIVault: Sendable {
-    public let keys: VaultKeys
+    let ring: KeyRing
 
-    public init(keys: VaultKeys) { self.keys = keys }
+    /// `reload`, when given, re-reads the keys from where they live: a running server then
+    /// follows a `lantern keys rotate` done beside it, without a restart.
+    public init(keys: VaultKeys, reload: (@Sendable () throws -> VaultKeys)? = nil) {
+        ring = KeyRing(keys, reload: reload)
+    }
+
+    public var keys: VaultKeys { ring.current() }
 
     public func contactKey(for number: PhoneNumber) -> ContactKey {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(number.e164.utf8), using: keys.index)
@@ -69,13 +87,57 @@ public struct PIIVault: Sendable {
     }
 
     public func open(_ ciphertext: Data) throws(VaultError) -> String {
-        do {
-            let box = try AES.GCM.SealedBox(combined: ciphertext)
-            let data = try AES.GCM.open(box, using: keys.data)
-            guard let s = String(data: data, encoding: .utf8) else { throw VaultError.ciphertextInvalid }
-            return s
-        } catch {
-            throw VaultError.ciphertextInvalid
+        try openReportingVersion(ciphertext).text
+    }
+
+    /// Opens with the current key, then retired ones (re-reading the keys once if none fits, in
+    /// case a rotation happened beside us). Says which key version fitted.
+    public func openReportingVersion(_ ciphertext: Data) throws(VaultError) -> (text: String, version: Int) {
+        guard let box = try? AES.GCM.SealedBox(combined: ciphertext) else { throw .ciphertextInvalid }
+        for attempt in 0..<2 {
+            let keys = attempt == 0 ? self.keys : ring.reloadNow()
+            for (version, key) in [(keys.version, keys.data)] + keys.retired.sorted(by: { $0.key > $1.key }).map({ ($0.key, $0.value) }) {
+                if let data = try? AES.GCM.open(box, using: key) {
+                    guard let s = String(data: data, encoding: .utf8) else { throw .ciphertextInvalid }
+                    return (s, version)
+                }
+            }
+        }
+        throw .ciphertextInvalid
+    }
+}
+
+/// The keys in use, shared by every copy of a vault, re-read from their source every couple of
+/// seconds so that all writers move to a new data key soon after a rotation.
+final class KeyRing: Sendable {
+    private struct State {
+        var keys: VaultKeys
+        var checked: ContinuousClock.Instant
+    }
+    private let state: Mutex<State>
+    private let reload: (@Sendable () throws -> VaultKeys)?
+    static let refreshInterval: Duration = .seconds(2)
+
+    init(_ keys: VaultKeys, reload: (@Sendable () throws -> VaultKeys)?) {
+        state = Mutex(State(keys: keys, checked: .now))
+        self.reload = reload
+    }
+
+    func current() -> VaultKeys {
+        let now = ContinuousClock.now
+        let (keys, stale) = state.withLock { ($0.keys, now - $0.checked >= Self.refreshInterval) }
+        return stale ? reloadNow() : keys
+    }
+
+    /// Re-reads the keys; keeps the ones it has if the source cannot be read or changed its
+    /// index key (which would orphan every contact).
+    @discardableResult
+    func reloadNow() -> VaultKeys {
+        let fresh = try? reload?()
+        return state.withLock { s in
+            s.checked = .now
+            if let fresh, fresh.index == s.keys.index, fresh.version >= s.keys.version { s.keys = fresh }
+            return s.keys
         }
     }
 }

@@ -102,6 +102,19 @@ struct AdminConnection: ParsableArguments {
                 return try e.encode(try await lantern.kits.mark(ref, as: status, reason: reason, by: identity))
             case .replyToReport(let ref, let text):
                 return try e.encode(["queued": try await lantern.database.replyToReport(ref, text: text, by: identity.name, now: Date())])
+            case .forget(let number):
+                guard try await lantern.database.forgetContact(number, by: identity.name, now: Date()) else {
+                    throw ValidationError("404: Lantern holds nothing for that number")
+                }
+                return try e.encode(["erased": true])
+            case .block(let number, let blocked):
+                let changed = try await lantern.database.setBlocked(number, blocked, by: identity.name, now: Date())
+                return try e.encode(["blocked": blocked, "changed": changed])
+            case .audit(let limit):
+                guard identity.role == .admin else { throw ValidationError("403: the audit log needs an admin token") }
+                return try e.encode(try await lantern.database.auditLog(limit: limit).map {
+                    AuditEntry(at: $0.at, actor: $0.actor, action: $0.action, subject: $0.subject)
+                })
             }
         } catch let e as BroadcastRequestError {
             throw ValidationError(e.description)
@@ -140,10 +153,11 @@ enum AdminOperation {
     case preview(BroadcastRequest), send(BroadcastRequest), list, status(Int64), approve(Int64), cancel(Int64)
     case kits(all: Bool), kit(String), markKit(String, KitInfo.Status, KitCloseReason?)
     case replyToReport(String, String)
+    case forget(PhoneNumber), block(PhoneNumber, Bool), audit(Int)
 
     var method: String {
         switch self {
-        case .list, .status, .kits, .kit: "GET"
+        case .list, .status, .kits, .kit, .audit: "GET"
         default: "POST"
         }
     }
@@ -159,6 +173,9 @@ enum AdminOperation {
         case .kit(let ref): "/admin/kits/\(ref)"
         case .markKit(let ref, let status, _): "/admin/kits/\(ref)/\(status.rawValue)"
         case .replyToReport(let ref, _): "/admin/reports/\(ref)/reply"
+        case .forget: "/admin/contacts/forget"
+        case .block(_, let blocked): blocked ? "/admin/contacts/block" : "/admin/contacts/unblock"
+        case .audit(let limit): "/admin/audit?limit=\(limit)"
         }
     }
 
@@ -167,6 +184,7 @@ enum AdminOperation {
         case .preview(let r), .send(let r): try AdminJSON.encoder.encode(r)
         case .markKit(_, _, let reason?): try AdminJSON.encoder.encode(["reason": reason.rawValue])
         case .replyToReport(_, let text): try AdminJSON.encoder.encode(["text": text])
+        case .forget(let n), .block(let n, _): try AdminJSON.encoder.encode(["number": n.e164])
         default: nil
         }
     }
@@ -323,6 +341,119 @@ struct Reports: AsyncParsableCommand {
         func run() async throws {
             _ = try await connection.call(.replyToReport(ref, text))
             print("queued for \(ref)")
+        }
+    }
+}
+
+struct Contacts: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Erase or block a person by number (the number is read from standard input when not given, so it stays out of shell history).",
+        subcommands: [Forget.self, Block.self, Unblock.self])
+
+    struct Number: ParsableArguments {
+        @Argument(help: "The number, e.g. +447700900123 (omit to type it in).") var number: String?
+
+        func resolve() throws -> PhoneNumber {
+            var raw = number
+            if raw == nil {
+                FileHandle.standardError.write(Data("number: ".utf8))
+                raw = readLine()
+            }
+            guard let n = raw.flatMap({ PhoneNumber($0.trimmingCharacters(in: .whitespaces)) }) else {
+                throw ValidationError("that is not a phone number (use +44…)")
+            }
+            return n
+        }
+    }
+
+    struct Forget: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Erase everything Lantern holds about a number, as if she had texted FORGET.")
+        @OptionGroup var connection: AdminConnection
+        @OptionGroup var number: Number
+        func run() async throws {
+            _ = try await connection.call(.forget(try number.resolve()))
+            print("erased")
+        }
+    }
+
+    struct Block: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop answering a number that abuses the service (STOP and FORGET still work for it).")
+        @OptionGroup var connection: AdminConnection
+        @OptionGroup var number: Number
+        func run() async throws {
+            _ = try await connection.call(.block(try number.resolve(), true))
+            print("blocked")
+        }
+    }
+
+    struct Unblock: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Answer a blocked number again.")
+        @OptionGroup var connection: AdminConnection
+        @OptionGroup var number: Number
+        func run() async throws {
+            _ = try await connection.call(.block(try number.resolve(), false))
+            print("unblocked")
+        }
+    }
+}
+
+struct Audit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Who did what and when (never what it said or whom it was about). Needs an admin token.")
+    @OptionGroup var connection: AdminConnection
+    @Option(help: "How many entries, newest first.") var limit = 100
+    func run() async throws {
+        let data = try await connection.call(.audit(limit))
+        if connection.json { print(String(decoding: data, as: UTF8.self)); return }
+        for r in try AdminJSON.decoder.decode([AuditEntry].self, from: data) {
+            print("\(r.at.formatted(.iso8601))\t\(r.actor)\t\(r.action)\(r.subject.map { "\t\($0)" } ?? "")")
+        }
+    }
+}
+
+struct Keys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The keys that protect numbers and addresses.", subcommands: [Rotate.self])
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-encrypt every number, address and sealed text under a new data key, while Lantern keeps running.",
+            discussion: """
+                With a key file: makes a new data key, re-encrypts everything, waits for a running `lantern serve` \
+                to pick the new key up (it re-reads the key file every 2 s), re-encrypts anything written meanwhile, \
+                then deletes the old key. With keys in the environment: put the new key in LANTERN_DATA_KEY (and \
+                LANTERN_KEY_VERSION), the old one in LANTERN_RETIRED_DATA_KEYS=version:base64, restart, then run this \
+                to re-encrypt; afterwards remove LANTERN_RETIRED_DATA_KEYS.
+                """)
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Seconds to wait for a running server to pick up the new key.") var settle: Double = 3
+
+        func run() async throws {
+            var config = try loadConfiguration()
+            common.apply(to: &config)
+            restrictFileModes()
+            let dir = config.dataDirectory
+            let fromEnvironment = KeyFile.usesEnvironment()
+            if !fromEnvironment {
+                guard let old = try KeyFile.load(directory: dir) else {
+                    throw ValidationError("no key file in \(dir.path): nothing to rotate")
+                }
+                try KeyFile.replace(old.rotated(), directory: dir)
+            }
+            let database: AppDatabase
+            do { database = try Lantern.openDatabase(config) } catch { throw ValidationError("\(error)") }
+            var counts = try await database.reencryptAll()
+            if !fromEnvironment {
+                try await Task.sleep(for: .seconds(settle))
+                let late = try await database.reencryptAll()
+                counts.resealed += late.resealed
+                counts.unreadable = late.unreadable
+            }
+            try await database.checkpoint()
+            let version = database.vault.keys.version
+            if counts.unreadable > 0 {
+                throw ValidationError("\(counts.unreadable) values could not be opened with any known key; retired keys kept. Re-encrypted \(counts.resealed).")
+            }
+            if !fromEnvironment { try KeyFile.replace(database.vault.keys.withoutRetired(), directory: dir) }
+            print("data key version \(version): re-encrypted \(counts.resealed) values\(fromEnvironment ? "; now remove LANTERN_RETIRED_DATA_KEYS" : "; the old key is deleted")")
         }
     }
 }

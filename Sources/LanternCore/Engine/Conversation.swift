@@ -12,9 +12,13 @@ public struct ContactContext: Sendable, Equatable {
     public var kitLimitReached: Bool
     /// Randomness for this message (reference codes), supplied by the caller: the engine has none of its own.
     public var seed: UInt64
+    /// A coordinator blocked this number for abuse: only opting out and erasure still work.
+    public var isBlocked: Bool
 
     public init(isOptedOut: Bool = false, language: String = defaultLocale, subscriptions: [String] = [],
-                alertsPausedUntil: Date? = nil, kit: KitInfo? = nil, kitLimitReached: Bool = false, seed: UInt64 = 0) {
+                alertsPausedUntil: Date? = nil, kit: KitInfo? = nil, kitLimitReached: Bool = false, seed: UInt64 = 0,
+                isBlocked: Bool = false) {
+        self.isBlocked = isBlocked
         self.isOptedOut = isOptedOut
         self.language = language
         self.subscriptions = subscriptions
@@ -98,6 +102,8 @@ public enum Decision: Sendable, Equatable, CustomStringConvertible {
     case invalidAnswer(flow: String, state: String)
     case fallback(flow: String, timedOut: Bool)
     case ignoredWhileOptedOut
+    /// Held back by an abuse or cost limit; only opt-out and erasure went through.
+    case limited(InboundLimit)
 
     public var description: String {
         switch self {
@@ -107,6 +113,7 @@ public enum Decision: Sendable, Equatable, CustomStringConvertible {
         case .invalidAnswer(let f, let s): "invalid answer flow=\(f) state=\(s)"
         case .fallback(let f, let t): "unrecognised\(t ? " after timeout" : "") flow=\(f)"
         case .ignoredWhileOptedOut: "ignored: opted out"
+        case .limited(let l): "limited: \(l.rawValue)"
         }
     }
 
@@ -119,6 +126,7 @@ public enum Decision: Sendable, Equatable, CustomStringConvertible {
         case .invalidAnswer: "invalid_answer"
         case .fallback: "fallback"
         case .ignoredWhileOptedOut: "ignored_opted_out"
+        case .limited: "limited"
         }
     }
 }
@@ -141,6 +149,33 @@ public struct EngineOutcome: Sendable, Equatable {
         self.conversation = conversation
         self.decision = decision
         self.variables = variables
+    }
+}
+
+/// The limits that keep one person, a runaway loop or an SMS-pumping attack from costing the
+/// service its credit. Opting out and erasing always get through them.
+public enum InboundLimit: String, Sendable, Equatable, CaseIterable {
+    /// She sent more than the per-minute allowance; she hears once that replies will resume.
+    case contactRate = "contact_rate"
+    /// The whole service is over its replies-per-minute cap.
+    case globalRate = "global_rate"
+    /// A coordinator blocked the number.
+    case blocked
+}
+
+extension EngineOutcome {
+    /// What is left of this outcome under a limit: opting out and erasure (with their
+    /// confirmations) still happen; everything else is dropped, and the conversation stays as
+    /// it was. `notice` is said instead when nothing else is.
+    public func limited(by limit: InboundLimit, keeping conversation: ConversationState?, notice: Reply?) -> EngineOutcome {
+        let vital = actions.filter { $0 == .optOut || $0 == .erase }
+        if !vital.isEmpty {
+            return EngineOutcome(replies: limit == .blocked ? [] : replies, actions: vital,
+                                 conversation: vital.contains(.erase) ? nil : conversation,
+                                 decision: decision, variables: variables)
+        }
+        return EngineOutcome(replies: notice.map { [$0] } ?? [], actions: [], conversation: conversation,
+                             decision: .limited(limit))
     }
 }
 

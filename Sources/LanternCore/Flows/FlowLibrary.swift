@@ -23,12 +23,15 @@ public struct FlowLibrary: Sendable {
     /// Messages Lantern itself uses (not named by any flow), with the placeholders each may use.
     public static let kitNotifyPrefix = "kit.notify."
     public static let reportRelayKey = "report.relay"
+    /// Said once when someone texts faster than the per-minute limit.
+    public static let slowDownKey = "limits.slow_down"
 
     public static let systemMessages: [String: Set<String>] = {
         var m: [String: Set<String>] = [
             invalidChoiceKey: [], invalidAnswerKey: [], everywhereKey: [], andKey: [],
             alertConfirmedKey: ["text"], alertUnconfirmedKey: ["text"], alertOptOutKey: [],
             reportRelayKey: ["ref", "area", "happened", "description"],
+            slowDownKey: [],
         ]
         for s in KitInfo.Status.allCases { m[kitStatePrefix + s.rawValue] = [] }
         // What she is told when a coordinator marks her request.

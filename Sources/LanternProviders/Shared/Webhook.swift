@@ -19,7 +19,8 @@ public struct WebhookRequest: Sendable {
     }
 
     public var contentType: String? {
-        headers["content-type"].map { $0.split(separator: ";")[0].trimmingCharacters(in: .whitespaces).lowercased() }
+        // An empty or ";"-only header has no media type (found by fuzzing: indexing [0] crashed).
+        headers["content-type"].map { ($0.split(separator: ";").first ?? "").trimmingCharacters(in: .whitespaces).lowercased() }
     }
 
     /// The query string without the leading `?`, or nil.

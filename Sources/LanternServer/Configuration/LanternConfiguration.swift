@@ -1,6 +1,7 @@
 import Foundation
 import LanternCore
 import LanternProviders
+import LanternStore
 import Logging
 
 /// Every setting Lantern has. Each has a safe default, so `lantern serve` runs with none.
@@ -24,6 +25,14 @@ public struct LanternConfiguration: Sendable {
     public var broadcasts: BroadcastSettings
     public var kits: KitSettings
     public var reports: ReportSettings
+    public var limits: LimitSettings
+    public var retention: RetentionSettings
+    /// Where the admin API and metrics listen, when not beside the webhooks (e.g. 127.0.0.1:8081
+    /// while webhooks face the internet). Nil: same listener as the webhooks.
+    public var adminHost: String?
+    public var adminPort: Int?
+    /// A connection that sends nothing for this long is closed (slow-loris protection).
+    public var idleTimeout: TimeInterval
 
     public static let databaseFileName = "lantern.sqlite"
 
@@ -32,7 +41,14 @@ public struct LanternConfiguration: Sendable {
                 publicBaseURL: URL? = nil, twilio: TwilioConfiguration? = nil, sendRate: Double = 1,
                 maxConcurrentSends: Int = 8, maxBodyBytes: Int = 64 * 1024, retry: RetryPolicy = RetryPolicy(),
                 logLevel: Logger.Level = .info, broadcasts: BroadcastSettings = BroadcastSettings(),
-                kits: KitSettings = KitSettings(), reports: ReportSettings = ReportSettings()) {
+                kits: KitSettings = KitSettings(), reports: ReportSettings = ReportSettings(),
+                limits: LimitSettings = LimitSettings(), retention: RetentionSettings = RetentionSettings(),
+                adminHost: String? = nil, adminPort: Int? = nil, idleTimeout: TimeInterval = 30) {
+        self.limits = limits
+        self.retention = retention
+        self.adminHost = adminHost
+        self.adminPort = adminPort
+        self.idleTimeout = idleTimeout
         self.dataDirectory = dataDirectory
         self.host = host
         self.port = port
@@ -61,6 +77,14 @@ public struct LanternConfiguration: Sendable {
         if let v = nonEmpty("LANTERN_PORT") {
             guard let p = Int(v), (0...65535).contains(p) else { throw .invalid("LANTERN_PORT", "must be a port number") }
             c.port = p
+        }
+        if let v = nonEmpty("LANTERN_ADMIN_HOST") { c.adminHost = v }
+        if let v = nonEmpty("LANTERN_ADMIN_PORT") {
+            guard let p = Int(v), (0...65535).contains(p) else { throw .invalid("LANTERN_ADMIN_PORT", "must be a port number") }
+            c.adminPort = p
+        }
+        if c.adminHost != nil && c.adminPort == nil {
+            throw .invalid("LANTERN_ADMIN_PORT", "is required with LANTERN_ADMIN_HOST (the admin API needs its own port)")
         }
         if let v = nonEmpty("LANTERN_FLOWS_DIR") { c.flowsDirectory = URL(fileURLWithPath: v) }
         if let v = nonEmpty("LANTERN_LOCALES_DIR") { c.localesDirectory = URL(fileURLWithPath: v) }
@@ -107,6 +131,20 @@ public struct LanternConfiguration: Sendable {
         if let d = try positive("LANTERN_KIT_ADDRESS_DAYS") { c.kits.addressLifetime = d * 86400 }
         if let d = try positive("LANTERN_KIT_LIMIT") { c.kits.limit = Int(d) }
         if let d = try positive("LANTERN_KIT_LIMIT_DAYS") { c.kits.limitPeriod = d * 86400 }
+        if let d = try positive("LANTERN_CONTACT_MESSAGES_PER_MINUTE") { c.limits.messagesPerContactPerMinute = Int(d) }
+        if let d = try positive("LANTERN_REPLIES_PER_MINUTE") { c.limits.repliesPerMinute = Int(d) }
+        if let d = try positive("LANTERN_ADMIN_REQUESTS_PER_MINUTE") { c.limits.adminRequestsPerMinute = Int(d) }
+        if let v = nonEmpty("LANTERN_OWN_NUMBERS") {
+            for raw in v.split(separator: ",") {
+                guard let n = PhoneNumber(String(raw)) else { throw .invalid("LANTERN_OWN_NUMBERS", "must be phone numbers separated by commas") }
+                c.limits.ownNumbers.insert(n.e164)
+            }
+        }
+        if let d = try positive("LANTERN_CONVERSATION_IDLE_HOURS") { c.retention.conversationIdle = d * 3600 }
+        if let d = try positive("LANTERN_CONTACT_IDLE_DAYS") { c.retention.contactIdle = d * 86400 }
+        if let d = try positive("LANTERN_SEEN_WEBHOOK_HOURS") { c.retention.seenWebhooks = d * 3600 }
+        if let d = try positive("LANTERN_SENT_RECIPIENT_DAYS") { c.retention.sentRecipients = d * 86400 }
+        if let d = try positive("LANTERN_IDLE_TIMEOUT_SECONDS") { c.idleTimeout = d }
         if let d = try positive("LANTERN_REPORT_REF_DAYS") { c.reports.referenceLifetime = d * 86400 }
         if let v = nonEmpty("LANTERN_COORDINATOR_NUMBERS") {
             var numbers: [PhoneNumber] = []
@@ -151,6 +189,7 @@ public struct LanternConfiguration: Sendable {
             if t.fromNumber == nil && t.messagingServiceSID == nil {
                 throw .invalid("TWILIO_FROM_NUMBER", "or TWILIO_MESSAGING_SERVICE_SID is required to send with Twilio")
             }
+            if let from = t.fromNumber.flatMap { PhoneNumber($0) } { c.limits.ownNumbers.insert(from.e164) }
             c.twilio = t
         default:
             throw .invalid("TWILIO_ACCOUNT_SID", "and TWILIO_AUTH_TOKEN must be set together")
@@ -165,6 +204,19 @@ public struct KitSettings: Sendable {
     public var addressLifetime: TimeInterval = 14 * 86400
     public var limit: Int = 3
     public var limitPeriod: TimeInterval = 30 * 86400
+    public init() {}
+}
+
+/// Abuse and cost control. Every limit lets STOP and FORGET through.
+public struct LimitSettings: Sendable {
+    /// Texts one number may send per minute before replies pause (she is told once).
+    public var messagesPerContactPerMinute: Int = 10
+    /// Replies the whole service sends per minute at most (an SMS-pumping brake).
+    public var repliesPerMinute: Int = 600
+    /// Requests per minute one admin token may make.
+    public var adminRequestsPerMinute: Int = 120
+    /// The service's own numbers (E.164): texts from them are loops and are dropped.
+    public var ownNumbers: Set<String> = []
     public init() {}
 }
 

@@ -12,11 +12,15 @@ public struct ConversationService: Sendable {
     public let engine: FlowEngine
     let outboxWakeUp: OutboxWakeUp
     let commits: InboundCommitQueue
+    let limits: InboundLimits
+    let ownNumbers: Set<String>
     let now: @Sendable () -> Date
     let logger: Logger
 
-    public init(database: AppDatabase, engine: FlowEngine, policy: InboundPolicy = InboundPolicy(), outboxWakeUp: OutboxWakeUp,
-                now: @escaping @Sendable () -> Date, logger: Logger) {
+    public init(database: AppDatabase, engine: FlowEngine, policy: InboundPolicy = InboundPolicy(), limits: LimitSettings = LimitSettings(),
+                outboxWakeUp: OutboxWakeUp, now: @escaping @Sendable () -> Date, logger: Logger) {
+        self.limits = InboundLimits(limits)
+        self.ownNumbers = limits.ownNumbers
         self.database = database
         self.engine = engine
         self.outboxWakeUp = outboxWakeUp
@@ -28,16 +32,32 @@ public struct ConversationService: Sendable {
     public func receive(_ message: InboundMessage) async throws -> InboundResult {
         let engine = self.engine
         let text = message.text
+        if let ignored = ignoredReason(message) {
+            Counter(label: "lantern_limited_total", dimensions: [("limit", ignored.rawValue)]).increment()
+            logger.notice("inbound ignored", metadata: ["provider": "\(message.provider)", "reason": "\(ignored.rawValue)"])
+            return .ignored(ignored)
+        }
         let envelope = InboundEnvelope(provider: message.provider, messageID: message.messageID, from: message.from, to: message.to)
         let now = self.now
+        let verdict = await limits.admit(contact: database.vault.contactKey(for: message.from).hex, now: now())
         let result = try await commits.handle(PendingInbound(envelope) { contact, conversation in
-            engine.handle(text: text, contact: contact, conversation: conversation, now: now())
+            let outcome = engine.handle(text: text, contact: contact, conversation: conversation, now: now())
+            if contact.isBlocked { return outcome.limited(by: .blocked, keeping: conversation, notice: nil) }
+            guard let verdict else { return outcome }
+            let notice = verdict.notify
+                ? Reply(key: FlowLibrary.slowDownKey, text: engine.library.render(FlowLibrary.slowDownKey, locale: contact.language))
+                : nil
+            return outcome.limited(by: verdict.limit, keeping: conversation, notice: notice)
         })
         switch result {
+        case .ignored: break
         case .duplicate:
             Counter(label: "lantern_inbound_duplicates_total", dimensions: [("provider", message.provider)]).increment()
             logger.info("inbound duplicate ignored", metadata: ["provider": "\(message.provider)"])
         case .handled(let contact, let outcome, let queued):
+            if case .limited(let limit) = outcome.decision {
+                Counter(label: "lantern_limited_total", dimensions: [("limit", limit.rawValue)]).increment()
+            }
             Counter(label: "lantern_inbound_messages_total",
                     dimensions: [("provider", message.provider), ("decision", outcome.decision.kind)]).increment()
             logger.info("inbound handled", metadata: [
@@ -50,5 +70,13 @@ public struct ConversationService: Sendable {
             if !queued.isEmpty { await outboxWakeUp.notify() }
         }
         return result
+    }
+
+    /// Texts not to answer at all: from our own number (a loop) or an automatic reply (ping-pong).
+    func ignoredReason(_ message: InboundMessage) -> IgnoredInbound? {
+        if ownNumbers.contains(message.from.e164) || message.to.flatMap { PhoneNumber($0) }?.e164 == message.from.e164 {
+            return .ownNumber
+        }
+        return AutoReply.looksAutomatic(message.text) ? .autoReply : nil
     }
 }

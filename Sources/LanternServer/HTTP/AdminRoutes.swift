@@ -9,6 +9,7 @@ import Logging
 struct AdminRoutes: Sendable {
     let broadcasts: BroadcastService
     let kits: KitService
+    let rateLimit: AdminRateLimit
     let maxBodyBytes: Int
     let now: @Sendable () -> Date
     let logger: Logger
@@ -16,7 +17,7 @@ struct AdminRoutes: Sendable {
     var database: AppDatabase { broadcasts.database }
 
     func register(on router: Router<LanternRequestContext>) {
-        let admin = router.group("admin").add(middleware: AdminAuthentication(database: database))
+        let admin = router.group("admin").add(middleware: AdminAuthentication(database: database, rateLimit: rateLimit, now: now))
         admin.get("whoami") { _, context in
             try json(["name": context.identity!.name, "role": context.identity!.role.rawValue])
         }
@@ -58,6 +59,28 @@ struct AdminRoutes: Sendable {
             let since = ISO8601DateFormatter.dayString(now().addingTimeInterval(-30 * 86400))
             return try json(try await database.reportCounts(since: since).map { ReportCount(day: $0.day, area: $0.area, count: $0.count) })
         }
+        admin.post("contacts/forget") { request, context in
+            guard try await database.forgetContact(try await number(request), by: context.identity!.name, now: now()) else {
+                throw AdminError(.notFound, "Lantern holds nothing for that number")
+            }
+            logger.notice("contact erased by a coordinator", metadata: ["by": "\(context.identity!.name)"])
+            return try json(["erased": true])
+        }
+        admin.post("contacts/block") { request, context in
+            let changed = try await database.setBlocked(try await number(request), true, by: context.identity!.name, now: now())
+            return try json(["blocked": true, "changed": changed])
+        }
+        admin.post("contacts/unblock") { request, context in
+            let changed = try await database.setBlocked(try await number(request), false, by: context.identity!.name, now: now())
+            return try json(["blocked": false, "changed": changed])
+        }
+        admin.get("audit") { request, context in
+            try requireAdmin(context)
+            let limit = request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 100
+            return try json(try await database.auditLog(limit: min(max(limit, 1), 1000)).map {
+                AuditEntry(at: $0.at, actor: $0.actor, action: $0.action, subject: $0.subject)
+            })
+        }
         admin.get("tokens") { _, context in
             try requireAdmin(context)
             return try json(try await database.adminTokens())
@@ -77,6 +100,14 @@ struct AdminRoutes: Sendable {
             }
             return try json(["revoked": name])
         }
+    }
+
+    /// Numbers go in the body, never the path: paths end up in proxies' access logs.
+    func number(_ request: Request) async throws -> PhoneNumber {
+        struct NumberBody: Decodable { let number: String }
+        let body = try await decode(NumberBody.self, request)
+        guard let n = PhoneNumber(body.number) else { throw AdminError(.badRequest, "'number' is not a phone number (use +44…)") }
+        return n
     }
 
     func requireAdmin(_ context: LanternRequestContext) throws {
@@ -169,12 +200,19 @@ struct AdminError: Error, HTTPResponseError {
 struct AdminAuthentication: RouterMiddleware {
     typealias Context = LanternRequestContext
     let database: AppDatabase
+    let rateLimit: AdminRateLimit
+    let now: @Sendable () -> Date
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
               let identity = try await database.adminIdentity(forToken: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) else {
             var e = AdminError(.unauthorized, "a valid admin token is required (Authorization: Bearer lnt_…; create one with: lantern tokens create)")
             e.headers[.wwwAuthenticate] = "Bearer"
+            throw e
+        }
+        if let wait = await rateLimit.admit(token: identity.name, now: now()) {
+            var e = AdminError(.tooManyRequests, "too many requests with this token; try again in \(wait) s")
+            e.headers[.retryAfter] = "\(wait)"
             throw e
         }
         var context = context
@@ -203,6 +241,20 @@ struct AdminAuthentication: RouterMiddleware {
             case .emptyReply: throw AdminError(.unprocessableContent, e.description)
             }
         }
+    }
+}
+
+/// One line of the audit log: who did what and when, never what it said or whom it was about.
+public struct AuditEntry: Codable, Sendable {
+    public let at: Date
+    public let actor: String
+    public let action: String
+    public let subject: String?
+    public init(at: Date, actor: String, action: String, subject: String?) {
+        self.at = at
+        self.actor = actor
+        self.action = action
+        self.subject = subject
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import LanternProviders
 import LanternStore
 import Logging
+import Metrics
 import ServiceLifecycle
 
 /// Posts reports to the coordinators' webhook, signed with HMAC-SHA256 over the exact body
@@ -70,18 +71,22 @@ public struct ReportRelay: Service, CustomStringConvertible {
     }
 }
 
-/// Retention that runs on its own: kit addresses past their time, expired report references.
+/// The retention janitor: kit addresses past their time, expired report references, idle
+/// conversations and contacts, old dedupe ids and finished texts' recipients.
 public struct Housekeeping: Service, CustomStringConvertible {
     let database: AppDatabase
     let kits: KitSettings
+    let retention: RetentionSettings
     let now: @Sendable () -> Date
     let logger: Logger
     let tick: Duration
 
     public var description: String { "Housekeeping" }
 
-    public init(database: AppDatabase, kits: KitSettings, now: @escaping @Sendable () -> Date, logger: Logger, tick: Duration = .seconds(60)) {
+    public init(database: AppDatabase, kits: KitSettings, retention: RetentionSettings = RetentionSettings(),
+                now: @escaping @Sendable () -> Date, logger: Logger, tick: Duration = .seconds(60)) {
         self.database = database
+        self.retention = retention
         self.kits = kits
         self.now = now
         self.logger = logger
@@ -98,11 +103,24 @@ public struct Housekeeping: Service, CustomStringConvertible {
         }
     }
 
-    public func runOnce() async throws {
+    @discardableResult
+    public func runOnce() async throws -> RetentionCounts {
         let k = try await database.expireKits(addressLifetime: kits.addressLifetime, now: now())
         try await database.expireReportReferences(now: now())
         if k.expired + k.deleted > 0 {
             logger.info("kit requests expired", metadata: ["addresses_deleted": "\(k.expired)", "requests_deleted": "\(k.deleted)"])
         }
+        let swept = try await database.sweep(retention, now: now())
+        let removed: [(String, Int)] = [
+            ("conversations", swept.conversations), ("contacts", swept.contacts), ("seen_webhooks", swept.seenWebhooks),
+            ("sent_recipients", swept.sentRecipients), ("kit_addresses", k.expired), ("kit_requests", k.deleted),
+        ]
+        for (what, n) in removed where n > 0 {
+            Counter(label: "lantern_retention_removed_total", dimensions: [("what", what)]).increment(by: n)
+        }
+        if swept.total > 0 {
+            logger.info("retention sweep", metadata: removed.reduce(into: Logger.Metadata()) { $0[$1.0] = "\($1.1)" })
+        }
+        return swept
     }
 }

@@ -1,0 +1,82 @@
+import Foundation
+import PropertyBased
+import Testing
+@testable import LanternCore
+
+@Suite struct AutoReplyTests {
+    @Test(arguments: [
+        "I'm driving with Do Not Disturb While Driving turned on. I'll see your message when I get where I'm going.",
+        "Automatic reply: I am out of the office until Monday",
+        "AUTO-REPLY: this number does not receive messages",
+        "This is an automated message, please do not reply to this number",
+        "Out of office",
+    ])
+    func recognisesAutomaticAnswers(text: String) {
+        #expect(AutoReply.looksAutomatic(text))
+    }
+
+    /// What a person really sends must never be mistaken for an auto-reply.
+    @Test(arguments: [
+        "STOP", "naloxone", "HELP", "1", "kit", "he's not breathing", "I'm driving to his now what do I do, he won't wake up",
+        "reply please", "I'm out of naloxone", "Office closed? where can I get a kit", "do not disturb me again STOP",
+    ])
+    func leavesPeopleAlone(text: String) {
+        #expect(!AutoReply.looksAutomatic(text))
+    }
+}
+
+@Suite struct InboundLimitTests {
+    let conversation = ConversationState(flow: "info", state: "main", expiresAt: Fixture.t0 + 60)
+    let notice = Reply(key: "limits.slow_down", text: "Pause a minute.")
+
+    @Test func overTheLimitOnlyOptOutAndErasureGetThrough() {
+        let engine = Fixture.engine
+        let contact = ContactContext()
+        let menu = engine.handle(text: "naloxone", contact: contact, conversation: conversation, now: Fixture.t0)
+        let limited = menu.limited(by: .contactRate, keeping: conversation, notice: notice)
+        #expect(limited.replies == [notice] && limited.actions.isEmpty && limited.conversation == conversation)
+        #expect(limited.decision == .limited(.contactRate))
+        #expect(menu.limited(by: .globalRate, keeping: conversation, notice: nil).replies.isEmpty)
+
+        let stop = engine.handle(text: "STOP", contact: contact, conversation: conversation, now: Fixture.t0)
+        let stillStops = stop.limited(by: .contactRate, keeping: conversation, notice: notice)
+        #expect(stillStops.actions == [.optOut] && stillStops.replies == stop.replies)
+
+        let forget = engine.handle(text: "FORGET", contact: contact, conversation: conversation, now: Fixture.t0)
+        let stillForgets = forget.limited(by: .blocked, keeping: conversation, notice: nil)
+        #expect(stillForgets.actions == [.erase] && stillForgets.conversation == nil)
+        // A blocked number is not answered, not even to confirm.
+        #expect(stillForgets.replies.isEmpty)
+    }
+}
+
+/// The keyword matcher and engine take anything a phone can send: they never crash, never go
+/// silent, and emergency words win wherever they appear.
+@Suite struct EngineFuzzTests {
+    static let anyText = Gen.oneOf(
+        Gen.character(in: " "..."\u{2FFF}").string(of: 0...200),
+        Gen<Character?>.element(of: Array("NALOXONE STOP help 1 2 ?!'’ é ÂĂ menu\n\t.-")).map { $0! }.string(of: 0...60)
+    )
+
+    @Test func anyTextGetsAnAnswerNeverACrash() async {
+        await propertyCheck(count: 3000 * fuzzScale, input: Self.anyText, Gen.bool) { text, waiting in
+            let conversation = waiting ? ConversationState(flow: "info", state: "main", expiresAt: Fixture.t0 + 60) : nil
+            let outcome = Fixture.engine.handle(text: text, contact: ContactContext(), conversation: conversation, now: Fixture.t0)
+            #expect(!outcome.replies.isEmpty, "no answer to \(text.debugDescription)")
+            _ = KeywordText.words(text)
+        }
+    }
+
+    @Test func emergencyWordsWinAnywhere() async {
+        await propertyCheck(count: 1000 * fuzzScale, input: Gen.letter.string(of: 0...30), Gen.letter.string(of: 0...30)) { before, after in
+            let text = before + " overdose " + after
+            let outcome = Fixture.engine.handle(text: text, contact: ContactContext(), conversation: nil, now: Fixture.t0)
+            #expect(outcome.decision == .emergency(flow: "emergency"), "\(text.debugDescription)")
+        }
+    }
+}
+
+/// `LANTERN_FUZZ_SCALE=100 swift test --filter Fuzz` runs a hundred times as many cases;
+/// CI runs the default, a few seconds' worth. Each run draws new inputs (its seed is printed
+/// on failure, so a case can be replayed).
+let fuzzScale = Int(ProcessInfo.processInfo.environment["LANTERN_FUZZ_SCALE"] ?? "") ?? 1
