@@ -144,7 +144,10 @@ extension AppDatabase {
                 }
             case .unsubscribeAll:
                 try db.run("DELETE FROM subscription WHERE contact_key = ?", [key.hex])
-                try db.run("UPDATE outbox SET status = 'cancelled', updated_at = ? WHERE contact_key = ? AND status = 'queued' AND kind = 'broadcast'",
+                try db.run("""
+                    UPDATE outbox SET status = 'cancelled', text = NULL, recipient = NULL, updated_at = ?
+                    WHERE contact_key = ? AND status = 'queued' AND kind = 'broadcast'
+                    """,
                            [t, key.hex])
             case .pause:
                 let hours = Double(Int(outcome.variables["hours"] ?? "") ?? 0)

@@ -12,9 +12,10 @@ public struct RetentionSettings: Sendable, Equatable {
     public var contactIdle: TimeInterval = 90 * 86400
     /// Provider message ids kept for deduplication (providers retry for hours, not days).
     public var seenWebhooks: TimeInterval = 48 * 3600
-    /// Finished outbound texts keep their (encrypted) recipient this long for delivery
-    /// callbacks; after it only anonymous counts remain.
-    public var sentRecipients: TimeInterval = 7 * 86400
+    /// Finished outbound texts stay linked to their contact this long (delivery callbacks,
+    /// "was she answered?"); after it a reply's record is deleted and a broadcast's is made
+    /// anonymous, so nothing says who was in touch when.
+    public var sentHistory: TimeInterval = 30 * 86400
 
     public init() {}
 }
@@ -24,9 +25,9 @@ public struct RetentionCounts: Sendable, Equatable {
     public var conversations = 0
     public var contacts = 0
     public var seenWebhooks = 0
-    public var sentRecipients = 0
+    public var sentHistory = 0
     public init() {}
-    public var total: Int { conversations + contacts + seenWebhooks + sentRecipients }
+    public var total: Int { conversations + contacts + seenWebhooks + sentHistory }
 }
 
 extension AppDatabase {
@@ -57,12 +58,18 @@ extension AppDatabase {
             try db.execute(sql: "DELETE FROM seen_webhook WHERE seen_at < ?", arguments: [t - settings.seenWebhooks])
             return db.changesCount
         }
-        counts.sentRecipients = try await writer.write { db in
+        counts.sentHistory = try await writer.write { db in
+            let cutoff = t - settings.sentHistory
             try db.execute(sql: """
-                UPDATE outbox SET recipient = NULL, text = NULL
-                WHERE recipient IS NOT NULL AND status NOT IN ('queued', 'sending') AND updated_at < ?
-                """, arguments: [t - settings.sentRecipients])
-            return db.changesCount
+                DELETE FROM outbox WHERE broadcast_id IS NULL AND status NOT IN ('queued', 'sending') AND updated_at < ?
+                """, arguments: [cutoff])
+            let deleted = db.changesCount
+            // Broadcast rows keep the alert's delivery counts, without saying who got it.
+            try db.execute(sql: """
+                UPDATE outbox SET contact_key = NULL, recipient = NULL, text = NULL
+                WHERE broadcast_id IS NOT NULL AND contact_key IS NOT NULL AND status NOT IN ('queued', 'sending') AND updated_at < ?
+                """, arguments: [cutoff])
+            return deleted + db.changesCount
         }
         return counts
     }

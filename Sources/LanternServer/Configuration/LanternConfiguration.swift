@@ -143,7 +143,7 @@ public struct LanternConfiguration: Sendable {
         if let d = try positive("LANTERN_CONVERSATION_IDLE_HOURS") { c.retention.conversationIdle = d * 3600 }
         if let d = try positive("LANTERN_CONTACT_IDLE_DAYS") { c.retention.contactIdle = d * 86400 }
         if let d = try positive("LANTERN_SEEN_WEBHOOK_HOURS") { c.retention.seenWebhooks = d * 3600 }
-        if let d = try positive("LANTERN_SENT_RECIPIENT_DAYS") { c.retention.sentRecipients = d * 86400 }
+        if let d = try positive("LANTERN_SENT_HISTORY_DAYS") { c.retention.sentHistory = d * 86400 }
         if let d = try positive("LANTERN_IDLE_TIMEOUT_SECONDS") { c.idleTimeout = d }
         if let d = try positive("LANTERN_REPORT_REF_DAYS") { c.reports.referenceLifetime = d * 86400 }
         if let v = nonEmpty("LANTERN_COORDINATOR_NUMBERS") {

@@ -113,7 +113,7 @@ public struct Housekeeping: Service, CustomStringConvertible {
         let swept = try await database.sweep(retention, now: now())
         let removed: [(String, Int)] = [
             ("conversations", swept.conversations), ("contacts", swept.contacts), ("seen_webhooks", swept.seenWebhooks),
-            ("sent_recipients", swept.sentRecipients), ("kit_addresses", k.expired), ("kit_requests", k.deleted),
+            ("sent_history", swept.sentHistory), ("kit_addresses", k.expired), ("kit_requests", k.deleted),
         ]
         for (what, n) in removed where n > 0 {
             Counter(label: "lantern_retention_removed_total", dimensions: [("what", what)]).increment(by: n)

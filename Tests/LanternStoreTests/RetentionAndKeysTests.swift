@@ -1,0 +1,188 @@
+import Crypto
+import Foundation
+import GRDB
+import LanternCore
+import LanternTesting
+import Synchronization
+import Testing
+@testable import LanternStore
+
+/// Retention, erasure by number, blocking, and key rotation, on a real SQLite file.
+@Suite struct RetentionAndKeysTests {
+    let clock = TestClock()
+    let her = PhoneNumber("+447700900123")!
+    let other = PhoneNumber("+447700900124")!
+
+    func outcome(_ actions: [FlowAction] = [], conversation: ConversationState? = nil, vars: [String: String] = [:],
+                 reply: String = "ok") -> @Sendable (ContactContext, ConversationState?) -> EngineOutcome {
+        { _, _ in
+            EngineOutcome(replies: [Reply(key: "k", text: reply)], actions: actions, conversation: conversation,
+                          decision: .fallback(flow: "menu", timedOut: false), variables: vars)
+        }
+    }
+
+    func text(_ db: AppDatabase, _ from: PhoneNumber, _ id: String, at: Date? = nil,
+              _ decide: @escaping @Sendable (ContactContext, ConversationState?) -> EngineOutcome) async throws -> InboundResult {
+        try await db.handleInbound(InboundEnvelope(provider: "twilio", messageID: id, from: from, to: "+447700900999"),
+                                   now: at ?? clock.now, decide: decide)
+    }
+
+    func count(_ db: AppDatabase, _ sql: String) async throws -> Int {
+        try await db.writer.read { try Int.fetchOne($0, sql: sql) ?? 0 }
+    }
+
+    @Test func theJanitorDropsWhatIsPastItsTimeAndKeepsSubscribers() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let db = try AppDatabase.open(path: dir.url.appendingPathComponent("t.sqlite").path, vault: PIIVault(keys: .generate()))
+        let waiting = ConversationState(flow: "kit", state: "ask_address", expiresAt: clock.now.addingTimeInterval(1800), variables: ["kind": "spray"])
+        _ = try await text(db, her, "SM1", outcome(conversation: waiting))
+        _ = try await text(db, other, "SM2", outcome([.subscribe], vars: ["areas": "BS5"]))
+        let sent = try await db.claimDue(limit: 10, now: clock.now)
+        try await db.recordSends(sent.map { SendRecord(id: $0.id, result: .accepted(providerMessageID: "SMout\($0.id)")) }, now: clock.now)
+
+        // An hour on: nothing is past its time yet.
+        clock.advance(by: 3600)
+        #expect(try await db.sweep(RetentionSettings(), now: clock.now) == RetentionCounts())
+
+        // Two days on: the abandoned conversation, the dedupe ids and nothing else.
+        clock.advance(by: 2 * 86400)
+        var swept = try await db.sweep(RetentionSettings(), now: clock.now)
+        #expect(swept.conversations == 1 && swept.seenWebhooks == 2 && swept.contacts == 0 && swept.sentHistory == 0)
+        #expect(try await count(db, "SELECT count(*) FROM conversation") == 0)
+        // A provider retry after 48 h is past any provider's retry window; it is handled as new.
+
+        // Thirty-one days on: no record is left of whom Lantern answered when.
+        clock.advance(by: 29 * 86400)
+        swept = try await db.sweep(RetentionSettings(), now: clock.now)
+        #expect(swept.sentHistory == 2)
+        #expect(try await count(db, "SELECT count(*) FROM outbox") == 0)
+
+        // Ninety-one days on: she (no alerts, silent) is erased; the subscriber stays.
+        clock.advance(by: 60 * 86400)
+        swept = try await db.sweep(RetentionSettings(), now: clock.now)
+        #expect(swept.contacts == 1)
+        #expect(try await db.contact(for: her) == nil)
+        #expect(try await db.contact(for: other)?.subscriptions == ["BS5"])
+    }
+
+    @Test func aCoordinatorErasesANumberEverywhereAndTheAuditSaysWhoNotWhom() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let db = try AppDatabase.open(path: dir.url.appendingPathComponent("t.sqlite").path, vault: PIIVault(keys: .generate()))
+        let waiting = ConversationState(flow: "kit", state: "x", expiresAt: clock.now.addingTimeInterval(600))
+        _ = try await text(db, her, "SM1", outcome([.subscribe], conversation: waiting, vars: ["areas": "BS5"]))
+        _ = try await text(db, her, "SM2", outcome([.requestKit], vars: ["ref": "K-2345", "kind": "spray", "method": "post",
+                                                                           "address": "1 Canary Street BS5 6AA"]))
+        #expect(try await db.forgetContact(her, by: "sam", now: clock.now))
+        #expect(try await db.contact(for: her) == nil)
+        for table in ["conversation", "subscription", "kit_request", "seen_webhook WHERE contact_key IS NOT NULL",
+                      "outbox WHERE status = 'queued'"] {
+            #expect(try await count(db, "SELECT count(*) FROM \(table)") == 0, "\(table)")
+        }
+        let audit = try await db.auditLog()
+        #expect(audit.first?.actor == "sam" && audit.first?.action == "contact.erased" && audit.first?.subject == nil)
+        #expect(try await db.forgetContact(her, by: "sam", now: clock.now) == false)   // nothing left to erase
+        try await db.checkpoint()
+        #expect(CanaryScan.files(in: dir.url, containing: "Canary Street").isEmpty)
+    }
+
+    @Test func aBlockOutlivesForgetAndOnlyAnUnblockLiftsIt() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let db = try AppDatabase.open(path: dir.url.appendingPathComponent("t.sqlite").path, vault: PIIVault(keys: .generate()))
+        let seen = Mutex<[Bool]>([])
+        let record: @Sendable (ContactContext, ConversationState?) -> EngineOutcome = { contact, _ in
+            seen.withLock { $0.append(contact.isBlocked) }
+            return EngineOutcome(replies: [], actions: [], conversation: nil, decision: .fallback(flow: "menu", timedOut: false))
+        }
+        #expect(try await db.setBlocked(her, true, by: "sam", now: clock.now))
+        #expect(try await db.setBlocked(her, true, by: "sam", now: clock.now) == false)
+        _ = try await text(db, her, "SM1", record)
+        _ = try await text(db, her, "SM2", outcome([.erase]))
+        _ = try await text(db, her, "SM3", record)
+        _ = try await text(db, other, "SM4", record)
+        #expect(try await db.setBlocked(her, false, by: "sam", now: clock.now))
+        _ = try await text(db, her, "SM5", record)
+        #expect(seen.withLock { $0 } == [true, true, false, false])
+        #expect(try await db.auditLog().map(\.action).prefix(2) == ["contact.unblocked", "contact.blocked"])
+    }
+
+    /// The rotation promise: every number, address and sealed text readable after, none under
+    /// the old key, not one subscriber lost.
+    @Test func rotationReSealsEverythingUnderTheNewKeyAndLosesNoOne() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.url.appendingPathComponent("t.sqlite").path
+        let old = try KeyFile.loadOrCreate(directory: dir.url, environment: [:])
+        let before = try AppDatabase.open(path: path, vault: PIIVault(keys: old))
+        try await Seed.subscribers(300, areas: "BS5", database: before, provider: "twilio")
+        _ = try await text(before, her, "SM1", outcome([.requestKit], conversation: ConversationState(flow: "kit", state: "x",
+                                expiresAt: clock.now.addingTimeInterval(600), variables: ["kind": "spray"]),
+                                vars: ["ref": "K-2345", "kind": "spray", "method": "post", "address": "1 Rotation Road BS5 6AA"]))
+        let subscribersBefore = try await count(before, "SELECT count(*) FROM subscription")
+
+        try KeyFile.replace(old.rotated(), directory: dir.url)
+        let db = try AppDatabase.open(path: path, vault: PIIVault(keys: try #require(try KeyFile.load(directory: dir.url, environment: [:]))))
+        #expect(db.vault.keys.version == 2)
+        let counts = try await db.reencryptAll(batchSize: 64)
+        #expect(counts.unreadable == 0)
+        #expect(counts.resealed == 301 + 1 + 1 + 2)   // numbers, her address, her conversation, her queued reply's number and words
+        #expect(try await db.reencryptAll() == { var c = ReencryptionCounts(); c.current = 305; return c }())
+        try KeyFile.replace(db.vault.keys.withoutRetired(), directory: dir.url)
+
+        // Only the new key now: everything opens, nothing opens under the old one.
+        let after = try AppDatabase.open(path: path, vault: PIIVault(keys: try #require(try KeyFile.load(directory: dir.url, environment: [:]))))
+        #expect(after.vault.keys.retired.isEmpty)
+        #expect(try await count(after, "SELECT count(*) FROM subscription") == subscribersBefore)
+        let blobs = try await after.writer.read { db in
+            try Data.fetchAll(db, sql: "SELECT number FROM contact UNION ALL SELECT address FROM kit_request UNION ALL SELECT variables FROM conversation UNION ALL SELECT recipient FROM outbox UNION ALL SELECT text FROM outbox")
+        }
+        #expect(blobs.count == 305)
+        let oldOnly = PIIVault(keys: old)
+        for blob in blobs {
+            #expect(throws: VaultError.ciphertextInvalid) { try oldOnly.open(blob) }
+            _ = try after.vault.open(blob)
+        }
+        #expect(try await after.contact(for: Seed.syntheticNumber(299))?.subscriptions == ["BS5"])
+        #expect(try await after.kitRequest("K-2345", viewer: "test", now: clock.now).address == "1 Rotation Road BS5 6AA")
+        #expect(try await after.contact(for: her)?.conversation?.variables == ["kind": "spray"])
+        #expect(try await after.writer.read { try Int.fetchOne($0, sql: "SELECT min(key_version) FROM contact") } == 2)
+    }
+
+    @Test func aServerFollowsARotationDoneBesideIt() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let old = try KeyFile.loadOrCreate(directory: dir.url, environment: [:])
+        let server = PIIVault(keys: old, reload: { try KeyFile.load(directory: dir.url, environment: [:]) ?? old })
+        let rotated = old.rotated()
+        try KeyFile.replace(rotated, directory: dir.url)
+        // Something sealed by the rotation opens at once (an unknown key triggers a re-read)…
+        let sealedByRotation = try PIIVault(keys: rotated).seal("+447700900123")
+        #expect(try server.openReportingVersion(sealedByRotation) == ("+447700900123", 2))
+        // …and from then on the server seals under the new key.
+        #expect(server.keys.version == 2)
+        #expect(try PIIVault(keys: rotated.withoutRetired()).open(try server.seal("x")) == "x")
+        // A key file whose index key changed would orphan every contact: it is not taken.
+        try KeyFile.replace(VaultKeys.generate(version: 9), directory: dir.url)
+        #expect(server.ring.reloadNow().version == 2)
+    }
+
+    @Test func retiredKeysSurviveTheKeyFileAndTheEnvironment() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let rotated = VaultKeys.generate().rotated().rotated()
+        try KeyFile.replace(rotated, directory: dir.url)
+        let loaded = try #require(try KeyFile.load(directory: dir.url, environment: [:]))
+        #expect(loaded.version == 3 && Set(loaded.retired.keys) == [1, 2])
+        let mode = try FileManager.default.attributesOfItem(atPath: dir.url.appendingPathComponent("keys.json").path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        func b64(_ k: SymmetricKey) -> String { k.withUnsafeBytes { Data($0).base64EncodedString() } }
+        let env = ["LANTERN_DATA_KEY": b64(rotated.data), "LANTERN_INDEX_KEY": b64(rotated.index), "LANTERN_KEY_VERSION": "3",
+                   "LANTERN_RETIRED_DATA_KEYS": "1:\(b64(rotated.retired[1]!)),2:\(b64(rotated.retired[2]!))"]
+        let fromEnv = try #require(try KeyFile.load(directory: dir.url, environment: env))
+        let sealedUnderOne = try PIIVault(keys: VaultKeys(version: 1, data: rotated.retired[1]!, index: rotated.index)).seal("hi")
+        #expect(try PIIVault(keys: fromEnv).openReportingVersion(sealedUnderOne) == ("hi", 1))
+        #expect(throws: VaultError.self) { try KeyFile.load(directory: dir.url, environment: env.merging(["LANTERN_RETIRED_DATA_KEYS": "nonsense"]) { $1 }) }
+    }
+}
