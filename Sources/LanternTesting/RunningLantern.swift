@@ -14,6 +14,8 @@ import FoundationNetworking
 public struct RunningLantern: Sendable {
     public let lantern: Lantern
     public let baseURL: URL
+    /// The admin listener's address, when the configuration gives the admin API its own.
+    public let adminURL: URL?
     let group: ServiceGroup
     let task: Task<Void, any Error>
 
@@ -24,14 +26,26 @@ public struct RunningLantern: Sendable {
         var config = configuration
         config.host = "127.0.0.1"
         config.port = 0
+        if config.adminPort != nil {
+            config.adminHost = "127.0.0.1"
+            config.adminPort = 0
+        }
         let lantern = try Lantern.boot(configuration: config, logger: logger, transport: transport, console: console, now: now)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let services = lantern.services { port in continuation.yield(port) }
+        let (adminPorts, adminContinuation) = AsyncStream.makeStream(of: Int.self)
+        let services = lantern.services(onServerRunning: { port in continuation.yield(port) },
+                                        onAdminRunning: { port in adminContinuation.yield(port) })
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, logger: logger))
         let task = Task { try await group.run() }
         var it = ports.makeAsyncIterator()
         guard let port = await it.next() else { throw CancellationError() }
-        return RunningLantern(lantern: lantern, baseURL: URL(string: "http://127.0.0.1:\(port)")!, group: group, task: task)
+        var adminURL: URL?
+        if config.adminPort != nil {
+            var a = adminPorts.makeAsyncIterator()
+            guard let adminPort = await a.next() else { throw CancellationError() }
+            adminURL = URL(string: "http://127.0.0.1:\(adminPort)")!
+        }
+        return RunningLantern(lantern: lantern, baseURL: URL(string: "http://127.0.0.1:\(port)")!, adminURL: adminURL, group: group, task: task)
     }
 
     /// Graceful shutdown, as on SIGTERM: stop taking webhooks, finish in-flight sends.
