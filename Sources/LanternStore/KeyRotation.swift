@@ -65,3 +65,10 @@ extension AppDatabase {
         return counts
     }
 }
+
+extension AppDatabase {
+    /// Every sealed number, as stored (for checks that a copy reveals nothing, and rotation tests).
+    public func sealedNumbers() async throws -> [Data] {
+        try await writer.read { db in try Data.fetchAll(db, sql: "SELECT number FROM contact") }
+    }
+}

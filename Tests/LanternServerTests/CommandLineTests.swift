@@ -199,6 +199,79 @@ struct CommandLineTests {
         #expect(r.status != 0 && r.stderr.contains("no live report R-ZZZZ"))
     }
 
+    /// `lantern keys rotate` beside a running daemon: texts keep being answered during it, no
+    /// subscriber is lost, and afterwards nothing opens under the old key (which is gone).
+    @Test func keysRotateWhileLanternKeepsRunning() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let fake = try await FakeSMSAPI.start()
+        let lantern = try await RunningLantern.start(configuration: testConfiguration(directory: dir.url, fakeAPI: fake.baseURL),
+                                                     logger: LogCapture().logger(level: .info))
+        let oldKeys = try #require(try KeyFile.load(directory: dir.url, environment: [:]))
+        try await Seed.subscribers(500, areas: "BS5", database: lantern.database, provider: "twilio")
+        let builder = TwilioWebhookBuilder(publicBaseURL: "https://sms.example.org", authToken: "test-auth-token")
+        let client = TestHTTPClient()
+
+        let rotation = Task.detached { try self.run(["keys", "rotate", "--data-dir", dir.path, "--settle", "3"]) }
+        // Texts while it runs: each is answered (numbers sealed under whichever key is current).
+        for i in 0..<20 {
+            let r = try await client.post(lantern.baseURL, builder.inbound(sid: "SMrot\(i)", from: "+4477009002\(String(format: "%02d", i))", body: "alerts BS5"))
+            #expect(r.status == 200)
+            try await Task.sleep(for: .milliseconds(150))
+        }
+        let r = try await rotation.value
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("data key version 2") && r.stdout.contains("the old key is deleted"), "\(r.stdout)")
+        let newKeys = try #require(try KeyFile.load(directory: dir.url, environment: [:]))
+        #expect(newKeys.version == 2 && newKeys.retired.isEmpty)
+
+        // The running daemon answered all twenty, and still reaches every subscriber.
+        let answered = await fake.waitForRequests(20)
+        #expect(Set(answered.compactMap { $0.form["To"] }).count == 20)
+        let token = try await lantern.database.createAdminToken(name: "sam", role: .coordinator, now: Date())
+        let preview = try await client.request("POST", lantern.baseURL.appendingPathComponent("admin/broadcasts/preview"),
+                                               headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/json"],
+                                               body: #"{"areas": ["BS5"], "text": "Test alert", "confirmed": false}"#)
+        #expect(preview.body.contains("\"recipients\" : 500"), "\(preview.body)")
+        try await lantern.stop()
+        await fake.stop()
+
+        // Reopened with only the new key, every number opens; with only the old key, none does.
+        let reopened = try AppDatabase.open(path: dir.url.appendingPathComponent("lantern.sqlite").path, vault: PIIVault(keys: newKeys))
+        let stale = try AppDatabase.open(path: dir.url.appendingPathComponent("lantern.sqlite").path, vault: PIIVault(keys: oldKeys.withoutRetired()))
+        let numbers = try await reopened.sealedNumbers()
+        #expect(numbers.count == 520)
+        for blob in numbers {
+            #expect((try? reopened.vault.open(blob)) != nil)
+            #expect((try? stale.vault.open(blob)) == nil)
+        }
+    }
+
+    @Test func contactsForgetAndAuditFromTheCommandLineKeepNumbersOutOfShellHistory() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var config = LanternConfiguration(dataDirectory: dir.url)
+        config.flowsDirectory = Repository.flows
+        let db = try Lantern.openDatabase(config)
+        let sam = try await db.createAdminToken(name: "sam", role: .coordinator, now: Date())
+        let root = try await db.createAdminToken(name: "root", role: .admin, now: Date())
+        try await Seed.subscribers(1, areas: "BS5", database: db, provider: "twilio")
+        let number = Seed.syntheticNumber(0).e164
+        // The number typed at the prompt, not given as an argument.
+        var r = try run(["contacts", "forget", "--data-dir", dir.path, "--token", sam], stdin: number + "\n")
+        #expect(r.status == 0 && r.stdout.contains("erased"), "\(r.stderr)")
+        #expect(try await db.contact(for: Seed.syntheticNumber(0)) == nil)
+        r = try run(["contacts", "forget", number, "--data-dir", dir.path, "--token", sam])
+        #expect(r.status != 0 && r.stderr.contains("holds nothing"))
+        r = try run(["contacts", "block", "+447700900188", "--data-dir", dir.path, "--token", sam])
+        #expect(r.status == 0 && r.stdout.contains("blocked"))
+        r = try run(["audit", "--data-dir", dir.path, "--token", sam])
+        #expect(r.status != 0 && r.stderr.contains("admin token"))
+        r = try run(["audit", "--data-dir", dir.path, "--token", root])
+        #expect(r.stdout.contains("sam\tcontact.blocked") && r.stdout.contains("sam\tcontact.erased"), "\(r.stdout)")
+        #expect(!r.stdout.contains("7700900188") && !r.stdout.contains(number))
+    }
+
     @Test func serveRefusesUnsafeTwilioSettings() throws {
         let r = try run(["serve", "--port", "0"], environment: ["TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "secret-value",
                                                                   "TWILIO_FROM_NUMBER": "+447700900999"])
