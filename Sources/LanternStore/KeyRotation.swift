@@ -72,3 +72,10 @@ extension AppDatabase {
         try await writer.read { db in try Data.fetchAll(db, sql: "SELECT number FROM contact") }
     }
 }
+
+extension AppDatabase {
+    /// Records an operator action done outside the admin API (e.g. a key rotation).
+    public func recordAudit(actor: String, action: String, now: Date) async throws {
+        try await writer.write { db in try Self.audit(db, actor: actor, action: action, subject: nil, now: now.timeIntervalSince1970) }
+    }
+}

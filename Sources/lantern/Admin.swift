@@ -453,6 +453,7 @@ struct Keys: AsyncParsableCommand {
                 throw ValidationError("\(counts.unreadable) values could not be opened with any known key; retired keys kept. Re-encrypted \(counts.resealed).")
             }
             if !fromEnvironment { try KeyFile.replace(database.vault.keys.withoutRetired(), directory: dir) }
+            try await database.recordAudit(actor: "lantern-cli", action: "keys.rotated", now: Date())
             print("data key version \(version): re-encrypted \(counts.resealed) values\(fromEnvironment ? "; now remove LANTERN_RETIRED_DATA_KEYS" : "; the old key is deleted")")
         }
     }

@@ -260,8 +260,10 @@ import Testing
 
     @Test func nothingIsSentAfterItExpires() async throws {
         try await withLantern(sendRate: 10) { env in
-            let numbers = try await seed(env, 60)
-            let expires = Date().addingTimeInterval(2)
+            // 100 at 10/s needs 10 s; it expires after 4 (room for a slow start when the
+            // whole suite runs in parallel on two cores).
+            let numbers = try await seed(env, 100)
+            let expires = Date().addingTimeInterval(4)
             let json = #"{"text": "Short-lived.", "areas": ["BS5"], "confirmed": true, "expires_at": "\#(ISO8601DateFormatter().string(from: expires))"}"#
             let id = try await env.broadcast(json)["id"] as! Int
             // Expired, and whatever was already in flight at that moment has finished.

@@ -233,6 +233,7 @@ struct CommandLineTests {
                                                headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/json"],
                                                body: #"{"areas": ["BS5"], "text": "Test alert", "confirmed": false}"#)
         #expect(preview.body.contains("\"recipients\" : 500"), "\(preview.body)")
+        #expect(try await lantern.database.auditLog().contains { $0.actor == "lantern-cli" && $0.action == "keys.rotated" })
         try await lantern.stop()
         await fake.stop()
 
