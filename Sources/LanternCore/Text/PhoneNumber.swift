@@ -33,6 +33,16 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
         self.e164 = "+" + digits
     }
 
+    /// Providers that write international numbers without the `+` ("447700900123": Vonage,
+    /// Plivo, Sinch, MessageBird).
+    public init?(international raw: String) {
+        let t = raw.trimmingCharacters(in: .whitespaces)
+        self.init(t.hasPrefix("+") || t.hasPrefix("0") ? t : "+" + t)
+    }
+
+    /// The digits without the `+`, as those providers want them.
+    public var digits: String { String(e164.dropFirst()) }
+
     /// The number with its middle hidden, for anything a human might read over a shoulder.
     public var masked: String {
         let chars = Array(e164)

@@ -189,7 +189,7 @@ public struct LanternConfiguration: Sendable {
             if t.fromNumber == nil && t.messagingServiceSID == nil {
                 throw .invalid("TWILIO_FROM_NUMBER", "or TWILIO_MESSAGING_SERVICE_SID is required to send with Twilio")
             }
-            if let from = t.fromNumber.flatMap { PhoneNumber($0) } { c.limits.ownNumbers.insert(from.e164) }
+            if let from = t.fromNumber.flatMap({ PhoneNumber($0) }) { c.limits.ownNumbers.insert(from.e164) }
             c.twilio = t
         default:
             throw .invalid("TWILIO_ACCOUNT_SID", "and TWILIO_AUTH_TOKEN must be set together")

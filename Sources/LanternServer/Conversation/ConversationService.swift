@@ -74,7 +74,7 @@ public struct ConversationService: Sendable {
 
     /// Texts not to answer at all: from our own number (a loop) or an automatic reply (ping-pong).
     func ignoredReason(_ message: InboundMessage) -> IgnoredInbound? {
-        if ownNumbers.contains(message.from.e164) || message.to.flatMap { PhoneNumber($0) }?.e164 == message.from.e164 {
+        if ownNumbers.contains(message.from.e164) || message.to.flatMap({ PhoneNumber($0) })?.e164 == message.from.e164 {
             return .ownNumber
         }
         return AutoReply.looksAutomatic(message.text) ? .autoReply : nil
