@@ -1,0 +1,56 @@
+import Crypto
+import Foundation
+import LanternCore
+
+/// MessageBird's two webhook signatures: the `MessageBird-Signature-JWT` header (a JWT over the
+/// URL and body hashes) and the newer Bird platform's `messagebird-signature` HMAC.
+public enum MessageBirdSignature {
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        case token(JWTVerifier.Failure)
+        case issuer, notYetValid, expired, missingJTI, urlHash, payloadHash, payloadMissing, payloadUnexpected
+        public var description: String {
+            switch self {
+            case .token(let f): f.description
+            case .issuer: "claim iss is not MessageBird"
+            case .notYetValid: "claim nbf is in the future"
+            case .expired: "claim exp is in the past"
+            case .missingJTI: "claim jti is missing"
+            case .urlHash: "claim url_hash does not match the URL called"
+            case .payloadHash: "claim payload_hash does not match the body"
+            case .payloadMissing: "claim payload_hash is set but the body is empty"
+            case .payloadUnexpected: "claim payload_hash is not set but there is a body"
+            }
+        }
+    }
+
+    /// Checks a `MessageBird-Signature-JWT` for the full URL called and the raw body, at `now`
+    /// (1 s of clock skew allowed, as MessageBird's own SDKs do). Returns the `jti` for dedupe.
+    @discardableResult
+    public static func verifyJWT(_ token: String, signingKey: String, url: String, body: [UInt8], now: Date) throws(Failure) -> String {
+        let claims: [String: Any]
+        do { claims = try JWTVerifier.verify(token, secret: Data(signingKey.utf8), allowed: ["HS256", "HS384", "HS512"]) } catch {
+            throw .token(error)
+        }
+        guard claims["iss"] as? String == "MessageBird" else { throw .issuer }
+        let t = now.timeIntervalSince1970, skew = 1.0
+        if let nbf = (claims["nbf"] as? NSNumber)?.doubleValue, t + skew < nbf { throw .notYetValid }
+        if let exp = (claims["exp"] as? NSNumber)?.doubleValue, t - skew >= exp { throw .expired }
+        guard let jti = claims["jti"] as? String, !jti.isEmpty else { throw .missingJTI }
+        guard let urlHash = claims["url_hash"] as? String, ConstantTime.equals(urlHash, WebhookCrypto.sha256Hex(Data(url.utf8))) else {
+            throw .urlHash
+        }
+        switch (claims["payload_hash"] as? String, body.isEmpty) {
+        case (nil, true): break
+        case (nil, false): throw .payloadUnexpected
+        case (.some, true): throw .payloadMissing
+        case (let hash?, false): guard ConstantTime.equals(hash, WebhookCrypto.sha256Hex(body)) else { throw .payloadHash }
+        }
+        return jti
+    }
+
+    /// Bird platform: Base64(HMAC-SHA256(key, timestamp \n url \n sha256(body) as raw bytes)).
+    public static func hmac(timestamp: String, url: String, body: [UInt8], signingKey: String) -> String {
+        let message = Data("\(timestamp)\n\(url)\n".utf8) + Data(SHA256.hash(data: body))
+        return WebhookCrypto.hmacSHA256(key: Data(signingKey.utf8), message).base64EncodedString()
+    }
+}
