@@ -58,7 +58,13 @@ public struct Lantern: Sendable {
             if !twilio.verifySignatures {
                 logger.critical("TWILIO SIGNATURE CHECK IS OFF: anyone who finds /webhooks/twilio can send texts as anyone. Never run like this in production (unset LANTERN_TWILIO_SIGNATURE_CHECK).")
             }
-        } else {
+        }
+        let others = configuration.providers.withPublicBaseURL(configuration.publicBaseURL)
+        for provider in others.providers(transport: transport, now: now) { providers[provider.name] = provider }
+        for name in others.unchecked {
+            logger.critical("\(name.uppercased()) SIGNATURE CHECK IS OFF: anyone who finds /webhooks/\(name) can send texts as anyone. Never run like this in production (unset LANTERN_\(name.uppercased())_SIGNATURE_CHECK).")
+        }
+        if providers.isEmpty {
             providers["console"] = ConsoleProvider(write: console)
         }
 

@@ -28,6 +28,15 @@ public final class FakeSMSAPI: Sendable {
         public var form: [String: String] {
             Dictionary((FormEncoding.decode(body) ?? []).map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
         }
+        /// A JSON body's top-level strings (arrays of one string unwrapped, as recipients are sent).
+        public var json: [String: String] {
+            guard let o = (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] else { return [:] }
+            var out: [String: String] = [:]
+            for (k, v) in o {
+                if let s = v as? String { out[k] = s } else if let a = v as? [String], let first = a.first { out[k] = first }
+            }
+            return out
+        }
     }
 
     actor State {
@@ -69,8 +78,16 @@ public final class FakeSMSAPI: Sendable {
         self.baseURL = baseURL
     }
 
+    /// What the fake answers to an accepted send: status and body, given the send's number (1, 2…).
+    /// Twilio's shape by default; each provider's harness gives its own.
+    public typealias Acceptance = @Sendable (Int) -> (status: Int, body: String)
+
+    public static let twilioAcceptance: Acceptance = { n in
+        (201, "{\"sid\":\"SM\(String(format: "%032d", n))\",\"status\":\"queued\",\"num_segments\":\"1\"}")
+    }
+
     /// Starts the fake on a free loopback port.
-    public static func start(logger: Logger = Logger(label: "fake-sms-api")) async throws -> FakeSMSAPI {
+    public static func start(logger: Logger = Logger(label: "fake-sms-api"), acceptance: @escaping Acceptance = twilioAcceptance) async throws -> FakeSMSAPI {
         let state = State()
         let router = Router(context: BasicRequestContext.self)
         router.on("**", method: .post) { request, _ -> Response in
@@ -86,7 +103,7 @@ public final class FakeSMSAPI: Sendable {
             while await state.isHolding() { try await Task.sleep(for: .milliseconds(20)) }
             switch reply {
             case .accept:
-                return Self.accepted(n)
+                return Self.accepted(n, acceptance)
             case .status(let code, let body, let retryAfter):
                 var fields = HTTPFields()
                 fields[.contentType] = "application/json"
@@ -94,7 +111,7 @@ public final class FakeSMSAPI: Sendable {
                 return Response(status: .init(code: code), headers: fields, body: .init(byteBuffer: ByteBuffer(string: body)))
             case .hang(let d):
                 try await Task.sleep(for: d)
-                return Self.accepted(n)
+                return Self.accepted(n, acceptance)
             }
         }
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
@@ -108,10 +125,10 @@ public final class FakeSMSAPI: Sendable {
         return FakeSMSAPI(state: state, group: group, task: task, baseURL: URL(string: "http://127.0.0.1:\(port)")!)
     }
 
-    static func accepted(_ n: Int) -> Response {
-        let sid = "SM" + String(format: "%032d", n)
-        return Response(status: .created, headers: [.contentType: "application/json"],
-                        body: .init(byteBuffer: ByteBuffer(string: "{\"sid\":\"\(sid)\",\"status\":\"queued\",\"num_segments\":\"1\"}")))
+    static func accepted(_ n: Int, _ acceptance: Acceptance) -> Response {
+        let (status, body) = acceptance(n)
+        return Response(status: .init(code: status), headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
     /// The next requests get these replies, in order; after that, `.accept`.

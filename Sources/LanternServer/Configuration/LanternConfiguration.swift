@@ -15,6 +15,8 @@ public struct LanternConfiguration: Sendable {
     /// The address providers reach us on (e.g. `https://sms.example.org`); signatures are over it.
     public var publicBaseURL: URL?
     public var twilio: TwilioConfiguration?
+    /// Vonage, Telnyx, Plivo, Sinch and MessageBird accounts, alongside or instead of Twilio.
+    public var providers: ProviderSettings = ProviderSettings()
     /// Segments per second the outbox may send (the provider's rate); 0 means no limit.
     public var sendRate: Double
     public var maxConcurrentSends: Int
@@ -193,6 +195,10 @@ public struct LanternConfiguration: Sendable {
             c.twilio = t
         default:
             throw .invalid("TWILIO_ACCOUNT_SID", "and TWILIO_AUTH_TOKEN must be set together")
+        }
+        c.providers = try ProviderSettings.fromEnvironment(env, publicBaseURL: c.publicBaseURL)
+        for raw in c.providers.ownNumbers {
+            if let n = PhoneNumber(international: raw) { c.limits.ownNumbers.insert(n.e164) }
         }
         return c
     }

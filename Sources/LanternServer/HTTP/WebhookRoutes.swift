@@ -21,6 +21,13 @@ struct WebhookRoutes: Sendable {
         router.post("/webhooks/:provider/status") { request, context in
             try await self.status(request, context)
         }
+        // Vonage's SMS API can call with GET; MessageBird sends delivery reports by GET.
+        router.get("/webhooks/:provider") { request, context in
+            try await self.inbound(request, context)
+        }
+        router.get("/webhooks/:provider/status") { request, context in
+            try await self.status(request, context)
+        }
     }
 
     /// Reads the raw request (the bytes signatures are computed over), refusing oversized bodies.
