@@ -65,6 +65,7 @@ let package = Package(
         .executableTarget(name: "LanternBench", dependencies: [
             "LanternServer", "LanternTesting",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "LanternCoreTests", dependencies: ["LanternCore", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "LanternStoreTests", dependencies: ["LanternStore", "LanternTesting"]),

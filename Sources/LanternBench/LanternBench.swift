@@ -27,16 +27,19 @@ struct Webhooks: AsyncParsableCommand {
     @Option(help: "Rate (requests/s) for the latency phase.") var rate = 1_000.0
     @Option(help: "Seconds of the latency phase.") var seconds = 10.0
     @Option(help: "Outbound send rate the server uses (segments/s).") var sendRate = 100.0
+    @Option(help: "Which provider's webhooks: \(ProviderHarness.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var provider = "twilio"
 
     func run() async throws {
-        let fake = try await FakeSMSAPI.start(logger: Logger(label: "fake") { _ in SwiftLogNoOpLogHandler() })
+        guard let harness = ProviderHarness(rawValue: provider) else { throw ValidationError("unknown provider \(provider)") }
+        let fake = try await FakeSMSAPI.start(logger: Logger(label: "fake") { _ in SwiftLogNoOpLogHandler() }, acceptance: harness.acceptance)
         let dir = try TemporaryDirectory(prefix: "lantern-bench")
         defer { dir.remove() }
         let token = "bench-auth-token"
         let child = Process()
         child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         child.arguments = ["serve-child", "--data-dir", dir.path, "--fake", fake.baseURL.absoluteString, "--token", token,
-                           "--send-rate", String(sendRate)]
+                           "--send-rate", String(sendRate), "--provider", provider]
         let out = Pipe()
         child.standardOutput = out
         child.standardError = FileHandle.nullDevice
@@ -46,16 +49,15 @@ struct Webhooks: AsyncParsableCommand {
               let port = Int(line.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "PORT ", with: "")) else {
             throw ValidationError("the server did not start")
         }
-        let builder = TwilioWebhookBuilder(publicBaseURL: "https://bench.example.org", authToken: token)
         let bodies = ["MENU", "NALOXONE", "1", "help", "what is this", "privacy"]
         func make(_ n: Int, prefix: String) -> [[UInt8]] {
             (0..<n).map { i in
-                let s = builder.inbound(sid: "SM\(prefix)\(String(format: "%030d", i))",
-                                        from: "+447700900" + String(format: "%03d", i % 1000), body: bodies[i % bodies.count])
+                let s = harness.inbound(id: "SM\(prefix)\(String(format: "%030d", i))",
+                                        from: "+447700900" + String(format: "%03d", i % 1000), text: bodies[i % bodies.count])
                 return LoopbackLoad.post(path: s.path, port: port, headers: s.headers, body: s.body)
             }
         }
-        print("Lantern webhook benchmark: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(connections) connections, send rate \(Int(sendRate))/s")
+        print("Lantern webhook benchmark (\(provider)): \(ProcessInfo.processInfo.activeProcessorCount) cores, \(connections) connections, send rate \(Int(sendRate))/s")
         let load = LoopbackLoad(port: port, connections: connections)
         _ = load.run(make(2_000, prefix: "W"))      // warm-up
 
@@ -89,6 +91,7 @@ struct ServeChild: AsyncParsableCommand {
     @Option var fake: String
     @Option var token: String
     @Option var sendRate: Double
+    @Option var provider = "twilio"
 
     func run() async throws {
         umask(0o077)
@@ -98,8 +101,8 @@ struct ServeChild: AsyncParsableCommand {
             h.logLevel = .info
             return h
         }
-        var config = testConfiguration(directory: URL(fileURLWithPath: dataDir), fakeAPI: URL(string: fake)!, authToken: token,
-                                       publicBaseURL: "https://bench.example.org", sendRate: sendRate)
+        var config = testConfiguration(directory: URL(fileURLWithPath: dataDir), sendRate: sendRate)
+        ProviderHarness(rawValue: provider)?.configure(&config, fakeAPI: URL(string: fake)!)
         config.port = 0
         config.retry = RetryPolicy()
         // Measure the whole path for every webhook: at thousands per second from 1,000 numbers

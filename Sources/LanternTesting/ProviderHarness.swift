@@ -30,7 +30,10 @@ public enum ProviderHarness: String, Sendable, CaseIterable, CustomStringConvert
     public static let publicBase = "https://sms.example.org"
     public static let ours = "+447700900999"
     static let secret = "harness-secret-0123456789"
-    static let telnyxKey = Curve25519.Signing.PrivateKey()
+    /// Telnyx's published test key pair (fixed, so a benchmark's server child and its load
+    /// generator agree on it).
+    static let telnyxKey = try! Curve25519.Signing.PrivateKey(
+        rawRepresentation: Data(base64Encoded: "p68GNpDl9oAQohBiK0MEOFIjxnoFnz0uGGeJqxQ5PSb7sT30NeKJBe9x41ficebctubmao9Zp3lGEOva5+4KKQ==")!.prefix(32))
 
     public func configure(_ c: inout LanternConfiguration, fakeAPI: URL) {
         let base = URL(string: Self.publicBase)!

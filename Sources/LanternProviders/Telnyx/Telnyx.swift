@@ -38,6 +38,8 @@ public struct Telnyx: SMSProvider {
     public let configuration: TelnyxConfiguration
     let transport: any HTTPTransport
     let now: @Sendable () -> Date
+    /// Parsed once: decoding the key per webhook cost as much as half the verification.
+    let publicKey: Curve25519.Signing.PublicKey?
 
     public var sendsAreIdempotent: Bool { true }
     public var receivesWebhooks: Bool { true }
@@ -50,15 +52,25 @@ public struct Telnyx: SMSProvider {
         self.configuration = configuration
         self.transport = transport
         self.now = now
+        self.publicKey = Data(base64Encoded: configuration.publicKey).flatMap { try? Curve25519.Signing.PublicKey(rawRepresentation: $0) }
     }
 
     /// Ed25519 over `"{timestamp}|{raw body}"`, within the tolerance of our clock.
     public static func isValid(signature: String, timestamp: String, body: [UInt8], publicKey: String, now: Date,
                                tolerance: TimeInterval = 300) -> Bool {
+        guard let keyData = Data(base64Encoded: publicKey), let key = try? Curve25519.Signing.PublicKey(rawRepresentation: keyData) else {
+            return false
+        }
+        return isValid(signature: signature, timestamp: timestamp, body: body, key: key, now: now, tolerance: tolerance)
+    }
+
+    static func isValid(signature: String, timestamp: String, body: [UInt8], key: Curve25519.Signing.PublicKey, now: Date,
+                        tolerance: TimeInterval) -> Bool {
         guard let ts = TimeInterval(timestamp), abs(now.timeIntervalSince1970 - ts) <= tolerance,
-              let sig = Data(base64Encoded: signature), let keyData = Data(base64Encoded: publicKey),
-              let key = try? Curve25519.Signing.PublicKey(rawRepresentation: keyData) else { return false }
-        return key.isValidSignature(sig, for: Data((timestamp + "|").utf8) + Data(body))
+              let sig = Data(base64Encoded: signature), sig.count == 64 else { return false }
+        var message = Data((timestamp + "|").utf8)
+        message.append(contentsOf: body)
+        return key.isValidSignature(sig, for: message)
     }
 
     func verified(_ request: WebhookRequest) throws(WebhookRejection) -> JSONBody {
@@ -69,8 +81,8 @@ public struct Telnyx: SMSProvider {
             guard let signature = request.header("telnyx-signature-ed25519"), let timestamp = request.header("telnyx-timestamp") else {
                 throw .forbidden("missing telnyx-signature-ed25519 or telnyx-timestamp")
             }
-            guard Self.isValid(signature: signature, timestamp: timestamp, body: request.body, publicKey: configuration.publicKey,
-                               now: now(), tolerance: configuration.tolerance) else {
+            guard let key = publicKey,
+                  Self.isValid(signature: signature, timestamp: timestamp, body: request.body, key: key, now: now(), tolerance: configuration.tolerance) else {
                 throw .forbidden("telnyx-signature-ed25519 does not match, or the timestamp is stale")
             }
         }
