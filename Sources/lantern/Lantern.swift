@@ -38,7 +38,7 @@ struct CommonOptions: ParsableArguments {
 
 func loadConfiguration() throws -> LanternConfiguration {
     do {
-        return try LanternConfiguration.fromEnvironment()
+        return try LanternConfiguration.fromEnvironment(ConfigurationFile.merged())
     } catch {
         throw ValidationError("configuration: \(error)")
     }

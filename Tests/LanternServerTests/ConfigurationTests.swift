@@ -59,4 +59,59 @@ import Testing
         #expect(p.delay(afterAttempt: 1, retryAfter: 30, random: 0) == 30)
         #expect(p.delay(afterAttempt: 1, retryAfter: 99_999, random: 0) == 600)
     }
+
+    @Test func everyProviderNeedsItsPartsTogetherAndChecksByDefault() throws {
+        let all = twilio.merging([
+            "VONAGE_API_KEY": "k", "VONAGE_API_SECRET": "s", "VONAGE_SIGNATURE_SECRET": "sig", "VONAGE_FROM_NUMBER": "447700900991",
+            "TELNYX_API_KEY": "KEY", "TELNYX_PUBLIC_KEY": "+7E99DXiiQXvceNX4nHm3Lbm5mqPWad5RhDr2ufuCik=", "TELNYX_FROM_NUMBER": "+447700900992",
+            "PLIVO_AUTH_ID": "MA", "PLIVO_AUTH_TOKEN": "t", "PLIVO_FROM_NUMBER": "447700900993",
+            "SINCH_SERVICE_PLAN_ID": "p", "SINCH_API_TOKEN": "t", "SINCH_WEBHOOK_SECRET": "w", "SINCH_FROM_NUMBER": "447700900994",
+            "MESSAGEBIRD_ACCESS_KEY": "a", "MESSAGEBIRD_SIGNING_KEY": "s", "MESSAGEBIRD_ORIGINATOR": "447700900995",
+        ]) { $1 }
+        let c = try LanternConfiguration.fromEnvironment(all)
+        #expect(c.providers.vonage?.verifySignatures == true && c.providers.vonage?.signatureMethod == .sha256)
+        #expect(c.providers.telnyx?.verifySignatures == true && c.providers.plivo?.verifySignatures == true)
+        #expect(c.providers.sinch?.apiBaseURL.absoluteString == "https://eu.sms.api.sinch.com")
+        #expect(c.providers.messageBird?.verifySignatures == true)
+        // Loop protection knows every number of ours.
+        #expect(c.limits.ownNumbers.isSuperset(of: ["+447700900999", "+447700900991", "+447700900992", "+447700900993", "+447700900994", "+447700900995"]))
+        // Half a provider is an error that names what is missing.
+        #expect(throws: ConfigurationError.invalid("PLIVO_AUTH_TOKEN", "is required with PLIVO_AUTH_ID, PLIVO_FROM_NUMBER to use Plivo")) {
+            try LanternConfiguration.fromEnvironment(all.merging(["PLIVO_AUTH_TOKEN": ""]) { $1 })
+        }
+        #expect(throws: ConfigurationError.self) { try LanternConfiguration.fromEnvironment(all.merging(["TELNYX_PUBLIC_KEY": "short"]) { $1 }) }
+        #expect(throws: ConfigurationError.self) { try LanternConfiguration.fromEnvironment(all.merging(["VONAGE_SIGNATURE_METHOD": "crc32"]) { $1 }) }
+        #expect(throws: ConfigurationError.self) { try LanternConfiguration.fromEnvironment(all.merging(["SINCH_WEBHOOK_SECRET": ""]) { $1 }) }
+        #expect(throws: ConfigurationError.self) { try LanternConfiguration.fromEnvironment(all.merging(["LANTERN_PUBLIC_URL": ""]) { $1 }) }
+        let off = try LanternConfiguration.fromEnvironment(all.merging(["LANTERN_SINCH_SIGNATURE_CHECK": "off", "SINCH_WEBHOOK_SECRET": ""]) { $1 })
+        #expect(off.providers.sinch?.verifySignatures == false)
+    }
+
+    @Test func aConfigFileUnderTheEnvironmentOwnerOnly() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lantern-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("lantern.env").path
+        try """
+            # Lantern for the Bristol group
+            export LANTERN_PORT=9090
+            LANTERN_SEND_RATE = "2"
+            LANTERN_CURRENCY='EUR'
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o644)
+        #expect(throws: ConfigurationError.self) { try ConfigurationFile.merged(["LANTERN_CONFIG_FILE": path]) }
+        chmod(path, 0o600)
+        let merged = try ConfigurationFile.merged(["LANTERN_CONFIG_FILE": path, "LANTERN_PORT": "8181"])
+        #expect(merged["LANTERN_PORT"] == "8181")          // the environment wins
+        #expect(merged["LANTERN_SEND_RATE"] == "2" && merged["LANTERN_CURRENCY"] == "EUR")
+        #expect(try LanternConfiguration.fromEnvironment(merged).sendRate == 2)
+        try "TWILIO_AUTH_TOKEN secret-without-equals\n".write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o600)
+        do {
+            _ = try ConfigurationFile.merged(["LANTERN_CONFIG_FILE": path])
+            Issue.record("a malformed line was accepted")
+        } catch {
+            #expect(error.description.contains("lantern.env:1") && !error.description.contains("secret-without-equals"))
+        }
+    }
 }
