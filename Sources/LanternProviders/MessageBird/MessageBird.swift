@@ -126,13 +126,8 @@ public struct MessageBird: SMSProvider {
     }
 
     public func send(_ message: OutboundSMS) async -> SendOutcome {
-        switch await SendResponse.exchange(transport, sendRequest(message)) {
-        case .failure(let f): return f.outcome
-        case .success(let response):
-            let json = try? JSONBody(Array(response.body))
-            return SendResponse.outcome(response, messageID: json?.string("id"), errorCode: json?.string("errors.0.code"),
-                                        optedOutCodes: [], credentialsHint: "MESSAGEBIRD_ACCESS_KEY")
-        }
+        await SendResponse.sendJSON(transport, sendRequest(message), messageIDPath: "id", errorCodePath: "errors.0.code",
+                                    optedOutCodes: [], credentialsHint: "MESSAGEBIRD_ACCESS_KEY")
     }
 }
 

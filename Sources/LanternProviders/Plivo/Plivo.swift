@@ -130,13 +130,8 @@ public struct Plivo: SMSProvider {
     }
 
     public func send(_ message: OutboundSMS) async -> SendOutcome {
-        switch await SendResponse.exchange(transport, sendRequest(message)) {
-        case .failure(let f): return f.outcome
-        case .success(let response):
-            let json = try? JSONBody(Array(response.body))
-            return SendResponse.outcome(response, messageID: json?.string("message_uuid.0"), errorCode: json?.string("error_code"),
-                                        optedOutCodes: Self.optedOutErrorCodes, credentialsHint: "PLIVO_AUTH_ID / PLIVO_AUTH_TOKEN")
-        }
+        await SendResponse.sendJSON(transport, sendRequest(message), messageIDPath: "message_uuid.0", errorCodePath: "error_code",
+                                    optedOutCodes: Self.optedOutErrorCodes, credentialsHint: "PLIVO_AUTH_ID / PLIVO_AUTH_TOKEN")
     }
 }
 

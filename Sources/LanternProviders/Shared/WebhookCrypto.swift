@@ -139,6 +139,19 @@ public enum SendResponse {
         }
     }
 
+    /// The whole send for providers that answer in JSON: exchange, then read the message id and
+    /// error code at the given paths (e.g. `data.id`, `errors.0.code`).
+    public static func sendJSON(_ transport: any HTTPTransport, _ request: HTTPRequestSpec, messageIDPath: String, errorCodePath: String,
+                                optedOutCodes: Set<String>, credentialsHint: String) async -> SendOutcome {
+        switch await exchange(transport, request) {
+        case .failure(let f): return f.outcome
+        case .success(let response):
+            let json = try? JSONBody(Array(response.body))
+            return outcome(response, messageID: json?.string(messageIDPath), errorCode: json?.string(errorCodePath),
+                           optedOutCodes: optedOutCodes, credentialsHint: credentialsHint)
+        }
+    }
+
     /// Sends through the transport and maps a transport failure the usual way.
     public static func exchange(_ transport: any HTTPTransport, _ request: HTTPRequestSpec) async -> Result<HTTPResponseData, SendOutcomeFailure> {
         do {

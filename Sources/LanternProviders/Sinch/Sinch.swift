@@ -123,13 +123,8 @@ public struct Sinch: SMSProvider {
     }
 
     public func send(_ message: OutboundSMS) async -> SendOutcome {
-        switch await SendResponse.exchange(transport, sendRequest(message)) {
-        case .failure(let f): return f.outcome
-        case .success(let response):
-            let json = try? JSONBody(Array(response.body))
-            return SendResponse.outcome(response, messageID: json?.string("id"), errorCode: json?.string("code"),
-                                        optedOutCodes: Self.optedOutCodes, credentialsHint: "SINCH_SERVICE_PLAN_ID / SINCH_API_TOKEN")
-        }
+        await SendResponse.sendJSON(transport, sendRequest(message), messageIDPath: "id", errorCodePath: "code",
+                                    optedOutCodes: Self.optedOutCodes, credentialsHint: "SINCH_SERVICE_PLAN_ID / SINCH_API_TOKEN")
     }
 }
 

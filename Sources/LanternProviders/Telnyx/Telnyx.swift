@@ -143,13 +143,8 @@ public struct Telnyx: SMSProvider {
     }
 
     public func send(_ message: OutboundSMS) async -> SendOutcome {
-        switch await SendResponse.exchange(transport, sendRequest(message)) {
-        case .failure(let f): return f.outcome
-        case .success(let response):
-            let json = try? JSONBody(Array(response.body))
-            return SendResponse.outcome(response, messageID: json?.string("data.id"), errorCode: json?.string("errors.0.code"),
-                                        optedOutCodes: Self.optedOutErrorCodes, credentialsHint: "TELNYX_API_KEY")
-        }
+        await SendResponse.sendJSON(transport, sendRequest(message), messageIDPath: "data.id", errorCodePath: "errors.0.code",
+                                    optedOutCodes: Self.optedOutErrorCodes, credentialsHint: "TELNYX_API_KEY")
     }
 }
 
