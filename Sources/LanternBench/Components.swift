@@ -40,16 +40,7 @@ struct Components: AsyncParsableCommand {
 
         // Every provider's verify+parse, on webhooks signed with its real algorithm.
         for harness in ProviderHarness.allCases {
-            var config = LanternConfiguration()
-            harness.configure(&config, fakeAPI: URL(string: "http://127.0.0.1:9")!)
-            let adapter: any SMSProvider = switch harness {
-            case .twilio: Twilio(configuration: config.twilio!, transport: URLSessionTransport())
-            case .vonage, .vonageMessages: Vonage(configuration: config.providers.vonage!, transport: URLSessionTransport())
-            case .telnyx: Telnyx(configuration: config.providers.telnyx!, transport: URLSessionTransport())
-            case .plivo: Plivo(configuration: config.providers.plivo!, transport: URLSessionTransport())
-            case .sinch: Sinch(configuration: config.providers.sinch!, transport: URLSessionTransport())
-            case .messagebird: MessageBird(configuration: config.providers.messageBird!, transport: URLSessionTransport())
-            }
+            let adapter = harness.adapter()
             let n = min(count, 10_000)
             // Unique ids and nonces for each (Plivo refuses a nonce it has seen).
             let requests = (0..<n).map { i in

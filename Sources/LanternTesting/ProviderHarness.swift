@@ -59,6 +59,21 @@ public enum ProviderHarness: String, Sendable, CaseIterable, CustomStringConvert
         }
     }
 
+    /// This provider's adapter on its own (no server), for parser tests and benchmarks.
+    public func adapter(fakeAPI: URL = URL(string: "http://127.0.0.1:9")!, now: @escaping @Sendable () -> Date = { Date() }) -> any SMSProvider {
+        var c = LanternConfiguration()
+        configure(&c, fakeAPI: fakeAPI)
+        let t = URLSessionTransport()
+        switch self {
+        case .twilio: return Twilio(configuration: c.twilio!, transport: t)
+        case .vonage, .vonageMessages: return Vonage(configuration: c.providers.vonage!, transport: t, now: now)
+        case .telnyx: return Telnyx(configuration: c.providers.telnyx!, transport: t, now: now)
+        case .plivo: return Plivo(configuration: c.providers.plivo!, transport: t, now: now)
+        case .sinch: return Sinch(configuration: c.providers.sinch!, transport: t, now: now)
+        case .messagebird: return MessageBird(configuration: c.providers.messageBird!, transport: t, now: now)
+        }
+    }
+
     /// The provider's message id for the `n`th send the fake accepted.
     public func messageID(_ n: Int) -> String {
         self == .twilio ? "SM" + String(format: "%032d", n) : "\(rawValue)-msg-\(n)"

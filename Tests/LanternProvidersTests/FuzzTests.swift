@@ -112,3 +112,27 @@ import Testing
 /// CI runs the default, a few seconds' worth. Each run draws new inputs (its seed is printed
 /// on failure, so a case can be replayed).
 let fuzzScale = Int(ProcessInfo.processInfo.environment["LANTERN_FUZZ_SCALE"] ?? "") ?? 1
+
+/// Every provider's parser takes anything the internet sends without crashing, and never lets
+/// an unsigned request through.
+@Suite struct AllProvidersFuzzTests {
+    static let headerSets: [[String: String]] = [
+        ["Content-Type": "application/json"], ["Content-Type": "application/x-www-form-urlencoded"], [:],
+        ["Content-Type": "application/json", "Authorization": "Bearer a.b.c", "telnyx-signature-ed25519": "AAAA", "telnyx-timestamp": "1"],
+        ["Content-Type": "application/json", "x-sinch-webhook-signature": "x", "x-sinch-webhook-signature-nonce": "n",
+         "x-sinch-webhook-signature-timestamp": "abc"],
+        ["Content-Type": "application/x-www-form-urlencoded", "X-Plivo-Signature-V3": ",,,", "X-Plivo-Signature-V3-Nonce": ""],
+        ["MessageBird-Signature-JWT": "eyJhbGciOiJub25lIn0.e30."], ["messagebird-signature": "x", "messagebird-request-timestamp": "-1"],
+    ]
+
+    @Test(arguments: ProviderHarness.allCases)
+    func randomRequestsAreRejectedNeverCrash(_ harness: ProviderHarness) async {
+        let adapter = harness.adapter()
+        await propertyCheck(count: 500 * fuzzScale, input: WebhookFuzzTests.webhookBytes, Gen<Int>.int(in: 0...7), Gen.bool) { body, h, get in
+            let request = WebhookRequest(method: get ? "GET" : "POST", uri: "/webhooks/\(harness.name)?" + String(decoding: body.prefix(60), as: UTF8.self),
+                                         headers: Self.headerSets[h], body: body)
+            #expect((try? adapter.inboundMessage(from: request)) == nil, "an unsigned request got through")
+            _ = try? adapter.deliveryReport(from: request)
+        }
+    }
+}

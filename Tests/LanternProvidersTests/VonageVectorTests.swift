@@ -60,6 +60,23 @@ import Testing
         }
     }
 
+    /// A correctly signed SMS API webhook whose `timestamp` is more than 5 minutes from our clock
+    /// is refused: a captured request cannot be replayed later.
+    @Test func aStaleSignedWebhookIsRefused() throws {
+        let signedAt = Date(timeIntervalSince1970: 1_700_000_000)
+        var p: [(name: String, value: String)] = [("msisdn", "447700900123"), ("to", "447700900999"), ("messageId", "m1"), ("text", "hi"),
+                                                  ("type", "text"), ("timestamp", "1700000000")]
+        p.append(("sig", VonageSignature.sign(p, secret: Self.secret, method: .sha256)))
+        let request = WebhookRequest(method: "POST", uri: "/webhooks/vonage", headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                                     body: Array(FormEncoding.encode(p.map { ($0.name, $0.value) }).utf8))
+        func vonage(at t: Date) -> Vonage {
+            Vonage(configuration: VonageConfiguration(apiKey: "k", apiSecret: "s", signatureSecret: Self.secret), transport: URLSessionTransport(),
+                   now: { t })
+        }
+        #expect(try vonage(at: signedAt + 299).inboundMessage(from: request).text == "hi")
+        #expect(throws: WebhookRejection.forbidden("timestamp is missing or stale")) { try vonage(at: signedAt + 301).inboundMessage(from: request) }
+    }
+
     @Test func longTextsArriveInPartsAndAreHandledOnceWhole() throws {
         let clock = Date(timeIntervalSince1970: 1_700_000_000)
         let vonage = Vonage(configuration: VonageConfiguration(apiKey: "k", apiSecret: "s", signatureSecret: Self.secret),
