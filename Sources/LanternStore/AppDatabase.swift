@@ -200,6 +200,10 @@ public struct AppDatabase: Sendable {
                 ) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v6: wording preference") { db in
+            // NULL: the service's default (discreet unless the service says otherwise).
+            try db.execute(sql: "ALTER TABLE contact ADD COLUMN wording TEXT")
+        }
         return m
     }
 

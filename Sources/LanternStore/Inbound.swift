@@ -96,7 +96,7 @@ extension AppDatabase {
 
         // Everything the engine needs about her, in one statement.
         let row = try db.fetchRow("""
-            SELECT language, opted_out_at, alerts_paused_until,
+            SELECT language, opted_out_at, alerts_paused_until, wording,
                    (SELECT group_concat(area, ',') FROM (SELECT area FROM subscription WHERE contact_key = c.key ORDER BY created_at, area)) AS areas,
                    EXISTS (SELECT 1 FROM kit_request WHERE contact_key = c.key) AS has_kits
             FROM contact c WHERE key = ?
@@ -116,7 +116,8 @@ extension AppDatabase {
                                      language: row?["language"] ?? defaultLocale, subscriptions: subscriptions,
                                      alertsPausedUntil: (row?["alerts_paused_until"] as Double?).map(Date.init(timeIntervalSince1970:)),
                                      kit: kit, kitLimitReached: kitsInPeriod >= policy.kitLimit, seed: policy.random(),
-                                     isBlocked: try db.fetchRow("SELECT 1 FROM blocked_number WHERE contact_key = ?", [key.hex]) != nil)
+                                     isBlocked: try db.fetchRow("SELECT 1 FROM blocked_number WHERE contact_key = ?", [key.hex]) != nil,
+                                     isNew: row == nil, wording: (row?["wording"] as String?).flatMap(Wording.init(rawValue:)))
         let conversation = try loadConversation(db, key: key, vault: vault)
         let outcome = item.decide(context, conversation)
 
@@ -154,6 +155,13 @@ extension AppDatabase {
                 try db.run("UPDATE contact SET alerts_paused_until = ? WHERE key = ?", [t + hours * 3600, key.hex])
             case .resume:
                 try db.run("UPDATE contact SET alerts_paused_until = NULL WHERE key = ?", [key.hex])
+            case .setLanguage:
+                if let tag = outcome.variables["language"], tag.count <= 16, tag.allSatisfy({ $0.isLetter || $0 == "-" }) {
+                    try db.run("UPDATE contact SET language = ? WHERE key = ?", [tag, key.hex])
+                }
+            case .plainWording, .discreetWording:
+                try db.run("UPDATE contact SET wording = ? WHERE key = ?",
+                           [(action == .plainWording ? Wording.plain : .discreet).rawValue, key.hex])
             case .requestKit:
                 try requestKit(db, key: key, values: outcome.variables, vault: vault, now: t)
             case .cancelKit:

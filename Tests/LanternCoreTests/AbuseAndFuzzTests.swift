@@ -80,3 +80,34 @@ import Testing
 /// CI runs the default, a few seconds' worth. Each run draws new inputs (its seed is printed
 /// on failure, so a case can be replayed).
 let fuzzScale = Int(ProcessInfo.processInfo.environment["LANTERN_FUZZ_SCALE"] ?? "") ?? 1
+
+@Suite struct LanguageChoiceTests {
+    static let polish = Catalogue(locale: "pl", name: "Polski", messages: [
+        "help.main": MessageTemplate(text: "Pomoc."), "language.set": MessageTemplate(text: "Po polsku."),
+    ], selectors: [Keyword("POLSKI", match: .whole, locale: "pl")], keywordAliases: ["help": [Keyword("POMOC", locale: "pl")]])
+    static let library = FlowLibrary(flows: Fixture.library.flows, catalogues: Array(Fixture.library.catalogues.values) + [polish])
+    let engine = FlowEngine(library: LanguageChoiceTests.library)
+
+    @Test func theFirstWordOfANewPersonPicksHerLanguage() {
+        let first = engine.handle(text: "pomoc", contact: ContactContext(isNew: true), conversation: nil, now: Fixture.t0)
+        #expect(first.actions == [.setLanguage] && first.variables["language"] == "pl")
+        #expect(first.replies.map(\.text) == ["Pomoc."])
+        // Someone who already talks to us in English keeps English (the alias still works).
+        let known = engine.handle(text: "pomoc", contact: ContactContext(isNew: false), conversation: nil, now: Fixture.t0)
+        #expect(known.actions.isEmpty && known.replies.first?.text != "Pomoc.")
+    }
+
+    @Test func aLanguagesNameOnItsOwnSwitchesFromAnywhere() {
+        let waiting = ConversationState(flow: "info", state: "main", expiresAt: Fixture.t0 + 60)
+        let outcome = engine.handle(text: "Polski!", contact: ContactContext(), conversation: waiting, now: Fixture.t0)
+        #expect(outcome.actions == [.setLanguage] && outcome.variables["language"] == "pl" && outcome.replies.map(\.text) == ["Po polsku."])
+        // Inside a sentence it is just a word.
+        let sentence = engine.handle(text: "i speak polski", contact: ContactContext(), conversation: nil, now: Fixture.t0)
+        #expect(!sentence.actions.contains(.setLanguage))
+    }
+
+    @Test func yesAndNoInEveryLanguage() {
+        for yes in ["tak", "Da", "sí", "sim", "ie"] { #expect(engine.validate(KeywordText.words(yes), text: yes, as: .yesNo) == "yes", "\(yes)") }
+        for no in ["nie", "nu", "não", "na"] { #expect(engine.validate(KeywordText.words(no), text: no, as: .yesNo) == "no", "\(no)") }
+    }
+}

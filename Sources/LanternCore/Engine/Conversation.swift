@@ -14,11 +14,17 @@ public struct ContactContext: Sendable, Equatable {
     public var seed: UInt64
     /// A coordinator blocked this number for abuse: only opting out and erasure still work.
     public var isBlocked: Bool
+    /// First text from this number (no record of her yet): her first keyword may pick her language.
+    public var isNew: Bool
+    /// How plainly she wants drugs, overdose and naloxone named; nil: the service's default.
+    public var wording: Wording?
 
     public init(isOptedOut: Bool = false, language: String = defaultLocale, subscriptions: [String] = [],
                 alertsPausedUntil: Date? = nil, kit: KitInfo? = nil, kitLimitReached: Bool = false, seed: UInt64 = 0,
-                isBlocked: Bool = false) {
+                isBlocked: Bool = false, isNew: Bool = false, wording: Wording? = nil) {
         self.isBlocked = isBlocked
+        self.isNew = isNew
+        self.wording = wording
         self.isOptedOut = isOptedOut
         self.language = language
         self.subscriptions = subscriptions
@@ -27,6 +33,11 @@ public struct ContactContext: Sendable, Equatable {
         self.kitLimitReached = kitLimitReached
         self.seed = seed
     }
+}
+
+/// Lock-screen discretion: `discreet` wording never names drugs, overdose or naloxone.
+public enum Wording: String, Sendable, Equatable, Codable {
+    case discreet, plain
 }
 
 /// A kit request as the person may hear about it: its reference and where it stands.

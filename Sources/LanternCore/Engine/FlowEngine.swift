@@ -43,25 +43,34 @@ public struct FlowEngine: Sendable {
             }
             return outcome
         }
-        // 2. Global keywords win in every state.
+        // 2. A language's own name on its own ("POLSKI", "CYMRAEG") switches to it.
+        if !freeText, let locale = library.selectedLanguage(words) {
+            var chosen = contact
+            chosen.language = locale
+            let key = FlowLibrary.languageSetKey
+            return EngineOutcome(replies: [Reply(key: key, text: library.render(key, locale: locale))], actions: [.setLanguage],
+                                 conversation: nil, decision: .keyword(flow: "language", keyword: words.joined(separator: " ")),
+                                 variables: ["language": locale])
+        }
+        // 3. Global keywords win in every state.
         if let hit = bestKeyword(words, in: library.flows.filter(\.isGlobal), includeOptedOutWords: false, wholeOnly: freeText) {
             return start(hit, words: words, text: text, contact: contact, now: now)
         }
-        // 3. An answer to the question she was asked.
+        // 4. An answer to the question she was asked.
         if let (a, flow, state) = waiting {
             if let outcome = answer(words, text: text, flow: flow, state: state, vars: a.variables, contact: contact, now: now) {
                 return outcome
             }
         }
-        // 4. A keyword that starts a flow.
+        // 5. A keyword that starts a flow.
         if let hit = bestKeyword(words, in: library.flows.filter { !$0.isGlobal }, includeOptedOutWords: false, wholeOnly: freeText) {
             return start(hit, words: words, text: text, contact: contact, now: now)
         }
-        // 5. Still waiting for an answer we could not use: say so, and ask again.
+        // 6. Still waiting for an answer we could not use: say so, and ask again.
         if let active, let flow = library.flow(active.flow), let state = flow.states[active.state] {
             return reprompt(flow: flow, state: state, conversation: active, contact: contact, now: now)
         }
-        // 6. Never silence: a short menu.
+        // 7. Never silence: a short menu.
         if let flow = library.flows.first(where: { $0.fallbackState != nil }), let state = flow.fallbackState {
             return run(flow, state: state, vars: [:], contact: contact, now: now, decision: .fallback(flow: flow.id, timedOut: timedOut))
         }
@@ -73,6 +82,16 @@ public struct FlowEngine: Sendable {
     /// Starts a flow from a keyword. Words after the keyword answer the flow's first question
     /// when it has one ("PAUSE 24", "ALERTS BS5"); otherwise they are ignored ("naloxone please").
     private func start(_ hit: KeywordHit, words: [String], text: String, contact: ContactContext, now: Date) -> EngineOutcome {
+        // The first word a new person uses, when it is another language's (POMOC), is her language.
+        if let locale = hit.keyword.locale, contact.isNew, locale != contact.language {
+            var chosen = contact
+            chosen.language = locale
+            chosen.isNew = false
+            var outcome = start(hit, words: words, text: text, contact: chosen, now: now)
+            outcome.actions.insert(.setLanguage, at: 0)
+            outcome.variables["language"] = locale
+            return outcome
+        }
         let decision = Decision.keyword(flow: hit.flow.id, keyword: hit.keyword.text)
         let rest = Array(words.dropFirst(hit.keyword.words.count))
         if !rest.isEmpty, let state = hit.flow.states[hit.state], let ask = state.ask, ![.text, .address].contains(ask.expect),
@@ -112,8 +131,9 @@ public struct FlowEngine: Sendable {
         switch kind {
         case .yesNo:
             guard let first = words.first, words.count <= 3 else { return nil }
-            if ["YES", "Y", "YEAH", "YEP", "YA", "OK", "OKAY", "SURE"].contains(first) { return "yes" }
-            if ["NO", "N", "NOPE", "NAH"].contains(first) { return "no" }
+            // English, and yes/no in each language Lantern speaks (TAK, DA, SI, SIM, IE; NIE, NU, NAO, NA).
+            if ["YES", "Y", "YEAH", "YEP", "YA", "OK", "OKAY", "SURE", "TAK", "DA", "SI", "SIM", "IE", "HAN", "JI"].contains(first) { return "yes" }
+            if ["NO", "N", "NOPE", "NAH", "NIE", "NU", "NAO", "NA", "NAHI", "NAHIN"].contains(first) { return "no" }
             return nil
         case .postcodeDistrict:
             return PostcodeDistrict(words.joined(separator: " "))?.code
@@ -136,6 +156,10 @@ public struct FlowEngine: Sendable {
         case .text:
             let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
             return trimmed.isEmpty ? nil : String(trimmed.prefix(500))
+        case .language:
+            let all = library.languages
+            if words.count == 1, let n = Int(words[0]), (1...all.count).contains(n) { return all[n - 1].locale }
+            return library.selectedLanguage(words)
         case .pickupPoint:
             let points = library.pickupPoints(for: AreaCodes.split(vars["area"]))
             guard words.count == 1, let n = Int(words[0]), (1...max(1, points.count)).contains(n), n <= points.count else { return nil }
@@ -169,6 +193,7 @@ public struct FlowEngine: Sendable {
             values["pickup_points"] = library.pickupPoints(for: AreaCodes.split(codes)).enumerated()
                 .map { "\($0.offset + 1) \($0.element.name) (\($0.element.hours))" }.joined(separator: "\n")
         }
+        values["languages"] = library.languages.enumerated().map { "\($0.offset + 1) \($0.element.name)" }.joined(separator: "\n")
         if let kit = contact.kit {
             values["kit_ref"] = kit.ref
             values["kit_status"] = library.render(FlowLibrary.kitStatePrefix + kit.status.rawValue, locale: contact.language)
@@ -225,6 +250,9 @@ public struct FlowEngine: Sendable {
         case .optOut: contact.isOptedOut = true
         case .optIn: contact.isOptedOut = false
         case .erase: contact = ContactContext(language: contact.language)
+        case .setLanguage: if let l = vars["language"] { contact.language = l }
+        case .plainWording: contact.wording = .plain
+        case .discreetWording: contact.wording = .discreet
         case .subscribe:
             let add = AreaCodes.split(vars["areas"])
             if add.contains(AreaCodes.everywhere) { contact.subscriptions = [AreaCodes.everywhere] }

@@ -82,11 +82,18 @@ public struct Catalogue: Sendable {
     public let name: String
     public let messages: [String: MessageTemplate]
     public let location: SourceLocation?
+    /// Words that switch to this language when texted on their own (POLSKI, POLISH).
+    public let selectors: [Keyword]
+    /// Extra keywords per flow id in this language (help: [POMOC]).
+    public let keywordAliases: [String: [Keyword]]
 
-    public init(locale: String, name: String, messages: [String: MessageTemplate], location: SourceLocation? = nil) {
+    public init(locale: String, name: String, messages: [String: MessageTemplate], location: SourceLocation? = nil,
+                selectors: [Keyword] = [], keywordAliases: [String: [Keyword]] = [:]) {
         self.locale = locale
         self.name = name
         self.messages = messages
         self.location = location
+        self.selectors = selectors
+        self.keywordAliases = keywordAliases
     }
 }

@@ -40,6 +40,13 @@ public struct Flow: Sendable {
         self.location = location
     }
 
+    /// The same flow, answering to more words (a catalogue's aliases in its language).
+    public func adding(keywords extra: [Keyword]) -> Flow {
+        Flow(id: id, keywords: keywords + extra, optedOutKeywords: optedOutKeywords, phrases: phrases, isGlobal: isGlobal,
+             runsWhenOptedOut: runsWhenOptedOut, start: start, fallbackState: fallbackState, shortcuts: shortcuts,
+             states: Array(states.values), timeout: timeout, location: location)
+    }
+
     public struct Shortcut: Sendable {
         public let keyword: Keyword
         public let state: String
@@ -55,14 +62,18 @@ public struct Keyword: Sendable, Hashable {
     /// `start`: the message may go on after it ("naloxone please").
     public let match: Match
     public let location: SourceLocation?
+    /// The language this word belongs to, for aliases a catalogue adds (POMOC is Polish HELP):
+    /// the first word a new person uses can choose her language.
+    public let locale: String?
 
     public enum Match: String, Sendable { case whole, start }
 
-    public init(_ text: String, match: Match = .start, location: SourceLocation? = nil) {
+    public init(_ text: String, match: Match = .start, location: SourceLocation? = nil, locale: String? = nil) {
         self.text = text
         self.words = KeywordText.words(text)
         self.match = match
         self.location = location
+        self.locale = locale
     }
 
     public static func == (a: Keyword, b: Keyword) -> Bool { a.words == b.words && a.match == b.match }
@@ -183,12 +194,15 @@ public enum AnswerKind: String, Sendable, CaseIterable {
     case text
     /// A number from the pickup points listed for the area she gave.
     case pickupPoint = "pickup_point"
+    /// A number from the list of languages (`{languages}`), or a language's own name: saved as its tag.
+    case language
 
     /// The variable a flow must save this kind of answer in for actions that use it.
     public var savesFor: [FlowAction] {
         switch self {
         case .areas: [.subscribe, .unsubscribe]
         case .hours: [.pause]
+        case .language: [.setLanguage]
         default: []
         }
     }
@@ -215,6 +229,11 @@ public enum FlowAction: String, Sendable, CaseIterable, Codable {
     case cancelKit = "cancel_kit"
     /// Pass a bad-batch report to the coordinators at once, without keeping it; sets `ref`.
     case relayReport = "relay_report"
+    /// Answer in the language in `language` from now on (every reply and alert).
+    case setLanguage = "set_language"
+    /// Wording that names drugs, overdose and naloxone plainly, or discreetly (lock screens).
+    case plainWording = "plain_wording"
+    case discreetWording = "discreet_wording"
 
     /// The variables this action reads, which the flow must have saved before it.
     public var requiredVariables: [String] {
@@ -223,6 +242,7 @@ public enum FlowAction: String, Sendable, CaseIterable, Codable {
         case .pause: ["hours"]
         case .requestKit: ["kind", "method"]
         case .relayReport: ["area", "happened", "description"]
+        case .setLanguage: ["language"]
         default: []
         }
     }

@@ -102,8 +102,12 @@ public struct FlowCheck: Sendable {
                     out.append(FlowDiagnostic(.error, "message '\(key)' (\(locale)) allows \(template.maxSegments) segments; the limit is 1 to \(MessageTemplate.segmentCeiling)", at: at))
                 }
             }
+            for flowID in catalogue.keywordAliases.keys.sorted() where library.flow(flowID) == nil {
+                out.append(FlowDiagnostic(.error, "\(locale) gives keywords for flow '\(flowID)', which does not exist", at: catalogue.location))
+            }
             if locale != defaultLocale {
-                let missing = base.messages.keys.filter { catalogue.messages[$0] == nil }.sorted()
+                // What coordinators read (the relayed report) stays in the service's own language.
+                let missing = base.messages.keys.filter { catalogue.messages[$0] == nil && $0 != FlowLibrary.reportRelayKey }.sorted()
                 if !missing.isEmpty {
                     out.append(FlowDiagnostic(.warning, "\(locale) is missing \(missing.count) translation(s), which fall back to \(defaultLocale): \(missing.joined(separator: ", "))", at: catalogue.location))
                 }

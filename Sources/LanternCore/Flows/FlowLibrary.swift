@@ -23,6 +23,8 @@ public struct FlowLibrary: Sendable {
     /// Messages Lantern itself uses (not named by any flow), with the placeholders each may use.
     public static let kitNotifyPrefix = "kit.notify."
     public static let reportRelayKey = "report.relay"
+    /// Said, in the new language, when she picks one.
+    public static let languageSetKey = "language.set"
     /// Said once when someone texts faster than the per-minute limit.
     public static let slowDownKey = "limits.slow_down"
 
@@ -31,7 +33,7 @@ public struct FlowLibrary: Sendable {
             invalidChoiceKey: [], invalidAnswerKey: [], everywhereKey: [], andKey: [],
             alertConfirmedKey: ["text"], alertUnconfirmedKey: ["text"], alertOptOutKey: [],
             reportRelayKey: ["ref", "area", "happened", "description"],
-            slowDownKey: [],
+            slowDownKey: [], languageSetKey: [],
         ]
         for s in KitInfo.Status.allCases { m[kitStatePrefix + s.rawValue] = [] }
         // What she is told when a coordinator marks her request.
@@ -41,13 +43,32 @@ public struct FlowLibrary: Sendable {
     public static var engineKeys: Set<String> { Set(systemMessages.keys) }
 
     /// Placeholders the engine fills from what it knows about the person, in any message.
-    public static let builtinPlaceholders: Set<String> = ["my_areas", "kit_ref", "kit_status"]
+    public static let builtinPlaceholders: Set<String> = ["my_areas", "kit_ref", "kit_status", "languages"]
+
+    /// Languages in the order LANG lists them: English first, then by tag.
+    public var languages: [Catalogue] {
+        catalogues.values.sorted { ($0.locale == defaultLocale ? "" : $0.locale) < ($1.locale == defaultLocale ? "" : $1.locale) }
+    }
+
+    /// The language a message selects when it is just a language's name (POLSKI, CYMRAEG).
+    public func selectedLanguage(_ words: [String]) -> String? {
+        guard !words.isEmpty else { return nil }
+        return languages.first { c in c.selectors.contains { $0.words == words } }?.locale
+    }
     /// Placeholders filled from a saved `area`, in flows that save one.
     public static let areaPlaceholders: Set<String> = ["pickup_points"]
     /// Words for a kit's state: `kit.state.open`, `kit.state.sent`…
     public static let kitStatePrefix = "kit.state."
 
     public init(flows: [Flow], catalogues: [Catalogue], areas: [NamedArea] = [], pickupPoints: [PickupPoint] = []) {
+        // Each language's aliases join the flows they name, tagged with their language.
+        // An alias matches the way the flow's own words do (STOP's must be the whole message).
+        let flows = flows.map { flow in
+            let match = flow.keywords.first?.match ?? .start
+            return flow.adding(keywords: catalogues.flatMap { $0.keywordAliases[flow.id] ?? [] }.map {
+                Keyword($0.text, match: match, location: $0.location, locale: $0.locale)
+            })
+        }
         self.flows = flows
         self.areas = areas
         self.pickupPoints = pickupPoints

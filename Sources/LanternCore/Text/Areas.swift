@@ -21,7 +21,7 @@ public struct NamedArea: Sendable, Equatable {
 /// ("BS5", "@bristol", "*"): nothing more precise than a district is ever kept.
 public enum AreaCodes {
     public static let everywhere = "*"
-    static let everywhereWords: Set<String> = ["ALL", "EVERYWHERE", "ANYWHERE", "UK"]
+    static let everywhereWords: Set<String> = ["ALL", "EVERYWHERE", "ANYWHERE", "UK", "WSZYSTKIE", "WSZEDZIE"]
     static let fillerWords: Set<String> = ["AND", "OR", "PLUS", "IN", "THE"]
 
     /// Reads "BS5, M14 and Bristol", "bs5 6aa", "all". Nil if any part is not an area, so a

@@ -336,7 +336,7 @@ struct NodeReader {
     // MARK: catalogues
 
     mutating func catalogue(_ node: Node) -> Catalogue? {
-        guard let fields = mapping(node, "a locale file", allowed: ["locale", "name", "messages"]) else { return nil }
+        guard let fields = mapping(node, "a locale file", allowed: ["locale", "name", "selectors", "keywords", "messages"]) else { return nil }
         let d = Dictionary(fields.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         guard let locale = d["locale"].flatMap({ string($0, "'locale'") }) else { error("a locale file needs 'locale: <tag>'", node); return nil }
         let name = d["name"].flatMap { string($0, "'name'") } ?? locale
@@ -355,6 +355,12 @@ struct NodeReader {
                 messages[key] = MessageTemplate(text: text, maxSegments: segments, location: at(keyNode))
             }
         }
-        return Catalogue(locale: locale, name: name, messages: messages, location: at(node))
+        // Words that pick this language on their own, and this language's keywords per flow.
+        let selectors = d["selectors"].map { strings($0, "'selectors'").map { Keyword($0.0, match: .whole, location: at($0.1), locale: locale) } } ?? []
+        var aliases: [String: [Keyword]] = [:]
+        for (flow, _, value) in (d["keywords"].flatMap { keyedMapping($0, "'keywords'", allowed: []) }) ?? [] {
+            aliases[flow] = strings(value, "keywords for '\(flow)'").map { Keyword($0.0, match: .start, location: at($0.1), locale: locale) }
+        }
+        return Catalogue(locale: locale, name: name, messages: messages, location: at(node), selectors: selectors, keywordAliases: aliases)
     }
 }
