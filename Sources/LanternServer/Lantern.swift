@@ -97,6 +97,7 @@ public struct Lantern: Sendable {
         let broadcasts = BroadcastService(database: database, library: library, settings: settings, wakeUp: broadcastWakeUp,
                                           now: now, logger: logger)
         let runner = BroadcastRunner(database: database, defaultProvider: providers.keys.sorted().first ?? "console",
+                                     defaultWording: library.defaultWording,
                                      wakeUp: broadcastWakeUp, outboxWakeUp: wakeUp, now: now, logger: logger)
         let relay = reports.webhookURL.map { url in
             ReportRelay(database: database, url: url, secret: reports.webhookSecret ?? "", transport: transport,

@@ -17,6 +17,8 @@ public enum BroadcastStatus: String, Sendable, Codable {
 /// An alert as a coordinator wrote it, ready to store. `texts` are final, per language
 /// (confirmed/unconfirmed marker and the opt-out line already included).
 public struct BroadcastDraft: Sendable {
+    /// A `texts` key ending in this holds a language's discreet wording ("pl~discreet").
+    public static let discreetSuffix = "~discreet"
     public var areas: [String]
     /// Subscription codes it reaches; nil for every subscriber.
     public var reach: Set<String>?
@@ -190,7 +192,7 @@ extension AppDatabase {
     /// Writes the next batch of one fanning-out broadcast's recipients to the outbox (one
     /// row each, idempotent per broadcast and contact, resumable after a crash). Returns false
     /// when there was nothing to do.
-    public func fanOutNextBatch(size: Int, defaultProvider: String, now: Date) async throws -> Bool {
+    public func fanOutNextBatch(size: Int, defaultProvider: String, defaultWording: Wording = .discreet, now: Date) async throws -> Bool {
         let t = now.timeIntervalSince1970
         return try await writer.write { db in
             guard let b = try Row.fetchOne(db, sql: """
@@ -210,12 +212,17 @@ extension AppDatabase {
                 INSERT OR IGNORE INTO outbox (contact_key, provider, sender, recipient, key_version, kind, priority, text, segments,
                                               status, attempts, next_attempt_at, created_at, updated_at, broadcast_id, locale)
                 SELECT c.key, COALESCE(c.provider, :provider), c.sender, c.number, c.key_version, 'broadcast', 10, NULL,
-                       COALESCE(bt.segments, bt0.segments), 'queued', 0, :now, :now, :now, :id, COALESCE(bt.locale, 'en-GB')
+                       COALESCE(btd.segments, bt.segments, bt0.segments), 'queued', 0, :now, :now, :now, :id,
+                       COALESCE(btd.locale, bt.locale, 'en-GB')
                 FROM contact c
                 JOIN broadcast_text bt0 ON bt0.broadcast_id = :id AND bt0.locale = 'en-GB'
                 LEFT JOIN broadcast_text bt ON bt.broadcast_id = :id AND bt.locale = c.language
+                -- Her language's discreet wording, when she has (or the service defaults to) discreet.
+                LEFT JOIN broadcast_text btd ON btd.broadcast_id = :id AND btd.locale = c.language || :discreet
+                    AND COALESCE(c.wording, :wording) = 'discreet'
                 WHERE c.key > :cursor AND c.key <= :last AND \(eligible)
-                """, arguments: Self.arguments(codes: codes, ["provider": defaultProvider, "now": t, "id": id, "cursor": cursor, "last": last]))
+                """, arguments: Self.arguments(codes: codes, ["provider": defaultProvider, "now": t, "id": id, "cursor": cursor, "last": last,
+                                                              "discreet": BroadcastDraft.discreetSuffix, "wording": defaultWording.rawValue]))
             let added = db.changesCount
             try db.execute(sql: "UPDATE broadcast SET fanout_cursor = ?, recipients = recipients + ? WHERE id = ?",
                            arguments: [last, added, id])

@@ -102,7 +102,7 @@ extension AppDatabase {
     /// Closes an open request: its address is deleted at once, and she is told (in her language,
     /// through `notification`) unless she has opted out since.
     public func markKit(_ ref: String, as status: KitInfo.Status, reason: KitCloseReason?, by actor: String, now: Date,
-                        notification: @escaping @Sendable (_ language: String) -> String?) async throws -> KitSummary {
+                        notification: @escaping @Sendable (_ language: String, _ wording: Wording?) -> String?) async throws -> KitSummary {
         guard [.sent, .collected, .cancelled].contains(status) else { throw KitError.invalidStatus(status.rawValue) }
         let t = now.timeIntervalSince1970
         let vault = self.vault
@@ -116,8 +116,9 @@ extension AppDatabase {
                            arguments: [status.rawValue, reason?.rawValue, t, ref])
             try Self.audit(db, actor: actor, action: "kit.\(status.rawValue)", subject: ref, now: t)
             if let key = r["contact_key"] as String?,
-               let c = try Row.fetchOne(db, sql: "SELECT number, language, provider, sender, opted_out_at FROM contact WHERE key = ?", arguments: [key]),
-               c["opted_out_at"] as Double? == nil, let text = notification(c["language"]) {
+               let c = try Row.fetchOne(db, sql: "SELECT number, language, wording, provider, sender, opted_out_at FROM contact WHERE key = ?", arguments: [key]),
+               c["opted_out_at"] as Double? == nil,
+               let text = notification(c["language"], (c["wording"] as String?).flatMap(Wording.init(rawValue:))) {
                 _ = try Self.enqueue(db, contact: ContactKey(hex: key), provider: c["provider"] ?? "console", sender: c["sender"],
                                      recipient: c["number"], vault: vault, kind: .reply, text: text, now: t)
             }

@@ -111,3 +111,37 @@ let fuzzScale = Int(ProcessInfo.processInfo.environment["LANTERN_FUZZ_SCALE"] ??
         for no in ["nie", "nu", "não", "na"] { #expect(engine.validate(KeywordText.words(no), text: no, as: .yesNo) == "no", "\(no)") }
     }
 }
+
+@Suite struct DiscretionTests {
+    static func library(_ messages: [String: String], telltales: [String] = ["NALOX", "OVERDOS"], wording: Wording = .discreet) -> FlowLibrary {
+        let base = Array(Fixture.library.catalogues.values).first { $0.locale == defaultLocale }!
+        var all = base.messages
+        for (k, v) in messages { all[k] = MessageTemplate(text: v) }
+        let en = Catalogue(locale: defaultLocale, name: "English", messages: all, telltaleWords: telltales)
+        return FlowLibrary(flows: Fixture.library.flows, catalogues: [en], defaultWording: wording)
+    }
+
+    @Test func discreetIsTheDefaultPlainIsHerChoiceEmergencyIsAlwaysPlain() {
+        let lib = Self.library(["info.main.discreet": "About the spray.", "emergency.discreet": "Hidden steps."])
+        let engine = FlowEngine(library: lib)
+        #expect(engine.handle(text: "naloxone", contact: ContactContext(), conversation: nil, now: Fixture.t0).replies.first?.text == "About the spray.")
+        #expect(engine.handle(text: "naloxone", contact: ContactContext(wording: .plain), conversation: nil, now: Fixture.t0).replies.first?.text == "Info text.")
+        // Life first: the emergency steps ignore any discreet variant.
+        let emergency = engine.handle(text: "overdose", contact: ContactContext(wording: .discreet), conversation: nil, now: Fixture.t0)
+        #expect(emergency.replies.first?.key == "emergency" && emergency.replies.first?.text != "Hidden steps.")
+        // A service can make plain the default.
+        let plainService = FlowEngine(library: Self.library(["info.main.discreet": "About the spray."], wording: .plain))
+        #expect(plainService.handle(text: "naloxone", contact: ContactContext(), conversation: nil, now: Fixture.t0).replies.first?.text == "Info text.")
+    }
+
+    @Test func flowsCheckRefusesADiscreetVariantThatGivesItAway() {
+        let leaky = FlowCheck(library: Self.library(["info.main.discreet": "About the naloxone spray."])).run()
+        #expect(leaky.contains { $0.severity == .error && $0.message.contains("'info.main.discreet'") && $0.message.contains("NALOX") })
+        let missing = FlowCheck(library: Self.library(["info.a": "Naloxone, step A."])).run()
+        #expect(missing.contains { $0.severity == .warning && $0.message.contains("'info.a'") && $0.message.contains("no discreet variant") })
+        let loud = FlowCheck(library: Self.library(["emergency": "Overdose! Call 999."])).run()
+        #expect(loud.contains { $0.severity == .error && $0.message.contains("starts with a tell-tale word") })
+        let clean = FlowCheck(library: Self.library(["info.main.discreet": "About the spray."])).run()
+        #expect(!clean.contains { $0.message.contains("discreet message") })
+    }
+}

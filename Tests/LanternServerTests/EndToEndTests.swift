@@ -79,7 +79,7 @@ import Testing
             let form = try #require(sent.first).form
             #expect(form["To"] == Self.her)
             #expect(form["From"] == Self.ours)
-            #expect(form["Body"]?.hasPrefix("Naloxone reverses an overdose") == true)
+            #expect(form["Body"]?.hasPrefix("The spray or jab can bring someone back") == true)   // discreet by default
             #expect(form["StatusCallback"]?.hasPrefix("https://sms.example.org/webhooks/twilio/status?ref=") == true)
             try await env.waitFor("sent") { $0[.sent] == 1 }
             // The reply's own words are cleared once Twilio accepted it.
@@ -280,6 +280,6 @@ import Testing
         try await running.stop()
         await fake.stop()
         let firstWords = sent.map { String(($0.form["Body"] ?? "").prefix(12)) }
-        #expect(firstWords == ["A free, priv", "We never kee", "Naloxone rev", "You have no ", "Hi. This is "], "\(firstWords)")
+        #expect(firstWords == ["A free, priv", "We never kee", "The spray or", "You have no ", "Hi. This is "], "\(firstWords)")
     }
 }

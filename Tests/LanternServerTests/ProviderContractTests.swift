@@ -57,7 +57,7 @@ import Testing
             let r = try await env.post(text)
             #expect(r.status == 200, "\(r.status) \(r.body)")
             let sent = await env.sentTo(Self.her, count: 1)
-            #expect(sent.count == 1 && sent.first?.text.contains("aloxone") == true, "\(sent)")
+            #expect(sent.count == 1 && sent.first?.text.contains("spray or jab") == true, "\(sent)")
             #expect(await env.fake.requests().allSatisfy(provider.isAuthenticated))
             // The provider retries the same message (signed afresh, as a retry is): handled once.
             let retry = try await env.post(provider.inbound(id: "in-1-\(canary.suffix(6))", from: Self.her, text: "naloxone \(canary)"))

@@ -171,9 +171,10 @@ public struct FlowEngine: Sendable {
                           now: Date) -> EngineOutcome {
         let key = state.invalid ?? (state.menu.isEmpty ? FlowLibrary.invalidAnswerKey : FlowLibrary.invalidChoiceKey)
         let values = renderValues(conversation.variables, contact: contact)
-        var text = library.render(key, locale: contact.language, values: values)
+        let discreet = library.isDiscreet(contact)
+        var text = library.render(key, locale: contact.language, values: values, discreet: discreet)
         if !state.menu.isEmpty {
-            text += "\n" + library.menuLines(state.menu, locale: contact.language, values: values)
+            text += "\n" + library.menuLines(state.menu, locale: contact.language, values: values, discreet: discreet)
         }
         var kept = conversation
         kept.expiresAt = now.addingTimeInterval(flow.timeout)
@@ -196,7 +197,8 @@ public struct FlowEngine: Sendable {
         values["languages"] = library.languages.enumerated().map { "\($0.offset + 1) \($0.element.name)" }.joined(separator: "\n")
         if let kit = contact.kit {
             values["kit_ref"] = kit.ref
-            values["kit_status"] = library.render(FlowLibrary.kitStatePrefix + kit.status.rawValue, locale: contact.language)
+            values["kit_status"] = library.render(FlowLibrary.kitStatePrefix + kit.status.rawValue, locale: contact.language,
+                                                  discreet: library.isDiscreet(contact))
         }
         return values
     }
@@ -218,11 +220,13 @@ public struct FlowEngine: Sendable {
                 Self.apply(action, vars: &vars, to: &contact, now: now)
             }
             let values = renderValues(vars, contact: contact)
+            // Emergency steps (flows started by phrases) are always plain: life comes first.
+            let discreet = library.isDiscreet(contact) && flow.phrases.isEmpty
             for key in state.say {
-                replies.append(Reply(key: key, text: library.render(key, locale: contact.language, values: values)))
+                replies.append(Reply(key: key, text: library.render(key, locale: contact.language, values: values, discreet: discreet)))
             }
             if !state.menu.isEmpty {
-                let lines = library.menuLines(state.menu, locale: contact.language, values: values)
+                let lines = library.menuLines(state.menu, locale: contact.language, values: values, discreet: discreet)
                 if let last = replies.popLast() {
                     replies.append(Reply(key: last.key, text: last.text + "\n" + lines))
                 } else {

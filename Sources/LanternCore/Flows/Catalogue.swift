@@ -86,9 +86,13 @@ public struct Catalogue: Sendable {
     public let selectors: [Keyword]
     /// Extra keywords per flow id in this language (help: [POMOC]).
     public let keywordAliases: [String: [Keyword]]
+    /// Word beginnings that give a text away on a lock screen, in this language (NALOX,
+    /// OVERDOS…). Discreet variants (`<key>.discreet`) must contain none; `flows check` enforces it.
+    public let telltaleWords: [String]
 
     public init(locale: String, name: String, messages: [String: MessageTemplate], location: SourceLocation? = nil,
-                selectors: [Keyword] = [], keywordAliases: [String: [Keyword]] = [:]) {
+                selectors: [Keyword] = [], keywordAliases: [String: [Keyword]] = [:], telltaleWords: [String] = []) {
+        self.telltaleWords = telltaleWords.map { KeywordText.words($0).joined() }.filter { !$0.isEmpty }
         self.locale = locale
         self.name = name
         self.messages = messages

@@ -79,6 +79,12 @@ public struct FlowCheck: Sendable {
         }
         out += checkDuplicateKeywords()
 
+        // A discreet variant is used wherever its message is, with the same placeholders.
+        for key in used where allowedPlaceholders[key] != nil {
+            allowedPlaceholders[key + FlowLibrary.discreetSuffix] = allowedPlaceholders[key]
+        }
+        used.formUnion(used.map { $0 + FlowLibrary.discreetSuffix })
+
         for (locale, catalogue) in library.catalogues.sorted(by: { $0.key < $1.key }) {
             for (key, template) in catalogue.messages.sorted(by: { $0.key < $1.key }) {
                 let at = template.location ?? catalogue.location
@@ -102,6 +108,7 @@ public struct FlowCheck: Sendable {
                     out.append(FlowDiagnostic(.error, "message '\(key)' (\(locale)) allows \(template.maxSegments) segments; the limit is 1 to \(MessageTemplate.segmentCeiling)", at: at))
                 }
             }
+            out += checkDiscretion(catalogue)
             for flowID in catalogue.keywordAliases.keys.sorted() where library.flow(flowID) == nil {
                 out.append(FlowDiagnostic(.error, "\(locale) gives keywords for flow '\(flowID)', which does not exist", at: catalogue.location))
             }
@@ -251,6 +258,39 @@ public struct FlowCheck: Sendable {
                             budget: min(template.maxSegments, MessageTemplate.segmentCeiling),
                             location: template.location ?? catalogue.location)
         }
+    }
+
+    /// Discreet variants never give away what a text is about; emergency steps are plain but
+    /// do not start with a tell-tale word (a lock screen shows about the first 30 characters);
+    /// and every other message that names one should have a discreet variant.
+    private func checkDiscretion(_ catalogue: Catalogue) -> [FlowDiagnostic] {
+        guard !catalogue.telltaleWords.isEmpty else { return [] }
+        var out: [FlowDiagnostic] = []
+        let emergencyKeys = Set(library.flows.filter { !$0.phrases.isEmpty }.flatMap { $0.states.values.flatMap(\.say) })
+        let plainOnly: Set<String> = emergencyKeys.union([FlowLibrary.reportRelayKey])
+        for (key, template) in catalogue.messages.sorted(by: { $0.key < $1.key }) {
+            let found = library.telltales(in: template.text, locale: catalogue.locale)
+            if key.hasSuffix(FlowLibrary.discreetSuffix) {
+                if !found.isEmpty {
+                    out.append(FlowDiagnostic(.error, "discreet message '\(key)' (\(catalogue.locale)) gives it away: \(found.joined(separator: ", "))",
+                                              at: template.location))
+                }
+                continue
+            }
+            if emergencyKeys.contains(key) {
+                let opening = library.telltales(in: String(template.text.prefix(30)), locale: catalogue.locale)
+                if !opening.isEmpty {
+                    out.append(FlowDiagnostic(.error, "'\(key)' (\(catalogue.locale)) starts with a tell-tale word a lock screen would show: \(opening.joined(separator: ", "))",
+                                              at: template.location))
+                }
+                continue
+            }
+            if !found.isEmpty, !plainOnly.contains(key), library.template(key + FlowLibrary.discreetSuffix, locale: catalogue.locale) == nil {
+                out.append(FlowDiagnostic(.warning, "'\(key)' (\(catalogue.locale)) names \(found.joined(separator: ", ").lowercased()) and has no discreet variant ('\(key)\(FlowLibrary.discreetSuffix)')",
+                                          at: template.location))
+            }
+        }
+        return out
     }
 
     private func checkBudgets(locale: String) -> [FlowDiagnostic] {

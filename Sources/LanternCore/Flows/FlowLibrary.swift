@@ -7,7 +7,12 @@ public struct FlowLibrary: Sendable {
     /// Areas the service names (besides postcode districts).
     public let areas: [NamedArea]
     public let pickupPoints: [PickupPoint]
+    /// How plainly the service speaks to someone who has not said (DISCREET or PLAIN).
+    public let defaultWording: Wording
     let flowsByID: [String: Flow]
+
+    /// The suffix of a message's discreet variant.
+    public static let discreetSuffix = ".discreet"
 
     /// Keys the engine itself uses, beyond those flows name.
     public static let invalidChoiceKey = "common.invalid_choice"
@@ -60,7 +65,9 @@ public struct FlowLibrary: Sendable {
     /// Words for a kit's state: `kit.state.open`, `kit.state.sent`…
     public static let kitStatePrefix = "kit.state."
 
-    public init(flows: [Flow], catalogues: [Catalogue], areas: [NamedArea] = [], pickupPoints: [PickupPoint] = []) {
+    public init(flows: [Flow], catalogues: [Catalogue], areas: [NamedArea] = [], pickupPoints: [PickupPoint] = [],
+                defaultWording: Wording = .discreet) {
+        self.defaultWording = defaultWording
         // Each language's aliases join the flows they name, tagged with their language.
         // An alias matches the way the flow's own words do (STOP's must be the whole message).
         let flows = flows.map { flow in
@@ -85,8 +92,19 @@ public struct FlowLibrary: Sendable {
 
     /// Rendered words for a key. A key missing everywhere renders as the key itself, so a broken
     /// catalogue is visible in testing rather than sending an empty text; `flows check` stops it shipping.
-    public func render(_ key: String, locale: String, values: [String: String] = [:]) -> String {
-        template(key, locale: locale)?.render(values) ?? key
+    /// Discreet: the key's `.discreet` variant where one exists (her language's, else English's).
+    public func render(_ key: String, locale: String, values: [String: String] = [:], discreet: Bool = false) -> String {
+        if discreet, let variant = template(key + Self.discreetSuffix, locale: locale) { return variant.render(values) }
+        return template(key, locale: locale)?.render(values) ?? key
+    }
+
+    /// Whether a person gets discreet wording: her own choice, else the service's default.
+    public func isDiscreet(_ contact: ContactContext) -> Bool { (contact.wording ?? defaultWording) == .discreet }
+
+    /// The tell-tale word beginnings (that language's own list) a text contains.
+    public func telltales(in text: String, locale: String) -> [String] {
+        let words = KeywordText.words(text)
+        return (catalogues[locale]?.telltaleWords ?? []).filter { t in words.contains { $0.hasPrefix(t) } }
     }
 
     /// Area codes as words in a language: "BS5, M14 and Bristol", or "everywhere".
@@ -108,8 +126,8 @@ public struct FlowLibrary: Sendable {
     }
 
     /// A menu's options as the person sees them: one "N label" line each.
-    public func menuLines(_ options: [MenuOption], locale: String, values: [String: String] = [:]) -> String {
-        options.enumerated().map { i, option in "\(i + 1) " + render(option.label, locale: locale, values: values) }
+    public func menuLines(_ options: [MenuOption], locale: String, values: [String: String] = [:], discreet: Bool = false) -> String {
+        options.enumerated().map { i, option in "\(i + 1) " + render(option.label, locale: locale, values: values, discreet: discreet) }
             .joined(separator: "\n")
     }
 }

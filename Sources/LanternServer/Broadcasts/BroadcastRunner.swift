@@ -1,4 +1,5 @@
 import Foundation
+import LanternCore
 import LanternStore
 import Logging
 import ServiceLifecycle
@@ -12,6 +13,7 @@ public typealias BroadcastWakeUp = OutboxWakeUp
 public struct BroadcastRunner: Service {
     let database: AppDatabase
     let defaultProvider: String
+    let defaultWording: Wording
     let batchSize: Int
     let wakeUp: BroadcastWakeUp
     let outboxWakeUp: OutboxWakeUp
@@ -19,9 +21,11 @@ public struct BroadcastRunner: Service {
     let logger: Logger
     let tick: Duration
 
-    public init(database: AppDatabase, defaultProvider: String, batchSize: Int = 2_000, wakeUp: BroadcastWakeUp,
-                outboxWakeUp: OutboxWakeUp, now: @escaping @Sendable () -> Date, logger: Logger, tick: Duration = .seconds(1)) {
+    public init(database: AppDatabase, defaultProvider: String, defaultWording: Wording = .discreet, batchSize: Int = 2_000,
+                wakeUp: BroadcastWakeUp, outboxWakeUp: OutboxWakeUp, now: @escaping @Sendable () -> Date, logger: Logger,
+                tick: Duration = .seconds(1)) {
         self.database = database
+        self.defaultWording = defaultWording
         self.defaultProvider = defaultProvider
         self.batchSize = batchSize
         self.wakeUp = wakeUp
@@ -45,7 +49,7 @@ public struct BroadcastRunner: Service {
     /// One pass: all pending fan-out (batch by batch), then settle.
     public func runOnce() async throws {
         var wrote = false
-        while !Task.isShuttingDownGracefully, try await database.fanOutNextBatch(size: batchSize, defaultProvider: defaultProvider, now: now()) {
+        while !Task.isShuttingDownGracefully, try await database.fanOutNextBatch(size: batchSize, defaultProvider: defaultProvider, defaultWording: defaultWording, now: now()) {
             wrote = true
             await outboxWakeUp.notify()
         }

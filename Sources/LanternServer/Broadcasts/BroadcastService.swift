@@ -149,13 +149,19 @@ public struct BroadcastService: Sendable {
             let key = template.hasPrefix(FlowLibrary.alertTemplatePrefix) ? template : FlowLibrary.alertTemplatePrefix + template
             guard library.catalogues[defaultLocale]?.messages[key] != nil else { throw .unknownTemplate(template) }
             for (locale, catalogue) in library.catalogues where catalogue.messages[key] != nil {
-                bodies[locale] = library.render(key, locale: locale, values: ["areas": library.describe(areas: codes, locale: locale)])
+                let values = ["areas": library.describe(areas: codes, locale: locale)]
+                bodies[locale] = library.render(key, locale: locale, values: values)
+                // Discreet subscribers get the template's discreet wording, where it has one.
+                if catalogue.messages[key + FlowLibrary.discreetSuffix] != nil {
+                    bodies[locale + BroadcastDraft.discreetSuffix] = library.render(key, locale: locale, values: values, discreet: true)
+                }
             }
         }
         // Everyone whose language has no words of its own gets English.
         guard bodies[defaultLocale] != nil else { throw .noText }
-        let texts = Dictionary(uniqueKeysWithValues: bodies.map { locale, body in
-            (locale, library.alertText(body: body, confirmed: request.confirmed, locale: locale))
+        let texts = Dictionary(uniqueKeysWithValues: bodies.map { key, body in
+            let locale = key.hasSuffix(BroadcastDraft.discreetSuffix) ? String(key.dropLast(BroadcastDraft.discreetSuffix.count)) : key
+            return (key, library.alertText(body: body, confirmed: request.confirmed, locale: locale))
         })
 
         let t = now()

@@ -32,6 +32,7 @@ public struct FlowFiles: Sendable {
         var catalogues: [Catalogue] = []
         var areas: [NamedArea] = []
         var pickupPoints: [PickupPoint] = []
+        var wording = Wording.discreet
         for url in yamlFiles(in: flowsDirectory, diagnostics: &diagnostics) {
             var reader = NodeReader(file: relativePath(url), diagnostics: [])
             if let node = reader.compose(url) {
@@ -40,6 +41,7 @@ public struct FlowFiles: Sendable {
                     let data = reader.service(service)
                     areas += data.areas
                     pickupPoints += data.pickupPoints
+                    wording = data.wording ?? wording
                 } else if let flow = reader.flow(node) {
                     flows.append(flow)
                 }
@@ -57,7 +59,9 @@ public struct FlowFiles: Sendable {
             }
             diagnostics += reader.diagnostics
         }
-        return Loaded(library: FlowLibrary(flows: flows, catalogues: catalogues, areas: areas, pickupPoints: pickupPoints), diagnostics: diagnostics)
+        return Loaded(library: FlowLibrary(flows: flows, catalogues: catalogues, areas: areas, pickupPoints: pickupPoints,
+                                           defaultWording: wording),
+                      diagnostics: diagnostics)
     }
 
     func yamlFiles(in dir: URL, diagnostics: inout [FlowDiagnostic]) -> [URL] {
@@ -289,11 +293,19 @@ struct NodeReader {
 
     // MARK: service data
 
-    mutating func service(_ node: Node) -> (areas: [NamedArea], pickupPoints: [PickupPoint]) {
-        guard let fields = mapping(node, "'service'", allowed: ["areas", "pickup_points"]) else { return ([], []) }
+    mutating func service(_ node: Node) -> (areas: [NamedArea], pickupPoints: [PickupPoint], wording: Wording?) {
+        guard let fields = mapping(node, "'service'", allowed: ["areas", "pickup_points", "wording"]) else { return ([], [], nil) }
         var areas: [NamedArea] = []
         var points: [(String, String, String, Node)] = []
+        var wording: Wording?
         for (key, value) in fields {
+            if key == "wording" {
+                if let raw = string(value, "'wording'") {
+                    if let w = Wording(rawValue: raw) { wording = w } else { error("'wording' must be discreet or plain", value) }
+                }
+                continue
+            }
+
             guard let seq = value.sequence else { error("'\(key)' must be a list", value); continue }
             for item in seq {
                 if key == "areas" {
@@ -330,13 +342,13 @@ struct NodeReader {
             }
             return PickupPoint(name: name, area: codes[0], hours: hours)
         }
-        return (areas, pickupPoints)
+        return (areas, pickupPoints, wording)
     }
 
     // MARK: catalogues
 
     mutating func catalogue(_ node: Node) -> Catalogue? {
-        guard let fields = mapping(node, "a locale file", allowed: ["locale", "name", "selectors", "keywords", "messages"]) else { return nil }
+        guard let fields = mapping(node, "a locale file", allowed: ["locale", "name", "selectors", "keywords", "telltale_words", "messages"]) else { return nil }
         let d = Dictionary(fields.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         guard let locale = d["locale"].flatMap({ string($0, "'locale'") }) else { error("a locale file needs 'locale: <tag>'", node); return nil }
         let name = d["name"].flatMap { string($0, "'name'") } ?? locale
@@ -361,6 +373,8 @@ struct NodeReader {
         for (flow, _, value) in (d["keywords"].flatMap { keyedMapping($0, "'keywords'", allowed: []) }) ?? [] {
             aliases[flow] = strings(value, "keywords for '\(flow)'").map { Keyword($0.0, match: .start, location: at($0.1), locale: locale) }
         }
-        return Catalogue(locale: locale, name: name, messages: messages, location: at(node), selectors: selectors, keywordAliases: aliases)
+        let telltales = d["telltale_words"].map { strings($0, "'telltale_words'").map(\.0) } ?? []
+        return Catalogue(locale: locale, name: name, messages: messages, location: at(node), selectors: selectors, keywordAliases: aliases,
+                         telltaleWords: telltales)
     }
 }

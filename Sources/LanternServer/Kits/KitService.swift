@@ -31,8 +31,9 @@ public struct KitService: Sendable {
     public func mark(_ ref: String, as status: KitInfo.Status, reason: KitCloseReason?, by coordinator: AdminIdentity) async throws -> KitSummary {
         let library = self.library
         let code = normalised(ref)
-        let summary = try await database.markKit(code, as: status, reason: reason, by: coordinator.name, now: now()) { language in
-            library.render(FlowLibrary.kitNotifyPrefix + status.rawValue, locale: language, values: ["kit_ref": code])
+        let summary = try await database.markKit(code, as: status, reason: reason, by: coordinator.name, now: now()) { language, wording in
+            library.render(FlowLibrary.kitNotifyPrefix + status.rawValue, locale: language, values: ["kit_ref": code],
+                           discreet: (wording ?? library.defaultWording) == .discreet)
         }
         logger.notice("kit request closed", metadata: ["kit": "\(code)", "status": "\(status.rawValue)", "by": "\(coordinator.name)"])
         return summary
