@@ -122,7 +122,7 @@ struct Chat: AsyncParsableCommand {
                                            // The console provider prints "[console] to …:\n<text>"; show just the text.
                                            let text = line.split(separator: "\n", maxSplits: 1).dropFirst().first.map(String.init) ?? line
                                            print(text.split(separator: "\n", omittingEmptySubsequences: false)
-                                               .map { "< " + $0 }.joined(separator: "\n"))
+                                               .map { "< " + TerminalText.isolated(String($0)) }.joined(separator: "\n"))
                                        })
         } catch {
             FileHandle.standardError.write(Data("lantern: \(error)\n".utf8))
@@ -169,5 +169,15 @@ struct Flows: AsyncParsableCommand {
             print("\(library.flows.count) flows, \(library.catalogues.count) locales: \(errors) error(s), \(warnings) warning(s)")
             if errors > 0 { throw ExitCode(1) }
         }
+    }
+}
+
+/// Right-to-left lines (Urdu) shown in a terminal: wrapped in a Unicode right-to-left isolate so
+/// the words run in the right order and the "< " prompt stays on the left. Display only; texts
+/// sent as SMS are never changed.
+enum TerminalText {
+    static func isolated(_ line: String) -> String {
+        let rtl = line.unicodeScalars.contains { (0x0590...0x08FF).contains($0.value) || (0xFB1D...0xFEFF).contains($0.value) }
+        return rtl ? "\u{2067}" + line + "\u{2069}" : line
     }
 }

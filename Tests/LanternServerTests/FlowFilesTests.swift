@@ -7,7 +7,13 @@ import Testing
 @Suite struct FlowFilesTests {
     @Test func theShippedFlowsAreClean() {
         let (library, diagnostics) = FlowFiles(flowsDirectory: Repository.flows, localesDirectory: Repository.locales).loadAndCheck()
-        #expect(diagnostics.isEmpty, "\(diagnostics.map(\.description).joined(separator: "\n"))")
+        #expect(!diagnostics.contains { $0.severity == .error }, "\(diagnostics.map(\.description).joined(separator: "\n"))")
+        // English and Polish are complete; the other languages so far cover the essential flows
+        // (menu, help, naloxone, emergency, alerts sign-up, STOP/START/FORGET) and fall back to
+        // English elsewhere, which flows check reports as a warning.
+        let complete = diagnostics.filter { d in ["en-GB.yaml", "pl.yaml"].contains { d.location?.file.hasSuffix($0) == true } }
+        #expect(complete.isEmpty, "\(complete.map(\.description).joined(separator: "\n"))")
+        #expect(diagnostics.allSatisfy { $0.message.contains("missing") && $0.message.contains("translation") }, "\(diagnostics)")
         #expect(Set(library.flows.map(\.id)).isSuperset(of: ["menu", "help", "privacy", "naloxone", "emergency", "stop", "start", "forget"]))
     }
 
@@ -16,6 +22,21 @@ import Testing
         for m in FlowCheck(library: library).measure(locale: "en-GB") {
             #expect(m.count.segments <= m.budget, "\(m.key)")
             #expect(m.count.encoding == .gsm7, "\(m.key) is UCS-2 because of \(m.count.nonGSMCharacters)")
+        }
+    }
+
+    @Test func everyMessageInEveryLanguageFitsItsBudgetAndNoDiscreetOneGivesItAway() {
+        let (library, _) = FlowFiles(flowsDirectory: Repository.flows, localesDirectory: Repository.locales).loadAndCheck()
+        #expect(library.catalogues.keys.sorted() == ["cy", "en-GB", "es", "pa", "pl", "pt", "ro", "ur"])
+        for locale in library.catalogues.keys.sorted() {
+            for m in FlowCheck(library: library).measure(locale: locale) {
+                #expect(m.count.segments <= m.budget && m.count.segments <= 3, "\(locale) \(m.key): \(m.count.segments) segments")
+            }
+            let catalogue = library.catalogues[locale]!
+            #expect(!catalogue.telltaleWords.isEmpty, "\(locale) has no tell-tale list")
+            for (key, template) in catalogue.messages where key.hasSuffix(FlowLibrary.discreetSuffix) {
+                #expect(library.telltales(in: template.text, locale: locale).isEmpty, "\(locale) \(key)")
+            }
         }
     }
 

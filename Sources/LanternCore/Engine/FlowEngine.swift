@@ -126,14 +126,18 @@ public struct FlowEngine: Sendable {
         return nil
     }
 
+    /// Yes and no in English and in each language Lantern speaks, folded as typed words are.
+    static let yesWords = Set(["YES", "Y", "YEAH", "YEP", "YA", "OK", "OKAY", "SURE", "TAK", "DA", "SI", "SIM", "IE", "HAN", "JI",
+                               "ہاں", "جی", "ਹਾਂ", "ਜੀ"].flatMap(KeywordText.words))
+    static let noWords = Set(["NO", "N", "NOPE", "NAH", "NIE", "NU", "NAO", "NA", "NAHI", "NAHIN", "نہیں", "ਨਹੀਂ"].flatMap(KeywordText.words))
+
     /// Turns a typed answer into the structured value that may be kept; nil if it does not fit.
     func validate(_ words: [String], text: String, as kind: AnswerKind, vars: [String: String] = [:]) -> String? {
         switch kind {
         case .yesNo:
             guard let first = words.first, words.count <= 3 else { return nil }
-            // English, and yes/no in each language Lantern speaks (TAK, DA, SI, SIM, IE; NIE, NU, NAO, NA).
-            if ["YES", "Y", "YEAH", "YEP", "YA", "OK", "OKAY", "SURE", "TAK", "DA", "SI", "SIM", "IE", "HAN", "JI"].contains(first) { return "yes" }
-            if ["NO", "N", "NOPE", "NAH", "NIE", "NU", "NAO", "NA", "NAHI", "NAHIN"].contains(first) { return "no" }
+            if Self.yesWords.contains(first) { return "yes" }
+            if Self.noWords.contains(first) { return "no" }
             return nil
         case .postcodeDistrict:
             return PostcodeDistrict(words.joined(separator: " "))?.code

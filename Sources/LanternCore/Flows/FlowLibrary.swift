@@ -70,10 +70,15 @@ public struct FlowLibrary: Sendable {
         self.defaultWording = defaultWording
         // Each language's aliases join the flows they name, tagged with their language.
         // An alias matches the way the flow's own words do (STOP's must be the whole message).
+        // A word two languages share (NALOXONA) works in both but chooses neither.
         let flows = flows.map { flow in
             let match = flow.keywords.first?.match ?? .start
-            return flow.adding(keywords: catalogues.flatMap { $0.keywordAliases[flow.id] ?? [] }.map {
-                Keyword($0.text, match: match, location: $0.location, locale: $0.locale)
+            let aliases = catalogues.flatMap { $0.keywordAliases[flow.id] ?? [] }
+            let shared = Dictionary(grouping: aliases, by: \.words).filter { Set($0.value.compactMap(\.locale)).count > 1 }
+            var seen: Set<[String]> = []
+            return flow.adding(keywords: aliases.compactMap { k in
+                guard seen.insert(k.words).inserted else { return nil }
+                return Keyword(k.text, match: match, location: k.location, locale: shared[k.words] == nil ? k.locale : nil)
             })
         }
         self.flows = flows
@@ -94,7 +99,15 @@ public struct FlowLibrary: Sendable {
     /// catalogue is visible in testing rather than sending an empty text; `flows check` stops it shipping.
     /// Discreet: the key's `.discreet` variant where one exists (her language's, else English's).
     public func render(_ key: String, locale: String, values: [String: String] = [:], discreet: Bool = false) -> String {
-        if discreet, let variant = template(key + Self.discreetSuffix, locale: locale) { return variant.render(values) }
+        if discreet {
+            // Her language first: its discreet words, or its plain words when they give nothing
+            // away; only then English's discreet words.
+            if let own = catalogues[locale]?.messages[key + Self.discreetSuffix] { return own.render(values) }
+            if let plain = catalogues[locale]?.messages[key], telltales(in: plain.text, locale: locale).isEmpty {
+                return plain.render(values)
+            }
+            if let english = catalogues[defaultLocale]?.messages[key + Self.discreetSuffix] { return english.render(values) }
+        }
         return template(key, locale: locale)?.render(values) ?? key
     }
 
