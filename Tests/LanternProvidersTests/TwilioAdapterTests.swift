@@ -107,7 +107,7 @@ enum TwilioSignatureTestSupport {
 }
 
 @Suite(.serialized) struct TwilioSendTests {
-    func twilio(_ fake: FakeSMSAPI, timeout: TimeInterval = 5) -> Twilio {
+    func twilio(_ fake: FakeSMSAPI, timeout: TimeInterval = 15) -> Twilio {   // generous: the whole suite runs in parallel on 2 cores
         Twilio(configuration: TwilioConfiguration(accountSID: "AC123", authToken: "tok", fromNumber: "+447700900999",
                                                   apiBaseURL: fake.baseURL, publicBaseURL: URL(string: "https://sms.example.org")!,
                                                   requestTimeout: timeout),

@@ -181,7 +181,13 @@ import Testing
             r = try await env.api("POST", "/admin/broadcasts/preview", token: env.alice,
                                   json: #"{"template": "nitazenes", "areas": ["BS5", "M14"], "confirmed": true}"#)
             p = try AdminJSON.decoder.decode(BroadcastPreview.self, from: Data(r.body.utf8))
+            #expect(p.messages.first?.locale == "en-GB")
             #expect(p.messages.first?.text.hasPrefix("Confirmed: Nitazenes found in heroin in BS5 and M14.") == true)
+            // Every language has the template, each with its discreet wording for discreet subscribers.
+            let polish = p.messages.first { $0.locale == "pl" }
+            #expect(polish?.text.hasPrefix("Potwierdzone: Nitazeny w heroinie w: BS5 i M14.") == true, "\(polish?.text ?? "")")
+            #expect(p.messages.first { $0.locale == "pl~discreet" }?.text.contains("krazy cos duzo mocniejszego") == true)
+            #expect(p.messages.first { $0.locale == "ur" }?.encoding == "UCS-2")
             // Preview sends nothing.
             #expect(await env.alertsByRecipient().isEmpty)
         }

@@ -178,7 +178,8 @@ public struct BroadcastService: Sendable {
         let counts = try await database.recipientCounts(reach: reach, locales: Set(r.texts.keys), now: now())
         var messages: [BroadcastPreview.Message] = []
         var total = 0
-        for locale in r.texts.keys.sorted() {
+        // English first (everyone without words of her own gets it), then the others.
+        for locale in r.texts.keys.sorted(by: { ($0 == defaultLocale ? "" : $0) < ($1 == defaultLocale ? "" : $1) }) {
             let text = r.texts[locale]!
             let c = SMSSegments.count(text)
             let n = counts[locale] ?? 0
