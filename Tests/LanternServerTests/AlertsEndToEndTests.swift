@@ -193,6 +193,31 @@ import Testing
         }
     }
 
+    /// Each subscriber gets an alert in her own language and her own wording: discreet by
+    /// default, plain for whoever asked for it.
+    @Test func aTemplateAlertGoesOutInEachPersonsLanguageAndWording() async throws {
+        try await withLantern { env in
+            let polish = "+447700900161", english = "+447700900162", welsh = "+447700900163"
+            try await env.text(polish, "polski")
+            try await env.text(polish, "alerty BS5")
+            try await env.text(polish, "tak")
+            try await env.subscribe(english, "BS5")
+            try await env.text(english, "plain")
+            try await env.text(welsh, "cymraeg")
+            try await env.text(welsh, "rhybuddion BS5")
+            try await env.text(welsh, "ie")
+            await env.fake.waitForRequests(9)   // every reply so far (3 each) has gone out
+            let id = try await env.broadcast(#"{"template": "nitazenes", "areas": ["BS5"], "confirmed": true}"#)["id"] as! Int
+            _ = try await env.waitForBroadcast(id) { $0.status == .completed }
+            let sent = await env.fake.waitForRequests(12)
+            func alert(_ to: String) -> String { sent.last { $0.form["To"] == to }?.form["Body"] ?? "" }
+            #expect(alert(polish).hasPrefix("Potwierdzone: Uwaga: w BS5 krazy cos duzo mocniejszego niz zwykle"), "\(alert(polish))")
+            #expect(alert(polish).hasSuffix("Odpisz STOP, by zakonczyc"))
+            #expect(alert(english).hasPrefix("Confirmed: Nitazenes found in heroin in BS5."), "\(alert(english))")
+            #expect(alert(welsh).hasPrefix("Wedi'i gadarnhau: Sylwch:"), "\(alert(welsh))")
+        }
+    }
+
     @Test func badRequestsAreExplained() async throws {
         try await withLantern { env in
             let cases: [(String, Int, String)] = [
