@@ -119,10 +119,8 @@ public struct MessageBird: SMSProvider {
                                    "datacoding": "auto"]
         if let from = message.from ?? configuration.originator { body["originator"] = from }
         if let base = configuration.publicBaseURL { body["reportUrl"] = base.absoluteString.trimmingSuffix("/") + "/webhooks/messagebird/status" }
-        return HTTPRequestSpec(method: "POST", url: configuration.apiBaseURL.appendingPathComponent("messages"),
-                               headers: [("Authorization", "AccessKey \(configuration.accessKey)"), ("Content-Type", "application/json")],
-                               body: try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]),
-                               timeout: configuration.requestTimeout)
+        return .postJSON(configuration.apiBaseURL.appendingPathComponent("messages"), body,
+                         headers: [("Authorization", "AccessKey \(configuration.accessKey)")], timeout: configuration.requestTimeout)
     }
 
     public func send(_ message: OutboundSMS) async -> SendOutcome {

@@ -123,10 +123,7 @@ public struct Plivo: SMSProvider {
         }
         let url = configuration.apiBaseURL.appendingPathComponent("v1/Account/\(configuration.authID)/Message/")
         let credentials = Data("\(configuration.authID):\(configuration.authToken)".utf8).base64EncodedString()
-        return HTTPRequestSpec(method: "POST", url: url,
-                               headers: [("Authorization", "Basic \(credentials)"), ("Content-Type", "application/json")],
-                               body: try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]),
-                               timeout: configuration.requestTimeout)
+        return .postJSON(url, body, headers: [("Authorization", "Basic \(credentials)")], timeout: configuration.requestTimeout)
     }
 
     public func send(_ message: OutboundSMS) async -> SendOutcome {

@@ -19,6 +19,14 @@ public struct HTTPRequestSpec: Sendable {
     }
 }
 
+extension HTTPRequestSpec {
+    /// A JSON POST with the given auth headers (keys sorted, so the same message is the same bytes).
+    static func postJSON(_ url: URL, _ object: [String: Any], headers: [(String, String)], timeout: TimeInterval) -> HTTPRequestSpec {
+        HTTPRequestSpec(method: "POST", url: url, headers: headers + [("Content-Type", "application/json")],
+                        body: try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), timeout: timeout)
+    }
+}
+
 public struct HTTPResponseData: Sendable {
     public let status: Int
     /// Header names lower-cased.

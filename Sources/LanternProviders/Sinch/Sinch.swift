@@ -116,10 +116,7 @@ public struct Sinch: SMSProvider {
         if let from = message.from ?? configuration.fromNumber { body["from"] = from.hasPrefix("+") ? String(from.dropFirst()) : from }
         if let base = configuration.publicBaseURL { body["callback_url"] = base.absoluteString.trimmingSuffix("/") + "/webhooks/sinch/status" }
         let url = configuration.apiBaseURL.appendingPathComponent("xms/v1/\(configuration.servicePlanID)/batches")
-        return HTTPRequestSpec(method: "POST", url: url,
-                               headers: [("Authorization", "Bearer \(configuration.apiToken)"), ("Content-Type", "application/json")],
-                               body: try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]),
-                               timeout: configuration.requestTimeout)
+        return .postJSON(url, body, headers: [("Authorization", "Bearer \(configuration.apiToken)")], timeout: configuration.requestTimeout)
     }
 
     public func send(_ message: OutboundSMS) async -> SendOutcome {

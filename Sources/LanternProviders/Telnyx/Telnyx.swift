@@ -135,11 +135,10 @@ public struct Telnyx: SMSProvider {
         if let base = configuration.publicBaseURL {
             body["webhook_url"] = base.absoluteString.trimmingSuffix("/") + "/webhooks/telnyx/status?ref=\(message.outboxID)"
         }
-        return HTTPRequestSpec(method: "POST", url: configuration.apiBaseURL.appendingPathComponent("v2/messages"),
-                               headers: [("Authorization", "Bearer \(configuration.apiKey)"), ("Content-Type", "application/json"),
-                                         ("Accept", "application/json"), ("Idempotency-Key", Self.idempotencyKey(message))],
-                               body: try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]),
-                               timeout: configuration.requestTimeout)
+        return .postJSON(configuration.apiBaseURL.appendingPathComponent("v2/messages"), body,
+                         headers: [("Authorization", "Bearer \(configuration.apiKey)"), ("Accept", "application/json"),
+                                   ("Idempotency-Key", Self.idempotencyKey(message))],
+                         timeout: configuration.requestTimeout)
     }
 
     public func send(_ message: OutboundSMS) async -> SendOutcome {
