@@ -72,6 +72,18 @@ struct CommandLineTests {
         #expect(FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("chat/lantern.sqlite").path))
     }
 
+    /// Urdu runs right to left: the simulator wraps each such line in a right-to-left isolate so
+    /// a terminal shows it in order, while left-to-right lines are printed as they are.
+    @Test func chatShowsRightToLeftTextInOrder() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let r = try run(["chat", "--data-dir", dir.path], stdin: "اردو\nenglish\n")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("< \u{2067}ٹھیک ہے، میں اردو میں جواب دوں گی۔"), "\(r.stdout)")
+        #expect(r.stdout.contains("< OK, I'll answer in English."))
+        #expect(!r.stdout.contains("\u{2067}OK"))
+    }
+
     @Test func serveRunsWithNoConfigurationAndStopsCleanlyOnSIGTERM() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
