@@ -73,6 +73,12 @@ public struct PIIVault: Sendable {
 
     public var keys: VaultKeys { ring.current() }
 
+    /// How often a running server re-reads its keys, to follow a rotation done beside it.
+    public static let refreshInterval: Duration = .seconds(2)
+
+    /// Re-reads the keys from their source (a no-op without one). Called by the key watcher.
+    public func refreshKeys() { ring.reloadNow() }
+
     public func contactKey(for number: PhoneNumber) -> ContactKey {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(number.e164.utf8), using: keys.index)
         return ContactKey(hex: mac.hexString)
@@ -107,27 +113,23 @@ public struct PIIVault: Sendable {
     }
 }
 
-/// The keys in use, shared by every copy of a vault, re-read from their source every couple of
-/// seconds so that all writers move to a new data key soon after a rotation.
+/// The keys in use, shared by every copy of a vault. A running server re-reads them every couple
+/// of seconds (`PIIVault.refreshKeys`, off the request path) so that all writers move to a new
+/// data key soon after a rotation.
 final class KeyRing: Sendable {
     private struct State {
         var keys: VaultKeys
-        var checked: ContinuousClock.Instant
     }
     private let state: Mutex<State>
     private let reload: (@Sendable () throws -> VaultKeys)?
-    static let refreshInterval: Duration = .seconds(2)
-
     init(_ keys: VaultKeys, reload: (@Sendable () throws -> VaultKeys)?) {
-        state = Mutex(State(keys: keys, checked: .now))
+        state = Mutex(State(keys: keys))
         self.reload = reload
     }
 
-    func current() -> VaultKeys {
-        let now = ContinuousClock.now
-        let (keys, stale) = state.withLock { ($0.keys, now - $0.checked >= Self.refreshInterval) }
-        return stale ? reloadNow() : keys
-    }
+    /// The keys in use. Never touches the disk: re-reading is the key watcher's job (and
+    /// happens at once when a ciphertext no known key opens).
+    func current() -> VaultKeys { state.withLock { $0.keys } }
 
     /// Re-reads the keys; keeps the ones it has if the source cannot be read or changed its
     /// index key (which would orphan every contact).
@@ -135,7 +137,6 @@ final class KeyRing: Sendable {
     func reloadNow() -> VaultKeys {
         let fresh = try? reload?()
         return state.withLock { s in
-            s.checked = .now
             if let fresh, fresh.index == s.keys.index, fresh.version >= s.keys.version { s.keys = fresh }
             return s.keys
         }
