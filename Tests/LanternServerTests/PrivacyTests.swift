@@ -86,6 +86,14 @@ import Testing
         try await text("bs5")
         try await text("2")
         try await text("Sold as heroin, \(report) in a blue bag")
+        // Languages and wording: LANG (with stray words), Polish help, back to English, PLAIN, DISCREET.
+        try await text("lang \(canary("lang"))")
+        try await text("2")
+        try await text("pomoc \(canary("pomoc"))")
+        try await text("english")
+        try await text("plain")
+        try await text("naloxone \(canary("plain"))")
+        try await text("discreet")
         // Opting out and back in, then erasure.
         try await text("stop")
         try await text("start")
