@@ -39,10 +39,15 @@ public enum IgnoredInbound: String, Sendable, Equatable {
 /// what to do (it holds the text in its closure; the store never sees the text itself).
 public struct PendingInbound: Sendable {
     public let envelope: InboundEnvelope
+    /// Her contact key when the caller already computed it (the rate limiter does), so the
+    /// keyed hash is not computed twice per text.
+    public let key: ContactKey?
     public let decide: @Sendable (ContactContext, ConversationState?) -> EngineOutcome
 
-    public init(_ envelope: InboundEnvelope, decide: @escaping @Sendable (ContactContext, ConversationState?) -> EngineOutcome) {
+    public init(_ envelope: InboundEnvelope, key: ContactKey? = nil,
+                decide: @escaping @Sendable (ContactContext, ConversationState?) -> EngineOutcome) {
         self.envelope = envelope
+        self.key = key
         self.decide = decide
     }
 }
@@ -70,7 +75,7 @@ extension AppDatabase {
             let sealed: Data
         }
         let vault = self.vault
-        let prepared = try batch.map { Prepared(item: $0, key: vault.contactKey(for: $0.envelope.from), sealed: try vault.seal($0.envelope.from.e164)) }
+        let prepared = try batch.map { Prepared(item: $0, key: $0.key ?? vault.contactKey(for: $0.envelope.from), sealed: try vault.seal($0.envelope.from.e164)) }
         let t = now.timeIntervalSince1970
         return try await writer.write { db in
             prepared.map { p in

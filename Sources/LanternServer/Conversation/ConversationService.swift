@@ -39,8 +39,9 @@ public struct ConversationService: Sendable {
         }
         let envelope = InboundEnvelope(provider: message.provider, messageID: message.messageID, from: message.from, to: message.to)
         let now = self.now
-        let verdict = await limits.admit(contact: database.vault.contactKey(for: message.from).hex, now: now())
-        let result = try await commits.handle(PendingInbound(envelope) { contact, conversation in
+        let key = database.vault.contactKey(for: message.from)
+        let verdict = await limits.admit(contact: key.hex, now: now())
+        let result = try await commits.handle(PendingInbound(envelope, key: key) { contact, conversation in
             let outcome = engine.handle(text: text, contact: contact, conversation: conversation, now: now())
             if contact.isBlocked { return outcome.limited(by: .blocked, keeping: conversation, notice: nil) }
             guard let verdict else { return outcome }
