@@ -34,11 +34,7 @@ import Glibc
 
         /// Every text the fake provider has received for `number`, once the outbox is idle.
         func textsTo(_ number: String) async throws -> [String] {
-            for _ in 0..<250 {
-                let counts = try await lantern.database.outboxCounts()
-                if (counts[.queued] ?? 0) + (counts[.sending] ?? 0) == 0 { break }
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            try await lantern.database.waitUntilOutboxIdle()
             return await fake.requests().filter { $0.form["To"] == number }.compactMap { $0.form["Body"] }
         }
 

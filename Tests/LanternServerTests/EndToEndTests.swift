@@ -25,11 +25,7 @@ import Testing
 
         /// Waits (bounded) until the outbox reaches a state.
         func waitFor(_ what: String, timeout: Duration = .seconds(10), _ condition: ([OutboxStatus: Int]) -> Bool) async throws {
-            let clock = ContinuousClock(), deadline = clock.now.advanced(by: timeout)
-            while clock.now < deadline {
-                if condition(try await counts()) { return }
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            if try await lantern.database.waitForOutbox(timeout: timeout, condition) { return }
             Issue.record("timed out waiting for \(what); outbox: \(try await counts())")
         }
     }

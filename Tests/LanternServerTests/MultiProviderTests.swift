@@ -61,7 +61,7 @@ import Testing
         let seen = await api.waitForRequests(2, timeout: .seconds(15))
         #expect(seen.count == 2)
         #expect(Set(seen.compactMap { $0.headers["idempotency-key"] }).count == 1, "both attempts carry the same key")
-        for _ in 0..<100 where (try await lantern.database.outboxCounts()[.sent] ?? 0) < 1 { try await Task.sleep(for: .milliseconds(30)) }
+        try await lantern.database.waitForOutbox { ($0[.sent] ?? 0) >= 1 }
         #expect(try await lantern.database.outboxCounts()[.sent] == 1)
         try await lantern.stop()
         await api.stop()
@@ -89,7 +89,7 @@ import Testing
         let lantern = try await RunningLantern.start(configuration: config, logger: LogCapture().logger())
         _ = try await TestHTTPClient().send(lantern.baseURL, provider.inbound(id: "in-r", from: "+447700900144", text: "help"))
         #expect(await api.waitForRequests(2, timeout: .seconds(15)).count == 2)
-        for _ in 0..<100 where (try await lantern.database.outboxCounts()[.failed] ?? 0) < 1 { try await Task.sleep(for: .milliseconds(30)) }
+        try await lantern.database.waitForOutbox { ($0[.failed] ?? 0) >= 1 }
         #expect(try await lantern.database.outboxCounts()[.failed] == 1)
         #expect(try await lantern.database.contact(for: PhoneNumber("+447700900144")!)?.isOptedOut == optsOut)
         try await lantern.stop()

@@ -103,11 +103,7 @@ import Testing
         // Everything was answered (the relay reached the coordinator) before we look.
         let relayed = await fake.waitForRequests(sent).contains { $0.form["To"] == Self.coordinator && ($0.form["Body"] ?? "").contains(report) }
         #expect(relayed, "the report never reached the coordinator")
-        for _ in 0..<250 {
-            let c = try await lantern.database.outboxCounts()
-            if (c[.queued] ?? 0) + (c[.sending] ?? 0) == 0 { break }
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await lantern.database.waitUntilOutboxIdle()
         #expect(try await lantern.database.contact(for: PhoneNumber(Self.mum)!) == nil)
         #expect(try await lantern.database.contact(for: PhoneNumber(Self.friend)!) == nil)
 

@@ -93,7 +93,7 @@ import Testing
         try await withProvider(provider, canaries: []) { env in
             _ = try await env.post(provider.inbound(id: "in-a", from: Self.her, text: "help"))
             _ = await env.sentTo(Self.her, count: 1)
-            for _ in 0..<100 where (try await env.lantern.database.outboxCounts()[.sent] ?? 0) < 1 { try await Task.sleep(for: .milliseconds(20)) }
+            try await env.lantern.database.waitForOutbox { ($0[.sent] ?? 0) >= 1 }
             let delivered = try await env.post(provider.status(messageID: provider.messageID(1), outboxID: 1, delivered: true))
             #expect(delivered.status == 200, "\(delivered.body)")
             #expect(try await env.lantern.database.outboxCounts()[.delivered] == 1)
@@ -101,7 +101,7 @@ import Testing
             guard provider.reportsOptOuts else { return }
             _ = try await env.post(provider.inbound(id: "in-b", from: Self.her, text: "menu"))
             _ = await env.sentTo(Self.her, count: 2)
-            for _ in 0..<100 where (try await env.lantern.database.outboxCounts()[.sent] ?? 0) < 1 { try await Task.sleep(for: .milliseconds(20)) }
+            try await env.lantern.database.waitForOutbox { ($0[.sent] ?? 0) >= 1 }
             let refused = try await env.post(provider.status(messageID: provider.messageID(2), outboxID: 2, delivered: false, optedOut: true))
             #expect(refused.status == 200, "\(refused.body)")
             #expect(try await env.lantern.database.contact(for: PhoneNumber(Self.her)!)?.isOptedOut == true)
