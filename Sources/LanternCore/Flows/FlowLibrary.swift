@@ -10,6 +10,8 @@ public struct FlowLibrary: Sendable {
     /// How plainly the service speaks to someone who has not said (DISCREET or PLAIN).
     public let defaultWording: Wording
     let flowsByID: [String: Flow]
+    /// Per language, the keys whose plain text contains a tell-tale word.
+    let giveaways: [String: Set<String>]
 
     /// The suffix of a message's discreet variant.
     public static let discreetSuffix = ".discreet"
@@ -86,6 +88,13 @@ public struct FlowLibrary: Sendable {
         self.pickupPoints = pickupPoints
         self.catalogues = Dictionary(catalogues.map { ($0.locale, $0) }, uniquingKeysWith: { first, _ in first })
         self.flowsByID = Dictionary(flows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        // Worked out once, not on every reply: which plain texts name something.
+        self.giveaways = Dictionary(uniqueKeysWithValues: catalogues.map { c in
+            (c.locale, Set(c.messages.filter { m in
+                let words = KeywordText.words(m.value.text)
+                return c.telltaleWords.contains { t in words.contains { $0.hasPrefix(t) } }
+            }.keys))
+        })
     }
 
     public func flow(_ id: String) -> Flow? { flowsByID[id] }
@@ -103,7 +112,7 @@ public struct FlowLibrary: Sendable {
             // Her language first: its discreet words, or its plain words when they give nothing
             // away; only then English's discreet words.
             if let own = catalogues[locale]?.messages[key + Self.discreetSuffix] { return own.render(values) }
-            if let plain = catalogues[locale]?.messages[key], telltales(in: plain.text, locale: locale).isEmpty {
+            if let plain = catalogues[locale]?.messages[key], giveaways[locale]?.contains(key) != true {
                 return plain.render(values)
             }
             if let english = catalogues[defaultLocale]?.messages[key + Self.discreetSuffix] { return english.render(values) }
