@@ -90,10 +90,7 @@ public struct FlowLibrary: Sendable {
         self.flowsByID = Dictionary(flows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         // Worked out once, not on every reply: which plain texts name something.
         self.giveaways = Dictionary(uniqueKeysWithValues: catalogues.map { c in
-            (c.locale, Set(c.messages.filter { m in
-                let words = KeywordText.words(m.value.text)
-                return c.telltaleWords.contains { t in words.contains { $0.hasPrefix(t) } }
-            }.keys))
+            (c.locale, Set(c.messages.filter { !Self.telltales(in: $0.value.text, list: c.telltaleWords).isEmpty }.keys))
         })
     }
 
@@ -125,8 +122,13 @@ public struct FlowLibrary: Sendable {
 
     /// The tell-tale word beginnings (that language's own list) a text contains.
     public func telltales(in text: String, locale: String) -> [String] {
+        Self.telltales(in: text, list: catalogues[locale]?.telltaleWords ?? [])
+    }
+
+    static func telltales(in text: String, list: [String]) -> [String] {
+        guard !list.isEmpty else { return [] }
         let words = KeywordText.words(text)
-        return (catalogues[locale]?.telltaleWords ?? []).filter { t in words.contains { $0.hasPrefix(t) } }
+        return list.filter { t in words.contains { $0.hasPrefix(t) } }
     }
 
     /// Area codes as words in a language: "BS5, M14 and Bristol", or "everywhere".
