@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "LanternProvidersTests", dependencies: ["LanternProviders", "LanternTesting",
                                                                   .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "LanternServerTests", dependencies: ["LanternServer", "LanternTesting"],
-                    exclude: ["Transcripts"]),
+                    exclude: ["Transcripts", "Corpus"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -225,6 +225,9 @@ public struct AppDatabase: Sendable {
 
 /// Outbox priorities: a reply to someone who just texted always goes before a broadcast.
 public enum OutboxKind: String, Sendable {
+    /// Emergency steps and crisis lines: ahead of every other text, including other replies
+    /// and a running broadcast.
+    case emergency
     case reply
     /// A report passed on to a coordinator's phone.
     case relay
@@ -232,6 +235,7 @@ public enum OutboxKind: String, Sendable {
 
     var priority: Int {
         switch self {
+        case .emergency: -10
         case .reply, .relay: 0
         case .broadcast: 10
         }

@@ -186,7 +186,7 @@ extension AppDatabase {
         for reply in outcome.replies {
             ids.append(try enqueue(db, contact: erased ? nil : key, provider: envelope.provider,
                                    sender: envelope.to, recipient: sealed, vault: vault,
-                                   kind: .reply, text: reply.text, now: t))
+                                   kind: outcome.isUrgent ? .emergency : .reply, text: reply.text, now: t))
         }
         return .handled(contact: key, outcome: outcome, queued: ids)
     }

@@ -35,10 +35,13 @@ enum Fixture {
         "alert.confirmed": message("Confirmed: {text}"),
         "alert.unconfirmed": message("Unconfirmed: {text}"),
         "alert.optout": message("Reply STOP to end"),
-    ]) { _, new in new })
+    ]) { _, new in new }, emergency: EmergencyLexicon(
+        spellings: [("ISNT", "IS NOT", nil), ("HES", "HE IS", nil), ("ITS", "IT IS", nil)],
+        signs: [.overdose: [.init("!NOT BREATHING"), .init("OVERDOS*"), .init("AN|HE IS ...1 OD")]],
+        not: [.init("IF SOMEONE >>")]))
 
     static let library = FlowLibrary(flows: [
-        Flow(id: "emergency", phrases: [Keyword("NOT BREATHING"), Keyword("OVERDOSE"), Keyword("OD")], isGlobal: true,
+        Flow(id: "emergency", intent: .overdose, isGlobal: true,
              runsWhenOptedOut: true, start: "s", states: [FlowState(id: "s", say: ["emergency"])]),
         Flow(id: "stop", keywords: [Keyword("STOP", match: .whole), Keyword("UNSUBSCRIBE", match: .whole)], isGlobal: true,
              start: "s", states: [FlowState(id: "s", say: ["stop.ok"], actions: [.optOut])]),

@@ -152,6 +152,9 @@ public struct EngineOutcome: Sendable, Equatable {
     /// The flow's validated values when its actions ran (e.g. `areas`, `hours`), which the
     /// store needs to carry the actions out.
     public var variables: [String: String]
+    /// Emergency or crisis words: nothing may hold them back (limits, pauses, opt-out, a queue
+    /// of alerts), and they go out before anything else waiting.
+    public var isUrgent: Bool = false
 
     public init(replies: [Reply], actions: [FlowAction], conversation: ConversationState?, decision: Decision,
                 variables: [String: String] = [:]) {
@@ -178,7 +181,10 @@ extension EngineOutcome {
     /// What is left of this outcome under a limit: opting out and erasure (with their
     /// confirmations) still happen; everything else is dropped, and the conversation stays as
     /// it was. `notice` is said instead when nothing else is.
+    /// Emergency and crisis replies are never limited: an abuser can only make Lantern send
+    /// first-aid steps, while a limit could cost a life.
     public func limited(by limit: InboundLimit, keeping conversation: ConversationState?, notice: Reply?) -> EngineOutcome {
+        if isUrgent { return self }
         let vital = actions.filter { $0 == .optOut || $0 == .erase }
         if !vital.isEmpty {
             return EngineOutcome(replies: limit == .blocked ? [] : replies, actions: vital,

@@ -13,36 +13,42 @@ public struct FlowEngine: Sendable {
         let words = KeywordText.words(text)
         let active = conversation.flatMap { $0.expiresAt > now ? $0 : nil }
         let timedOut = conversation != nil && active == nil
+        let waiting = active.flatMap { a in library.flow(a.flow).flatMap { f in f.states[a.state].map { (a, f, $0) } } }
+
+        // 0. Mid-emergency, the follow-up she was offered comes first: "she woke up" and
+        //    "still not breathing" answer it rather than start the steps again.
+        if let (a, flow, state) = waiting, flow.intent != nil,
+           let outcome = followUpAnswer(words, text: text, flow: flow, state: state, vars: a.variables, contact: contact, now: now) {
+            return outcome
+        }
+
+        // 1. Someone may be dying, or she may be in danger: the recogniser runs on every text,
+        //    before anything else, even for someone who opted out. If she was answering a
+        //    free-text question, her answer is still taken after the steps.
+        let recognition = library.recogniser.recognise(text)
+        let freeText = waiting?.2.ask.map { [.text, .address].contains($0.expect) } ?? false
+        if recognition.isEmergency, var outcome = emergency(recognition, contact: contact, now: now) {
+            if !contact.isOptedOut, freeText, let (a, flow, state) = waiting,
+               let answered = answer(words, text: text, flow: flow, state: state, vars: a.variables, contact: contact, now: now) {
+                outcome.replies += answered.replies
+                outcome.actions += answered.actions
+                outcome.conversation = answered.conversation
+                outcome.variables.merge(answered.variables) { _, new in new }
+            }
+            return outcome
+        }
 
         if contact.isOptedOut {
-            // Opt-out wins: only flows meant for opted-out people (START, FORGET, emergencies) answer.
-            if let hit = emergency(words, optedOut: true) {
-                return run(hit.flow, state: hit.flow.start, vars: [:], contact: contact, now: now, decision: .emergency(flow: hit.flow.id))
-            }
+            // Opt-out wins: only flows meant for opted-out people (START, FORGET) answer.
             if let hit = bestKeyword(words, in: library.flows.filter(\.runsWhenOptedOut), includeOptedOutWords: true) {
                 return start(hit, words: words, text: text, contact: contact, now: now)
             }
             return EngineOutcome(replies: [], actions: [], conversation: nil, decision: .ignoredWhileOptedOut)
         }
 
-        let waiting = active.flatMap { a in library.flow(a.flow).flatMap { f in f.states[a.state].map { (a, f, $0) } } }
         // Waiting for free words (an address, a description): keywords count only as the whole text,
         // so "help, it was sold as…" is an answer, not HELP.
-        let freeText = waiting?.2.ask.map { [.text, .address].contains($0.expect) } ?? false
 
-        // 1. Someone may be dying: emergency steps come before anything else. If she was
-        //    answering a free-text question, her answer is still taken after them.
-        if let hit = emergency(words, optedOut: false) {
-            var outcome = run(hit.flow, state: hit.flow.start, vars: [:], contact: contact, now: now, decision: .emergency(flow: hit.flow.id))
-            if freeText, let (a, flow, state) = waiting,
-               let answered = answer(words, text: text, flow: flow, state: state, vars: a.variables, contact: contact, now: now) {
-                outcome.replies += answered.replies
-                outcome.actions += answered.actions
-                outcome.conversation = answered.conversation
-                outcome.variables = answered.variables
-            }
-            return outcome
-        }
         // 2. A language's own name on its own ("POLSKI", "CYMRAEG") switches to it.
         if !freeText, let locale = library.selectedLanguage(words) {
             var chosen = contact
@@ -75,6 +81,59 @@ public struct FlowEngine: Sendable {
             return run(flow, state: state, vars: [:], contact: contact, now: now, decision: .fallback(flow: flow.id, timedOut: timedOut))
         }
         return EngineOutcome(replies: [], actions: [], conversation: nil, decision: .fallback(flow: "", timedOut: timedOut))
+    }
+
+    // MARK: - Emergencies
+
+    /// Runs the flow for what the recogniser found, most urgent first; a second intent in the
+    /// same text ("I took too much, I want to die") adds its flow's first words after.
+    /// She is answered in her own language if her words were in it, else in the language
+    /// they were in (and a new person keeps that language).
+    private func emergency(_ recognition: EmergencyRecognition, contact initial: ContactContext, now: Date) -> EngineOutcome? {
+        let flows = recognition.intents.compactMap { library.flow(for: $0) }
+            .filter { !initial.isOptedOut || $0.runsWhenOptedOut }
+        guard let primary = flows.first else { return nil }
+        var contact = initial
+        var chosenLanguage: String?
+        if !recognition.locales.contains(contact.language), let locale = recognition.locales.first,
+           library.catalogues[locale] != nil {
+            contact.language = locale
+            if initial.isNew { chosenLanguage = locale }
+        }
+        var outcome = run(primary, state: primary.start, vars: [:], contact: contact, now: now,
+                          decision: .emergency(flow: primary.id))
+        for extra in flows.dropFirst() where extra.id != primary.id {
+            outcome.replies += run(extra, state: extra.start, vars: [:], contact: contact, now: now,
+                                   decision: .emergency(flow: extra.id)).replies
+        }
+        if let chosenLanguage {
+            outcome.actions.insert(.setLanguage, at: 0)
+            outcome.variables["language"] = chosenLanguage
+        }
+        return outcome
+    }
+
+    /// An answer to an emergency flow's follow-up: its number, or words that mean one of the
+    /// options ("i dont have any" → no naloxone here).
+    private func followUpAnswer(_ words: [String], text: String, flow: Flow, state: FlowState, vars: [String: String],
+                                contact: ContactContext, now: Date) -> EngineOutcome? {
+        guard !state.menu.isEmpty else { return nil }
+        if let outcome = answer(words, text: text, flow: flow, state: state, vars: vars, contact: contact, now: now) {
+            return outcome
+        }
+        let names = state.menu.compactMap(\.intent)
+        guard !names.isEmpty, let name = library.recogniser.followUp(text, among: names),
+              let option = state.menu.first(where: { $0.intent == name }) else { return nil }
+        var vars = vars
+        vars.merge(option.set) { _, new in new }
+        let decision = Decision.answer(flow: flow.id, state: state.id)
+        switch option.target {
+        case .state(let next):
+            return run(flow, state: next, vars: vars, contact: contact, now: now, decision: decision)
+        case .flow(let id):
+            guard let target = library.flow(id) else { return nil }
+            return run(target, state: target.start, vars: [:], contact: contact, now: now, decision: decision)
+        }
     }
 
     // MARK: - Answers
@@ -224,8 +283,8 @@ public struct FlowEngine: Sendable {
                 Self.apply(action, vars: &vars, to: &contact, now: now)
             }
             let values = renderValues(vars, contact: contact)
-            // Emergency steps (flows started by phrases) are always plain: life comes first.
-            let discreet = library.isDiscreet(contact) && flow.phrases.isEmpty
+            // Emergency and crisis words are always plain: life comes first.
+            let discreet = library.isDiscreet(contact) && flow.intent == nil
             for key in state.say {
                 replies.append(Reply(key: key, text: library.render(key, locale: contact.language, values: values, discreet: discreet)))
             }
@@ -248,7 +307,9 @@ public struct FlowEngine: Sendable {
             }
         }
         if actions.contains(.erase) || actions.contains(.optOut) { conversation = nil }
-        return EngineOutcome(replies: replies, actions: actions, conversation: conversation, decision: decision, variables: vars)
+        var outcome = EngineOutcome(replies: replies, actions: actions, conversation: conversation, decision: decision, variables: vars)
+        outcome.isUrgent = flow.intent != nil
+        return outcome
     }
 
     /// Mirrors an action on the engine's copy of the person, so later words in the same reply
@@ -307,15 +368,6 @@ public struct FlowEngine: Sendable {
         let keyword: Keyword
         let state: String
         let distance: Int
-    }
-
-    private func emergency(_ words: [String], optedOut: Bool) -> KeywordHit? {
-        for flow in library.flows where !flow.phrases.isEmpty && (!optedOut || flow.runsWhenOptedOut) {
-            for phrase in flow.phrases where Self.contains(words, phrase: phrase.words) {
-                return KeywordHit(flow: flow, keyword: phrase, state: flow.start, distance: 0)
-            }
-        }
-        return nil
     }
 
     /// The best keyword among these flows: the longest keyword wins ("KIT STATUS" over "KIT"),

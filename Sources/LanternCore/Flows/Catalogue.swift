@@ -89,9 +89,13 @@ public struct Catalogue: Sendable {
     /// Word beginnings that give a text away on a lock screen, in this language (NALOX,
     /// OVERDOS…). Discreet variants (`<key>.discreet`) must contain none; `flows check` enforces it.
     public let telltaleWords: [String]
+    /// How an emergency or a crisis is said in this language (`emergency:`).
+    public let emergency: EmergencyLexicon
 
     public init(locale: String, name: String, messages: [String: MessageTemplate], location: SourceLocation? = nil,
-                selectors: [Keyword] = [], keywordAliases: [String: [Keyword]] = [:], telltaleWords: [String] = []) {
+                selectors: [Keyword] = [], keywordAliases: [String: [Keyword]] = [:], telltaleWords: [String] = [],
+                emergency: EmergencyLexicon = EmergencyLexicon()) {
+        self.emergency = emergency
         self.telltaleWords = telltaleWords.map { KeywordText.words($0).joined() }.filter { !$0.isEmpty }
         self.locale = locale
         self.name = name

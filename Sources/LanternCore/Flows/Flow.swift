@@ -6,8 +6,9 @@ public struct Flow: Sendable {
     public let keywords: [Keyword]
     /// Words that start this flow only while the person is opted out (e.g. YES to resume).
     public let optedOutKeywords: [Keyword]
-    /// Phrases that start the flow wherever they appear in a message (emergency words).
-    public let phrases: [Keyword]
+    /// What the emergency recogniser must find for this flow to start, ahead of everything
+    /// else (an overdose, a poisoned child, a crisis). Its replies are plain, never limited.
+    public let intent: EmergencyIntent?
     /// Global flows win in every state, even in the middle of another conversation.
     public let isGlobal: Bool
     /// Whether the flow may run for someone who has opted out (START, FORGET, emergencies).
@@ -22,14 +23,14 @@ public struct Flow: Sendable {
     public let timeout: TimeInterval
     public let location: SourceLocation?
 
-    public init(id: String, keywords: [Keyword] = [], optedOutKeywords: [Keyword] = [], phrases: [Keyword] = [],
+    public init(id: String, keywords: [Keyword] = [], optedOutKeywords: [Keyword] = [], intent: EmergencyIntent? = nil,
                 isGlobal: Bool = false, runsWhenOptedOut: Bool = false, start: String, fallbackState: String? = nil,
                 shortcuts: [Shortcut] = [], states: [FlowState], timeout: TimeInterval = 30 * 60,
                 location: SourceLocation? = nil) {
         self.id = id
         self.keywords = keywords
         self.optedOutKeywords = optedOutKeywords
-        self.phrases = phrases
+        self.intent = intent
         self.isGlobal = isGlobal
         self.runsWhenOptedOut = runsWhenOptedOut
         self.start = start
@@ -42,7 +43,7 @@ public struct Flow: Sendable {
 
     /// The same flow, answering to more words (a catalogue's aliases in its language).
     public func adding(keywords extra: [Keyword]) -> Flow {
-        Flow(id: id, keywords: keywords + extra, optedOutKeywords: optedOutKeywords, phrases: phrases, isGlobal: isGlobal,
+        Flow(id: id, keywords: keywords + extra, optedOutKeywords: optedOutKeywords, intent: intent, isGlobal: isGlobal,
              runsWhenOptedOut: runsWhenOptedOut, start: start, fallbackState: fallbackState, shortcuts: shortcuts,
              states: Array(states.values), timeout: timeout, location: location)
     }
@@ -119,6 +120,9 @@ public struct MenuOption: Sendable {
     public let target: Target
     /// Values saved when this option is chosen (e.g. `kind: spray`).
     public let set: [String: String]
+    /// A follow-up answer (from the locales' `emergency: followup:`) that chooses this option
+    /// as well as its number: "she woke up" for "They're breathing now".
+    public let intent: String?
     public let location: SourceLocation?
 
     public enum Target: Sendable, Equatable {
@@ -126,10 +130,11 @@ public struct MenuOption: Sendable {
         case flow(String)
     }
 
-    public init(label: String, target: Target, set: [String: String] = [:], location: SourceLocation? = nil) {
+    public init(label: String, target: Target, set: [String: String] = [:], intent: String? = nil, location: SourceLocation? = nil) {
         self.label = label
         self.target = target
         self.set = set
+        self.intent = intent
         self.location = location
     }
 }

@@ -73,11 +73,22 @@ public struct FlowCheck: Sendable {
                     }
                 }
             }
-            if !flow.phrases.isEmpty && !flow.isGlobal {
-                out.append(FlowDiagnostic(.error, "flow '\(flow.id)' has emergency phrases but is not global", at: flow.location))
+            if flow.intent != nil && (!flow.isGlobal || !flow.runsWhenOptedOut) {
+                out.append(FlowDiagnostic(.error, "flow '\(flow.id)' answers an emergency ('intent') but is not 'global: true' and 'when_opted_out: true': nothing may stand between her and it", at: flow.location))
+            }
+            for state in flow.states.values {
+                for option in state.menu {
+                    guard let intent = option.intent else { continue }
+                    if flow.intent == nil {
+                        out.append(FlowDiagnostic(.error, "a menu option of '\(state.id)' names follow-up '\(intent)', but only emergency flows ('intent:') read follow-up words", at: option.location ?? state.location))
+                    } else if !library.recogniser.knowsFollowUp(intent) {
+                        out.append(FlowDiagnostic(.error, "a menu option of '\(state.id)' names follow-up '\(intent)', which no locale's 'emergency: followup:' defines", at: option.location ?? state.location))
+                    }
+                }
             }
         }
         out += checkDuplicateKeywords()
+        out += checkEmergencies()
 
         // A discreet variant is used wherever its message is, with the same placeholders.
         for key in used where allowedPlaceholders[key] != nil {
@@ -266,8 +277,9 @@ public struct FlowCheck: Sendable {
     private func checkDiscretion(_ catalogue: Catalogue) -> [FlowDiagnostic] {
         guard !catalogue.telltaleWords.isEmpty else { return [] }
         var out: [FlowDiagnostic] = []
-        let emergencyKeys = Set(library.flows.filter { !$0.phrases.isEmpty }.flatMap { $0.states.values.flatMap(\.say) })
-        let plainOnly: Set<String> = emergencyKeys.union([FlowLibrary.reportRelayKey])
+        // What a lock screen shows first: the emergency texts themselves (options follow them).
+        let emergencyKeys = Set(library.flows.filter { $0.intent != nil }.flatMap { $0.states.values.flatMap(\.say) })
+        let plainOnly: Set<String> = emergencyMessageKeys.union([FlowLibrary.reportRelayKey])
         for (key, template) in catalogue.messages.sorted(by: { $0.key < $1.key }) {
             let found = library.telltales(in: template.text, locale: catalogue.locale)
             if key.hasSuffix(FlowLibrary.discreetSuffix) {
@@ -288,6 +300,45 @@ public struct FlowCheck: Sendable {
             if !found.isEmpty, !plainOnly.contains(key), library.template(key + FlowLibrary.discreetSuffix, locale: catalogue.locale) == nil {
                 out.append(FlowDiagnostic(.warning, "'\(key)' (\(catalogue.locale)) names \(found.joined(separator: ", ").lowercased()) and has no discreet variant ('\(key)\(FlowLibrary.discreetSuffix)')",
                                           at: template.location))
+            }
+        }
+        return out
+    }
+
+    /// Every message an emergency or crisis flow says.
+    var emergencyMessageKeys: Set<String> {
+        Set(library.flows.filter { $0.intent != nil }.flatMap { f in f.states.values.flatMap { $0.say + $0.menu.map(\.label) } })
+    }
+
+    /// Every language must recognise every emergency a flow answers, and have the words to
+    /// answer it itself: a mum who texts in Urdu must not get English back in that moment.
+    private func checkEmergencies() -> [FlowDiagnostic] {
+        var out: [FlowDiagnostic] = []
+        let recogniser = library.recogniser
+        for p in recogniser.problems {
+            out.append(FlowDiagnostic(.error, "\(p.locale): \(p.message)", at: p.location ?? library.catalogues[p.locale]?.location))
+        }
+        var seen: [EmergencyIntent: Flow] = [:]
+        for flow in library.flows {
+            guard let intent = flow.intent else { continue }
+            if let first = seen[intent] {
+                out.append(FlowDiagnostic(.error, "intent '\(intent.rawValue)' is answered by flow '\(first.id)' and again by '\(flow.id)'", at: flow.location))
+            }
+            seen[intent] = flow
+        }
+        for intent in EmergencyIntent.allCases where seen[intent] == nil {
+            out.append(FlowDiagnostic(.error, "no flow answers '\(intent.rawValue)' (a flow with 'intent: \(intent.rawValue)'): the recogniser would find it and say nothing", at: nil))
+        }
+        for intent in EmergencyIntent.allCases where seen[intent] != nil {
+            for locale in recogniser.locales(lacking: intent) {
+                out.append(FlowDiagnostic(.error, "\(locale) has no '\(intent.rawValue)' words in its 'emergency:' section: that emergency would go unrecognised in \(library.catalogues[locale]?.name ?? locale)", at: library.catalogues[locale]?.location))
+            }
+        }
+        let keys = emergencyMessageKeys.sorted()
+        for (locale, catalogue) in library.catalogues.sorted(by: { $0.key < $1.key }) where locale != defaultLocale {
+            let missing = keys.filter { catalogue.messages[$0] == nil }
+            if !missing.isEmpty {
+                out.append(FlowDiagnostic(.error, "\(locale) has no words of its own for emergency or crisis replies: \(missing.joined(separator: ", "))", at: catalogue.location))
             }
         }
         return out

@@ -12,6 +12,8 @@ public struct FlowLibrary: Sendable {
     let flowsByID: [String: Flow]
     /// Per language, the keys whose plain text contains a tell-tale word.
     let giveaways: [String: Set<String>]
+    /// Every language's emergency words, compiled once.
+    public let recogniser: EmergencyRecogniser
 
     /// The suffix of a message's discreet variant.
     public static let discreetSuffix = ".discreet"
@@ -88,6 +90,10 @@ public struct FlowLibrary: Sendable {
         self.pickupPoints = pickupPoints
         self.catalogues = Dictionary(catalogues.map { ($0.locale, $0) }, uniquingKeysWith: { first, _ in first })
         self.flowsByID = Dictionary(flows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        // English first, then by tag, as everywhere else: the first language that matches answers.
+        self.recogniser = EmergencyRecogniser(lexicons: catalogues
+            .sorted { ($0.locale == defaultLocale ? "" : $0.locale) < ($1.locale == defaultLocale ? "" : $1.locale) }
+            .map { ($0.locale, $0.emergency) })
         // Worked out once, not on every reply: which plain texts name something.
         self.giveaways = Dictionary(uniqueKeysWithValues: catalogues.map { c in
             (c.locale, Set(c.messages.filter { !Self.telltales(in: $0.value.text, list: c.telltaleWords).isEmpty }.keys))
@@ -95,6 +101,9 @@ public struct FlowLibrary: Sendable {
     }
 
     public func flow(_ id: String) -> Flow? { flowsByID[id] }
+
+    /// The flow the recogniser starts for an intent.
+    public func flow(for intent: EmergencyIntent) -> Flow? { flows.first { $0.intent == intent } }
 
     /// The template for a key in a language, falling back to en-GB where a translation is missing.
     public func template(_ key: String, locale: String) -> MessageTemplate? {

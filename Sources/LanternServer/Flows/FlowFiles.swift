@@ -169,14 +169,15 @@ struct NodeReader {
 
     // MARK: flows
 
-    static let flowFields: Set<String> = ["flow", "description", "keywords", "opted_out_keywords", "phrases", "match", "global",
+    static let flowFields: Set<String> = ["flow", "description", "keywords", "opted_out_keywords", "intent", "phrases", "match", "global",
                                           "when_opted_out", "start", "fallback", "shortcuts", "timeout", "states"]
     static let stateFields: Set<String> = ["say", "do", "menu", "ask", "next", "invalid", "check", "note"]
 
     mutating func flow(_ node: Node) -> Flow? {
         guard let fields = mapping(node, "a flow", allowed: Self.flowFields) else { return nil }
         var id: String?, start: String?, fallback: String?
-        var keywordNodes: [(String, Node)] = [], optedOutNodes: [(String, Node)] = [], phraseNodes: [(String, Node)] = []
+        var keywordNodes: [(String, Node)] = [], optedOutNodes: [(String, Node)] = []
+        var intent: EmergencyIntent?
         var match = Keyword.Match.start
         var isGlobal = false, whenOptedOut = false
         var timeout: TimeInterval = 30 * 60
@@ -188,7 +189,13 @@ struct NodeReader {
             case "description": break
             case "keywords": keywordNodes = strings(value, "'keywords'")
             case "opted_out_keywords": optedOutNodes = strings(value, "'opted_out_keywords'")
-            case "phrases": phraseNodes = strings(value, "'phrases'")
+            case "phrases":
+                error("emergency phrases now live in each locale file's 'emergency:' section, read by the emergency recogniser; give the flow 'intent: overdose' instead", value)
+            case "intent":
+                if let name = string(value, "'intent'") {
+                    if let i = EmergencyIntent(rawValue: name) { intent = i }
+                    else { error("'intent' must be one of \(EmergencyIntent.allCases.map(\.rawValue).joined(separator: ", "))", value) }
+                }
             case "match":
                 if let s = string(value, "'match'") {
                     if let m = Keyword.Match(rawValue: s) { match = m } else { error("'match' must be whole or start", value) }
@@ -214,11 +221,11 @@ struct NodeReader {
         func keywords(_ list: [(String, Node)], _ m: Keyword.Match) -> [Keyword] {
             list.map { Keyword($0.0, match: m, location: at($0.1)) }
         }
-        for (word, n) in keywordNodes + optedOutNodes + phraseNodes where KeywordText.words(word).isEmpty {
+        for (word, n) in keywordNodes + optedOutNodes where KeywordText.words(word).isEmpty {
             error("'\(word)' has no letters or digits, so it can never match", n)
         }
         return Flow(id: id, keywords: keywords(keywordNodes, match), optedOutKeywords: keywords(optedOutNodes, match),
-                    phrases: keywords(phraseNodes, .start), isGlobal: isGlobal, runsWhenOptedOut: whenOptedOut,
+                    intent: intent, isGlobal: isGlobal, runsWhenOptedOut: whenOptedOut,
                     start: start, fallbackState: fallback,
                     shortcuts: shortcuts.map { Flow.Shortcut(keyword: Keyword($0.0, match: match, location: at($0.2)), state: $0.1) },
                     states: states, timeout: timeout, location: at(node))
@@ -239,7 +246,7 @@ struct NodeReader {
             case "menu":
                 guard let seq = value.sequence else { error("'menu' must be a list of options", value); continue }
                 for item in seq {
-                    guard let f = mapping(item, "a menu option", allowed: ["label", "go", "flow", "set"]) else { continue }
+                    guard let f = mapping(item, "a menu option", allowed: ["label", "go", "flow", "set", "intent"]) else { continue }
                     let d = Dictionary(f.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
                     var set: [String: String] = [:]
                     for (name, v) in d["set"].flatMap({ mapping($0, "'set'", allowed: []) }) ?? [] {
@@ -248,10 +255,11 @@ struct NodeReader {
                     guard let labelNode = d["label"], let label = string(labelNode, "'label'") else {
                         error("a menu option needs 'label: <message key>'", item); continue
                     }
+                    let intent = d["intent"].flatMap { string($0, "'intent'") }
                     if let go = d["go"].flatMap({ string($0, "'go'") }) {
-                        menu.append(MenuOption(label: label, target: .state(go), set: set, location: at(item)))
+                        menu.append(MenuOption(label: label, target: .state(go), set: set, intent: intent, location: at(item)))
                     } else if let flow = d["flow"].flatMap({ string($0, "'flow'") }) {
-                        menu.append(MenuOption(label: label, target: .flow(flow), set: set, location: at(item)))
+                        menu.append(MenuOption(label: label, target: .flow(flow), set: set, intent: intent, location: at(item)))
                     } else {
                         error("a menu option needs 'go: <state>' or 'flow: <flow>'", item)
                     }
@@ -348,7 +356,7 @@ struct NodeReader {
     // MARK: catalogues
 
     mutating func catalogue(_ node: Node) -> Catalogue? {
-        guard let fields = mapping(node, "a locale file", allowed: ["locale", "name", "selectors", "keywords", "telltale_words", "messages"]) else { return nil }
+        guard let fields = mapping(node, "a locale file", allowed: ["locale", "name", "selectors", "keywords", "telltale_words", "emergency", "messages"]) else { return nil }
         let d = Dictionary(fields.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         guard let locale = d["locale"].flatMap({ string($0, "'locale'") }) else { error("a locale file needs 'locale: <tag>'", node); return nil }
         let name = d["name"].flatMap { string($0, "'name'") } ?? locale
@@ -374,7 +382,37 @@ struct NodeReader {
             aliases[flow] = strings(value, "keywords for '\(flow)'").map { Keyword($0.0, match: .start, location: at($0.1), locale: locale) }
         }
         let telltales = d["telltale_words"].map { strings($0, "'telltale_words'").map(\.0) } ?? []
+        let lexicon = d["emergency"].map { emergency($0) } ?? EmergencyLexicon()
         return Catalogue(locale: locale, name: name, messages: messages, location: at(node), selectors: selectors, keywordAliases: aliases,
-                         telltaleWords: telltales)
+                         telltaleWords: telltales, emergency: lexicon)
+    }
+
+    /// A locale's `emergency:` section: the recogniser's words for this language.
+    mutating func emergency(_ node: Node) -> EmergencyLexicon {
+        let intents = EmergencyIntent.allCases.map(\.rawValue)
+        var lexicon = EmergencyLexicon(location: at(node))
+        func entries(_ value: Node, _ what: String) -> [EmergencyLexicon.Entry] {
+            strings(value, what).map { EmergencyLexicon.Entry($0.0, location: at($0.1)) }
+        }
+        let allowed = Set(intents + ["spellings", "not_typos", "not", "over", "past", "followup"])
+        for (key, value) in mapping(node, "'emergency'", allowed: allowed) ?? [] {
+            switch key {
+            case "spellings":
+                for (typed, keyNode, means) in keyedMapping(value, "'spellings'", allowed: []) ?? [] {
+                    if let m = string(means, "a spelling's meaning") { lexicon.spellings.append((typed, m, at(keyNode))) }
+                }
+            case "not_typos": lexicon.notTypos = strings(value, "'not_typos'").map(\.0)
+            case "not": lexicon.not = entries(value, "'not'")
+            case "over": lexicon.over = entries(value, "'over'")
+            case "past": lexicon.past = entries(value, "'past'")
+            case "followup":
+                for (name, _, list) in keyedMapping(value, "'followup'", allowed: []) ?? [] {
+                    lexicon.followUps[name] = entries(list, "follow-up '\(name)'")
+                }
+            default:
+                if let intent = EmergencyIntent(rawValue: key) { lexicon.signs[intent] = entries(value, "'\(key)'") }
+            }
+        }
+        return lexicon
     }
 }
