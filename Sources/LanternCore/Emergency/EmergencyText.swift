@@ -46,6 +46,9 @@ enum EmergencyText {
         }
     }
 
+    /// Lowercase endings on an abbreviation in capitals: "ODd", "ODed", "ODing", "ODs" mean OD.
+    static let abbreviationEndings: Set<String> = ["d", "ed", "ing", "in", "s", "ds"]
+
     /// The words of a text, before spellings are applied. Apostrophes inside a word are kept
     /// ("OD'D"); sentence breaks are . ! ? ; and new lines.
     static func rawWords(_ text: String, limit: Int = 200) -> [Word] {
@@ -53,9 +56,21 @@ enum EmergencyText {
         var current = String.UnicodeScalarView()
         var sentence = 0
         var pendingBreak = false
+        // The word as typed, while it is plain ASCII letters (for "ODd").
+        var typed = String.UnicodeScalarView()
+        var typedIsASCII = true
         func flush() {
             // A trailing apostrophe ("goin'") is not part of the word.
             while let last = current.last, isApostrophe(last.value) { current.removeLast() }
+            if typedIsASCII, typed.count >= 3 {
+                let upper = typed.prefix { $0.value >= 0x41 && $0.value <= 0x5A }
+                let rest = String(String.UnicodeScalarView(typed.dropFirst(upper.count)))
+                if upper.count >= 2, abbreviationEndings.contains(rest) {
+                    current = String.UnicodeScalarView(upper)
+                }
+            }
+            typed = String.UnicodeScalarView()
+            typedIsASCII = true
             if !current.isEmpty {
                 if pendingBreak && !words.isEmpty { sentence += 1 }
                 pendingBreak = false
@@ -68,16 +83,18 @@ enum EmergencyText {
             let v = scalar.value
             if v < 0x80 {
                 switch v {
-                case 0x61...0x7A: current.append(Unicode.Scalar(v - 32)!)
-                case 0x41...0x5A, 0x30...0x39: current.append(scalar)
+                case 0x61...0x7A: current.append(Unicode.Scalar(v - 32)!); typed.append(scalar)
+                case 0x41...0x5A: current.append(scalar); typed.append(scalar)
+                case 0x30...0x39: current.append(scalar); typedIsASCII = false
                 case 0x27, 0x60:
-                    if !current.isEmpty { current.append(Unicode.Scalar(0x27)) }
+                    if !current.isEmpty { current.append(Unicode.Scalar(0x27)); typedIsASCII = false }
                 case 0x2E, 0x21, 0x3F, 0x3B, 0x0A, 0x0D:
                     flush(); pendingBreak = true
                 default: flush()
                 }
                 continue
             }
+            typedIsASCII = false
             if isApostrophe(v) {
                 if !current.isEmpty { current.append(Unicode.Scalar(0x27)) }
                 continue
