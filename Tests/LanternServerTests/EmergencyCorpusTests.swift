@@ -29,5 +29,7 @@ import Testing
         #expect(score.falseAlarmRate <= 0.02, "\(score)\n\(detail)")
         #expect(score.wrongIntent.isEmpty, "\(score)\n\(detail)")
         print("emergency corpus: \(score)")
+        for t in score.missed { print("  missed \(t.locale):\(t.line) \(t.text)") }
+        for t in score.falseAlarms { print("  false alarm \(t.locale):\(t.line) \(t.text)") }
     }
 }

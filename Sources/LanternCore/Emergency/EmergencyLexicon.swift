@@ -38,7 +38,8 @@ public struct EmergencyLexicon: Sendable {
     /// that talk of the past ("last year") does not cancel.
     public var signs: [EmergencyIntent: [Entry]]
     /// Not an emergency: cancels any sign it overlaps ("is this an emergency line"); ending in
-    /// `>>`, also the signs after it in the same sentence ("if someone overdoses…").
+    /// `>>`, also the signs after it in the same sentence ("how do I know…") other than signs
+    /// of right now; with a leading `!` as well, those too ("if someone isn't breathing…").
     public var not: [Entry]
     /// It is over: cancels the signs said before it ("he wasn't breathing but he's OK now").
     public var over: [Entry]

@@ -25,6 +25,8 @@ public struct EmergencyRecogniser: Sendable {
         case over
         case past
         case followUp(String)
+
+        var isSign: Bool { if case .sign = self { true } else { false } }
     }
 
     struct Compiled: Sendable {
@@ -125,8 +127,8 @@ public struct EmergencyRecogniser: Sendable {
                 if pattern.reachesForward && role != .not {
                     problems.append(Problem(locale: locale, message: "'>>' only goes at the end of a 'not' entry ('\(entry.text)')", location: entry.location))
                 }
-                if pattern.urgent, case .sign = role {} else if pattern.urgent {
-                    problems.append(Problem(locale: locale, message: "'!' only marks signs ('\(entry.text)')", location: entry.location))
+                if pattern.urgent, role != .not, role.isSign == false {
+                    problems.append(Problem(locale: locale, message: "'!' only marks signs and 'not' entries ('\(entry.text)')", location: entry.location))
                 }
                 var elements: [Compiled.Element] = []
                 for element in pattern.elements {
@@ -313,11 +315,12 @@ public struct EmergencyRecogniser: Sendable {
             let pattern = patterns[m.pattern]
             guard case .sign(let intent) = pattern.role else { continue }
             // A negation cancels the signs whose last word it covers ("is this an EMERGENCY line",
-            // "my phone is DEAD"); one that reaches forward ("if someone…") also the signs after
-            // it in its sentence, unless they are signs of right now.
+            // "my phone is DEAD"); one that reaches forward ("how do I know…") also the signs after
+            // it in its sentence, except signs of right now, which only a `!` negation about
+            // someone in general reaches ("if someone isn't breathing…").
             let cancelled = nots.contains { n in
                 (n.start <= m.end - 1 && m.end - 1 < n.end)
-                    || (!pattern.urgent && patterns[n.pattern].reachesForward && m.start >= n.start
+                    || ((!pattern.urgent || patterns[n.pattern].urgent) && patterns[n.pattern].reachesForward && m.start >= n.start
                         && tokens[m.start].sentence == tokens[n.end - 1].sentence)
             } || overs.contains { $0.start >= m.end } || (!pattern.urgent && !pasts.isEmpty)
             if !cancelled {
