@@ -141,7 +141,7 @@ struct Chat: AsyncParsableCommand {
 }
 
 struct Flows: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Work with flow and locale files.", subcommands: [Check.self])
+    static let configuration = CommandConfiguration(abstract: "Work with flow and locale files.", subcommands: [Check.self, Recognise.self])
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -168,6 +168,33 @@ struct Flows: AsyncParsableCommand {
             let warnings = diagnostics.count - errors
             print("\(library.flows.count) flows, \(library.catalogues.count) locales: \(errors) error(s), \(warnings) warning(s)")
             if errors > 0 { throw ExitCode(1) }
+        }
+    }
+}
+
+extension Flows {
+    /// Tries the emergency recogniser on words a coordinator types, showing which entries of
+    /// which locale matched and what cancelled them: how to check a new phrase before it ships.
+    struct Recognise: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show what the emergency recogniser makes of a text (try new phrases before they ship).")
+
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "The text to try, in quotes.") var text: String
+
+        func run() async throws {
+            var config = try loadConfiguration()
+            common.apply(to: &config)
+            let (library, diagnostics) = FlowFiles(flowsDirectory: config.flowsDirectory, localesDirectory: config.localesDirectory).loadAndCheck()
+            for d in diagnostics where d.severity == .error { print(d) }
+            let recogniser = library.recogniser
+            for line in recogniser.explain(text) { print(TerminalText.isolated(line.description)) }
+            let found = recogniser.recognise(text)
+            if found.isEmergency {
+                print("=> \(found.intents.map(\.rawValue).joined(separator: ", ")) (\(found.locales.joined(separator: ", ")))")
+            } else {
+                print("=> not an emergency")
+            }
         }
     }
 }

@@ -39,6 +39,8 @@ public struct EmergencyRecogniser: Sendable {
         let reachesForward: Bool
         let role: Role
         let locale: Int
+        /// The entry as written, for `lantern flows recognise`.
+        let source: String
     }
 
     /// A problem with an entry, for `flows check`.
@@ -143,7 +145,8 @@ public struct EmergencyRecogniser: Sendable {
                     }
                 }
                 compiled.append(Compiled(elements: elements, anchoredStart: pattern.anchoredStart, anchoredEnd: pattern.anchoredEnd,
-                                         urgent: pattern.urgent, reachesForward: pattern.reachesForward, role: role, locale: index))
+                                         urgent: pattern.urgent, reachesForward: pattern.reachesForward, role: role, locale: index,
+                                         source: entry.text))
                 }
             }
         }
@@ -302,18 +305,44 @@ public struct EmergencyRecogniser: Sendable {
 
     /// Whether this text is an emergency or a crisis, and what kind.
     public func recognise(_ text: String) -> EmergencyRecognition {
+        decide(text).recognition
+    }
+
+    /// One entry that matched a text, and what became of it: for a coordinator trying out
+    /// new words (`lantern flows recognise`), never for an inbound text.
+    public struct Explanation: Sendable, Equatable, CustomStringConvertible {
+        public let role: String
+        public let locale: String
+        public let entry: String
+        /// Word positions (after spellings), from 1.
+        public let words: ClosedRange<Int>
+        public let cancelled: Bool
+        public var description: String {
+            "\(role.padding(toLength: 18, withPad: " ", startingAt: 0)) \(locale.padding(toLength: 6, withPad: " ", startingAt: 0)) words \(words.lowerBound)-\(words.upperBound)  \(entry)\(cancelled ? "  (cancelled)" : "")"
+        }
+    }
+
+    public func explain(_ text: String) -> [Explanation] { decide(text).explanations }
+
+    func decide(_ text: String) -> (recognition: EmergencyRecognition, explanations: [Explanation]) {
         let tokens = tokens(text)
-        guard !tokens.isEmpty else { return .none }
+        guard !tokens.isEmpty else { return (.none, []) }
         let found = matches(tokens) { if case .followUp = $0 { false } else { true } }
-        guard found.contains(where: { if case .sign = patterns[$0.pattern].role { true } else { false } }) else { return .none }
+        guard found.contains(where: { patterns[$0.pattern].role.isSign }) else {
+            return (.none, found.map { explanation($0, cancelled: false) })
+        }
         let nots = found.filter { patterns[$0.pattern].role == .not }
         let overs = found.filter { patterns[$0.pattern].role == .over }
         let pasts = found.filter { patterns[$0.pattern].role == .past }
         var intents: Set<EmergencyIntent> = []
         var localeIndexes: Set<Int> = []
+        var explanations: [Explanation] = []
         for m in found {
             let pattern = patterns[m.pattern]
-            guard case .sign(let intent) = pattern.role else { continue }
+            guard case .sign(let intent) = pattern.role else {
+                explanations.append(explanation(m, cancelled: false))
+                continue
+            }
             // A negation cancels the signs whose last word it covers ("is this an EMERGENCY line",
             // "my phone is DEAD"); one that reaches forward ("how do I know…") also the signs after
             // it in its sentence, except signs of right now, which only a `!` negation about
@@ -323,13 +352,28 @@ public struct EmergencyRecogniser: Sendable {
                     || ((!pattern.urgent || patterns[n.pattern].urgent) && patterns[n.pattern].reachesForward && m.start >= n.start
                         && tokens[m.start].sentence == tokens[n.end - 1].sentence)
             } || overs.contains { $0.start >= m.end } || (!pattern.urgent && !pasts.isEmpty)
+            explanations.append(explanation(m, cancelled: cancelled))
             if !cancelled {
                 intents.insert(intent)
                 localeIndexes.insert(pattern.locale)
             }
         }
-        return EmergencyRecognition(intents: intents.sorted { $0.rank < $1.rank },
-                                    locales: localeIndexes.sorted().map { locales[$0] })
+        let recognition = EmergencyRecognition(intents: intents.sorted { $0.rank < $1.rank },
+                                               locales: localeIndexes.sorted().map { locales[$0] })
+        return (recognition, explanations)
+    }
+
+    func explanation(_ m: Match, cancelled: Bool) -> Explanation {
+        let p = patterns[m.pattern]
+        let role: String
+        switch p.role {
+        case .sign(let intent): role = "sign of " + intent.rawValue
+        case .not: role = "not"
+        case .over: role = "over"
+        case .past: role = "past"
+        case .followUp(let name): role = "follow-up " + name
+        }
+        return Explanation(role: role, locale: locales[p.locale], entry: p.source, words: (m.start + 1)...m.end, cancelled: cancelled)
     }
 
     /// Which of these follow-up answers a text gives ("she woke up" → breathing), in the order asked.
