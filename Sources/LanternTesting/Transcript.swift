@@ -15,6 +15,9 @@ public struct Transcript: Sendable {
         case inbound(String)
         case replies([String])
         case wait(TimeInterval)
+        /// How long each text takes to type from here on (default 10 s): `@ pace 1s` sends
+        /// them fast enough to meet the per-minute limit.
+        case pace(TimeInterval)
         case expect(String)
     }
 
@@ -40,13 +43,13 @@ public struct Transcript: Sendable {
             if line.hasPrefix("< ") { replyLines.append(String(line.dropFirst(2))); continue }
             flushReplies()
             if line.hasPrefix("> ") || line == ">" { steps.append(.inbound(String(line.dropFirst(2)))) }
-            else if line.hasPrefix("@ wait ") {
+            else if line.hasPrefix("@ wait ") || line.hasPrefix("@ pace ") {
                 let spec = line.dropFirst(7).trimmingCharacters(in: .whitespaces)
                 let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
                 guard let u = spec.last, let mult = units[u], let v = Double(spec.dropLast()) else {
-                    throw TranscriptError(message: "\(name):\(n + 1): bad wait '\(spec)'")
+                    throw TranscriptError(message: "\(name):\(n + 1): bad duration '\(spec)'")
                 }
-                steps.append(.wait(v * mult))
+                steps.append(line.hasPrefix("@ wait ") ? .wait(v * mult) : .pace(v * mult))
             } else if line.hasPrefix("? ") { steps.append(.expect(String(line.dropFirst(2)))) }
             else if line.hasPrefix("#") || line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
             else { throw TranscriptError(message: "\(name):\(n + 1): cannot read '\(line)'") }
@@ -73,13 +76,14 @@ public struct Transcript: Sendable {
                                        }, now: clock.nowFunction, random: random)
         var out: [String] = ["# \(name)"]
         var n = 0
+        var pace: TimeInterval = 10
         for step in steps {
             switch step {
             case .inbound(let text):
                 n += 1
                 // A person types a text in about ten seconds; at that pace nobody meets the
                 // per-minute limit (limits have tests of their own).
-                clock.advance(by: 10)
+                clock.advance(by: pace)
                 out.append("> \(text)")
                 _ = try await lantern.conversations.receive(
                     InboundMessage(provider: "console", messageID: "\(name)-\(n)", from: from, to: nil, text: text))
@@ -88,6 +92,9 @@ public struct Transcript: Sendable {
             case .wait(let seconds):
                 clock.advance(by: seconds)
                 out.append("@ wait \(Self.format(seconds))")
+            case .pace(let seconds):
+                pace = seconds
+                out.append("@ pace \(Self.format(seconds))")
             case .expect(let what):
                 let contact = try await lantern.database.contact(for: from)
                 let actual: String
@@ -117,6 +124,7 @@ public struct Transcript: Sendable {
             case .inbound(let t): out.append("> \(t)")
             case .replies(let rs): out += Self.lines(replies: rs)
             case .wait(let s): out.append("@ wait \(Self.format(s))")
+            case .pace(let s): out.append("@ pace \(Self.format(s))")
             case .expect(let e): out.append("? \(e)")
             }
         }

@@ -117,7 +117,7 @@ let fuzzScale = Int(ProcessInfo.processInfo.environment["LANTERN_FUZZ_SCALE"] ??
         let base = Array(Fixture.library.catalogues.values).first { $0.locale == defaultLocale }!
         var all = base.messages
         for (k, v) in messages { all[k] = MessageTemplate(text: v) }
-        let en = Catalogue(locale: defaultLocale, name: "English", messages: all, telltaleWords: telltales)
+        let en = Catalogue(locale: defaultLocale, name: "English", messages: all, telltaleWords: telltales, emergency: Fixture.lexicon)
         return FlowLibrary(flows: Fixture.library.flows, catalogues: [en], defaultWording: wording)
     }
 

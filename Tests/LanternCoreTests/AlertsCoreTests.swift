@@ -44,7 +44,7 @@ import Testing
         "p.done": MessageTemplate(text: "Paused {hours}h."),
         "m.some": MessageTemplate(text: "You have {my_areas}."),
         "m.none": MessageTemplate(text: "None."),
-    ]) { _, new in new })
+    ]) { _, new in new }, emergency: Fixture.lexicon)
 
     static let library = FlowLibrary(flows: Fixture.library.flows + [
         Flow(id: "alerts", keywords: [Keyword("ALERTS")], start: "ask", states: [

@@ -6,7 +6,7 @@ import Testing
         var all = Fixture.catalogue.messages
         all.merge(messages) { _, new in new }
         let library = FlowLibrary(flows: Fixture.library.flows + flows,
-                                  catalogues: [Catalogue(locale: "en-GB", name: "English", messages: all)] + extraCatalogues)
+                                  catalogues: [Catalogue(locale: "en-GB", name: "English", messages: all, emergency: Fixture.lexicon)] + extraCatalogues)
         return FlowCheck(library: library).run().map(\.description)
     }
 
@@ -64,7 +64,7 @@ import Testing
     @Test func reportsMissingTranslationsAndUnusedKeysAsWarnings() {
         let pl = Catalogue(locale: "pl", name: "Polski", messages: ["help.main": MessageTemplate(text: "Pomoc.")])
         let library = FlowLibrary(flows: Fixture.library.flows, catalogues: [
-            Catalogue(locale: "en-GB", name: "English", messages: Fixture.catalogue.messages.merging(["unused.key": MessageTemplate(text: "x")]) { a, _ in a }),
+            Catalogue(locale: "en-GB", name: "English", messages: Fixture.catalogue.messages.merging(["unused.key": MessageTemplate(text: "x")]) { a, _ in a }, emergency: Fixture.lexicon),
             pl,
         ])
         let d = FlowCheck(library: library).run()
@@ -88,7 +88,7 @@ import Testing
         var messages = Fixture.catalogue.messages
         messages["r.one"] = MessageTemplate(text: "Where?")
         messages["r.two"] = MessageTemplate(text: "{areas} and again {areas}")
-        let library = FlowLibrary(flows: Fixture.library.flows + [flow], catalogues: [Catalogue(locale: "en-GB", name: "English", messages: messages)])
+        let library = FlowLibrary(flows: Fixture.library.flows + [flow], catalogues: [Catalogue(locale: "en-GB", name: "English", messages: messages, emergency: Fixture.lexicon)])
         let errors = FlowCheck(library: library).run().filter { $0.severity == .error }
         #expect(errors.isEmpty, "\(errors)")
     }

@@ -35,10 +35,27 @@ enum Fixture {
         "alert.confirmed": message("Confirmed: {text}"),
         "alert.unconfirmed": message("Unconfirmed: {text}"),
         "alert.optout": message("Reply STOP to end"),
-    ]) { _, new in new }, emergency: EmergencyLexicon(
+        "child.call": message("999 for the child."),
+        "crisis.lines": message("Samaritans."),
+        "danger.lines": message("Helpline."),
+    ]) { _, new in new }, emergency: lexicon)
+
+    /// A few emergency words, enough to test the engine's rules (the shipped ones are tested
+    /// on the corpus).
+    static let lexicon = EmergencyLexicon(
         spellings: [("ISNT", "IS NOT", nil), ("HES", "HE IS", nil), ("ITS", "IT IS", nil)],
-        signs: [.overdose: [.init("!NOT BREATHING"), .init("OVERDOS*"), .init("AN|HE IS ...1 OD")]],
-        not: [.init("IF SOMEONE >>")]))
+        signs: [.overdose: [.init("!NOT BREATHING"), .init("OVERDOS*"), .init("AN|HE ...2 OD")],
+                .child: [.init("KID ...3 DRANK ...3 METHADONE")],
+                .selfHarm: [.init("!WANT TO DIE")],
+                .abuse: [.init("!HE HITS ME")]],
+        not: [.init("!IF SOMEONE >>")])
+
+    /// The crisis flows every library needs (flows check insists), each saying one line.
+    static let crisisFlows = [
+        Flow(id: "child", intent: .child, isGlobal: true, runsWhenOptedOut: true, start: "s", states: [FlowState(id: "s", say: ["child.call"])]),
+        Flow(id: "crisis", intent: .selfHarm, isGlobal: true, runsWhenOptedOut: true, start: "s", states: [FlowState(id: "s", say: ["crisis.lines"])]),
+        Flow(id: "danger", intent: .abuse, isGlobal: true, runsWhenOptedOut: true, start: "s", states: [FlowState(id: "s", say: ["danger.lines"])]),
+    ]
 
     static let library = FlowLibrary(flows: [
         Flow(id: "emergency", intent: .overdose, isGlobal: true,
@@ -69,7 +86,7 @@ enum Fixture {
                       invalid: "area.bad"),
             FlowState(id: "done", say: ["area.done"]),
         ]),
-    ], catalogues: [catalogue])
+    ] + crisisFlows, catalogues: [catalogue])
 
     static let engine = FlowEngine(library: library)
     static let t0 = Date(timeIntervalSince1970: 1_800_000_000)

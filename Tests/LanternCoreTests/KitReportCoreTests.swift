@@ -9,7 +9,7 @@ import Testing
         "d.done": MessageTemplate(text: "Sent as {ref}."),
         "addr.ask": MessageTemplate(text: "Address?"),
         "addr.done": MessageTemplate(text: "Kit {ref}."),
-    ]) { _, new in new })
+    ]) { _, new in new }, emergency: Fixture.lexicon)
 
     static let library = FlowLibrary(flows: Fixture.library.flows + [
         Flow(id: "report", keywords: [Keyword("REPORT")], start: "describe", states: [

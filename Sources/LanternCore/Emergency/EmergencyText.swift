@@ -125,14 +125,15 @@ enum EmergencyText {
         return words
     }
 
-    /// Runs of three or more of one letter become one: "helppp", "pleeease", "noooo".
+    /// Runs of three or more of one letter become one: "helppp", "pleeease", "noooo". Digits
+    /// stay as they are: 999 is not 9.
     static func collapseRuns(_ word: String) -> String {
         let scalars = word.unicodeScalars
         var hasRun = false
         var prev: Unicode.Scalar?
         var run = 0
         for s in scalars {
-            if s == prev { run += 1; if run >= 2 { hasRun = true; break } } else { run = 0 }
+            if s == prev && !(s.value >= 0x30 && s.value <= 0x39) { run += 1; if run >= 2 { hasRun = true; break } } else { run = 0 }
             prev = s
         }
         guard hasRun else { return word }
@@ -143,7 +144,7 @@ enum EmergencyText {
             var j = scalars.index(after: i)
             var n = 1
             while j < scalars.endIndex && scalars[j] == s { n += 1; j = scalars.index(after: j) }
-            if n >= 3 { out.append(s) } else { for _ in 0..<n { out.append(s) } }
+            if n >= 3 && !(s.value >= 0x30 && s.value <= 0x39) { out.append(s) } else { for _ in 0..<n { out.append(s) } }
             i = j
         }
         return String(out)

@@ -32,7 +32,8 @@ public struct FlowEngine: Sendable {
                let answered = answer(words, text: text, flow: flow, state: state, vars: a.variables, contact: contact, now: now) {
                 outcome.replies += answered.replies
                 outcome.actions += answered.actions
-                outcome.conversation = answered.conversation
+                // Her answer finished that flow; the emergency follow-up stays open.
+                outcome.conversation = answered.conversation ?? outcome.conversation
                 outcome.variables.merge(answered.variables) { _, new in new }
             }
             return outcome
