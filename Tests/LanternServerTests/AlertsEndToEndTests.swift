@@ -339,4 +339,26 @@ import Testing
             #expect(got.count == numbers.count && got.values.allSatisfy { $0 == 1 })
         }
     }
+
+    /// Nothing gets between her and the steps: with 5,000 alerts queued at 1 a second, an
+    /// emergency text's reply is sent next, not after the alerts. Its words are nowhere at rest.
+    @Test func anEmergencyReplyJumpsARunningBroadcast() async throws {
+        let canary = "canary\(UUID().uuidString.prefix(6).lowercased())"
+        try await withLantern(sendRate: 1, canaries: [canary]) { env in
+            try await Seed.subscribers(5_000, areas: "BS5", database: env.db, provider: "twilio")
+            let id = try await env.broadcast(#"{"text": "Going round.", "areas": ["BS5"], "confirmed": true}"#)["id"] as! Int
+            _ = try await env.waitForBroadcast(id) { $0.counts.sent >= 2 }
+            let mum = "+447700900150"
+            try await env.text(mum, "\(canary) shes not breathing")
+            let queuedAhead = await env.fake.requests().count
+            _ = await env.fake.waitForRequests(queuedAhead + 2)
+            let sends = await env.fake.requests()
+            let first = try #require(sends.firstIndex { $0.form["To"] == mum }, "no reply to the emergency text")
+            // At most one alert was already on its way when she texted; hers is the next one out.
+            #expect(first <= queuedAhead + 1, "the reply was send number \(first + 1), after \(queuedAhead) already sent")
+            #expect(sends[first].form["Body"]?.hasPrefix("Call 999 now") == true)
+            let status = try await env.status(id)
+            #expect(status.counts.sent < 100, "the broadcast should still be running")
+        }
+    }
 }
