@@ -27,6 +27,19 @@ struct Components: AsyncParsableCommand {
         }
         report("engine.handle", count, d)
 
+        // The emergency recogniser runs first on every text: its cost over the labelled corpus
+        // (every language, emergencies and everyday texts alike), and over a long text.
+        let corpus = try EmergencyCorpus().texts.map(\.text)
+        let recogniser = library.recogniser
+        var found = 0
+        d = clock.measure {
+            for i in 0..<max(count, corpus.count * 20) where recogniser.recognise(corpus[i % corpus.count]).isEmergency { found += 1 }
+        }
+        report("recogniser (corpus, \(corpus.count) texts)", max(count, corpus.count * 20), d)
+        let long = String(repeating: "so i was at my mates house and we were talking about the weekend ", count: 10)
+        d = clock.measure { for _ in 0..<2_000 { _ = recogniser.recognise(long) } }
+        report("recogniser (640-char text)", 2_000, d)
+
         let builder = TwilioWebhookBuilder(publicBaseURL: "https://bench.example.org", authToken: "t")
         let twilio = Twilio(configuration: TwilioConfiguration(accountSID: "AC", authToken: "t", fromNumber: "+447700900999",
                                                                publicBaseURL: URL(string: "https://bench.example.org")!),

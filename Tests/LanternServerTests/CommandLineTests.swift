@@ -59,6 +59,16 @@ struct CommandLineTests {
         #expect(r.stdout.contains("broken.yaml:4: error: state 'a' uses message 'nope'"), "\(r.stdout)")
     }
 
+    @Test func flowsRecogniseShowsWhatMatchedAndWhatCancelledIt() throws {
+        var r = try run(["flows", "recognise", "she isnt breathing"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("sign of overdose") && r.stdout.contains("=> overdose (en-GB)"), "\(r.stdout)")
+        r = try run(["flows", "recognise", "is this an emergency line"])
+        #expect(r.stdout.contains("(cancelled)") && r.stdout.contains("=> not an emergency"), "\(r.stdout)")
+        r = try run(["flows", "recognise", "nie oddycha"])
+        #expect(r.stdout.contains("=> overdose (pl)"), "\(r.stdout)")
+    }
+
     @Test func chatRunsTheFlowsInTheTerminal() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

@@ -51,6 +51,13 @@ import Testing
         try await text("2")
         try await text("1")
         try await text("my mate is not breathing \(canary("emerg"))")
+        // The emergency follow-up in her own words, a poisoned child, and both crises.
+        try await text("i dont have any naloxone \(canary("follow"))")
+        try await text("she woke up \(canary("woke"))")
+        try await text("my kid drank my methadone \(canary("child"))")
+        try await text("i want to die \(canary("crisis"))")
+        try await text("he hits me \(canary("abuse"))")
+        try await text("menu")
         // Alerts: subscribe, look, pause, resume, leave.
         try await text("alerts BS5")
         try await text("yes")

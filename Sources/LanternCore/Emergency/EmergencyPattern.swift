@@ -10,21 +10,12 @@ import Foundation
 /// - `^` first: only at the start of the text; `$` last: only at its end;
 /// - `!` before everything: a sign of right now (see `EmergencyLexicon.signs`);
 /// - `>>` after everything: a `not` entry whose reach goes on to the end of the sentence.
-struct EmergencyPattern: Sendable, Equatable {
-    enum Element: Sendable, Equatable {
+struct EmergencyPattern: Sendable {
+    enum Element: Sendable {
         /// Any of these words; `prefix` ones match a word's beginning.
         case words([(text: String, prefix: Bool)])
         case number
         case gap(Int)
-
-        static func == (a: Element, b: Element) -> Bool {
-            switch (a, b) {
-            case (.words(let x), .words(let y)): x.map(\.text) == y.map(\.text) && x.map(\.prefix) == y.map(\.prefix)
-            case (.number, .number): true
-            case (.gap(let x), .gap(let y)): x == y
-            default: false
-            }
-        }
     }
 
     var elements: [Element]
@@ -127,10 +118,5 @@ struct EmergencyPattern: Sendable, Equatable {
             alternatives.append((only, prefix))
         }
         return .words(alternatives)
-    }
-
-    static func == (a: EmergencyPattern, b: EmergencyPattern) -> Bool {
-        a.elements == b.elements && a.anchoredStart == b.anchoredStart && a.anchoredEnd == b.anchoredEnd
-            && a.urgent == b.urgent && a.reachesForward == b.reachesForward
     }
 }

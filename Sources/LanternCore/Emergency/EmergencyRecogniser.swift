@@ -30,7 +30,7 @@ public struct EmergencyRecogniser: Sendable {
     }
 
     struct Compiled: Sendable {
-        /// Word ids (or -1 for "any number") per element; a gap is `.gap`.
+        /// Each element: the word ids it accepts, any number, or a gap of up to n words.
         enum Element: Sendable { case ids([Int32]), number, gap(Int) }
         let elements: [Element]
         let anchoredStart: Bool
@@ -126,27 +126,27 @@ public struct EmergencyRecogniser: Sendable {
                     continue
                 }
                 for pattern in parsed {
-                if pattern.reachesForward && role != .not {
-                    problems.append(Problem(locale: locale, message: "'>>' only goes at the end of a 'not' entry ('\(entry.text)')", location: entry.location))
-                }
-                if pattern.urgent, role != .not, role.isSign == false {
-                    problems.append(Problem(locale: locale, message: "'!' only marks signs and 'not' entries ('\(entry.text)')", location: entry.location))
-                }
-                var elements: [Compiled.Element] = []
-                for element in pattern.elements {
-                    switch element {
-                    case .gap(let n): elements.append(.gap(n))
-                    case .number: elements.append(.number)
-                    case .words(let words):
-                        for w in words where !w.prefix && spellings[w.text] != nil {
-                            problems.append(Problem(locale: locale, message: "'\(w.text)' in '\(entry.text)' never reaches a pattern: spellings turn it into '\(spellings[w.text]!.joined(separator: " "))'; write that", location: entry.location))
-                        }
-                        elements.append(.ids(words.map { id($0.text, prefix: $0.prefix) }))
+                    if pattern.reachesForward && role != .not {
+                        problems.append(Problem(locale: locale, message: "'>>' only goes at the end of a 'not' entry ('\(entry.text)')", location: entry.location))
                     }
-                }
-                compiled.append(Compiled(elements: elements, anchoredStart: pattern.anchoredStart, anchoredEnd: pattern.anchoredEnd,
-                                         urgent: pattern.urgent, reachesForward: pattern.reachesForward, role: role, locale: index,
-                                         source: entry.text))
+                    if pattern.urgent, role != .not, role.isSign == false {
+                        problems.append(Problem(locale: locale, message: "'!' only marks signs and 'not' entries ('\(entry.text)')", location: entry.location))
+                    }
+                    var elements: [Compiled.Element] = []
+                    for element in pattern.elements {
+                        switch element {
+                        case .gap(let n): elements.append(.gap(n))
+                        case .number: elements.append(.number)
+                        case .words(let words):
+                            for w in words where !w.prefix && spellings[w.text] != nil {
+                                problems.append(Problem(locale: locale, message: "'\(w.text)' in '\(entry.text)' never reaches a pattern: spellings turn it into '\(spellings[w.text]!.joined(separator: " "))'; write that", location: entry.location))
+                            }
+                            elements.append(.ids(words.map { id($0.text, prefix: $0.prefix) }))
+                        }
+                    }
+                    compiled.append(Compiled(elements: elements, anchoredStart: pattern.anchoredStart, anchoredEnd: pattern.anchoredEnd,
+                                             urgent: pattern.urgent, reachesForward: pattern.reachesForward, role: role, locale: index,
+                                             source: entry.text))
                 }
             }
         }
@@ -178,7 +178,9 @@ public struct EmergencyRecogniser: Sendable {
         self.notTypos = notTypos
         self.spellings = spellings
         self.followUpNames = followUpNames
-        self.problems = problems
+        // Bracketed alternatives expand into several patterns; say each problem once.
+        var seen: Set<String> = []
+        self.problems = problems.filter { seen.insert($0.locale + "\u{0}" + $0.message).inserted }
     }
 
     // MARK: - Reading a text

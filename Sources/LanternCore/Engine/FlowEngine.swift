@@ -406,18 +406,5 @@ public struct FlowEngine: Sendable {
         return total
     }
 
-    /// Whether the phrase's words appear together anywhere in the message.
-    static func contains(_ words: [String], phrase: [String]) -> Bool {
-        guard !phrase.isEmpty, words.count >= phrase.count else { return false }
-        for start in 0...(words.count - phrase.count) {
-            var ok = true
-            for (i, want) in phrase.enumerated()
-            where KeywordText.wordMatches(typed: words[start + i], keyword: want, tolerant: true) == nil {
-                ok = false
-                break
-            }
-            if ok { return true }
-        }
-        return false
-    }
 }
+
