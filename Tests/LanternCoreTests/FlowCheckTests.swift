@@ -93,3 +93,49 @@ import Testing
         #expect(errors.isEmpty, "\(errors)")
     }
 }
+
+/// `flows check` on emergencies: every language must recognise every emergency a flow answers
+/// and answer it in its own words; entries it cannot read are errors with their line.
+@Suite struct EmergencyFlowCheckTests {
+    func errors(_ library: FlowLibrary) -> [String] {
+        FlowCheck(library: library).run().filter { $0.severity == .error }.map(\.message)
+    }
+
+    @Test func aLanguageWithoutEmergencyWordsOrRepliesIsAnError() {
+        let welsh = Catalogue(locale: "cy", name: "Cymraeg", messages: ["help.main": MessageTemplate(text: "Help.")])
+        let found = errors(FlowLibrary(flows: Fixture.library.flows, catalogues: [Fixture.catalogue, welsh]))
+        #expect(found.contains { $0.contains("cy has no 'overdose' words") })
+        #expect(found.contains { $0.contains("cy has no 'self_harm' words") })
+        #expect(found.contains { $0.contains("cy has no words of its own for emergency or crisis replies") && $0.contains("emergency") })
+    }
+
+    @Test func everyIntentNeedsAFlowAndOnlyOne() {
+        let noChild = Fixture.library.flows.filter { $0.intent != .child }
+        #expect(errors(FlowLibrary(flows: noChild, catalogues: [Fixture.catalogue])).contains { $0.contains("no flow answers 'child'") })
+        let twice = Fixture.library.flows + [Flow(id: "again", intent: .abuse, isGlobal: true, runsWhenOptedOut: true, start: "s",
+                                                  states: [FlowState(id: "s", say: ["danger.lines"])])]
+        #expect(errors(FlowLibrary(flows: twice, catalogues: [Fixture.catalogue])).contains { $0.contains("answered by flow 'danger' and again by 'again'") })
+        let local = Fixture.library.flows.map { $0.intent == .selfHarm ? Flow(id: "crisis", intent: .selfHarm, start: "s", states: [FlowState(id: "s", say: ["crisis.lines"])]) : $0 }
+        #expect(errors(FlowLibrary(flows: local, catalogues: [Fixture.catalogue])).contains { $0.contains("is not 'global: true' and 'when_opted_out: true'") })
+    }
+
+    @Test func unreadableEntriesAndUnknownFollowUpsAreErrors() {
+        var lexicon = Fixture.lexicon
+        lexicon.not.append(.init("(IS THIS AN EMERGENCY", location: SourceLocation(file: "locales/en-GB.yaml", line: 12)))
+        let en = Catalogue(locale: "en-GB", name: "English", messages: Fixture.catalogue.messages, emergency: lexicon)
+        let followUp = Flow(id: "emergency", intent: .overdose, isGlobal: true, runsWhenOptedOut: true, start: "s", states: [
+            FlowState(id: "s", say: ["emergency"], menu: [MenuOption(label: "opt.a", target: .state("s"), intent: "no_such_answer")]),
+        ])
+        let flows = Fixture.library.flows.map { $0.id == "emergency" ? followUp : $0 }
+        let diagnostics = FlowCheck(library: FlowLibrary(flows: flows, catalogues: [en])).run().filter { $0.severity == .error }
+        #expect(diagnostics.contains { $0.description.hasPrefix("locales/en-GB.yaml:12: error:") && $0.message.contains("never closed") })
+        #expect(diagnostics.contains { $0.message.contains("follow-up 'no_such_answer', which no locale") })
+    }
+
+    @Test func anEmergencyTextOverThreeSegmentsIsAnError() {
+        var messages = Fixture.catalogue.messages
+        messages["emergency"] = MessageTemplate(text: String(repeating: "Call 999 now. ", count: 40), maxSegments: 3)
+        let en = Catalogue(locale: "en-GB", name: "English", messages: messages, emergency: Fixture.lexicon)
+        #expect(errors(FlowLibrary(flows: Fixture.library.flows, catalogues: [en])).contains { $0.contains("message 'emergency' (en-GB) is 4 segments") })
+    }
+}

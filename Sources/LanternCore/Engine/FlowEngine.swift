@@ -125,6 +125,12 @@ public struct FlowEngine: Sendable {
         let names = state.menu.compactMap(\.intent)
         guard !names.isEmpty, let name = library.recogniser.followUp(text, among: names),
               let option = state.menu.first(where: { $0.intent == name }) else { return nil }
+        return choose(option, in: flow, state: state, vars: vars, contact: contact, now: now)
+    }
+
+    /// Goes where a menu option leads, with the values it sets.
+    private func choose(_ option: MenuOption, in flow: Flow, state: FlowState, vars: [String: String],
+                        contact: ContactContext, now: Date) -> EngineOutcome? {
         var vars = vars
         vars.merge(option.set) { _, new in new }
         let decision = Decision.answer(flow: flow.id, state: state.id)
@@ -168,14 +174,7 @@ public struct FlowEngine: Sendable {
         let decision = Decision.answer(flow: flow.id, state: state.id)
         if !state.menu.isEmpty {
             guard words.count == 1, let n = Int(words[0]), (1...state.menu.count).contains(n) else { return nil }
-            vars.merge(state.menu[n - 1].set) { _, new in new }
-            switch state.menu[n - 1].target {
-            case .state(let next):
-                return run(flow, state: next, vars: vars, contact: contact, now: now, decision: decision)
-            case .flow(let id):
-                guard let target = library.flow(id) else { return nil }
-                return run(target, state: target.start, vars: [:], contact: contact, now: now, decision: decision)
-            }
+            return choose(state.menu[n - 1], in: flow, state: state, vars: vars, contact: contact, now: now)
         }
         if let question = state.ask {
             guard let value = validate(words, text: text, as: question.expect, vars: vars) else { return nil }
