@@ -56,11 +56,11 @@ public struct EmergencyRecogniser: Sendable {
     let startsWith: [Int32: [Int]]
     let startsWithNumber: [Int]
     let exact: [String: Int32]
-    let prefixes: [Int: [String: Int32]]
-    let prefixLengths: [Int]
-    /// Tolerant words (6+ letters) by each one-letter deletion, and by themselves.
-    let deletions: [String: [Int32]]
-    let tolerant: [Int32: String]
+    /// Word beginnings (`OVERDOS*`) by their first three letters.
+    let prefixes: [String: [(prefix: String, id: Int32)]]
+    /// Words a typing mistake is forgiven in (six letters or more, Latin letters), by first
+    /// letter and length, so a typed word is compared with a handful at most.
+    let tolerant: [TolerantKey: [(word: [UInt8], id: Int32)]]
     let notTypos: Set<String>
     let spellings: [String: [String]]
     /// Follow-up answers by name, in every language.
@@ -73,13 +73,12 @@ public struct EmergencyRecogniser: Sendable {
     public init(lexicons: [(locale: String, lexicon: EmergencyLexicon)]) {
         var problems: [Problem] = []
         var exact: [String: Int32] = [:]
-        var prefixes: [Int: [String: Int32]] = [:]
+        var prefixIDs: [String: Int32] = [:]
         var nextID: Int32 = 0
         func id(_ word: String, prefix: Bool) -> Int32 {
             if prefix {
-                let n = word.unicodeScalars.count
-                if let i = prefixes[n]?[word] { return i }
-                prefixes[n, default: [:]][word] = nextID
+                if let i = prefixIDs[word] { return i }
+                prefixIDs[word] = nextID
             } else {
                 if let i = exact[word] { return i }
                 exact[word] = nextID
@@ -160,11 +159,14 @@ public struct EmergencyRecogniser: Sendable {
             default: break
             }
         }
-        var deletions: [String: [Int32]] = [:]
-        var tolerant: [Int32: String] = [:]
-        for (word, i) in exact where word.unicodeScalars.count >= Self.tolerantLength && !word.unicodeScalars.contains(where: { $0.properties.numericType != nil }) {
-            tolerant[i] = word
-            for d in Self.deletions(of: word) { deletions[d, default: []].append(i) }
+        var tolerant: [TolerantKey: [(word: [UInt8], id: Int32)]] = [:]
+        for (word, i) in exact where word.utf8.count >= Self.tolerantLength && word.utf8.allSatisfy({ $0 >= 0x41 && $0 <= 0x5A }) {
+            let bytes = Array(word.utf8)
+            tolerant[TolerantKey(first: bytes[0], length: bytes.count), default: []].append((bytes, i))
+        }
+        var prefixes: [String: [(prefix: String, id: Int32)]] = [:]
+        for (word, i) in prefixIDs {
+            prefixes[String(String.UnicodeScalarView(word.unicodeScalars.prefix(3))), default: []].append((word, i))
         }
         self.locales = lexicons.map(\.locale)
         self.patterns = compiled
@@ -172,8 +174,6 @@ public struct EmergencyRecogniser: Sendable {
         self.startsWithNumber = startsWithNumber
         self.exact = exact
         self.prefixes = prefixes
-        self.prefixLengths = prefixes.keys.sorted()
-        self.deletions = deletions
         self.tolerant = tolerant
         self.notTypos = notTypos
         self.spellings = spellings
@@ -216,46 +216,54 @@ public struct EmergencyRecogniser: Sendable {
     func ids(of word: String) -> [Int32] {
         var found: [Int32] = []
         if let i = exact[word] { found.append(i) }
-        let n = word.unicodeScalars.count
-        if !prefixLengths.isEmpty && n >= prefixLengths[0] {
-            for length in prefixLengths where length <= n {
-                let head = length == n ? word : String(String.UnicodeScalarView(word.unicodeScalars.prefix(length)))
-                if let i = prefixes[length]?[head] { found.append(i) }
-            }
+        let scalars = word.unicodeScalars
+        if scalars.count >= 3, let bucket = prefixes[String(String.UnicodeScalarView(scalars.prefix(3)))] {
+            for (prefix, id) in bucket where word.utf8.starts(with: prefix.utf8) { found.append(id) }
         }
-        if found.isEmpty && n >= Self.tolerantLength - 1 && !notTypos.contains(word) {
+        if found.isEmpty && word.utf8.count >= Self.tolerantLength - 1 && !notTypos.contains(word) {
             found = typoMatches(word)
         }
         return found
     }
 
+    struct TolerantKey: Hashable, Sendable {
+        let first: UInt8
+        let length: Int
+    }
+
+    /// Words one typing mistake away (insert, delete, change or swap two neighbours), never in
+    /// the first letter. Latin letters only: other scripts are matched as written.
     func typoMatches(_ word: String) -> [Int32] {
-        var candidates: [Int32] = deletions[word] ?? []
-        for d in Self.deletions(of: word) {
-            if let i = exact[d], tolerant[i] != nil { candidates.append(i) }
-            if let list = deletions[d] { candidates += list }
-        }
-        guard !candidates.isEmpty else { return [] }
         var out: [Int32] = []
-        let first = word.unicodeScalars.first
-        for c in Set(candidates) {
-            guard let target = tolerant[c], target.unicodeScalars.first == first else { continue }
-            if KeywordText.distance(word, target, limit: 1) <= 1 { out.append(c) }
+        var bytes: [UInt8] = []
+        for b in word.utf8 {
+            guard b >= 0x41 && b <= 0x5A else { return [] }
+            bytes.append(b)
+        }
+        for length in (bytes.count - 1)...(bytes.count + 1) {
+            for (target, id) in tolerant[TolerantKey(first: bytes[0], length: length)] ?? [] where Self.withinOneEdit(bytes, target) {
+                out.append(id)
+            }
         }
         return out
     }
 
-    static func deletions(of word: String) -> [String] {
-        let scalars = Array(word.unicodeScalars)
-        guard scalars.count > 1 else { return [] }
-        var out: [String] = []
-        out.reserveCapacity(scalars.count)
-        for skip in 0..<scalars.count {
-            var v = String.UnicodeScalarView()
-            for (i, s) in scalars.enumerated() where i != skip { v.append(s) }
-            out.append(String(v))
+    /// Whether two words differ by at most one insertion, deletion, substitution or swap of
+    /// neighbours, without building the distance table.
+    static func withinOneEdit(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        if a.count == b.count {
+            var i = 0
+            while i < a.count && a[i] == b[i] { i += 1 }
+            if i == a.count { return true }
+            // One change, or two neighbours swapped.
+            if a[(i + 1)...] == b[(i + 1)...] { return true }
+            return i + 1 < a.count && a[i] == b[i + 1] && a[i + 1] == b[i] && a[(i + 2)...] == b[(i + 2)...]
         }
-        return out
+        let (long, short) = a.count > b.count ? (a, b) : (b, a)
+        guard long.count - short.count == 1 else { return false }
+        var i = 0
+        while i < short.count && long[i] == short[i] { i += 1 }
+        return long[(i + 1)...] == short[i...]
     }
 
     struct Match {
@@ -268,12 +276,12 @@ public struct EmergencyRecogniser: Sendable {
     /// Where each pattern matches (at most once per start position).
     func matches(_ tokens: [Token], where include: (Role) -> Bool) -> [Match] {
         var out: [Match] = []
+        var candidates: [Int] = []
         for (pos, token) in tokens.enumerated() {
-            var tried: Set<Int> = []
-            var candidates: [Int] = []
+            candidates.removeAll(keepingCapacity: true)
             for id in token.ids { candidates += startsWith[id] ?? [] }
             if token.isNumber { candidates += startsWithNumber }
-            for p in candidates where tried.insert(p).inserted {
+            for (n, p) in candidates.enumerated() where !candidates[..<n].contains(p) {
                 let pattern = patterns[p]
                 guard include(pattern.role), !pattern.anchoredStart || pos == 0 else { continue }
                 if let end = match(pattern, element: 1, at: pos + 1, tokens) {

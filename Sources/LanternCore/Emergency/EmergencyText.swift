@@ -52,6 +52,7 @@ enum EmergencyText {
     /// The words of a text, before spellings are applied. Apostrophes inside a word are kept
     /// ("OD'D"); sentence breaks are . ! ? ; and new lines.
     static func rawWords(_ text: String, limit: Int = 200) -> [Word] {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return asciiWords(text, limit: limit) }
         var words: [Word] = []
         var current = String.UnicodeScalarView()
         var sentence = 0
@@ -118,6 +119,54 @@ enum EmergencyText {
                     current.append(scalar)
                 }
             } else {
+                flush()
+            }
+        }
+        flush()
+        return words
+    }
+
+    /// The same as `rawWords`, for a text that is all ASCII (most are): bytes, not scalars.
+    static func asciiWords(_ text: String, limit: Int) -> [Word] {
+        var words: [Word] = []
+        var current: [UInt8] = []
+        current.reserveCapacity(24)
+        var sentence = 0
+        var pendingBreak = false
+        var upperHead = 0           // capitals the word began with
+        var lowerTail = 0           // lowercase letters after them
+        var mixed = false           // anything else (digits, apostrophes, capitals after lowercase)
+        func flush() {
+            while current.last == 0x27 { current.removeLast() }
+            if !mixed, upperHead >= 2, lowerTail >= 1, lowerTail <= 3 {
+                let ending = String(decoding: current[upperHead...].map { $0 + 32 }, as: UTF8.self)
+                if abbreviationEndings.contains(ending) { current.removeLast(lowerTail) }
+            }
+            if !current.isEmpty {
+                if pendingBreak && !words.isEmpty { sentence += 1 }
+                pendingBreak = false
+                words.append(Word(text: String(decoding: current, as: UTF8.self), sentence: sentence))
+                current.removeAll(keepingCapacity: true)
+            }
+            upperHead = 0; lowerTail = 0; mixed = false
+        }
+        for b in text.utf8 {
+            if words.count >= limit { break }
+            switch b {
+            case 0x61...0x7A:
+                current.append(b - 32)
+                if upperHead == 0 && current.count == 1 { mixed = true }
+                lowerTail += 1
+            case 0x41...0x5A:
+                current.append(b)
+                if lowerTail > 0 { mixed = true } else { upperHead += 1 }
+            case 0x30...0x39:
+                current.append(b); mixed = true
+            case 0x27, 0x60:
+                if !current.isEmpty { current.append(0x27); mixed = true }
+            case 0x2E, 0x21, 0x3F, 0x3B, 0x0A, 0x0D:
+                flush(); pendingBreak = true
+            default:
                 flush()
             }
         }
