@@ -27,20 +27,40 @@ public struct EmergencyRecogniser: Sendable {
         case followUp(String)
 
         var isSign: Bool { if case .sign = self { true } else { false } }
+        var kind: Kind {
+            switch self {
+            case .sign: .sign
+            case .not: .not
+            case .over: .over
+            case .past: .past
+            case .followUp: .followUp
+            }
+        }
     }
 
+    enum Kind: UInt8, Sendable { case sign, not, over, past, followUp }
+
+    /// One element of a pattern: the word ids it accepts (`alternatives[lower..<upper]`), any
+    /// number, or a gap of up to `upper` words. Plain values, so reading one costs nothing.
+    struct Step: Sendable {
+        enum Kind: UInt8, Sendable { case ids, number, gap }
+        let kind: Kind
+        let lower: Int32
+        let upper: Int32
+    }
+
+    /// A pattern as the hot path reads it: plain values only (its role's words and its source
+    /// text live in `roles` and `sources`, read only to explain).
     struct Compiled: Sendable {
-        /// Each element: the word ids it accepts, any number, or a gap of up to n words.
-        enum Element: Sendable { case ids([Int32]), number, gap(Int) }
-        let elements: [Element]
+        let firstStep: Int32
+        let stepCount: Int32
         let anchoredStart: Bool
         let anchoredEnd: Bool
         let urgent: Bool
         let reachesForward: Bool
-        let role: Role
-        let locale: Int
-        /// The entry as written, for `lantern flows recognise`.
-        let source: String
+        let kind: Kind
+        let intent: EmergencyIntent?
+        let locale: Int32
     }
 
     /// A problem with an entry, for `flows check`.
@@ -52,17 +72,28 @@ public struct EmergencyRecogniser: Sendable {
 
     let locales: [String]
     let patterns: [Compiled]
-    /// Patterns by the word ids their first element accepts.
-    let startsWith: [Int32: [Int]]
-    let startsWithNumber: [Int]
-    let exact: [String: Int32]
-    /// Word beginnings (`OVERDOS*`) by their first three letters.
-    let prefixes: [String: [(prefix: String, id: Int32)]]
+    let roles: [Role]
+    /// Each entry as written, for `lantern flows recognise`.
+    let sources: [String]
+    let steps: [Step]
+    let alternatives: [Int32]
+    /// Patterns by the word id their first element accepts: `starts[startOffsets[id]..<startOffsets[id + 1]]`.
+    let startOffsets: [Int32]
+    let starts: [Int32]
+    let startsWithNumber: [Int32]
+    /// Everything known about a typed word, found with one lookup: what it is spelled as, the
+    /// pattern word it is, and whether it is an everyday word typos must not reach.
+    struct Known: Sendable {
+        var spelled: [String]?
+        var id: Int32?
+        var notTypo = false
+    }
+    let known: [String: Known]
+    /// Word beginnings (`OVERDOS*`) by their first three UTF-8 bytes.
+    let prefixes: [UInt32: [(prefix: String, id: Int32)]]
     /// Words a typing mistake is forgiven in (six letters or more, Latin letters), by first
-    /// letter and length, so a typed word is compared with a handful at most.
-    let tolerant: [TolerantKey: [(word: [UInt8], id: Int32)]]
-    let notTypos: Set<String>
-    let spellings: [String: [String]]
+    /// letter and length (`tolerantSlot`), so a typed word is compared with a handful at most.
+    let tolerant: [[(word: [UInt8], id: Int32)]]
     /// Follow-up answers by name, in every language.
     let followUpNames: Set<String>
     public let problems: [Problem]
@@ -109,6 +140,10 @@ public struct EmergencyRecogniser: Sendable {
         }
 
         var compiled: [Compiled] = []
+        var roles: [Role] = []
+        var sources: [String] = []
+        var steps: [Step] = []
+        var alternatives: [Int32] = []
         var followUpNames: Set<String> = []
         for (index, (locale, lexicon)) in lexicons.enumerated() {
             var entries: [(EmergencyLexicon.Entry, Role)] = []
@@ -131,52 +166,72 @@ public struct EmergencyRecogniser: Sendable {
                     if pattern.urgent, role != .not, role.isSign == false {
                         problems.append(Problem(locale: locale, message: "'!' only marks signs and 'not' entries ('\(entry.text)')", location: entry.location))
                     }
-                    var elements: [Compiled.Element] = []
+                    let first = Int32(steps.count)
                     for element in pattern.elements {
                         switch element {
-                        case .gap(let n): elements.append(.gap(n))
-                        case .number: elements.append(.number)
+                        case .gap(let n): steps.append(Step(kind: .gap, lower: 0, upper: Int32(n)))
+                        case .number: steps.append(Step(kind: .number, lower: 0, upper: 0))
                         case .words(let words):
                             for w in words where !w.prefix && spellings[w.text] != nil {
                                 problems.append(Problem(locale: locale, message: "'\(w.text)' in '\(entry.text)' never reaches a pattern: spellings turn it into '\(spellings[w.text]!.joined(separator: " "))'; write that", location: entry.location))
                             }
-                            elements.append(.ids(words.map { id($0.text, prefix: $0.prefix) }))
+                            let lower = Int32(alternatives.count)
+                            alternatives += words.map { id($0.text, prefix: $0.prefix) }
+                            steps.append(Step(kind: .ids, lower: lower, upper: Int32(alternatives.count)))
                         }
                     }
-                    compiled.append(Compiled(elements: elements, anchoredStart: pattern.anchoredStart, anchoredEnd: pattern.anchoredEnd,
-                                             urgent: pattern.urgent, reachesForward: pattern.reachesForward, role: role, locale: index,
-                                             source: entry.text))
+                    var intent: EmergencyIntent?
+                    if case .sign(let i) = role { intent = i }
+                    compiled.append(Compiled(firstStep: first, stepCount: Int32(steps.count) - first, anchoredStart: pattern.anchoredStart,
+                                             anchoredEnd: pattern.anchoredEnd, urgent: pattern.urgent, reachesForward: pattern.reachesForward,
+                                             kind: role.kind, intent: intent, locale: Int32(index)))
+                    roles.append(role)
+                    sources.append(entry.text)
                 }
             }
         }
 
-        var startsWith: [Int32: [Int]] = [:]
-        var startsWithNumber: [Int] = []
+        var startsWith = [[Int32]](repeating: [], count: Int(nextID))
+        var startsWithNumber: [Int32] = []
         for (i, p) in compiled.enumerated() {
-            switch p.elements.first {
-            case .ids(let ids)?: for w in Set(ids) { startsWith[w, default: []].append(i) }
-            case .number?: startsWithNumber.append(i)
-            default: break
+            let step = steps[Int(p.firstStep)]
+            switch step.kind {
+            case .ids: for w in Set(alternatives[Int(step.lower)..<Int(step.upper)]) { startsWith[Int(w)].append(Int32(i)) }
+            case .number: startsWithNumber.append(Int32(i))
+            case .gap: break
             }
         }
-        var tolerant: [TolerantKey: [(word: [UInt8], id: Int32)]] = [:]
+        var startOffsets: [Int32] = [0]
+        var starts: [Int32] = []
+        for list in startsWith {
+            starts += list
+            startOffsets.append(Int32(starts.count))
+        }
+        var tolerant = [[(word: [UInt8], id: Int32)]](repeating: [], count: 26 * Self.maxTolerantLength)
         for (word, i) in exact where word.utf8.count >= Self.tolerantLength && word.utf8.allSatisfy({ $0 >= 0x41 && $0 <= 0x5A }) {
             let bytes = Array(word.utf8)
-            tolerant[TolerantKey(first: bytes[0], length: bytes.count), default: []].append((bytes, i))
+            if let slot = Self.tolerantSlot(first: bytes[0], length: bytes.count) { tolerant[slot].append((bytes, i)) }
         }
-        var prefixes: [String: [(prefix: String, id: Int32)]] = [:]
+        var known: [String: Known] = [:]
+        for (word, i) in exact { known[word, default: Known()].id = i }
+        for (word, means) in spellings { known[word, default: Known()].spelled = means }
+        for word in notTypos { known[word, default: Known()].notTypo = true }
+        var prefixes: [UInt32: [(prefix: String, id: Int32)]] = [:]
         for (word, i) in prefixIDs {
-            prefixes[String(String.UnicodeScalarView(word.unicodeScalars.prefix(3))), default: []].append((word, i))
+            prefixes[Self.head(word), default: []].append((word, i))
         }
         self.locales = lexicons.map(\.locale)
         self.patterns = compiled
-        self.startsWith = startsWith
+        self.roles = roles
+        self.sources = sources
+        self.steps = steps
+        self.alternatives = alternatives
+        self.startOffsets = startOffsets
+        self.starts = starts
         self.startsWithNumber = startsWithNumber
-        self.exact = exact
+        self.known = known
         self.prefixes = prefixes
         self.tolerant = tolerant
-        self.notTypos = notTypos
-        self.spellings = spellings
         self.followUpNames = followUpNames
         // Bracketed alternatives expand into several patterns; say each problem once.
         var seen: Set<String> = []
@@ -196,39 +251,53 @@ public struct EmergencyRecogniser: Sendable {
         var out: [Token] = []
         for raw in EmergencyText.rawWords(text) {
             let collapsed = EmergencyText.collapseRuns(raw.text)
-            var words: [String]
-            if let spelled = spellings[collapsed] {
-                words = spelled
-            } else {
-                let plain = EmergencyText.withoutApostrophes(collapsed)
-                words = spellings[plain] ?? [plain]
+            var word = collapsed
+            var entry = known[collapsed]
+            if entry?.spelled == nil && collapsed.utf8.contains(0x27) {
+                word = EmergencyText.withoutApostrophes(collapsed)
+                entry = known[word]
             }
-            for w in words where !w.isEmpty {
-                out.append(Token(ids: ids(of: w), isNumber: w.unicodeScalars.allSatisfy { $0.value >= 0x30 && $0.value <= 0x39 },
-                                 sentence: raw.sentence))
+            if let spelled = entry?.spelled {
+                for w in spelled { out.append(token(w, known: known[w], sentence: raw.sentence)) }
+            } else if !word.isEmpty {
+                out.append(token(word, known: entry, sentence: raw.sentence))
             }
         }
         return out
     }
 
+    func token(_ word: String, known entry: Known?, sentence: Int) -> Token {
+        Token(ids: ids(of: word, known: entry), isNumber: word.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }, sentence: sentence)
+    }
+
     /// Every pattern word this typed word is: itself, a word it begins with, or (for long
     /// words, not everyday ones) the word it is one typing mistake away from.
-    func ids(of word: String) -> [Int32] {
+    func ids(of word: String, known entry: Known?) -> [Int32] {
         var found: [Int32] = []
-        if let i = exact[word] { found.append(i) }
-        let scalars = word.unicodeScalars
-        if scalars.count >= 3, let bucket = prefixes[String(String.UnicodeScalarView(scalars.prefix(3)))] {
+        if let i = entry?.id { found.append(i) }
+        let length = word.utf8.count
+        if length >= 3, let bucket = prefixes[Self.head(word)] {
             for (prefix, id) in bucket where word.utf8.starts(with: prefix.utf8) { found.append(id) }
         }
-        if found.isEmpty && word.utf8.count >= Self.tolerantLength - 1 && !notTypos.contains(word) {
+        if found.isEmpty && length >= Self.tolerantLength - 1 && entry?.notTypo != true {
             found = typoMatches(word)
         }
         return found
     }
 
-    struct TolerantKey: Hashable, Sendable {
-        let first: UInt8
-        let length: Int
+    /// A word's first three UTF-8 bytes as one number (every word beginning has at least three).
+    static func head(_ word: String) -> UInt32 {
+        var key: UInt32 = 0
+        for b in word.utf8.prefix(3) { key = key << 8 | UInt32(b) }
+        return key
+    }
+
+    static let maxTolerantLength = 40
+
+    /// Where words starting with this capital letter and of this length are kept.
+    static func tolerantSlot(first: UInt8, length: Int) -> Int? {
+        guard first >= 0x41, first <= 0x5A, length > 0, length < maxTolerantLength else { return nil }
+        return Int(first - 0x41) * maxTolerantLength + length
     }
 
     /// Words one typing mistake away (insert, delete, change or swap two neighbours), never in
@@ -241,9 +310,8 @@ public struct EmergencyRecogniser: Sendable {
             bytes.append(b)
         }
         for length in (bytes.count - 1)...(bytes.count + 1) {
-            for (target, id) in tolerant[TolerantKey(first: bytes[0], length: length)] ?? [] where Self.withinOneEdit(bytes, target) {
-                out.append(id)
-            }
+            guard let slot = Self.tolerantSlot(first: bytes[0], length: length) else { continue }
+            for (target, id) in tolerant[slot] where Self.withinOneEdit(bytes, target) { out.append(id) }
         }
         return out
     }
@@ -274,40 +342,42 @@ public struct EmergencyRecogniser: Sendable {
     }
 
     /// Where each pattern matches (at most once per start position).
-    func matches(_ tokens: [Token], where include: (Role) -> Bool) -> [Match] {
+    func matches(_ tokens: [Token], followUps: Bool) -> [Match] {
         var out: [Match] = []
-        var candidates: [Int] = []
+        var candidates: [Int32] = []
         for (pos, token) in tokens.enumerated() {
             candidates.removeAll(keepingCapacity: true)
-            for id in token.ids { candidates += startsWith[id] ?? [] }
+            for id in token.ids { candidates += starts[Int(startOffsets[Int(id)])..<Int(startOffsets[Int(id) + 1])] }
             if token.isNumber { candidates += startsWithNumber }
             for (n, p) in candidates.enumerated() where !candidates[..<n].contains(p) {
-                let pattern = patterns[p]
-                guard include(pattern.role), !pattern.anchoredStart || pos == 0 else { continue }
-                if let end = match(pattern, element: 1, at: pos + 1, tokens) {
-                    out.append(Match(pattern: p, start: pos, end: end))
+                let pattern = patterns[Int(p)]
+                guard (pattern.kind == .followUp) == followUps, !pattern.anchoredStart || pos == 0 else { continue }
+                if let end = match(pattern, step: Int(pattern.firstStep) + 1, at: pos + 1, tokens) {
+                    out.append(Match(pattern: Int(p), start: pos, end: end))
                 }
             }
         }
         return out
     }
 
-    func match(_ p: Compiled, element e: Int, at pos: Int, _ tokens: [Token]) -> Int? {
-        if e == p.elements.count { return !p.anchoredEnd || pos == tokens.count ? pos : nil }
-        switch p.elements[e] {
-        case .gap(let n):
-            for skip in 0...n where pos + skip < tokens.count {
-                if let end = match(p, element: e + 1, at: pos + skip, tokens) { return end }
+    /// Where the pattern ends if its steps from `step` on match the words from `pos` on.
+    func match(_ p: Compiled, step: Int, at pos: Int, _ tokens: [Token]) -> Int? {
+        if step == Int(p.firstStep + p.stepCount) { return !p.anchoredEnd || pos == tokens.count ? pos : nil }
+        let s = steps[step]
+        switch s.kind {
+        case .gap:
+            for skip in 0...Int(s.upper) where pos + skip < tokens.count {
+                if let end = match(p, step: step + 1, at: pos + skip, tokens) { return end }
             }
             return nil
         case .number:
             guard pos < tokens.count, tokens[pos].isNumber else { return nil }
-            return match(p, element: e + 1, at: pos + 1, tokens)
-        case .ids(let want):
+            return match(p, step: step + 1, at: pos + 1, tokens)
+        case .ids:
             guard pos < tokens.count else { return nil }
-            let have = tokens[pos].ids
-            guard have.contains(where: { want.contains($0) }) else { return nil }
-            return match(p, element: e + 1, at: pos + 1, tokens)
+            let want = alternatives[Int(s.lower)..<Int(s.upper)]
+            guard tokens[pos].ids.contains(where: { want.contains($0) }) else { return nil }
+            return match(p, step: step + 1, at: pos + 1, tokens)
         }
     }
 
@@ -337,19 +407,19 @@ public struct EmergencyRecogniser: Sendable {
     func decide(_ text: String) -> (recognition: EmergencyRecognition, explanations: [Explanation]) {
         let tokens = tokens(text)
         guard !tokens.isEmpty else { return (.none, []) }
-        let found = matches(tokens) { if case .followUp = $0 { false } else { true } }
-        guard found.contains(where: { patterns[$0.pattern].role.isSign }) else {
+        let found = matches(tokens, followUps: false)
+        guard found.contains(where: { patterns[$0.pattern].kind == .sign }) else {
             return (.none, found.map { explanation($0, cancelled: false) })
         }
-        let nots = found.filter { patterns[$0.pattern].role == .not }
-        let overs = found.filter { patterns[$0.pattern].role == .over }
-        let pasts = found.filter { patterns[$0.pattern].role == .past }
+        let nots = found.filter { patterns[$0.pattern].kind == .not }
+        let overs = found.filter { patterns[$0.pattern].kind == .over }
+        let pasts = found.filter { patterns[$0.pattern].kind == .past }
         var intents: Set<EmergencyIntent> = []
         var localeIndexes: Set<Int> = []
         var explanations: [Explanation] = []
         for m in found {
             let pattern = patterns[m.pattern]
-            guard case .sign(let intent) = pattern.role else {
+            guard let intent = pattern.intent else {
                 explanations.append(explanation(m, cancelled: false))
                 continue
             }
@@ -365,7 +435,7 @@ public struct EmergencyRecogniser: Sendable {
             explanations.append(explanation(m, cancelled: cancelled))
             if !cancelled {
                 intents.insert(intent)
-                localeIndexes.insert(pattern.locale)
+                localeIndexes.insert(Int(pattern.locale))
             }
         }
         let recognition = EmergencyRecognition(intents: intents.sorted { $0.rank < $1.rank },
@@ -374,26 +444,26 @@ public struct EmergencyRecogniser: Sendable {
     }
 
     func explanation(_ m: Match, cancelled: Bool) -> Explanation {
-        let p = patterns[m.pattern]
         let role: String
-        switch p.role {
+        switch roles[m.pattern] {
         case .sign(let intent): role = "sign of " + intent.rawValue
         case .not: role = "not"
         case .over: role = "over"
         case .past: role = "past"
         case .followUp(let name): role = "follow-up " + name
         }
-        return Explanation(role: role, locale: locales[p.locale], entry: p.source, words: (m.start + 1)...m.end, cancelled: cancelled)
+        return Explanation(role: role, locale: locales[Int(patterns[m.pattern].locale)], entry: sources[m.pattern],
+                           words: (m.start + 1)...m.end, cancelled: cancelled)
     }
 
     /// Which of these follow-up answers a text gives ("she woke up" → breathing), in the order asked.
     public func followUp(_ text: String, among names: [String]) -> String? {
         let tokens = tokens(text)
-        let found = matches(tokens) { if case .followUp(let n) = $0 { names.contains(n) } else { false } }
+        let found = matches(tokens, followUps: true)
         // The answer that says the most wins: "still not breathing" over "breathing".
         var best: (name: String, length: Int, order: Int)?
         for m in found {
-            guard case .followUp(let name) = patterns[m.pattern].role, let order = names.firstIndex(of: name) else { continue }
+            guard case .followUp(let name) = roles[m.pattern], let order = names.firstIndex(of: name) else { continue }
             let length = m.end - m.start
             if best == nil || length > best!.length || (length == best!.length && order < best!.order) { best = (name, length, order) }
         }
@@ -405,7 +475,7 @@ public struct EmergencyRecogniser: Sendable {
 
     /// Languages with no signs of this intent, for `flows check`.
     public func locales(lacking intent: EmergencyIntent) -> [String] {
-        let have = Set(patterns.compactMap { $0.role == .sign(intent) ? $0.locale : nil })
+        let have = Set(patterns.compactMap { $0.intent == intent ? Int($0.locale) : nil })
         return locales.indices.filter { !have.contains($0) }.map { locales[$0] }
     }
 }

@@ -177,15 +177,14 @@ enum EmergencyText {
     /// Runs of three or more of one letter become one: "helppp", "pleeease", "noooo". Digits
     /// stay as they are: 999 is not 9.
     static func collapseRuns(_ word: String) -> String {
-        let scalars = word.unicodeScalars
-        var hasRun = false
-        var prev: Unicode.Scalar?
-        var run = 0
-        for s in scalars {
-            if s == prev && !(s.value >= 0x30 && s.value <= 0x39) { run += 1; if run >= 2 { hasRun = true; break } } else { run = 0 }
-            prev = s
+        // Most words have no such run: find out from the bytes first.
+        var previous: UInt8 = 0, run = 0, hasRun = false
+        for b in word.utf8 {
+            if b == previous && !(b >= 0x30 && b <= 0x39) { run += 1; if run >= 2 { hasRun = true; break } } else { run = 0 }
+            previous = b
         }
         guard hasRun else { return word }
+        let scalars = word.unicodeScalars
         var out = String.UnicodeScalarView()
         var i = scalars.startIndex
         while i < scalars.endIndex {
