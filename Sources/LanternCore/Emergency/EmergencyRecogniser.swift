@@ -140,6 +140,9 @@ public struct EmergencyRecogniser: Sendable {
         }
 
         var compiled: [Compiled] = []
+        // Typing mistakes are forgiven only in the words of signs and follow-up answers: a
+        // negation must be typed right, so a slip can only make Lantern answer, never stay quiet.
+        var forgiving: Set<Int32> = []
         var roles: [Role] = []
         var sources: [String] = []
         var steps: [Step] = []
@@ -176,7 +179,11 @@ public struct EmergencyRecogniser: Sendable {
                                 problems.append(Problem(locale: locale, message: "'\(w.text)' in '\(entry.text)' never reaches a pattern: spellings turn it into '\(spellings[w.text]!.joined(separator: " "))'; write that", location: entry.location))
                             }
                             let lower = Int32(alternatives.count)
-                            alternatives += words.map { id($0.text, prefix: $0.prefix) }
+                            let ids = words.map { id($0.text, prefix: $0.prefix) }
+                            alternatives += ids
+                            if role.isSign || role.kind == .followUp {
+                                for (w, i) in zip(words, ids) where !w.prefix { forgiving.insert(i) }
+                            }
                             steps.append(Step(kind: .ids, lower: lower, upper: Int32(alternatives.count)))
                         }
                     }
@@ -208,7 +215,8 @@ public struct EmergencyRecogniser: Sendable {
             startOffsets.append(Int32(starts.count))
         }
         var tolerant = [[(word: [UInt8], id: Int32)]](repeating: [], count: 26 * Self.maxTolerantLength)
-        for (word, i) in exact where word.utf8.count >= Self.tolerantLength && word.utf8.allSatisfy({ $0 >= 0x41 && $0 <= 0x5A }) {
+        for (word, i) in exact where forgiving.contains(i) && word.utf8.count >= Self.tolerantLength
+            && word.utf8.allSatisfy({ $0 >= 0x41 && $0 <= 0x5A }) {
             let bytes = Array(word.utf8)
             if let slot = Self.tolerantSlot(first: bytes[0], length: bytes.count) { tolerant[slot].append((bytes, i)) }
         }
