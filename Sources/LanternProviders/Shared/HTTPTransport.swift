@@ -56,7 +56,12 @@ public protocol HTTPTransport: Sendable {
 public struct URLSessionTransport: HTTPTransport {
     let session: URLSession
 
-    public init(session: URLSession = URLSession(configuration: .ephemeral)) {
+    /// One session for the whole process: on Linux every URLSession keeps threads of its own,
+    /// and many of them at once (as many transports in one test run) stall each other's
+    /// requests for seconds. Sharing one (ephemeral: no cookies, no cache) avoids that.
+    public static let sharedSession = URLSession(configuration: .ephemeral)
+
+    public init(session: URLSession = URLSessionTransport.sharedSession) {
         self.session = session
     }
 
