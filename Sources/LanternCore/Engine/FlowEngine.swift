@@ -26,6 +26,8 @@ public struct FlowEngine: Sendable {
         //    before anything else, even for someone who opted out. If she was answering a
         //    free-text question, her answer is still taken after the steps.
         let recognition = library.recogniser.recognise(text)
+        // Waiting for free words (an address, a description): keywords count only as the whole
+        // text, so "help, it was sold as…" is an answer, not HELP.
         let freeText = waiting?.2.ask.map { [.text, .address].contains($0.expect) } ?? false
         if recognition.isEmergency, var outcome = emergency(recognition, contact: contact, now: now) {
             if !contact.isOptedOut, freeText, let (a, flow, state) = waiting,
@@ -46,9 +48,6 @@ public struct FlowEngine: Sendable {
             }
             return EngineOutcome(replies: [], actions: [], conversation: nil, decision: .ignoredWhileOptedOut)
         }
-
-        // Waiting for free words (an address, a description): keywords count only as the whole text,
-        // so "help, it was sold as…" is an answer, not HELP.
 
         // 2. A language's own name on its own ("POLSKI", "CYMRAEG") switches to it.
         if !freeText, let locale = library.selectedLanguage(words) {
