@@ -187,9 +187,8 @@ extension Flows {
             common.apply(to: &config)
             let (library, diagnostics) = FlowFiles(flowsDirectory: config.flowsDirectory, localesDirectory: config.localesDirectory).loadAndCheck()
             for d in diagnostics where d.severity == .error { print(d) }
-            let recogniser = library.recogniser
-            for line in recogniser.explain(text) { print(TerminalText.isolated(line.description)) }
-            let found = recogniser.recognise(text)
+            let (found, explanations) = library.recogniser.explain(text)
+            for line in explanations { print(TerminalText.isolated(line.description)) }
             if found.isEmergency {
                 print("=> \(found.intents.map(\.rawValue).joined(separator: ", ")) (\(found.locales.joined(separator: ", ")))")
             } else {

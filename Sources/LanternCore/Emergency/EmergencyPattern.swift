@@ -108,7 +108,7 @@ struct EmergencyPattern: Sendable {
             var word = String(alt)
             let prefix = word.hasSuffix("*")
             if prefix { word.removeLast() }
-            let normal = EmergencyText.rawWords(word).map { EmergencyText.withoutApostrophes(EmergencyText.collapseRuns($0.text)) }
+            let normal = EmergencyText.plainWords(word)
             guard normal.count == 1, let only = normal.first, !only.isEmpty else {
                 throw SyntaxError(description: "'\(alt)' in '\(piece)' is not one word (for alternatives of several words use brackets: (A B|C D))")
             }

@@ -26,7 +26,6 @@ public struct EmergencyRecogniser: Sendable {
         case past
         case followUp(String)
 
-        var isSign: Bool { if case .sign = self { true } else { false } }
         var kind: Kind {
             switch self {
             case .sign: .sign
@@ -124,7 +123,7 @@ public struct EmergencyRecogniser: Sendable {
         for (locale, lexicon) in lexicons {
             for s in lexicon.spellings {
                 let typed = EmergencyText.rawWords(s.typed).map { EmergencyText.collapseRuns($0.text) }
-                let means = EmergencyText.rawWords(s.means).map { EmergencyText.withoutApostrophes(EmergencyText.collapseRuns($0.text)) }
+                let means = EmergencyText.plainWords(s.means)
                 guard typed.count == 1, !means.isEmpty else {
                     problems.append(Problem(locale: locale, message: "spelling '\(s.typed)' must be one typed word meaning one or more words", location: s.location))
                     continue
@@ -136,7 +135,7 @@ public struct EmergencyRecogniser: Sendable {
                 spellings[typed[0]] = means
                 spelledBy[typed[0]] = locale
             }
-            for w in lexicon.notTypos { for word in EmergencyText.rawWords(w) { notTypos.insert(EmergencyText.withoutApostrophes(word.text)) } }
+            for w in lexicon.notTypos { notTypos.formUnion(EmergencyText.plainWords(w)) }
         }
 
         var compiled: [Compiled] = []
@@ -166,7 +165,7 @@ public struct EmergencyRecogniser: Sendable {
                     if pattern.reachesForward && role != .not {
                         problems.append(Problem(locale: locale, message: "'>>' only goes at the end of a 'not' entry ('\(entry.text)')", location: entry.location))
                     }
-                    if pattern.urgent, role != .not, role.isSign == false {
+                    if pattern.urgent, role.kind != .sign, role.kind != .not {
                         problems.append(Problem(locale: locale, message: "'!' only marks signs and 'not' entries ('\(entry.text)')", location: entry.location))
                     }
                     let first = Int32(steps.count)
@@ -181,7 +180,7 @@ public struct EmergencyRecogniser: Sendable {
                             let lower = Int32(alternatives.count)
                             let ids = words.map { id($0.text, prefix: $0.prefix) }
                             alternatives += ids
-                            if role.isSign || role.kind == .followUp {
+                            if role.kind == .sign || role.kind == .followUp {
                                 for (w, i) in zip(words, ids) where !w.prefix { forgiving.insert(i) }
                             }
                             steps.append(Step(kind: .ids, lower: lower, upper: Int32(alternatives.count)))
@@ -393,7 +392,7 @@ public struct EmergencyRecogniser: Sendable {
 
     /// Whether this text is an emergency or a crisis, and what kind.
     public func recognise(_ text: String) -> EmergencyRecognition {
-        decide(text).recognition
+        decide(text, explaining: false).recognition
     }
 
     /// One entry that matched a text, and what became of it: for a coordinator trying out
@@ -410,14 +409,18 @@ public struct EmergencyRecogniser: Sendable {
         }
     }
 
-    public func explain(_ text: String) -> [Explanation] { decide(text).explanations }
+    /// The verdict and every entry behind it, for `lantern flows recognise`.
+    public func explain(_ text: String) -> (recognition: EmergencyRecognition, explanations: [Explanation]) {
+        decide(text, explaining: true)
+    }
 
-    func decide(_ text: String) -> (recognition: EmergencyRecognition, explanations: [Explanation]) {
+    /// The verdict, and (only when asked: not on the path of every text) what led to it.
+    func decide(_ text: String, explaining: Bool) -> (recognition: EmergencyRecognition, explanations: [Explanation]) {
         let tokens = tokens(text)
         guard !tokens.isEmpty else { return (.none, []) }
         let found = matches(tokens, followUps: false)
         guard found.contains(where: { patterns[$0.pattern].kind == .sign }) else {
-            return (.none, found.map { explanation($0, cancelled: false) })
+            return (.none, explaining ? found.map { explanation($0, cancelled: false) } : [])
         }
         let nots = found.filter { patterns[$0.pattern].kind == .not }
         let overs = found.filter { patterns[$0.pattern].kind == .over }
@@ -428,7 +431,7 @@ public struct EmergencyRecogniser: Sendable {
         for m in found {
             let pattern = patterns[m.pattern]
             guard let intent = pattern.intent else {
-                explanations.append(explanation(m, cancelled: false))
+                if explaining { explanations.append(explanation(m, cancelled: false)) }
                 continue
             }
             // A negation cancels the signs whose last word it covers ("is this an EMERGENCY line",
@@ -440,7 +443,7 @@ public struct EmergencyRecogniser: Sendable {
                     || ((!pattern.urgent || patterns[n.pattern].urgent) && patterns[n.pattern].reachesForward && m.start >= n.start
                         && tokens[m.start].sentence == tokens[n.end - 1].sentence)
             } || overs.contains { $0.start >= m.end } || (!pattern.urgent && !pasts.isEmpty)
-            explanations.append(explanation(m, cancelled: cancelled))
+            if explaining { explanations.append(explanation(m, cancelled: cancelled)) }
             if !cancelled {
                 intents.insert(intent)
                 localeIndexes.insert(Int(pattern.locale))

@@ -95,13 +95,14 @@ enum EmergencyText {
                 }
                 continue
             }
-            typedIsASCII = false
+            // Only what joins the word makes it more than plain ASCII letters; a separator
+            // (an emoji, a curly quote at its end) leaves "ODd" as it was.
             if isApostrophe(v) {
-                if !current.isEmpty { current.append(Unicode.Scalar(0x27)) }
+                if !current.isEmpty { current.append(Unicode.Scalar(0x27)); typedIsASCII = false }
                 continue
             }
-            if let d = digit(v) { current.append(Unicode.Scalar(d)!); continue }
-            if let folded = latinFold[v] { current.append(contentsOf: folded.unicodeScalars); continue }
+            if let d = digit(v) { current.append(Unicode.Scalar(d)!); typedIsASCII = false; continue }
+            if let folded = latinFold[v] { current.append(contentsOf: folded.unicodeScalars); typedIsASCII = false; continue }
             let props = scalar.properties
             switch props.generalCategory {
             case .nonspacingMark, .enclosingMark, .format:
@@ -111,6 +112,7 @@ enum EmergencyText {
             }
             if v == 0x6D4 || v == 0x61F || v == 0x964 || v == 0x965 || v == 0x2026 { flush(); pendingBreak = true; continue } // ۔ ؟ । ॥ …
             if props.isAlphabetic {
+                typedIsASCII = false
                 if let u = arabicToUrdu[v] { current.append(Unicode.Scalar(u)!); continue }
                 if props.isLowercase || props.isUppercase {
                     let folded = String(scalar).folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil).uppercased()
@@ -196,6 +198,12 @@ enum EmergencyText {
             i = j
         }
         return String(out)
+    }
+
+    /// Words as a locale file writes them (a pattern word, a spelling's meaning, an everyday
+    /// word), in the form typed words take once read: runs collapsed, apostrophes gone.
+    static func plainWords(_ text: String) -> [String] {
+        rawWords(text).map { withoutApostrophes(collapseRuns($0.text)) }
     }
 
     static func withoutApostrophes(_ word: String) -> String {

@@ -181,6 +181,7 @@ extension EngineOutcome {
     /// What is left of this outcome under a limit: opting out and erasure (with their
     /// confirmations) still happen; everything else is dropped, and the conversation stays as
     /// it was. `notice` is said instead when nothing else is.
+    ///
     /// Emergency and crisis replies are never limited: an abuser can only make Lantern send
     /// first-aid steps, while a limit could cost a life.
     public func limited(by limit: InboundLimit, keeping conversation: ConversationState?, notice: Reply?) -> EngineOutcome {

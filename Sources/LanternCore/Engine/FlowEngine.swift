@@ -102,7 +102,7 @@ public struct FlowEngine: Sendable {
         }
         var outcome = run(primary, state: primary.start, vars: [:], contact: contact, now: now,
                           decision: .emergency(flow: primary.id))
-        for extra in flows.dropFirst() where extra.id != primary.id {
+        for extra in flows.dropFirst() {
             outcome.replies += run(extra, state: extra.start, vars: [:], contact: contact, now: now,
                                    decision: .emergency(flow: extra.id)).replies
         }

@@ -55,8 +55,11 @@ public struct FlowLibrary: Sendable {
     public static let builtinPlaceholders: Set<String> = ["my_areas", "kit_ref", "kit_status", "languages"]
 
     /// Languages in the order LANG lists them: English first, then by tag.
-    public var languages: [Catalogue] {
-        catalogues.values.sorted { ($0.locale == defaultLocale ? "" : $0.locale) < ($1.locale == defaultLocale ? "" : $1.locale) }
+    public var languages: [Catalogue] { Self.inOrder(catalogues.values) }
+
+    /// English first, then by tag: the order LANG lists languages and the recogniser tries them.
+    static func inOrder(_ catalogues: some Sequence<Catalogue>) -> [Catalogue] {
+        catalogues.sorted { ($0.locale == defaultLocale ? "" : $0.locale) < ($1.locale == defaultLocale ? "" : $1.locale) }
     }
 
     /// The language a message selects when it is just a language's name (POLSKI, CYMRAEG).
@@ -90,10 +93,8 @@ public struct FlowLibrary: Sendable {
         self.pickupPoints = pickupPoints
         self.catalogues = Dictionary(catalogues.map { ($0.locale, $0) }, uniquingKeysWith: { first, _ in first })
         self.flowsByID = Dictionary(flows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        // English first, then by tag, as everywhere else: the first language that matches answers.
-        self.recogniser = EmergencyRecogniser(lexicons: catalogues
-            .sorted { ($0.locale == defaultLocale ? "" : $0.locale) < ($1.locale == defaultLocale ? "" : $1.locale) }
-            .map { ($0.locale, $0.emergency) })
+        // In the languages' usual order: the first language that matches answers.
+        self.recogniser = EmergencyRecogniser(lexicons: Self.inOrder(catalogues).map { ($0.locale, $0.emergency) })
         // Worked out once, not on every reply: which plain texts name something.
         self.giveaways = Dictionary(uniqueKeysWithValues: catalogues.map { c in
             (c.locale, Set(c.messages.filter { !Self.telltales(in: $0.value.text, list: c.telltaleWords).isEmpty }.keys))
