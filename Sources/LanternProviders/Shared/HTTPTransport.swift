@@ -58,8 +58,14 @@ public struct URLSessionTransport: HTTPTransport {
 
     /// One session for the whole process: on Linux every URLSession keeps threads of its own,
     /// and many of them at once (as many transports in one test run) stall each other's
-    /// requests for seconds. Sharing one (ephemeral: no cookies, no cache) avoids that.
-    public static let sharedSession = URLSession(configuration: .ephemeral)
+    /// requests for seconds. Sharing one (ephemeral: no cookies, no cache) avoids that; its
+    /// connections per host are raised from 6 so that many senders sharing it never queue
+    /// behind one another's slow requests.
+    public static let sharedSession: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpMaximumConnectionsPerHost = 64
+        return URLSession(configuration: configuration)
+    }()
 
     public init(session: URLSession = URLSessionTransport.sharedSession) {
         self.session = session
