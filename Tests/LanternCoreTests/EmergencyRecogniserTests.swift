@@ -47,6 +47,15 @@ import Testing
         #expect(Self.recogniser.recognise("سانس نہیں").locales == ["ur"])
     }
 
+    @Test func theLanguageThatSaysMostOfItAnswers() {
+        let es = EmergencyLexicon(signs: [.overdose: [.init("^SOCORRO"), .init("!NO ...3 RESPIR*")]])
+        let pt = EmergencyLexicon(signs: [.overdose: [.init("^SOCORRO"), .init("!NAO ...3 RESPIR*")]])
+        let r = EmergencyRecogniser(lexicons: [("es", es), ("pt", pt)])
+        #expect(r.recognise("socorro ele nao respira").locales == ["pt", "es"])
+        #expect(r.recognise("socorro no respira").locales == ["es", "pt"])
+        #expect(r.recognise("socorro").locales == ["es", "pt"])      // a tie: the library's order
+    }
+
     @Test func typosAreForgivenOnlyWhereNoEverydayWordIs() {
         #expect(intents("he overdossed") == [.overdose])      // one slip in a long word
         #expect(intents("overdozing") == [.overdose])

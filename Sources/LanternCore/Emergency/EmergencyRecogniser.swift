@@ -4,7 +4,9 @@ import Foundation
 public struct EmergencyRecognition: Sendable, Equatable {
     /// What the text is about, most urgent first; empty when it is an everyday text.
     public var intents: [EmergencyIntent]
-    /// Languages whose words it was found in, in the library's order.
+    /// Languages whose words it was found in, the one whose words covered most of the text
+    /// first ("socorro ele nao respira" is Portuguese though SOCORRO is Spanish too), then in
+    /// the library's order.
     public var locales: [String]
 
     public static let none = EmergencyRecognition(intents: [], locales: [])
@@ -426,7 +428,7 @@ public struct EmergencyRecogniser: Sendable {
         let overs = found.filter { patterns[$0.pattern].kind == .over }
         let pasts = found.filter { patterns[$0.pattern].kind == .past }
         var intents: Set<EmergencyIntent> = []
-        var localeIndexes: Set<Int> = []
+        var coverage: [Int: Int] = [:]   // words covered by uncancelled signs, by language
         var explanations: [Explanation] = []
         for m in found {
             let pattern = patterns[m.pattern]
@@ -446,11 +448,11 @@ public struct EmergencyRecogniser: Sendable {
             if explaining { explanations.append(explanation(m, cancelled: cancelled)) }
             if !cancelled {
                 intents.insert(intent)
-                localeIndexes.insert(Int(pattern.locale))
+                coverage[Int(pattern.locale), default: 0] += m.end - m.start
             }
         }
         let recognition = EmergencyRecognition(intents: intents.sorted { $0.rank < $1.rank },
-                                               locales: localeIndexes.sorted().map { locales[$0] })
+                                               locales: coverage.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { locales[$0.key] })
         return (recognition, explanations)
     }
 
