@@ -122,12 +122,24 @@ public struct Lantern: Sendable {
         } catch {
             throw .dataDirectory(dir.path, "\(error.localizedDescription)")
         }
-        let keys: VaultKeys
-        do { keys = try KeyFile.loadOrCreate(directory: dir) } catch { throw .keys(error) }
+        var loaded: VaultKeys?
+        do { loaded = try KeyFile.load(directory: dir) } catch { throw .keys(error) }
+        if loaded == nil {
+            // New keys only ever for an empty database: for one with data they would orphan everyone.
+            guard !AppDatabase.holdsData(path: configuration.databasePath) else {
+                throw .keysMissing(database: configuration.databasePath,
+                                   keyFile: dir.appendingPathComponent(KeyFile.fileName).path)
+            }
+            do { loaded = try KeyFile.loadOrCreate(directory: dir) } catch { throw .keys(error) }
+        }
+        guard let keys = loaded else { throw .keys(.keyMaterialInvalid(source: dir.path)) }
         do {
             // Follows a `lantern keys rotate` run beside this process by re-reading the keys.
             let vault = PIIVault(keys: keys, reload: { try KeyFile.load(directory: dir) ?? keys })
             return try AppDatabase.open(path: configuration.databasePath, vault: vault)
+        } catch let error as KeyCheckError {
+            throw .wrongKeys(error, source: KeyFile.usesEnvironment() ? "LANTERN_DATA_KEY/LANTERN_INDEX_KEY"
+                                                                      : dir.appendingPathComponent(KeyFile.fileName).path)
         } catch {
             throw .database(configuration.databasePath, "\(error)")
         }
@@ -219,6 +231,10 @@ public enum BootError: Error, CustomStringConvertible {
     case flows([FlowDiagnostic])
     case dataDirectory(String, String)
     case keys(VaultError)
+    /// The database holds data but its keys are gone.
+    case keysMissing(database: String, keyFile: String)
+    /// The keys at hand are not the ones that wrote the database.
+    case wrongKeys(KeyCheckError, source: String)
     case database(String, String)
 
     public var description: String {
@@ -226,6 +242,11 @@ public enum BootError: Error, CustomStringConvertible {
         case .flows(let d): "the flows have errors; fix them (lantern flows check shows them all):\n" + d.map(\.description).joined(separator: "\n")
         case .dataDirectory(let p, let why): "cannot create data directory \(p): \(why)"
         case .keys(let e): "\(e)"
+        case .keysMissing(let database, let keyFile):
+            "the database \(database) holds data but its keys are missing: there is no \(keyFile) and "
+                + "LANTERN_DATA_KEY/LANTERN_INDEX_KEY are not set. Restore keys.json from your backup (or set the two "
+                + "variables). Lantern makes new keys only for an empty database; without the old ones nobody in it can be reached."
+        case .wrongKeys(let e, let source): "\(e) (keys read from \(source))"
         case .database(let p, let why): "cannot open database \(p): \(why)"
         }
     }

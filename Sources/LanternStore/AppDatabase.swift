@@ -23,6 +23,7 @@ public struct AppDatabase: Sendable {
         let pool = try DatabasePool(path: path, configuration: config)
         let db = AppDatabase(writer: pool, vault: vault)
         try Self.migrator.migrate(pool)
+        try pool.write { db in try Self.checkKeys(db, vault: vault, path: path) }
         return db
     }
 
@@ -203,6 +204,17 @@ public struct AppDatabase: Sendable {
         m.registerMigration("v6: wording preference") { db in
             // NULL: the service's default (discreet unless the service says otherwise).
             try db.execute(sql: "ALTER TABLE contact ADD COLUMN wording TEXT")
+        }
+        m.registerMigration("v7: key check value") { db in
+            // One row: an HMAC under the index key and a value sealed under the data key. Only
+            // the keys that wrote this database reproduce them (see KeyCheck.swift).
+            try db.execute(sql: """
+                CREATE TABLE key_check (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    index_mac TEXT NOT NULL,
+                    data_box BLOB NOT NULL
+                );
+                """)
         }
         return m
     }

@@ -22,6 +22,7 @@ extension AppDatabase {
         ("outbox", "id", "text", nil),
         ("kit_request", "ref", "address", "key_version"),
         ("relay_queue", "id", "payload", nil),
+        ("key_check", "id", "data_box", nil),
     ]
 
     /// Re-seals everything not yet under the current data key, a few hundred rows per

@@ -127,8 +127,8 @@ import Testing
         #expect(db.vault.keys.version == 2)
         let counts = try await db.reencryptAll(batchSize: 64)
         #expect(counts.unreadable == 0)
-        #expect(counts.resealed == 301 + 1 + 1 + 2)   // numbers, her address, her conversation, her queued reply's number and words
-        #expect(try await db.reencryptAll() == { var c = ReencryptionCounts(); c.current = 305; return c }())
+        #expect(counts.resealed == 301 + 1 + 1 + 2 + 1)   // numbers, her address, her conversation, her queued reply's number and words, the key check
+        #expect(try await db.reencryptAll() == { var c = ReencryptionCounts(); c.current = 306; return c }())
         try KeyFile.replace(db.vault.keys.withoutRetired(), directory: dir.url)
 
         // Only the new key now: everything opens, nothing opens under the old one.
@@ -184,5 +184,31 @@ import Testing
         let sealedUnderOne = try PIIVault(keys: VaultKeys(version: 1, data: rotated.retired[1]!, index: rotated.index)).seal("hi")
         #expect(try PIIVault(keys: fromEnv).openReportingVersion(sealedUnderOne) == ("hi", 1))
         #expect(throws: VaultError.self) { try KeyFile.load(directory: dir.url, environment: env.merging(["LANTERN_RETIRED_DATA_KEYS": "nonsense"]) { $1 }) }
+    }
+
+    @Test func aDatabaseFromBeforeKeyChecksIsCheckedAgainstItsContacts() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.url.appendingPathComponent("t.sqlite").path
+        let keys = VaultKeys.generate()
+        do {
+            let db = try AppDatabase.open(path: path, vault: PIIVault(keys: keys))
+            _ = try await text(db, her, "SM1", outcome())
+            // As a database written before the check value existed would be.
+            try await db.writer.write { try $0.execute(sql: "DELETE FROM key_check") }
+        }
+        #expect(AppDatabase.holdsData(path: path))
+        #expect(throws: KeyCheckError.keysDoNotOpen(database: path)) { try AppDatabase.open(path: path, vault: PIIVault(keys: .generate())) }
+        let reopened = try AppDatabase.open(path: path, vault: PIIVault(keys: keys))
+        #expect(try await count(reopened, "SELECT count(*) FROM key_check") == 1)
+        #expect(try await reopened.contact(for: her) != nil)
+        // An index key alone that differs is caught too (the data key would still open everything).
+        #expect(throws: KeyCheckError.self) {
+            try AppDatabase.open(path: path, vault: PIIVault(keys: VaultKeys(version: 1, data: keys.data, index: SymmetricKey(size: .bits256))))
+        }
+        let empty = dir.url.appendingPathComponent("empty.sqlite").path
+        #expect(!AppDatabase.holdsData(path: empty))
+        _ = try AppDatabase.open(path: empty, vault: PIIVault(keys: .generate()))
+        #expect(AppDatabase.holdsData(path: empty), "a database with a key check value must never get new keys")
     }
 }

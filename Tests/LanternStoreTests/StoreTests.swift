@@ -92,11 +92,15 @@ import Testing
             _ = try await db.handleInbound(InboundEnvelope(provider: "twilio", messageID: "SM1", from: number, to: nil),
                                            now: clock.now, decide: reply("hello"))
             try await db.checkpoint()
-            let stolen = try AppDatabase.open(path: dir.url.appendingPathComponent("test.sqlite").path, vault: PIIVault(keys: .generate()))
-            #expect(try await stolen.contact(for: number) == nil)       // no lookup without the index key
-            let claimed = try await stolen.claimDue(limit: 10, now: clock.now)
-            #expect(claimed.isEmpty)                                      // and no decryption without the data key
-            #expect(try await stolen.outboxCounts()[.failed] == 1)
+            let path = dir.url.appendingPathComponent("test.sqlite").path
+            // Other keys are refused outright (they would orphan everyone)...
+            #expect(throws: KeyCheckError.keysDoNotOpen(database: path)) {
+                try AppDatabase.open(path: path, vault: PIIVault(keys: .generate()))
+            }
+            // ...and the file itself holds no number in any readable form.
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            #expect(bytes.range(of: Data(number.e164.utf8)) == nil && bytes.range(of: Data("7700900".utf8)) == nil)
+            #expect(try await db.contact(for: number) != nil)
         }
     }
 
