@@ -108,7 +108,7 @@ struct ServeChild: AsyncParsableCommand {
         // Measure the whole path for every webhook: at thousands per second from 1,000 numbers
         // the abuse limits would otherwise answer most of them with silence.
         config.limits.messagesPerContactPerMinute = 1_000_000
-        config.limits.repliesPerMinute = 1_000_000_000
+        config.limits.replySegmentsPerMinute = 1_000_000_000
         let lantern = try Lantern.boot(configuration: config, logger: Logger(label: "lantern"))
         try await lantern.run { port in
             FileHandle.standardOutput.write(Data("PORT \(port)\n".utf8))

@@ -186,7 +186,8 @@ extension AppDatabase {
         for reply in outcome.replies {
             ids.append(try enqueue(db, contact: erased ? nil : key, provider: envelope.provider,
                                    sender: envelope.to, recipient: sealed, vault: vault,
-                                   kind: outcome.isUrgent ? .emergency : .reply, text: reply.text, now: t))
+                                   kind: outcome.isUrgent ? .emergency : .reply, text: reply.text, now: t,
+                                   notBefore: outcome.notBefore?.timeIntervalSince1970))
         }
         return .handled(contact: key, outcome: outcome, queued: ids)
     }
@@ -240,7 +241,7 @@ extension AppDatabase {
 
     /// Queues one text. Its words are sealed at rest too (they can carry her answers or a report).
     static func enqueue(_ db: Database, contact: ContactKey?, provider: String, sender: String?, recipient: Data,
-                        vault: PIIVault, kind: OutboxKind, text: String, now: Double) throws -> Int64 {
+                        vault: PIIVault, kind: OutboxKind, text: String, now: Double, notBefore: Double? = nil) throws -> Int64 {
         let segments = SMSSegments.count(text).segments
         let keyVersion = vault.keys.version
         let sealedText = try vault.seal(text)
@@ -249,7 +250,7 @@ extension AppDatabase {
                                 status, attempts, next_attempt_at, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)
             """, [contact?.hex, provider, sender, recipient, keyVersion, kind.rawValue, kind.priority, sealedText,
-                             segments, now, now, now])
+                             segments, max(now, notBefore ?? now), now, now])
         return db.lastInsertedRowID
     }
 }

@@ -94,15 +94,34 @@ import Glibc
         }
     }
 
-    @Test func theServiceWideCapHoldsBackRepliesToEveryone() async throws {
-        try await withLantern({ $0.limits.repliesPerMinute = 2 }) { env in
+    @Test func repliesOverTheServiceWideCapWaitForALaterMinuteAndNoneIsLost() async throws {
+        // One segment a minute: each reply needs a minute of its own.
+        try await withLantern({ $0.limits.replySegmentsPerMinute = 1 }) { env in
+            let people = (0..<4).map { "+44770090016\($0)" }
+            for number in people { try await env.text("help", from: number) }
+            #expect(try await env.lantern.database.waitForOutbox { $0[.sent] == 1 && $0[.queued] == 3 })
+            // An emergency is never held behind them.
+            try await env.text("she isnt breathing", from: "+447700900170")
+            #expect(try await env.lantern.database.waitForOutbox { ($0[.sent] ?? 0) >= 2 && $0[.queued] == 3 })
+            #expect(await env.fake.requests().contains { $0.form["To"] == "+447700900170" })
+            env.clock.advance(by: 61)
+            #expect(try await env.lantern.database.waitForOutbox { ($0[.sent] ?? 0) >= 3 && $0[.queued] == 2 })
+            env.clock.advance(by: 180)
+            #expect(try await env.lantern.database.waitForOutbox { $0[.queued] == nil || $0[.queued] == 0 })
+            for number in people { #expect(try await env.textsTo(number).count == 1, "\(number) was not answered") }
+            #expect(env.logs.text.contains("replies held by the service-wide reply limit"))
+        }
+    }
+
+    @Test func aReplyThatWouldWaitTooLongIsGivenUpAndSaysSo() async throws {
+        try await withLantern({ $0.limits.replySegmentsPerMinute = 1; $0.limits.replyMaxWait = 60 }) { env in
             for n in 0..<4 { try await env.text("help", from: "+44770090016\(n)") }
+            env.clock.advance(by: 61)
+            #expect(try await env.lantern.database.waitForOutbox { $0[.sent] == 2 })
             var answered = 0
             for n in 0..<4 { answered += try await env.textsTo("+44770090016\(n)").count }
             #expect(answered == 2)
-            env.clock.advance(by: 61)
-            try await env.text("help", from: "+447700900163")
-            #expect(try await env.textsTo("+447700900163").count == 1)
+            #expect(env.logs.text.contains("replies given up: the service-wide reply limit is full"))
         }
     }
 

@@ -155,6 +155,9 @@ public struct EngineOutcome: Sendable, Equatable {
     /// Emergency or crisis words: nothing may hold them back (limits, pauses, opt-out, a queue
     /// of alerts), and they go out before anything else waiting.
     public var isUrgent: Bool = false
+    /// When the replies may go out: nil for at once. The service-wide limit sets it when this
+    /// minute's budget is spent, so a reply waits instead of being lost.
+    public var notBefore: Date?
 
     public init(replies: [Reply], actions: [FlowAction], conversation: ConversationState?, decision: Decision,
                 variables: [String: String] = [:]) {

@@ -134,7 +134,11 @@ public struct LanternConfiguration: Sendable {
         if let d = try positive("LANTERN_KIT_LIMIT") { c.kits.limit = Int(d) }
         if let d = try positive("LANTERN_KIT_LIMIT_DAYS") { c.kits.limitPeriod = d * 86400 }
         if let d = try positive("LANTERN_CONTACT_MESSAGES_PER_MINUTE") { c.limits.messagesPerContactPerMinute = Int(d) }
-        if let d = try positive("LANTERN_REPLIES_PER_MINUTE") { c.limits.repliesPerMinute = Int(d) }
+        if nonEmpty("LANTERN_REPLIES_PER_MINUTE") != nil {
+            throw .invalid("LANTERN_REPLIES_PER_MINUTE", "was renamed LANTERN_REPLY_SEGMENTS_PER_MINUTE: the limit now counts SMS segments (what the provider bills)")
+        }
+        if let d = try positive("LANTERN_REPLY_SEGMENTS_PER_MINUTE") { c.limits.replySegmentsPerMinute = Int(d) }
+        if let d = try positive("LANTERN_REPLY_MAX_WAIT") { c.limits.replyMaxWait = d }
         if let d = try positive("LANTERN_ADMIN_REQUESTS_PER_MINUTE") { c.limits.adminRequestsPerMinute = Int(d) }
         if let v = nonEmpty("LANTERN_OWN_NUMBERS") {
             for raw in v.split(separator: ",") {
@@ -217,8 +221,11 @@ public struct KitSettings: Sendable {
 public struct LimitSettings: Sendable {
     /// Texts one number may send per minute before replies pause (she is told once).
     public var messagesPerContactPerMinute: Int = 10
-    /// Replies the whole service sends per minute at most (an SMS-pumping brake).
-    public var repliesPerMinute: Int = 600
+    /// Reply segments the whole service sends per minute at most (an SMS-pumping brake);
+    /// replies over it wait for a later minute.
+    public var replySegmentsPerMinute: Int = 600
+    /// How long a reply may wait for room under that limit before it is given up (and logged).
+    public var replyMaxWait: TimeInterval = 600
     /// Requests per minute one admin token may make.
     public var adminRequestsPerMinute: Int = 120
     /// The service's own numbers (E.164): texts from them are loops and are dropped.

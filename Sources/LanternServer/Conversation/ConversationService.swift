@@ -13,6 +13,7 @@ public struct ConversationService: Sendable {
     let outboxWakeUp: OutboxWakeUp
     let commits: InboundCommitQueue
     let limits: InboundLimits
+    let replyBudget: ReplyBudget
     let ownNumbers: Set<String>
     let now: @Sendable () -> Date
     let logger: Logger
@@ -20,6 +21,7 @@ public struct ConversationService: Sendable {
     public init(database: AppDatabase, engine: FlowEngine, policy: InboundPolicy = InboundPolicy(), limits: LimitSettings = LimitSettings(),
                 outboxWakeUp: OutboxWakeUp, now: @escaping @Sendable () -> Date, logger: Logger) {
         self.limits = InboundLimits(limits)
+        self.replyBudget = ReplyBudget(segmentsPerMinute: limits.replySegmentsPerMinute, maxWait: limits.replyMaxWait)
         self.ownNumbers = limits.ownNumbers
         self.database = database
         self.engine = engine
@@ -41,14 +43,24 @@ public struct ConversationService: Sendable {
         let now = self.now
         let key = database.vault.contactKey(for: message.from)
         let verdict = await limits.admit(contact: key.hex, now: now())
+        let budget = replyBudget
         let result = try await commits.handle(PendingInbound(envelope, key: key) { contact, conversation in
-            let outcome = engine.handle(text: text, contact: contact, conversation: conversation, now: now())
+            let time = now()
+            var outcome = engine.handle(text: text, contact: contact, conversation: conversation, now: time)
             if contact.isBlocked { return outcome.limited(by: .blocked, keeping: conversation, notice: nil) }
-            guard let verdict else { return outcome }
-            let notice = verdict.notify
-                ? Reply(key: FlowLibrary.slowDownKey, text: engine.library.render(FlowLibrary.slowDownKey, locale: contact.language))
-                : nil
-            return outcome.limited(by: verdict.limit, keeping: conversation, notice: notice)
+            if let verdict {
+                let notice = verdict.notify
+                    ? Reply(key: FlowLibrary.slowDownKey, text: engine.library.render(FlowLibrary.slowDownKey, locale: contact.language))
+                    : nil
+                outcome = outcome.limited(by: verdict.limit, keeping: conversation, notice: notice)
+            }
+            guard !outcome.isUrgent, !outcome.replies.isEmpty else { return outcome }
+            let segments = outcome.replies.reduce(0) { $0 + SMSSegments.count($1.text).segments }
+            guard let when = budget.book(segments: segments, now: time) else {
+                return outcome.limited(by: .globalRate, keeping: conversation, notice: nil)
+            }
+            if when > time { outcome.notBefore = when }
+            return outcome
         })
         switch result {
         case .ignored: break
@@ -58,6 +70,16 @@ public struct ConversationService: Sendable {
         case .handled(let contact, let outcome, let queued):
             if case .limited(let limit) = outcome.decision {
                 Counter(label: "lantern_limited_total", dimensions: [("limit", limit.rawValue)]).increment()
+                if limit == .globalRate {
+                    logger.warning("replies given up: the service-wide reply limit is full for longer than a reply may wait",
+                                   metadata: ["contact": "\(contact.short)", "limit": "\(limit.rawValue)",
+                                              "max_wait_seconds": "\(Int(replyBudget.maxWait))"])
+                }
+            } else if let after = outcome.notBefore {
+                Counter(label: "lantern_limited_total", dimensions: [("limit", "global_rate_wait")]).increment()
+                logger.notice("replies held by the service-wide reply limit", metadata: [
+                    "contact": "\(contact.short)", "limit": "global_rate",
+                    "wait_seconds": "\(Int(after.timeIntervalSince(now()).rounded(.up)))"])
             }
             Counter(label: "lantern_inbound_messages_total",
                     dimensions: [("provider", message.provider), ("decision", outcome.decision.kind)]).increment()

@@ -1,5 +1,6 @@
 import Foundation
 import LanternCore
+import Synchronization
 
 /// Counts events per key in fixed one-minute windows. In memory only: a restart forgives
 /// everyone, which errs on the side of answering.
@@ -38,23 +39,57 @@ struct RateWindow: Sendable {
     }
 }
 
-/// The inbound limits: per contact, and for the whole service.
+/// The per-contact inbound limit: texts per number per minute.
 actor InboundLimits {
     private var perContact: RateWindow
-    private var global: RateWindow
 
     init(_ settings: LimitSettings) {
         perContact = RateWindow(limit: settings.messagesPerContactPerMinute)
-        global = RateWindow(limit: settings.repliesPerMinute)
     }
 
-    /// Nil when the text may be answered; otherwise the limit it hit and whether this is the
-    /// first text over it (she is told once, then silence until the minute is up).
+    /// Nil when the text may be answered; otherwise whether this is the first text over the
+    /// limit (she is told once, then silence until the minute is up).
     func admit(contact: String, now: Date) -> (limit: InboundLimit, notify: Bool)? {
         let n = perContact.record(contact, now: now)
         if n > perContact.limit { return (.contactRate, n == perContact.limit + 1) }
-        if global.record("", now: now) > global.limit { return (.globalRate, false) }
         return nil
+    }
+}
+
+/// The service-wide brake on replies, counted in SMS segments (what the provider bills), so a
+/// few long replies cost as much of it as many short ones. Replies over the minute's budget are
+/// not dropped: they are booked into the first later minute with room, up to `maxWait` ahead.
+/// Booked inside the inbound transaction, hence a lock rather than an actor.
+final class ReplyBudget: Sendable {
+    private struct State {
+        /// Segments booked per minute slot (seconds since 1970 / 60).
+        var booked: [Int: Int] = [:]
+    }
+    let segmentsPerMinute: Int
+    let maxWait: TimeInterval
+    private let state = Mutex(State())
+
+    init(segmentsPerMinute: Int, maxWait: TimeInterval) {
+        self.segmentsPerMinute = segmentsPerMinute
+        self.maxWait = maxWait
+    }
+
+    /// When replies of `segments` may go: `now` when this minute has room, the start of a later
+    /// minute when it has not, nil when every minute up to `maxWait` ahead is full.
+    func book(segments: Int, now: Date) -> Date? {
+        let minute = Int((now.timeIntervalSince1970 / 60).rounded(.down))
+        let slots = max(0, Int((maxWait / 60).rounded(.up)))
+        return state.withLock { s -> Date? in
+            s.booked = s.booked.filter { $0.key >= minute }
+            for slot in minute...(minute + slots) {
+                let used = s.booked[slot] ?? 0
+                // A reply longer than a whole minute's budget still goes, alone in its minute.
+                guard used + segments <= segmentsPerMinute || used == 0 else { continue }
+                s.booked[slot] = used + segments
+                return slot == minute ? now : Date(timeIntervalSince1970: Double(slot) * 60)
+            }
+            return nil
+        }
     }
 }
 
