@@ -211,11 +211,22 @@ public struct Lantern: Sendable {
         return list
     }
 
-    /// Runs until SIGTERM or SIGINT, then shuts down gracefully.
+    /// Runs until SIGTERM or SIGINT, then shuts down gracefully. A listener that cannot open
+    /// (port in use, no permission) stops everything at once with `ServeError.cannotListen`.
     public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let group = ServiceGroup(configuration: .init(services: services(onServerRunning: onServerRunning).map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch let error as IOError {
+            var addresses = [(configuration.host, configuration.port)]
+            if let admin = configuration.adminPort { addresses.append((configuration.adminHost ?? "127.0.0.1", admin)) }
+            // Which listener failed: the one we cannot bind now (the other has been closed again).
+            let failed = addresses.first { !ListenProbe.canBind(host: $0.0, port: $0.1) } ?? addresses[0]
+            let serveError = ServeError.cannotListen(host: failed.0, port: failed.1, errno: error.errnoCode)
+            logger.critical("\(serveError)")
+            throw serveError
+        }
     }
 }
 
@@ -224,6 +235,41 @@ extension Lantern {
     /// webhook (Hummingbird's advice for servers). Call once, first thing in `main`.
     public static func shareThreadsWithTheServer() {
         _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    }
+}
+
+/// Why `serve` stopped before it could answer anything.
+public enum ServeError: Error, CustomStringConvertible {
+    case cannotListen(host: String, port: Int, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case .cannotListen(let host, let port, let code) where code == EADDRINUSE:
+            "port \(port) is in use on \(host): is another lantern (or another program) already listening there? "
+                + "Stop it, or choose another port with --port / LANTERN_PORT."
+        case .cannotListen(let host, let port, let code) where code == EACCES:
+            "cannot listen on \(host):\(port): permission denied (ports below 1024 need privileges; use a higher port behind a proxy)"
+        case .cannotListen(let host, let port, let code):
+            "cannot listen on \(host):\(port): \(String(cString: strerror(code)))"
+        }
+    }
+}
+
+/// Tries to bind an address and lets it go again: says which listener could not open.
+enum ListenProbe {
+    static func canBind(host: String, port: Int) -> Bool {
+        var hints = addrinfo()
+        hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else { return true }
+        defer { freeaddrinfo(list) }
+        let fd = socket(first.pointee.ai_family, first.pointee.ai_socktype, first.pointee.ai_protocol)
+        guard fd >= 0 else { return true }
+        defer { close(fd) }
+        var yes: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        return bind(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0
     }
 }
 

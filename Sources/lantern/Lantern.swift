@@ -92,8 +92,13 @@ struct Serve: AsyncParsableCommand {
             logger.notice("no SMS provider configured: replies are printed here. Try: curl --data-urlencode From=+447700900123 --data-urlencode Body=MENU http://\(config.host):\(config.port)/webhooks/console")
         }
         let host = config.host
-        try await lantern.run { port in
-            logger.info("listening", metadata: ["address": "\(host):\(port)"])
+        do {
+            try await lantern.run { port in
+                logger.info("listening", metadata: ["address": "\(host):\(port)"])
+            }
+        } catch let error as ServeError {
+            FileHandle.standardError.write(Data("lantern: \(error)\n".utf8))
+            throw ExitCode(1)
         }
     }
 }

@@ -39,6 +39,8 @@ public struct BroadcastRunner: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 try await runOnce()
+            } catch is CancellationError {
+                break
             } catch {
                 logger.error("broadcast step failed; retrying shortly", metadata: ["error": "\(type(of: error))"])
             }

@@ -33,11 +33,16 @@ public actor OutboxWakeUp {
         }
     }
 
-    /// Like `wait`, but also returns at once when graceful shutdown begins.
+    /// Like `wait`, but also returns at once when graceful shutdown begins or the task is
+    /// cancelled (e.g. another service failed to start): no service may hold up an exit.
     nonisolated func idle(upTo timeout: Duration) async {
-        await withGracefulShutdownHandler {
-            await self.wait(timeout: timeout)
-        } onGracefulShutdown: {
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await self.wait(timeout: timeout)
+            } onGracefulShutdown: {
+                Task { await self.notify() }
+            }
+        } onCancel: {
             Task { await self.notify() }
         }
     }
