@@ -216,6 +216,11 @@ public struct AppDatabase: Sendable {
                 );
                 """)
         }
+        m.registerMigration("v8: when a claimed text was handed to the provider") { db in
+            // NULL while a text is claimed but not yet given to the HTTP client: after a crash
+            // such a text certainly never reached the provider and is simply sent again.
+            try db.execute(sql: "ALTER TABLE outbox ADD COLUMN handed_at DOUBLE")
+        }
         return m
     }
 

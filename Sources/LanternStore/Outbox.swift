@@ -92,6 +92,16 @@ extension AppDatabase {
         return out.sorted { ($0.kind.priority, $0.id) < ($1.kind.priority, $1.id) }
     }
 
+    /// Records that these texts are about to be given to the provider's HTTP client. Until then
+    /// a crash leaves them certainly unsent; from then on they may have reached the provider.
+    public func markHanded(_ ids: [Int64], now: Date) async throws {
+        guard !ids.isEmpty else { return }
+        let t = now.timeIntervalSince1970
+        try await writer.write { db in
+            for id in ids { try db.run("UPDATE outbox SET handed_at = ? WHERE id = ? AND status = 'sending'", [t, id]) }
+        }
+    }
+
     /// The provider took it: keep its id for status callbacks, forget the words and the number.
     public func markAccepted(id: Int64, providerMessageID: String?, now: Date) async throws {
         try await recordSends([SendRecord(id: id, result: .accepted(providerMessageID: providerMessageID))], now: now)
@@ -129,7 +139,8 @@ extension AppDatabase {
                         """, [providerMessageID, t, r.id])
                 case .retry(let at, let reason):
                     try db.run("""
-                        UPDATE outbox SET status = 'queued', attempts = attempts + 1, next_attempt_at = ?, error_code = ?, updated_at = ?
+                        UPDATE outbox SET status = 'queued', attempts = attempts + 1, next_attempt_at = ?, error_code = ?, updated_at = ?,
+                            handed_at = NULL
                         WHERE id = ? AND status = 'sending'
                         """, [at.timeIntervalSince1970, reason, t, r.id])
                 case .failed(let code, let optedOut):
@@ -152,18 +163,20 @@ extension AppDatabase {
         }
     }
 
-    /// At start-up: rows left `sending` by a crash are retried where the provider deduplicates
-    /// sends (idempotency key), and parked as `unknown` otherwise. Returns (requeued, parked).
+    /// At start-up: rows left `sending` by a crash are sent again when they never reached the
+    /// HTTP client, or where the provider deduplicates sends (idempotency key); only a text that
+    /// may have reached a provider without one is parked as `unknown`. Returns (requeued, parked).
     @discardableResult
     public func recoverInterruptedSends(idempotentProviders: Set<String>, now: Date) async throws -> (requeued: Int, unknown: Int) {
         let t = now.timeIntervalSince1970
         return try await writer.write { db in
             let list = Array(idempotentProviders)
-            var requeued = 0
+            try db.run("UPDATE outbox SET status = 'queued', updated_at = ? WHERE status = 'sending' AND handed_at IS NULL", [t])
+            var requeued = db.changesCount
             if !list.isEmpty {
-                try db.run("UPDATE outbox SET status = 'queued', updated_at = ? WHERE status = 'sending' AND provider IN \(Self.placeholders(list.count))",
+                try db.run("UPDATE outbox SET status = 'queued', handed_at = NULL, updated_at = ? WHERE status = 'sending' AND provider IN \(Self.placeholders(list.count))",
                                StatementArguments([t] + list.map { $0 as (any DatabaseValueConvertible) }))
-                requeued = db.changesCount
+                requeued += db.changesCount
             }
             try db.run("""
                 UPDATE outbox SET status = 'unknown', text = NULL, recipient = NULL, error_code = 'lantern:interrupted', updated_at = ?

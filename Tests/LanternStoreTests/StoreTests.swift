@@ -142,20 +142,22 @@ import Testing
 
     @Test func acceptedTextsAreClearedAndCrashedSendsAreNotResentBlindly() async throws {
         try await withDatabase { db, _ in
-            for i in 1...3 {
+            for i in 1...4 {
                 _ = try await db.handleInbound(InboundEnvelope(provider: i == 3 ? "telnyx" : "twilio", messageID: "SM\(i)", from: number, to: nil),
                                                now: clock.now, decide: reply("reply \(i)"))
             }
             let claimed = try await db.claimDue(limit: 10, now: clock.now)
-            #expect(claimed.count == 3)
+            #expect(claimed.count == 4)
+            try await db.markHanded(claimed.prefix(3).map(\.id), now: clock.now)
             try await db.markAccepted(id: claimed[0].id, providerMessageID: "SMa", now: clock.now)
-            // Crash here: rows 2 (twilio, no idempotency key) and 3 (an idempotent provider) were claimed, not confirmed.
+            // Crash here: rows 2 (twilio, no idempotency key) and 3 (an idempotent provider) were handed to the
+            // HTTP client but not confirmed; row 4 was claimed and never handed.
             let r = try await db.recoverInterruptedSends(idempotentProviders: ["telnyx"], now: clock.now)
-            #expect(r.requeued == 1 && r.unknown == 1)
+            #expect(r.requeued == 2 && r.unknown == 1)
             let again = try await db.claimDue(limit: 10, now: clock.now)
-            #expect(again.map(\.text) == ["reply 3"])
+            #expect(again.map(\.text) == ["reply 3", "reply 4"])   // only row 2 may have reached twilio
             let counts = try await db.outboxCounts()
-            #expect(counts[.sent] == 1 && counts[.unknown] == 1 && counts[.sending] == 1)
+            #expect(counts[.sent] == 1 && counts[.unknown] == 1 && counts[.sending] == 2)
         }
     }
 

@@ -72,11 +72,23 @@ public struct OutboxSender: Service {
         // Different people in parallel; one person's texts one after another, in the order
         // they were queued, so two quick replies never arrive the wrong way round.
         let byRecipient = Dictionary(grouping: batch, by: \.to).values.map { $0.sorted { $0.id < $1.id } }
+        // Each text is recorded as handed to the provider just before it is: the first of each
+        // person's in one write, later ones (which wait for the first) one by one.
+        try await database.markHanded(byRecipient.map { $0[0].id }, now: now())
         let records = await withTaskGroup(of: [SendRecord].self) { group in
             for messages in byRecipient {
                 group.addTask {
                     var out: [SendRecord] = []
-                    for message in messages { out.append(await self.deliver(message)) }
+                    for (n, message) in messages.enumerated() {
+                        if n > 0 {
+                            do { try await self.database.markHanded([message.id], now: self.now()) } catch {
+                                // Not recorded as handed, so not sent now: it goes back in the queue.
+                                out.append(SendRecord(id: message.id, result: .retry(at: self.now(), reason: "lantern:not-handed")))
+                                continue
+                            }
+                        }
+                        out.append(await self.deliver(message))
+                    }
                     return out
                 }
             }
