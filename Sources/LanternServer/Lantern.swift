@@ -122,6 +122,12 @@ public struct Lantern: Sendable {
         } catch {
             throw .dataDirectory(dir.path, "\(error.localizedDescription)")
         }
+        var st = stat()
+        if stat(dir.path, &st) == 0, st.st_mode & 0o022 != 0 {
+            // Anyone who can write here can swap the database or the keys.
+            throw .dataDirectory(dir.path, "it has mode \(String(st.st_mode & 0o777, radix: 8)), so other users can write to it "
+                                 + "and replace the database or its keys. Make it the service's own: chmod 700 \(dir.path)")
+        }
         var loaded: VaultKeys?
         do { loaded = try KeyFile.load(directory: dir) } catch { throw .keys(error) }
         if loaded == nil {
@@ -190,12 +196,17 @@ public struct Lantern: Sendable {
     func addHealth(to router: Router<LanternRequestContext>) {
         let database = self.database
         let flowsLoaded = !library.flows.isEmpty
+        let dataDirectory = configuration.dataDirectory.path, minFree = configuration.minFreeDiskBytes
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { _, _ -> Response in
-            let ok = flowsLoaded
-            let dbOK = await database.ping()
-            guard ok && dbOK else {
-                return PlainError(.serviceUnavailable, "not ready: \(dbOK ? "" : "database unavailable ")\(ok ? "" : "no flows loaded")").response
+            var problems: [String] = []
+            if !flowsLoaded { problems.append("no flows loaded") }
+            if await !database.ping() { problems.append("database unavailable") }
+            if let free = DiskSpace.available(at: dataDirectory), free < minFree {
+                problems.append("disk nearly full (\(free / 1_048_576) MB free where the database lives; texts cannot be recorded)")
+            }
+            guard problems.isEmpty else {
+                return PlainError(.serviceUnavailable, "not ready: " + problems.joined(separator: "; ")).response
             }
             return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
         }
@@ -252,6 +263,15 @@ public enum ServeError: Error, CustomStringConvertible {
         case .cannotListen(let host, let port, let code):
             "cannot listen on \(host):\(port): \(String(cString: strerror(code)))"
         }
+    }
+}
+
+/// Free space where the database lives, for `/readyz`.
+enum DiskSpace {
+    static func available(at path: String) -> Int64? {
+        var s = statvfs()
+        guard statvfs(path, &s) == 0 else { return nil }
+        return Int64(s.f_bavail) * Int64(s.f_frsize)
     }
 }
 

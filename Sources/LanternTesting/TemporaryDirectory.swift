@@ -6,7 +6,7 @@ public struct TemporaryDirectory: Sendable {
 
     public init(prefix: String = "lantern-test") throws {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     }
 
     public var path: String { url.path }

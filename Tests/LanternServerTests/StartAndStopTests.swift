@@ -37,3 +37,38 @@ extension CommandLineTests {
         }
     }
 }
+
+@Suite struct OperatorMistakesTests {
+    @Test func readyzSaysNotReadyWhenTheDiskIsNearlyFull() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var config = testConfiguration(directory: dir.url)
+        let client = TestHTTPClient()
+        let lantern = try await RunningLantern.start(configuration: config, logger: Logger(label: "t"))
+        #expect(try await client.request("GET", lantern.baseURL.appendingPathComponent("readyz")).status == 200)
+        try await lantern.stop()
+        // No test can fill a real disk safely; asking for more free space than any disk has is the same to /readyz.
+        config.minFreeDiskBytes = .max
+        let full = try await RunningLantern.start(configuration: config, logger: Logger(label: "t"))
+        let r = try await client.request("GET", full.baseURL.appendingPathComponent("readyz"))
+        #expect(r.status == 503)
+        #expect(r.body.contains("disk nearly full"), "\(r.body)")
+        try await full.stop()
+    }
+
+    @Test func aDataDirectoryOthersCanWriteToIsRefused() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let data = dir.url.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
+        chmod(data.path, 0o777)   // whatever the umask said
+        #expect {
+            try Lantern.boot(configuration: testConfiguration(directory: data), logger: Logger(label: "t"))
+        } throws: { error in
+            "\(error)".contains("has mode 777") && "\(error)".contains("chmod 700")
+        }
+        #expect(!FileManager.default.fileExists(atPath: data.appendingPathComponent("keys.json").path))
+        chmod(data.path, 0o700)
+        _ = try Lantern.boot(configuration: testConfiguration(directory: data), logger: Logger(label: "t"))
+    }
+}

@@ -35,6 +35,9 @@ public struct LanternConfiguration: Sendable {
     public var adminPort: Int?
     /// A connection that sends nothing for this long is closed (slow-loris protection).
     public var idleTimeout: TimeInterval
+    /// `/readyz` says not ready when the data directory's disk has less free space than this:
+    /// SQLite cannot record a text (or an opt-out) on a full disk.
+    public var minFreeDiskBytes: Int64 = 64 * 1024 * 1024
 
     public static let databaseFileName = "lantern.sqlite"
 
@@ -151,6 +154,7 @@ public struct LanternConfiguration: Sendable {
         if let d = try positive("LANTERN_SEEN_WEBHOOK_HOURS") { c.retention.seenWebhooks = d * 3600 }
         if let d = try positive("LANTERN_SENT_HISTORY_DAYS") { c.retention.sentHistory = d * 86400 }
         if let d = try positive("LANTERN_IDLE_TIMEOUT_SECONDS") { c.idleTimeout = d }
+        if let d = try positive("LANTERN_MIN_FREE_DISK_MB") { c.minFreeDiskBytes = Int64(d * 1024 * 1024) }
         if let d = try positive("LANTERN_REPORT_REF_DAYS") { c.reports.referenceLifetime = d * 86400 }
         if let v = nonEmpty("LANTERN_COORDINATOR_NUMBERS") {
             var numbers: [PhoneNumber] = []
