@@ -23,7 +23,10 @@ public struct AppDatabase: Sendable {
         let pool = try DatabasePool(path: path, configuration: config)
         let db = AppDatabase(writer: pool, vault: vault)
         try Self.migrator.migrate(pool)
-        try pool.write { db in try Self.checkKeys(db, vault: vault, path: path) }
+        try pool.write { db in
+            try Self.checkKeys(db, vault: vault, path: path)
+            try Self.carryOverDedupe(db, vault: vault)
+        }
         return db
     }
 
@@ -221,8 +224,34 @@ public struct AppDatabase: Sendable {
             // such a text certainly never reached the provider and is simply sent again.
             try db.execute(sql: "ALTER TABLE outbox ADD COLUMN handed_at DOUBLE")
         }
+        m.registerMigration("v9: dedupe by keyed hash, linked to no one") { db in
+            // Replaces seen_webhook (provider, message id, contact, time): a dedupe entry is now a
+            // keyed hash of the provider's id with the day it was seen, so it survives FORGET (a
+            // replay cannot undo an erasure) and says nothing about who texted when.
+            // Old entries are carried over by `AppDatabase.open`, which holds the key.
+            try db.execute(sql: """
+                CREATE TABLE seen_message (
+                    id_hash TEXT PRIMARY KEY NOT NULL,
+                    day DOUBLE NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX seen_message_day ON seen_message(day);
+                """)
+        }
         return m
     }
+
+    /// Moves dedupe entries from before v9 into `seen_message`, then drops the old table.
+    static func carryOverDedupe(_ db: Database, vault: PIIVault) throws {
+        guard try db.tableExists("seen_webhook") else { return }
+        for row in try Row.fetchAll(db, sql: "SELECT provider, message_id, seen_at FROM seen_webhook") {
+            try db.execute(sql: "INSERT OR IGNORE INTO seen_message (id_hash, day) VALUES (?, ?)",
+                           arguments: [vault.dedupeKey(provider: row["provider"], id: row["message_id"]), Self.day(row["seen_at"])])
+        }
+        try db.execute(sql: "DROP TABLE seen_webhook")
+    }
+
+    /// The start of the UTC day `t` falls in: times kept only for retention are kept to the day.
+    static func day(_ t: Double) -> Double { (t / 86400).rounded(.down) * 86400 }
 
     /// Whether the database answers (for `/readyz`).
     public func ping() async -> Bool {

@@ -10,12 +10,15 @@ public struct InboundEnvelope: Sendable {
     public let from: PhoneNumber
     /// Our number it came in on; replies go out from it.
     public let to: String?
+    /// A second thing a replay would repeat (e.g. Twilio's signature), deduplicated like the id.
+    public let replayKey: String?
 
-    public init(provider: String, messageID: String, from: PhoneNumber, to: String?) {
+    public init(provider: String, messageID: String, from: PhoneNumber, to: String?, replayKey: String? = nil) {
         self.provider = provider
         self.messageID = messageID
         self.from = from
         self.to = to
+        self.replayKey = replayKey
     }
 }
 
@@ -95,9 +98,15 @@ extension AppDatabase {
                        policy: InboundPolicy, now t: Double) throws -> InboundResult {
         let envelope = item.envelope
         let version = vault.keys.version
-        try db.run("INSERT OR IGNORE INTO seen_webhook (provider, message_id, contact_key, seen_at) VALUES (?, ?, ?, ?)",
-                   [envelope.provider, envelope.messageID, key.hex, t])
-        guard db.changesCount > 0 else { return .duplicate }
+        // Seen before if either its id or its replay key was: a re-split replay keeps the one
+        // and changes the other.
+        var fresh = true
+        for id in [envelope.messageID] + (envelope.replayKey.map { [$0] } ?? []) {
+            try db.run("INSERT OR IGNORE INTO seen_message (id_hash, day) VALUES (?, ?)",
+                       [vault.dedupeKey(provider: envelope.provider, id: id), day(t)])
+            fresh = fresh && db.changesCount > 0
+        }
+        guard fresh else { return .duplicate }
 
         // Everything the engine needs about her, in one statement.
         let row = try db.fetchRow("""
@@ -135,7 +144,7 @@ extension AppDatabase {
             case .optIn:
                 try db.run("UPDATE contact SET opted_out_at = NULL WHERE key = ?", [key.hex])
             case .erase:
-                try erase(db, key: key, keepingMessage: (envelope.provider, envelope.messageID), now: t)
+                try erase(db, key: key, now: t)
             case .subscribe:
                 let areas = AreaCodes.split(outcome.variables["areas"])
                 if areas.contains(AreaCodes.everywhere) {
@@ -216,18 +225,11 @@ extension AppDatabase {
     }
 
     /// Everything about a contact, gone at once. Sent-message records stay only as anonymous
-    /// counts (no contact key, no number, no text).
-    static func erase(_ db: Database, key: ContactKey, keepingMessage: (String, String)?, now: Double) throws {
+    /// counts (no contact key, no number, no text). Dedupe entries stay for their window: they
+    /// are linked to no one, and they keep a replay of her old texts from undoing the erasure.
+    static func erase(_ db: Database, key: ContactKey, now: Double) throws {
         try db.run("DELETE FROM outbox WHERE contact_key = ? AND status IN ('queued', 'sending')", [key.hex])
         try db.run("UPDATE outbox SET contact_key = NULL, recipient = NULL, text = NULL WHERE contact_key = ?", [key.hex])
-        if let (provider, id) = keepingMessage {
-            // The erasing message's own id stays (without the key) so a provider retry of FORGET is not re-run.
-            try db.run("DELETE FROM seen_webhook WHERE contact_key = ? AND NOT (provider = ? AND message_id = ?)",
-                           [key.hex, provider, id])
-            try db.run("UPDATE seen_webhook SET contact_key = NULL WHERE contact_key = ?", [key.hex])
-        } else {
-            try db.run("UPDATE seen_webhook SET contact_key = NULL WHERE contact_key = ?", [key.hex])
-        }
         try db.run("DELETE FROM contact WHERE key = ?", [key.hex]) // cascades to conversation
     }
 

@@ -84,6 +84,12 @@ public struct PIIVault: Sendable {
         return ContactKey(hex: mac.hexString)
     }
 
+    /// A provider's message id as kept for deduplication: keyed, so a copied database cannot be
+    /// matched against the provider's records.
+    public func dedupeKey(provider: String, id: String) -> String {
+        HMAC<SHA256>.authenticationCode(for: Data("\(provider)\u{0}\(id)".utf8), using: keys.index).hexString
+    }
+
     public func seal(_ plaintext: String) throws -> Data {
         // Unwrapping `combined` cannot fail with the default 12-byte nonce.
         guard let combined = try AES.GCM.seal(Data(plaintext.utf8), using: keys.data).combined else {

@@ -26,8 +26,16 @@ public struct TwilioWebhookBuilder: Sendable {
         }
     }
 
-    public func inbound(sid: String, from: String, to: String = "+447700900999", body: String) -> Signed {
-        sign(path: "/webhooks/twilio", params: [
+    /// A message SID in Twilio's form (`SM` + 32 hex digits) for a readable test label; the same
+    /// label always gives the same SID, and a real SID is kept as it is.
+    public static func sid(_ label: String) -> String {
+        let isReal = label.utf8.count == 34 && label.hasPrefix("SM") && label.dropFirst(2).allSatisfy(\.isHexDigit)
+        return isReal ? label : "SM" + WebhookCrypto.sha256Hex(Data(label.utf8)).prefix(32)
+    }
+
+    public func inbound(sid label: String, from: String, to: String = "+447700900999", body: String) -> Signed {
+        let sid = Self.sid(label)
+        return sign(path: "/webhooks/twilio", params: [
             ("AccountSid", accountSID), ("ApiVersion", "2010-04-01"), ("Body", body), ("From", from),
             ("MessageSid", sid), ("NumMedia", "0"), ("NumSegments", "1"), ("SmsMessageSid", sid), ("SmsSid", sid),
             ("SmsStatus", "received"), ("To", to),

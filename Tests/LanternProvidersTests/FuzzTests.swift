@@ -13,7 +13,7 @@ import Testing
     let builder = TwilioWebhookBuilder(publicBaseURL: "https://sms.example.org", authToken: Self.token)
 
     func twilio(verify: Bool) -> Twilio {
-        Twilio(configuration: TwilioConfiguration(accountSID: "AC1", authToken: Self.token, fromNumber: "+447700900999",
+        Twilio(configuration: TwilioConfiguration(accountSID: "AC00000000000000000000000000000000", authToken: Self.token, fromNumber: "+447700900999",
                                                   publicBaseURL: URL(string: "https://sms.example.org/")!, verifySignatures: verify),
                transport: URLSessionTransport())
     }

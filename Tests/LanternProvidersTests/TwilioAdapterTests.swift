@@ -8,7 +8,7 @@ import Testing
     let builder = TwilioWebhookBuilder(publicBaseURL: "https://sms.example.org", authToken: "secret-token")
 
     func twilio(verify: Bool = true) -> Twilio {
-        Twilio(configuration: TwilioConfiguration(accountSID: "AC1", authToken: "secret-token", fromNumber: "+447700900999",
+        Twilio(configuration: TwilioConfiguration(accountSID: "AC00000000000000000000000000000000", authToken: "secret-token", fromNumber: "+447700900999",
                                                   publicBaseURL: URL(string: "https://sms.example.org/")!, verifySignatures: verify),
                transport: URLSessionTransport())
     }
@@ -20,10 +20,36 @@ import Testing
     @Test func parsesASignedInboundText() throws {
         let s = builder.inbound(sid: "SM1", from: "+447700900123", to: "+447700900999", body: "Naloxone & more €")
         let m = try twilio().inboundMessage(from: request(s))
-        #expect(m.messageID == "SM1")
+        #expect(m.messageID == TwilioWebhookBuilder.sid("SM1"))
         #expect(m.from.e164 == "+447700900123")
         #expect(m.to == "+447700900999")
         #expect(m.text == "Naloxone & more €")
+    }
+
+    @Test func parametersMustHaveTheShapesTwilioGivesThem() {
+        let sid = TwilioWebhookBuilder.sid("SM1")
+        func params(_ changes: [(String, String)]) -> [(String, String)] {
+            var p: [(String, String)] = [("AccountSid", builder.accountSID), ("Body", "hi"), ("From", "+447700900123"),
+                                         ("MessageSid", sid), ("NumMedia", "0")]
+            for (name, value) in changes {
+                if let i = p.firstIndex(where: { $0.0 == name }) { p[i].1 = value } else { p.append((name, value)) }
+            }
+            return p
+        }
+        let good = builder.sign(path: "/webhooks/twilio", params: params([]))
+        #expect(throws: Never.self) { try twilio().inboundMessage(from: request(good)) }
+        for (changes, why) in [([("MessageSid", "SM1")], "MessageSid"), ([("MessageSid", sid + "NumMedia0")], "MessageSid"),
+                               ([("AccountSid", "AC11111111111111111111111111111111")], "AccountSid"),
+                               ([("NumMedia", "")], "NumMedia"), ([("NumMedia", "0NumSegments1")], "NumMedia")] {
+            let signed = builder.sign(path: "/webhooks/twilio", params: params(changes))
+            #expect(throws: WebhookRejection.malformed("parameter \(why) does not have the form Twilio gives it")) {
+                try twilio().inboundMessage(from: request(signed))
+            }
+        }
+        let twice = builder.sign(path: "/webhooks/twilio", params: params([]) + [("Body", "again")])
+        #expect(throws: WebhookRejection.malformed("parameter Body appears twice")) { try twilio().inboundMessage(from: request(twice)) }
+        // The signature itself travels with the message, so a re-split replay is caught even if it parses.
+        #expect((try? twilio().inboundMessage(from: request(good)))?.replayKey == "signature:" + good.headers["X-Twilio-Signature"]!)
     }
 
     @Test func rejectsMissingForgedAndReplayedElsewhereSignatures() {
@@ -72,7 +98,7 @@ import Testing
     }
 
     @Test func jsonWebhooksAreVerifiedByBodyHash() throws {
-        let body = #"{"MessageSid":"SM9","From":"+447700900123","To":"+447700900999","Body":"hello"}"#
+        let body = #"{"MessageSid":"SM99999999999999999999999999999999","From":"+447700900123","To":"+447700900999","Body":"hello"}"#
         let hash = Data(Array(body.utf8)).sha256Hex
         let path = "/webhooks/twilio?bodySHA256=\(hash)"
         let sig = TwilioSignature.compute(url: "https://sms.example.org" + path, params: [], authToken: "secret-token")

@@ -261,12 +261,17 @@ struct CommandLineTests {
 
         // Reopened with only the new key, every number opens; with only the old key, none does.
         let reopened = try AppDatabase.open(path: dir.url.appendingPathComponent("lantern.sqlite").path, vault: PIIVault(keys: newKeys))
-        let stale = try AppDatabase.open(path: dir.url.appendingPathComponent("lantern.sqlite").path, vault: PIIVault(keys: oldKeys.withoutRetired()))
+        // The old key alone is refused at the door...
+        #expect(throws: KeyCheckError.self) {
+            try AppDatabase.open(path: dir.url.appendingPathComponent("lantern.sqlite").path, vault: PIIVault(keys: oldKeys.withoutRetired()))
+        }
+        // ...and could not open a single number anyway.
+        let stale = PIIVault(keys: oldKeys.withoutRetired())
         let numbers = try await reopened.sealedNumbers()
         #expect(numbers.count == 520)
         for blob in numbers {
             #expect((try? reopened.vault.open(blob)) != nil)
-            #expect((try? stale.vault.open(blob)) == nil)
+            #expect((try? stale.open(blob)) == nil)
         }
     }
 

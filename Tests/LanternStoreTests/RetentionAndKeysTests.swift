@@ -45,15 +45,19 @@ import Testing
         clock.advance(by: 3600)
         #expect(try await db.sweep(RetentionSettings(), now: clock.now) == RetentionCounts())
 
-        // Two days on: the abandoned conversation, the dedupe ids and nothing else.
+        // Two days on: the abandoned conversation and nothing else.
         clock.advance(by: 2 * 86400)
         var swept = try await db.sweep(RetentionSettings(), now: clock.now)
-        #expect(swept.conversations == 1 && swept.seenWebhooks == 2 && swept.contacts == 0 && swept.sentHistory == 0)
+        #expect(swept.conversations == 1 && swept.seenWebhooks == 0 && swept.contacts == 0 && swept.sentHistory == 0)
         #expect(try await count(db, "SELECT count(*) FROM conversation") == 0)
-        // A provider retry after 48 h is past any provider's retry window; it is handled as new.
+        // Dedupe entries are kept to the day, so they go once their whole day is past the 48 h window.
+        clock.advance(by: 86400)
+        swept = try await db.sweep(RetentionSettings(), now: clock.now)
+        #expect(swept.seenWebhooks == 2 && swept.contacts == 0 && swept.sentHistory == 0)
+        // A provider retry after that is past any provider's retry window; it is handled as new.
 
         // Thirty-one days on: no record is left of whom Lantern answered when.
-        clock.advance(by: 29 * 86400)
+        clock.advance(by: 28 * 86400)
         swept = try await db.sweep(RetentionSettings(), now: clock.now)
         #expect(swept.sentHistory == 2)
         #expect(try await count(db, "SELECT count(*) FROM outbox") == 0)
@@ -76,10 +80,12 @@ import Testing
                                                                            "address": "1 Canary Street BS5 6AA"]))
         #expect(try await db.forgetContact(her, by: "sam", now: clock.now))
         #expect(try await db.contact(for: her) == nil)
-        for table in ["conversation", "subscription", "kit_request", "seen_webhook WHERE contact_key IS NOT NULL",
-                      "outbox WHERE status = 'queued'"] {
+        for table in ["conversation", "subscription", "kit_request", "outbox WHERE status = 'queued'"] {
             #expect(try await count(db, "SELECT count(*) FROM \(table)") == 0, "\(table)")
         }
+        // Her earlier texts replayed after the erasure are still recognised, and re-create nothing.
+        #expect(try await text(db, her, "SM1", outcome([.subscribe], conversation: waiting, vars: ["areas": "BS5"])) == .duplicate)
+        #expect(try await db.contact(for: her) == nil)
         let audit = try await db.auditLog()
         #expect(audit.first?.actor == "sam" && audit.first?.action == "contact.erased" && audit.first?.subject == nil)
         #expect(try await db.forgetContact(her, by: "sam", now: clock.now) == false)   // nothing left to erase

@@ -89,7 +89,7 @@ public struct MessageBird: SMSProvider {
 
     public func inboundMessage(from request: WebhookRequest) throws(WebhookRejection) -> InboundMessage {
         let f = try verifiedFields(request)
-        guard let id = f["id"], !id.isEmpty, id.count <= 128 else { throw .malformed("missing id") }
+        guard let id = f["id"], MessageIDFormat.isPlausible(id) else { throw .malformed("missing id") }
         guard let raw = f["originator"] else { throw .malformed("missing originator") }
         guard let from = PhoneNumber(international: raw) else { throw .ignored("sender is not a phone number we can reply to") }
         return InboundMessage(provider: name, messageID: id, from: from, to: f["recipient"].map { $0.hasPrefix("+") ? $0 : "+" + $0 },

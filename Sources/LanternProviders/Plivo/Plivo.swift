@@ -88,7 +88,7 @@ public struct Plivo: SMSProvider {
     public func inboundMessage(from request: WebhookRequest) throws(WebhookRejection) -> InboundMessage {
         let params = try verifiedParameters(request)
         func field(_ name: String) -> String? { params.first(where: { $0.name == name })?.value }
-        guard let id = field("MessageUUID"), !id.isEmpty, id.count <= 128 else { throw .malformed("missing MessageUUID") }
+        guard let id = field("MessageUUID"), MessageIDFormat.isPlausible(id) else { throw .malformed("missing MessageUUID") }
         guard let rawFrom = field("From") else { throw .malformed("missing From") }
         guard let from = PhoneNumber(international: rawFrom) else { throw .ignored("sender is not a phone number we can reply to") }
         let to = field("To").map { $0.hasPrefix("+") ? $0 : "+" + $0 }

@@ -56,13 +56,27 @@ public struct InboundMessage: Sendable {
     public let from: PhoneNumber
     public let to: String?
     public let text: String
+    /// Something only this exact request carries, for signatures that a replayed request could
+    /// keep while changing the message id (Twilio's, which joins names and values without
+    /// separators). Deduplicated like the message id.
+    public let replayKey: String?
 
-    public init(provider: String, messageID: String, from: PhoneNumber, to: String?, text: String) {
+    public init(provider: String, messageID: String, from: PhoneNumber, to: String?, text: String, replayKey: String? = nil) {
         self.provider = provider
         self.messageID = messageID
         self.from = from
         self.to = to
         self.text = text
+        self.replayKey = replayKey
+    }
+}
+
+/// What a provider's message id may look like: short, plain characters. Anything else is a
+/// forgery or a re-split replay, refused before it reaches deduplication.
+public enum MessageIDFormat {
+    public static func isPlausible(_ id: String) -> Bool {
+        (1...128).contains(id.utf8.count)
+            && id.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F || $0 == 0x2E }
     }
 }
 

@@ -83,7 +83,7 @@ public struct Sinch: SMSProvider {
     public func inboundMessage(from request: WebhookRequest) throws(WebhookRejection) -> InboundMessage {
         let json = try verified(request)
         guard json.string("type") == "mo_text" else { throw .ignored("not a text message") }
-        guard let id = json.string("id"), !id.isEmpty, id.count <= 128 else { throw .malformed("missing id") }
+        guard let id = json.string("id"), MessageIDFormat.isPlausible(id) else { throw .malformed("missing id") }
         guard let rawFrom = json.string("from") else { throw .malformed("missing from") }
         guard let from = PhoneNumber(international: rawFrom) else { throw .ignored("sender is not a phone number we can reply to") }
         let to = json.string("to").map { $0.hasPrefix("+") ? $0 : "+" + $0 }

@@ -93,7 +93,7 @@ public struct Telnyx: SMSProvider {
         let json = try verified(request)
         // One profile URL can receive every messaging event; only received texts are ours here.
         guard json.string("data.event_type") == "message.received" else { throw .ignored("not an inbound message event") }
-        guard let id = json.string("data.payload.id") ?? json.string("data.id"), !id.isEmpty, id.count <= 128 else {
+        guard let id = json.string("data.payload.id") ?? json.string("data.id"), MessageIDFormat.isPlausible(id) else {
             throw .malformed("missing data.payload.id")
         }
         guard let rawFrom = json.string("data.payload.from.phone_number") else { throw .malformed("missing data.payload.from.phone_number") }

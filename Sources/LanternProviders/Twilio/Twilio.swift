@@ -98,14 +98,44 @@ public struct Twilio: SMSProvider {
     public func inboundMessage(from request: WebhookRequest) throws(WebhookRejection) -> InboundMessage {
         let params = try verifiedParameters(request)
         func field(_ name: String) -> String? { params.first(where: { $0.name == name })?.value }
-        guard let sid = field("MessageSid") ?? field("SmsMessageSid") ?? field("SmsSid"), !sid.isEmpty, sid.count <= 64 else {
-            throw .malformed("missing MessageSid")
-        }
+        guard let sid = field("MessageSid") ?? field("SmsMessageSid") ?? field("SmsSid") else { throw .malformed("missing MessageSid") }
+        try checkParameters(params)
         guard let rawFrom = field("From") else { throw .malformed("missing From") }
         guard let from = PhoneNumber(rawFrom) else {
             throw .ignored("sender is not a phone number we can reply to")
         }
-        return InboundMessage(provider: name, messageID: sid, from: from, to: field("To"), text: field("Body") ?? "")
+        // The signature stays the same when a request is re-split, so it is deduplicated too.
+        return InboundMessage(provider: name, messageID: sid, from: from, to: field("To"), text: field("Body") ?? "",
+                              replayKey: request.headers["x-twilio-signature"].map { "signature:" + $0 })
+    }
+
+    /// Twilio signs names and values joined without separators, so a captured request can be
+    /// re-split (`MessageSid=SM…NumMedia0`) and keep its signature. Every parameter whose shape
+    /// Twilio documents must have it; a parameter may appear once.
+    func checkParameters(_ params: [(name: String, value: String)]) throws(WebhookRejection) {
+        var seen = Set<String>()
+        for (name, value) in params {
+            guard seen.insert(name).inserted else { throw .malformed("parameter \(name) appears twice") }
+            guard !name.isEmpty, name.utf8.count <= 64, name.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) }) else {
+                throw .malformed("unexpected parameter name")
+            }
+            let ok: Bool
+            switch name {
+            case "MessageSid", "SmsMessageSid", "SmsSid": ok = Self.isSID(value, prefixes: ["SM", "MM"])
+            case "AccountSid": ok = Self.isSID(value, prefixes: ["AC"]) && (!configuration.verifySignatures || value == configuration.accountSID)
+            case "MessagingServiceSid": ok = Self.isSID(value, prefixes: ["MG"])
+            case "NumMedia", "NumSegments", "ReferralNumMedia": ok = !value.isEmpty && value.count <= 3 && value.allSatisfy { $0.isASCII && $0.isNumber }
+            case "ApiVersion": ok = value == "2010-04-01"
+            default: ok = true
+            }
+            guard ok else { throw .malformed("parameter \(name) does not have the form Twilio gives it") }
+        }
+    }
+
+    /// `SM` + 32 hex digits and the like.
+    static func isSID(_ value: String, prefixes: Set<String>) -> Bool {
+        value.utf8.count == 34 && prefixes.contains(String(value.prefix(2)))
+            && value.utf8.dropFirst(2).allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x66) }
     }
 
     public func deliveryReport(from request: WebhookRequest) throws(WebhookRejection) -> DeliveryReport {

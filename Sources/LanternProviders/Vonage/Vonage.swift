@@ -141,7 +141,7 @@ public struct Vonage: SMSProvider {
         switch try verified(request) {
         case .messagesAPI(let json):
             guard json.string("channel") ?? "sms" == "sms" else { throw .ignored("not an SMS") }
-            guard let id = json.string("message_uuid"), !id.isEmpty, id.count <= 128 else { throw .malformed("missing message_uuid") }
+            guard let id = json.string("message_uuid"), MessageIDFormat.isPlausible(id) else { throw .malformed("missing message_uuid") }
             guard let raw = json.string("from") else { throw .malformed("missing from") }
             guard let from = PhoneNumber(international: raw) else { throw .ignored("sender is not a phone number we can reply to") }
             return InboundMessage(provider: name, messageID: id, from: from, to: json.string("to").map { $0.hasPrefix("+") ? $0 : "+" + $0 },

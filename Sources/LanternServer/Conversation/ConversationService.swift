@@ -39,7 +39,8 @@ public struct ConversationService: Sendable {
             logger.notice("inbound ignored", metadata: ["provider": "\(message.provider)", "reason": "\(ignored.rawValue)"])
             return .ignored(ignored)
         }
-        let envelope = InboundEnvelope(provider: message.provider, messageID: message.messageID, from: message.from, to: message.to)
+        let envelope = InboundEnvelope(provider: message.provider, messageID: message.messageID, from: message.from, to: message.to,
+                                       replayKey: message.replayKey)
         let now = self.now
         let key = database.vault.contactKey(for: message.from)
         let verdict = await limits.admit(contact: key.hex, now: now())
