@@ -10,15 +10,15 @@ public struct InboundEnvelope: Sendable {
     public let from: PhoneNumber
     /// Our number it came in on; replies go out from it.
     public let to: String?
-    /// A second thing a replay would repeat (e.g. Twilio's signature), deduplicated like the id.
-    public let replayKey: String?
+    /// What else a replay would repeat (Twilio's signature, Plivo's nonces), deduplicated like the id.
+    public let replayKeys: [String]
 
-    public init(provider: String, messageID: String, from: PhoneNumber, to: String?, replayKey: String? = nil) {
+    public init(provider: String, messageID: String, from: PhoneNumber, to: String?, replayKeys: [String] = []) {
         self.provider = provider
         self.messageID = messageID
         self.from = from
         self.to = to
-        self.replayKey = replayKey
+        self.replayKeys = replayKeys
     }
 }
 
@@ -101,7 +101,7 @@ extension AppDatabase {
         // Seen before if either its id or its replay key was: a re-split replay keeps the one
         // and changes the other.
         var fresh = true
-        for id in [envelope.messageID] + (envelope.replayKey.map { [$0] } ?? []) {
+        for id in [envelope.messageID] + envelope.replayKeys {
             try db.run("INSERT OR IGNORE INTO seen_message (id_hash, day) VALUES (?, ?)",
                        [vault.dedupeKey(provider: envelope.provider, id: id), day(t)])
             fresh = fresh && db.changesCount > 0

@@ -104,6 +104,20 @@ import Testing
         }
     }
 
+    @Test func aReplayWithANewIdButTheSameSignatureOrNonceIsADuplicate() async throws {
+        try await withDatabase { db, dir in
+            let first = InboundEnvelope(provider: "plivo", messageID: "id-1", from: number, to: nil, replayKeys: ["nonce:n1", "nonce:n2"])
+            #expect(try await db.handleInbound(first, now: clock.now, decide: reply("hi")) != .duplicate)
+            // Reopened (a restart): the V2 nonce alone, on a forged id, is still spent.
+            let reopened = try AppDatabase.open(path: dir.url.appendingPathComponent("test.sqlite").path, vault: db.vault)
+            let forged = InboundEnvelope(provider: "plivo", messageID: "id-2", from: number, to: nil, replayKeys: ["nonce:n2"])
+            #expect(try await reopened.handleInbound(forged, now: clock.now, decide: reply("hi")) == .duplicate)
+            // Another provider's ids never collide with these.
+            let other = InboundEnvelope(provider: "twilio", messageID: "id-1", from: number, to: nil)
+            #expect(try await reopened.handleInbound(other, now: clock.now, decide: reply("hi")) != .duplicate)
+        }
+    }
+
     @Test func optOutCancelsEverythingQueuedForHer() async throws {
         try await withDatabase { db, _ in
             _ = try await db.handleInbound(InboundEnvelope(provider: "twilio", messageID: "SM1", from: number, to: nil),

@@ -9,6 +9,9 @@ public struct PlivoConfiguration: Sendable {
     public var apiBaseURL: URL
     public var publicBaseURL: URL?
     public var verifySignatures: Bool
+    /// V2 signatures cover only the URL and a nonce, not the body: accepted alone only when an
+    /// operator says their Plivo application sends nothing newer.
+    public var acceptV2Only: Bool = false
     public var requestTimeout: TimeInterval
 
     public init(authID: String, authToken: String, fromNumber: String? = nil, apiBaseURL: URL = URL(string: "https://api.plivo.com")!,
@@ -49,6 +52,11 @@ public struct Plivo: SMSProvider {
         self.now = now
     }
 
+    /// Every nonce a request carries (V3 and V2): each is spent once, whichever signature was checked.
+    static func nonces(_ request: WebhookRequest) -> [String] {
+        ["x-plivo-signature-v3-nonce", "x-plivo-signature-v2-nonce"].compactMap { request.header($0) }.filter { !$0.isEmpty }
+    }
+
     func verifiedParameters(_ request: WebhookRequest) throws(WebhookRejection) -> [(name: String, value: String)] {
         let params: [(name: String, value: String)]
         if request.method.uppercased() == "GET" {
@@ -71,15 +79,22 @@ public struct Plivo: SMSProvider {
                 guard v3.split(separator: ",").contains(where: { WebhookCrypto.matches($0.trimmingCharacters(in: .whitespaces), expected) }) else {
                     throw .forbidden("X-Plivo-Signature-V3 does not match")
                 }
-                guard nonces.admit(nonce, now: now()) else { throw .forbidden("X-Plivo-Signature-V3-Nonce was already used (replay)") }
             } else if let v2 = request.header("x-plivo-signature-v2") ?? request.header("x-plivo-signature-ma-v2"),
                       let nonce = request.header("x-plivo-signature-v2-nonce") {
+                guard configuration.acceptV2Only else {
+                    throw .forbidden("X-Plivo-Signature-V2 alone is not accepted: it does not cover the body (use V3, or set PLIVO_ACCEPT_V2_SIGNATURES=on)")
+                }
                 guard WebhookCrypto.matches(v2, PlivoSignature.v2(url: url, nonce: nonce, authToken: token)) else {
                     throw .forbidden("X-Plivo-Signature-V2 does not match")
                 }
-                guard nonces.admit(nonce, now: now()) else { throw .forbidden("X-Plivo-Signature-V2-Nonce was already used (replay)") }
             } else {
                 throw .forbidden("missing X-Plivo-Signature-V3 (or -V2) and its nonce")
+            }
+            // Every nonce seen is spent, also the V2 one beside a V3 signature: otherwise that
+            // V2 header, which signs no body, could carry any text later.
+            let time = now()
+            for nonce in Self.nonces(request) where !nonces.admit(nonce, now: time) {
+                throw .forbidden("a signature nonce was already used (replay)")
             }
         }
         return request.method.uppercased() == "GET" ? (request.query.flatMap(FormEncoding.decode) ?? []) : params
@@ -92,7 +107,8 @@ public struct Plivo: SMSProvider {
         guard let rawFrom = field("From") else { throw .malformed("missing From") }
         guard let from = PhoneNumber(international: rawFrom) else { throw .ignored("sender is not a phone number we can reply to") }
         let to = field("To").map { $0.hasPrefix("+") ? $0 : "+" + $0 }
-        return InboundMessage(provider: name, messageID: id, from: from, to: to, text: field("Text") ?? field("Body") ?? "")
+        return InboundMessage(provider: name, messageID: id, from: from, to: to, text: field("Text") ?? field("Body") ?? "",
+                              replayKeys: Self.nonces(request).map { "nonce:" + $0 })
     }
 
     public func deliveryReport(from request: WebhookRequest) throws(WebhookRejection) -> DeliveryReport {

@@ -56,18 +56,18 @@ public struct InboundMessage: Sendable {
     public let from: PhoneNumber
     public let to: String?
     public let text: String
-    /// Something only this exact request carries, for signatures that a replayed request could
-    /// keep while changing the message id (Twilio's, which joins names and values without
-    /// separators). Deduplicated like the message id.
-    public let replayKey: String?
+    /// What only this exact request carries and a replay would repeat while changing the
+    /// message id: Twilio's signature (it joins names and values without separators), Plivo's
+    /// nonces (V2 signs no body). Deduplicated like the message id, across restarts.
+    public let replayKeys: [String]
 
-    public init(provider: String, messageID: String, from: PhoneNumber, to: String?, text: String, replayKey: String? = nil) {
+    public init(provider: String, messageID: String, from: PhoneNumber, to: String?, text: String, replayKeys: [String] = []) {
         self.provider = provider
         self.messageID = messageID
         self.from = from
         self.to = to
         self.text = text
-        self.replayKey = replayKey
+        self.replayKeys = replayKeys
     }
 }
 

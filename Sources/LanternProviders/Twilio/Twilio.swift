@@ -106,7 +106,7 @@ public struct Twilio: SMSProvider {
         }
         // The signature stays the same when a request is re-split, so it is deduplicated too.
         return InboundMessage(provider: name, messageID: sid, from: from, to: field("To"), text: field("Body") ?? "",
-                              replayKey: request.headers["x-twilio-signature"].map { "signature:" + $0 })
+                              replayKeys: request.headers["x-twilio-signature"].map { ["signature:" + $0] } ?? [])
     }
 
     /// Twilio signs names and values joined without separators, so a captured request can be

@@ -77,6 +77,11 @@ public struct ProviderSettings: Sendable {
             try needsPublicURL("Plivo", verify: verify)
             s.plivo = PlivoConfiguration(authID: p[0], authToken: p[1], fromNumber: p[2], apiBaseURL: try url("PLIVO_API_BASE_URL", "https://api.plivo.com"),
                                          publicBaseURL: publicBaseURL, verifySignatures: verify)
+            switch value("PLIVO_ACCEPT_V2_SIGNATURES")?.lowercased() {
+            case nil, "off": break
+            case "on": s.plivo?.acceptV2Only = true
+            default: throw .invalid("PLIVO_ACCEPT_V2_SIGNATURES", "must be on or off")
+            }
         }
         if let c = try required(["SINCH_SERVICE_PLAN_ID", "SINCH_API_TOKEN", "SINCH_FROM_NUMBER"], for: "Sinch") {
             let verify = try check("SINCH")

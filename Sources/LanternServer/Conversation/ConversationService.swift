@@ -40,7 +40,7 @@ public struct ConversationService: Sendable {
             return .ignored(ignored)
         }
         let envelope = InboundEnvelope(provider: message.provider, messageID: message.messageID, from: message.from, to: message.to,
-                                       replayKey: message.replayKey)
+                                       replayKeys: message.replayKeys)
         let now = self.now
         let key = database.vault.contactKey(for: message.from)
         let verdict = await limits.admit(contact: key.hex, now: now())

@@ -1,0 +1,67 @@
+import Foundation
+import LanternCore
+import LanternTesting
+import Testing
+@testable import LanternProviders
+
+/// Plivo sends V3 and V2 signatures side by side; V2 covers only the URL and a nonce.
+@Suite struct PlivoReplayTests {
+    static let token = "plivo-token"
+    static let url = "https://sms.example.org/webhooks/plivo"
+
+    func plivo(acceptV2Only: Bool = false, nonces: NonceCache = NonceCache()) -> Plivo {
+        var c = PlivoConfiguration(authID: "MA0123", authToken: Self.token, fromNumber: "+447700900999",
+                                   publicBaseURL: URL(string: "https://sms.example.org")!)
+        c.acceptV2Only = acceptV2Only
+        return Plivo(configuration: c, transport: URLSessionTransport(), nonces: nonces)
+    }
+
+    func params(_ id: String, _ text: String) -> [(name: String, value: String)] {
+        [("From", "447700900123"), ("To", "447700900999"), ("Text", text), ("Type", "sms"), ("MessageUUID", id)]
+    }
+
+    /// As Plivo sends it: both signatures, each with its own nonce.
+    func both(_ params: [(name: String, value: String)], v3Nonce: String = UUID().uuidString, v2Nonce: String = UUID().uuidString) -> WebhookRequest {
+        WebhookRequest(method: "POST", uri: "/webhooks/plivo", headers: [
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Plivo-Signature-V3": PlivoSignature.v3(method: "POST", url: Self.url, params: params, nonce: v3Nonce, authToken: Self.token),
+            "X-Plivo-Signature-V3-Nonce": v3Nonce,
+            "X-Plivo-Signature-V2": PlivoSignature.v2(url: Self.url, nonce: v2Nonce, authToken: Self.token),
+            "X-Plivo-Signature-V2-Nonce": v2Nonce,
+        ], body: Array(FormEncoding.encode(params.map { ($0.name, $0.value) }).utf8))
+    }
+
+    func v2Only(_ from: WebhookRequest, body params: [(name: String, value: String)]) -> WebhookRequest {
+        WebhookRequest(method: "POST", uri: from.uri, headers: [
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Plivo-Signature-V2": from.headers["x-plivo-signature-v2"]!, "X-Plivo-Signature-V2-Nonce": from.headers["x-plivo-signature-v2-nonce"]!,
+        ], body: Array(FormEncoding.encode(params.map { ($0.name, $0.value) }).utf8))
+    }
+
+    @Test func aLeakedV2HeaderCannotCarryAnotherText() throws {
+        let plivo = plivo()
+        let genuine = both(params("3a1b2c3d-0000-4000-8000-000000000001", "ALERTS BS5"))
+        let message = try plivo.inboundMessage(from: genuine)
+        #expect(message.text == "ALERTS BS5")
+        #expect(message.replayKeys.count == 2)   // both nonces are kept for dedupe across restarts
+        // The captured V2 header on a body of the attacker's choosing.
+        let injected = v2Only(genuine, body: params("3a1b2c3d-0000-4000-8000-000000000002", "STOP"))
+        #expect(throws: WebhookRejection.self) { try plivo.inboundMessage(from: injected) }
+        // Even where V2 alone is allowed, its nonce was spent by the genuine request.
+        let lenient = self.plivo(acceptV2Only: true, nonces: plivo.nonces)
+        #expect(throws: WebhookRejection.forbidden("a signature nonce was already used (replay)")) { try lenient.inboundMessage(from: injected) }
+    }
+
+    @Test func v2AloneIsRefusedUnlessConfiguredAndThenEachNonceOnce() throws {
+        let fresh = both(params("3a1b2c3d-0000-4000-8000-000000000003", "HELP"))
+        let v2 = v2Only(fresh, body: params("3a1b2c3d-0000-4000-8000-000000000003", "HELP"))
+        #expect {
+            try plivo().inboundMessage(from: v2)
+        } throws: { error in
+            "\(error)".contains("PLIVO_ACCEPT_V2_SIGNATURES")
+        }
+        let lenient = plivo(acceptV2Only: true)
+        #expect(try lenient.inboundMessage(from: v2).text == "HELP")
+        #expect(throws: WebhookRejection.self) { try lenient.inboundMessage(from: v2) }
+    }
+}
