@@ -88,6 +88,22 @@ import Testing
         }
     }
 
+    /// A token without nbf and exp would never expire: refused, as MessageBird's SDKs refuse it.
+    @Test func aTokenWithoutItsLifetimeIsRefused() {
+        let url = "https://sms.example.org/webhooks/messagebird"
+        let base: [String: Any] = ["iss": "MessageBird", "jti": "j1", "url_hash": WebhookCrypto.sha256Hex(Data(url.utf8)),
+                                   "nbf": Int(Self.at.timeIntervalSince1970), "exp": Int(Self.at.timeIntervalSince1970) + 60]
+        let good = VonageTestJWT.make(secret: "key", claims: base)
+        #expect(throws: Never.self) { try MessageBirdSignature.verifyJWT(good, signingKey: "key", url: url, body: [], now: Self.at) }
+        for claim in ["exp", "nbf"] {
+            var claims = base
+            claims[claim] = nil
+            #expect(throws: MessageBirdSignature.Failure.missingLifetime) {
+                try MessageBirdSignature.verifyJWT(VonageTestJWT.make(secret: "key", claims: claims), signingKey: "key", url: url, body: [], now: Self.at)
+            }
+        }
+    }
+
     /// The Bird platform HMAC, from the doc's example key and URL (providers.md, derived).
     @Test func birdPlatformHMAC() {
         let body = Array(#"{"service":"channels","event":"sms.inbound"}"#.utf8)

@@ -45,7 +45,10 @@ import Testing
     @Test func messagesAPIJWT() throws {
         let token = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJPbmxpbmUgSldUIEJ1aWxkZXIiLCJpYXQiOjE2OTc2MzQ2ODAsImV4cCI6MzMyNTQ1NDA4MjgsImF1ZCI6IiIsInN1YiI6IiJ9.88vJc3I2HhuqEDixHXVhc9R30tA6U_HQHZTC29y6CGM"
         let at = Date(timeIntervalSince1970: 1_697_634_680)
-        try VonageSignature.verifyJWT(token, secret: "qwertyuiopasdfghjklzxcvbnm123456", body: [], now: at)
+        // The published token's signature verifies; it carries no payload_hash, which we require.
+        #expect(throws: VonageSignature.JWTFailure.missingPayloadHash) {
+            try VonageSignature.verifyJWT(token, secret: "qwertyuiopasdfghjklzxcvbnm123456", body: [], now: at)
+        }
         #expect(throws: VonageSignature.JWTFailure.token(.badSignature)) {
             try VonageSignature.verifyJWT(token, secret: "asdf", body: [], now: at)
         }
@@ -58,6 +61,11 @@ import Testing
         #expect(throws: VonageSignature.JWTFailure.payloadHash) {
             try VonageSignature.verifyJWT(signed, secret: "s3cret", body: body + [32], now: at)
         }
+        // A token without iat or payload_hash could be replayed with any body, at any time.
+        let timeless = VonageTestJWT.make(secret: "s3cret", claims: ["payload_hash": WebhookCrypto.sha256Hex(body)])
+        #expect(throws: VonageSignature.JWTFailure.missingIAT) { try VonageSignature.verifyJWT(timeless, secret: "s3cret", body: body, now: at) }
+        let bodiless = VonageTestJWT.make(secret: "s3cret", claims: ["iat": 1_697_634_680])
+        #expect(throws: VonageSignature.JWTFailure.missingPayloadHash) { try VonageSignature.verifyJWT(bodiless, secret: "s3cret", body: body, now: at) }
     }
 
     /// A correctly signed SMS API webhook whose `timestamp` is more than 5 minutes from our clock

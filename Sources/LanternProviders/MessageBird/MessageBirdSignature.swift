@@ -7,7 +7,7 @@ import LanternCore
 public enum MessageBirdSignature {
     public enum Failure: Error, Equatable, CustomStringConvertible {
         case token(JWTVerifier.Failure)
-        case issuer, notYetValid, expired, missingJTI, urlHash, payloadHash, payloadMissing, payloadUnexpected
+        case issuer, notYetValid, expired, missingJTI, urlHash, payloadHash, payloadMissing, payloadUnexpected, missingLifetime
         public var description: String {
             switch self {
             case .token(let f): f.description
@@ -19,6 +19,7 @@ public enum MessageBirdSignature {
             case .payloadHash: "claim payload_hash does not match the body"
             case .payloadMissing: "claim payload_hash is set but the body is empty"
             case .payloadUnexpected: "claim payload_hash is not set but there is a body"
+            case .missingLifetime: "claims nbf and exp are required"
             }
         }
     }
@@ -33,8 +34,12 @@ public enum MessageBirdSignature {
         }
         guard claims["iss"] as? String == "MessageBird" else { throw .issuer }
         let t = now.timeIntervalSince1970, skew = 1.0
-        if let nbf = (claims["nbf"] as? NSNumber)?.doubleValue, t + skew < nbf { throw .notYetValid }
-        if let exp = (claims["exp"] as? NSNumber)?.doubleValue, t - skew >= exp { throw .expired }
+        // Required, as MessageBird's SDKs require them: a token without them would be valid forever.
+        guard let nbf = (claims["nbf"] as? NSNumber)?.doubleValue, let exp = (claims["exp"] as? NSNumber)?.doubleValue else {
+            throw .missingLifetime
+        }
+        if t + skew < nbf { throw .notYetValid }
+        if t - skew >= exp { throw .expired }
         guard let jti = claims["jti"] as? String, !jti.isEmpty else { throw .missingJTI }
         guard let urlHash = claims["url_hash"] as? String, ConstantTime.equals(urlHash, WebhookCrypto.sha256Hex(Data(url.utf8))) else {
             throw .urlHash

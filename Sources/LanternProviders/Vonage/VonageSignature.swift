@@ -34,24 +34,28 @@ public enum VonageSignature {
     }
 
     public enum JWTFailure: Error, Equatable, CustomStringConvertible {
-        case token(JWTVerifier.Failure), stale, payloadHash
+        case token(JWTVerifier.Failure), stale, payloadHash, missingIAT, missingPayloadHash
         public var description: String {
             switch self {
             case .token(let f): f.description
             case .stale: "token iat is outside the allowed window"
             case .payloadHash: "token payload_hash does not match the body"
+            case .missingIAT: "token has no iat claim"
+            case .missingPayloadHash: "token has no payload_hash claim"
             }
         }
     }
 
     /// The Messages API's bearer token: HS256 under the signature secret, `iat` within
-    /// `tolerance` of now, and `payload_hash` (when present) the SHA-256 of the raw body.
+    /// `tolerance` of now, and `payload_hash` the SHA-256 of the raw body. Both claims are
+    /// required (as Vonage's SDKs check them): without them a captured token could carry any
+    /// body, at any time.
     public static func verifyJWT(_ token: String, secret: String, body: [UInt8], now: Date, tolerance: TimeInterval = 300) throws(JWTFailure) {
         let claims: [String: Any]
         do { claims = try JWTVerifier.verify(token, secret: Data(secret.utf8)) } catch { throw .token(error) }
-        if let iat = (claims["iat"] as? NSNumber)?.doubleValue, abs(now.timeIntervalSince1970 - iat) > tolerance { throw .stale }
-        if let hash = claims["payload_hash"] as? String, !ConstantTime.equals(hash.lowercased(), WebhookCrypto.sha256Hex(body)) {
-            throw .payloadHash
-        }
+        guard let iat = (claims["iat"] as? NSNumber)?.doubleValue else { throw .missingIAT }
+        guard abs(now.timeIntervalSince1970 - iat) <= tolerance else { throw .stale }
+        guard let hash = claims["payload_hash"] as? String else { throw .missingPayloadHash }
+        guard ConstantTime.equals(hash.lowercased(), WebhookCrypto.sha256Hex(body)) else { throw .payloadHash }
     }
 }
