@@ -90,7 +90,7 @@ public struct Lantern: Sendable {
                                                 logger: logger)
         let sender = OutboxSender(database: database, providers: providers, pacer: SendPacer(rate: configuration.sendRate),
                                   retry: configuration.retry, maxConcurrent: configuration.maxConcurrentSends,
-                                  wakeUp: wakeUp, now: now, logger: logger)
+                                  wakeUp: wakeUp, pauses: ProviderPauses(logger: logger), now: now, logger: logger)
         let broadcastWakeUp = BroadcastWakeUp()
         var settings = configuration.broadcasts
         settings.sendRate = configuration.sendRate
@@ -156,7 +156,7 @@ public struct Lantern: Sendable {
     public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router(context: LanternRequestContext.self)
         router.add(middleware: SecurityHeaders(logger: logger))
-        WebhookRoutes(providers: providers, conversations: conversations, maxBodyBytes: configuration.maxBodyBytes,
+        WebhookRoutes(providers: providers, conversations: conversations, pauses: sender.pauses, maxBodyBytes: configuration.maxBodyBytes,
                       now: now, logger: logger).register(on: router)
         addHealth(to: router)
         if configuration.adminPort == nil { addAdmin(to: router) }
@@ -197,6 +197,7 @@ public struct Lantern: Sendable {
         let database = self.database
         let flowsLoaded = !library.flows.isEmpty
         let dataDirectory = configuration.dataDirectory.path, minFree = configuration.minFreeDiskBytes
+        let pauses = sender.pauses
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { _, _ -> Response in
             var problems: [String] = []
@@ -207,6 +208,14 @@ public struct Lantern: Sendable {
             }
             guard problems.isEmpty else {
                 return PlainError(.serviceUnavailable, "not ready: " + problems.joined(separator: "; ")).response
+            }
+            // A paused provider does not make the service unready: texts still come in, STOP is
+            // still honoured and replies wait. It is said, for whoever watches.
+            let paused = pauses.all.sorted { $0.key < $1.key }
+            if !paused.isEmpty {
+                let detail = paused.map { "sending through \($0.key) is paused: \($0.value.reason)" }.joined(separator: "\n")
+                return Response(status: .ok, headers: [.contentType: "text/plain"],
+                                body: .init(byteBuffer: ByteBuffer(string: "ready (degraded)\n\(detail)\n")))
             }
             return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
         }

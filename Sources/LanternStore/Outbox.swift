@@ -22,6 +22,8 @@ public struct SendRecord: Sendable, Equatable {
         case retry(at: Date, reason: String?)
         case failed(errorCode: String?, optedOut: Bool)
         case unknown(reason: String)
+        /// Not attempted after all (its provider is paused): back in the queue, no attempt counted.
+        case held(until: Date, reason: String)
     }
     public let id: Int64
     public let result: Result
@@ -35,8 +37,9 @@ extension AppDatabase {
     /// Claims up to `limit` due texts (replies before broadcasts, oldest first) and marks them
     /// `sending`, so a crash after this point is seen at restart. Broadcasts to anyone opted out
     /// are never claimed.
-    public func claimDue(limit: Int, now: Date) async throws -> [OutboxMessage] {
+    public func claimDue(limit: Int, now: Date, excludingProviders paused: Set<String> = []) async throws -> [OutboxMessage] {
         let t = now.timeIntervalSince1970
+        let skip = paused.sorted().joined(separator: ",")
         struct Claimed: Sendable {
             let id: Int64, contactKey: String?, provider: String, sender: String?, recipient: Data?, text: String?
             let segments: Int, attempts: Int, kind: String
@@ -52,13 +55,14 @@ extension AppDatabase {
                     LEFT JOIN contact c ON c.key = o.contact_key
                     LEFT JOIN broadcast b ON b.id = o.broadcast_id
                     WHERE o.status = 'queued' AND o.next_attempt_at <= :now
+                      AND (:skip = '' OR instr(',' || :skip || ',', ',' || o.provider || ',') = 0)
                       AND (o.broadcast_id IS NULL OR (
                             b.status = 'sending' AND b.expires_at > :now AND c.opted_out_at IS NULL
                             AND (c.alerts_paused_until IS NULL OR c.alerts_paused_until <= :now)))
                     ORDER BY o.priority, o.next_attempt_at
                     LIMIT :limit)
                 RETURNING id, contact_key, provider, sender, recipient, text, segments, attempts, kind, broadcast_id, locale
-                """), arguments: ["now": t, "limit": limit])
+                """), arguments: ["now": t, "limit": limit, "skip": skip])
             var texts: [String: String] = [:]
             return try claimed.map { row in
                 var text: String? = (row["text"] as Data?).flatMap { try? vault.open($0) }
@@ -152,6 +156,11 @@ extension AppDatabase {
                     if optedOut, let key = try String.fetchOne(db.cachedStatement(sql: "SELECT contact_key FROM outbox WHERE id = ?"), arguments: [r.id]) {
                         try Self.recordOptOut(db, key: ContactKey(hex: key), now: t)
                     }
+                case .held(let until, let reason):
+                    try db.run("""
+                        UPDATE outbox SET status = 'queued', next_attempt_at = ?, error_code = ?, updated_at = ?, handed_at = NULL
+                        WHERE id = ? AND status = 'sending'
+                        """, [until.timeIntervalSince1970, reason, t, r.id])
                 case .unknown(let reason):
                     try db.run("""
                         UPDATE outbox SET status = 'unknown', text = NULL, recipient = NULL, error_code = ?,

@@ -196,7 +196,7 @@ public enum ProviderHarness: String, Sendable, CaseIterable, CustomStringConvert
             return plivoSigned(path: "/webhooks/plivo/status?ref=\(outboxID)", params: params)
         case .sinch:
             let body = json(["type": "recipient_delivery_report_sms", "batch_id": messageID, "recipient": "447700900123",
-                             "status": delivered ? "Delivered" : (optedOut ? "Deleted" : "Failed"), "code": delivered ? 0 : 413,
+                             "status": delivered ? "Delivered" : (optedOut ? "Deleted" : "Failed"), "code": delivered ? 0 : 402,
                              "client_reference": "\(outboxID)", "at": "2026-01-01T00:00:00Z"])
             return sinchSigned(path: "/webhooks/sinch/status", body: body, ts: ts)
         case .messagebird:

@@ -65,3 +65,24 @@ import Testing
         #expect(throws: WebhookRejection.self) { try lenient.inboundMessage(from: v2) }
     }
 }
+
+@Suite struct SinchAccountCodesTests {
+    @Test func code413IsTheAccountNotAnOptOut() throws {
+        let sinch = Sinch(configuration: SinchConfiguration(servicePlanID: "plan1", apiToken: "t", webhookSecret: "s", fromNumber: "+447700900999"),
+                          transport: URLSessionTransport())
+        func report(status: String, code: Int) throws -> DeliveryReport {
+            let body = #"{"type":"recipient_delivery_report_sms","batch_id":"01JHFFHQ0P99JPPNQPJDV7JTBP","recipient":"447700900123","status":"\#(status)","code":\#(code),"client_reference":"7","at":"2026-01-01T00:00:00Z"}"#
+            let nonce = "n\(code)\(status)", ts = "\(Int(Date().timeIntervalSince1970))"
+            return try sinch.deliveryReport(from: WebhookRequest(method: "POST", uri: "/webhooks/sinch/status", headers: [
+                "Content-Type": "application/json", "x-sinch-webhook-signature": Sinch.signature(body: Array(body.utf8), nonce: nonce, timestamp: ts, secret: "s"),
+                "x-sinch-webhook-signature-nonce": nonce, "x-sinch-webhook-signature-timestamp": ts, "x-sinch-webhook-signature-algorithm": "HmacSHA256",
+            ], body: Array(body.utf8)))
+        }
+        let blocked = try report(status: "Failed", code: 413)
+        #expect(!blocked.optedOut && blocked.accountProblem)
+        let deletedBlocked = try report(status: "Deleted", code: 413)
+        #expect(!deletedBlocked.optedOut && deletedBlocked.accountProblem)
+        let stopped = try report(status: "Deleted", code: 402)
+        #expect(stopped.optedOut && !stopped.accountProblem)
+    }
+}

@@ -171,7 +171,7 @@ enum TwilioSignatureTestSupport {
         #expect(await t.send(message) == .failed(errorCode: "21610", optedOut: true))
         #expect(await t.send(message) == .retry(reason: "HTTP 429", retryAfter: 7))
         #expect(await t.send(message) == .retry(reason: "HTTP 503", retryAfter: nil))
-        if case .retry(_, let after) = await t.send(message) { #expect(after == 60) } else { Issue.record("401 should retry later") }
+        if case .suspended(let reason) = await t.send(message) { #expect(reason.contains("TWILIO_AUTH_TOKEN")) } else { Issue.record("401 should pause sending") }
         #expect(await t.send(message) == .failed(errorCode: "21211", optedOut: false))
         await fake.stop()
     }

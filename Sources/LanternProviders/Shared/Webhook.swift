@@ -90,13 +90,17 @@ public struct DeliveryReport: Sendable, Equatable {
     public let errorCode: String?
     /// The provider says the recipient has opted out (Twilio 21610…).
     public let optedOut: Bool
+    /// The provider says our account cannot send (blocked, out of credit): not her choice, so
+    /// never an opt-out; sending through this provider pauses and the operator is told.
+    public let accountProblem: Bool
 
-    public init(messageID: String, outboxID: Int64?, state: DeliveryState?, errorCode: String?, optedOut: Bool) {
+    public init(messageID: String, outboxID: Int64?, state: DeliveryState?, errorCode: String?, optedOut: Bool, accountProblem: Bool = false) {
         self.messageID = messageID
         self.outboxID = outboxID
         self.state = state
         self.errorCode = errorCode
         self.optedOut = optedOut
+        self.accountProblem = accountProblem
     }
 }
 
@@ -132,6 +136,9 @@ public enum SendOutcome: Sendable, Equatable {
     case failed(errorCode: String, optedOut: Bool)
     /// It may or may not have been taken (timeout after sending) and resending is not safe.
     case ambiguous(reason: String)
+    /// The account cannot send anything now (credentials refused, blocked, out of credit): the
+    /// text waits, sending through this provider pauses, and the operator is alerted.
+    case suspended(reason: String)
 }
 
 /// One SMS provider: parses and verifies its webhooks, and sends through its API.

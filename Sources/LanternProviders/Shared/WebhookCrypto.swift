@@ -131,8 +131,8 @@ public enum SendResponse {
             return .retry(reason: "HTTP 429", retryAfter: response.headers["retry-after"].flatMap(TimeInterval.init))
         case 500..<600:
             return .retry(reason: "HTTP \(response.status)", retryAfter: nil)
-        case 401 where !(errorCode.map(optedOutCodes.contains) ?? false), 403 where !(errorCode.map(optedOutCodes.contains) ?? false):
-            return .retry(reason: "HTTP \(response.status) (check \(credentialsHint))", retryAfter: 60)
+        case 401 where !(errorCode.map(optedOutCodes.contains) ?? false), 402, 403 where !(errorCode.map(optedOutCodes.contains) ?? false):
+            return .suspended(reason: "HTTP \(response.status): the account was refused (check \(credentialsHint), and the account's credit)")
         default:
             let code = errorCode ?? "http-\(response.status)"
             return .failed(errorCode: code, optedOut: optedOutCodes.contains(code))

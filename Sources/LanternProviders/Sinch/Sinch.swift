@@ -42,9 +42,10 @@ public struct Sinch: SMSProvider {
     public var receivesWebhooks: Bool { true }
     public var acknowledgement: WebhookAcknowledgement { WebhookAcknowledgement(contentType: "application/json", body: "{}") }
 
-    /// Delivery codes that mean the recipient cannot or will not receive from us (413 blocked);
-    /// status `Deleted` can mean an opted-out subscriber too.
-    public static let optedOutCodes: Set<String> = ["413"]
+    /// Sinch has no opt-out code: status `Deleted` is what it documents for an opted-out
+    /// subscriber. Code 413 is "the account is blocked" (e.g. out of credit): ours, not hers.
+    public static let optedOutCodes: Set<String> = []
+    public static let accountProblemCodes: Set<String> = ["413"]
 
     public init(configuration: SinchConfiguration, transport: any HTTPTransport, now: @escaping @Sendable () -> Date = { Date() }) {
         self.configuration = configuration
@@ -96,9 +97,10 @@ public struct Sinch: SMSProvider {
         guard let batch = json.string("batch_id"), !batch.isEmpty else { throw .malformed("missing batch_id") }
         let status = json.string("status") ?? ""
         let code = json.string("code")
-        let optedOut = status == "Deleted" || (code.map(Self.optedOutCodes.contains) ?? false)
+        let accountProblem = code.map(Self.accountProblemCodes.contains) ?? false
         return DeliveryReport(messageID: batch, outboxID: json.string("client_reference").flatMap { Int64($0) },
-                              state: Self.deliveryState(status), errorCode: code == "0" ? nil : code, optedOut: optedOut)
+                              state: Self.deliveryState(status), errorCode: code == "0" ? nil : code,
+                              optedOut: status == "Deleted" && !accountProblem, accountProblem: accountProblem)
     }
 
     static func deliveryState(_ status: String) -> DeliveryState? {

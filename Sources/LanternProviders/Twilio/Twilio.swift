@@ -199,9 +199,9 @@ public struct Twilio: SMSProvider {
             return .retry(reason: "HTTP 429", retryAfter: response.headers["retry-after"].flatMap(TimeInterval.init))
         case 500..<600:
             return .retry(reason: "HTTP \(response.status)", retryAfter: nil)
-        case 401, 403:
-            // Credentials are wrong: nothing is lost while an operator fixes them.
-            return .retry(reason: "HTTP \(response.status) (check TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN)", retryAfter: 60)
+        case 401, 402, 403:
+            // Credentials are wrong or the account is suspended: nothing is lost while an operator fixes it.
+            return .suspended(reason: "HTTP \(response.status)\(code.map { " (Twilio error \($0))" } ?? ""): the account was refused (check TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN and the account's balance)")
         default:
             let c = code ?? "http-\(response.status)"
             return .failed(errorCode: c, optedOut: Self.optedOutErrorCodes.contains(c))

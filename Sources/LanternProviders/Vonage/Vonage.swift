@@ -218,7 +218,7 @@ public struct Vonage: SMSProvider {
             switch status {
             case "0": return .accepted(providerMessageID: json?.string("messages.0.message-id"))
             case "1": return .retry(reason: "Vonage status 1 (throttled)", retryAfter: 1)
-            case "4", "9", "14": return .retry(reason: "Vonage status \(status) (check VONAGE_API_KEY / VONAGE_API_SECRET / credit)", retryAfter: 60)
+            case "4", "9", "14": return .suspended(reason: "Vonage status \(status): the account was refused (check VONAGE_API_KEY / VONAGE_API_SECRET and the account's credit)")
             case "5": return .retry(reason: "Vonage status 5 (internal error)", retryAfter: nil)
             default: return .failed(errorCode: "vonage-\(status)", optedOut: status == "7")
             }

@@ -10,6 +10,7 @@ import Metrics
 struct WebhookRoutes: Sendable {
     let providers: [String: any SMSProvider]
     let conversations: ConversationService
+    let pauses: ProviderPauses
     let maxBodyBytes: Int
     let now: @Sendable () -> Date
     let logger: Logger
@@ -86,6 +87,10 @@ struct WebhookRoutes: Sendable {
         try await handle(request, context, kind: "status") { (provider, webhook) throws(WebhookRejection) in
             try provider.deliveryReport(from: webhook)
         } store: { provider, report in
+            if report.accountProblem {
+                pauses.pause(provider.name, reason: "a delivery report says the account is blocked or out of credit (code \(report.errorCode ?? "-"))",
+                             now: now())
+            }
             guard let state = report.state else { return }
             try await conversations.database.recordDelivery(
                 provider: provider.name, providerMessageID: report.messageID, outboxID: report.outboxID,

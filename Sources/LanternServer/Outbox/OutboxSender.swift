@@ -16,6 +16,7 @@ public struct OutboxSender: Service {
     let retry: RetryPolicy
     let maxConcurrent: Int
     let wakeUp: OutboxWakeUp
+    public let pauses: ProviderPauses
     let now: @Sendable () -> Date
     let random: @Sendable () -> Double
     let logger: Logger
@@ -23,7 +24,7 @@ public struct OutboxSender: Service {
     let idlePoll: Duration
 
     public init(database: AppDatabase, providers: [String: any SMSProvider], pacer: SendPacer, retry: RetryPolicy,
-                maxConcurrent: Int, wakeUp: OutboxWakeUp, now: @escaping @Sendable () -> Date = { Date() },
+                maxConcurrent: Int, wakeUp: OutboxWakeUp, pauses: ProviderPauses? = nil, now: @escaping @Sendable () -> Date = { Date() },
                 random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, logger: Logger,
                 idlePoll: Duration = .seconds(1)) {
         self.database = database
@@ -32,6 +33,7 @@ public struct OutboxSender: Service {
         self.retry = retry
         self.maxConcurrent = maxConcurrent
         self.wakeUp = wakeUp
+        self.pauses = pauses ?? ProviderPauses(logger: logger)
         self.now = now
         self.random = random
         self.logger = logger
@@ -66,7 +68,7 @@ public struct OutboxSender: Service {
     @discardableResult
     public func sendBatch() async throws -> Int {
         let allowed = try await pacer.reserve(upTo: maxConcurrent)
-        let batch = try await database.claimDue(limit: allowed, now: now())
+        let batch = try await database.claimDue(limit: allowed, now: now(), excludingProviders: Set(pauses.active(at: now()).keys))
         guard !batch.isEmpty else { return 0 }
         for message in batch { await pacer.consume(segments: message.segments) }
         // Different people in parallel; one person's texts one after another, in the order
@@ -80,6 +82,11 @@ public struct OutboxSender: Service {
                 group.addTask {
                     var out: [SendRecord] = []
                     for (n, message) in messages.enumerated() {
+                        if let pause = self.pauses.active(at: self.now())[message.provider] {
+                            // Its provider was paused while this one waited its turn.
+                            out.append(SendRecord(id: message.id, result: .held(until: pause.until, reason: "lantern:provider-paused")))
+                            continue
+                        }
                         if n > 0 {
                             do { try await self.database.markHanded([message.id], now: self.now()) } catch {
                                 // Not recorded as handed, so not sent now: it goes back in the queue.
@@ -113,6 +120,7 @@ public struct OutboxSender: Service {
         let outcome = await provider.send(OutboundSMS(outboxID: message.id, to: message.to, from: message.sender, text: message.text))
         switch outcome {
         case .accepted(let id):
+            pauses.clear(provider.name)
             count("sent", provider.name)
             logger.debug("sent", metadata: meta)
             return SendRecord(id: message.id, result: .accepted(providerMessageID: id))
@@ -122,6 +130,10 @@ public struct OutboxSender: Service {
             return SendRecord(id: message.id, result: .failed(errorCode: code, optedOut: optedOut))
         case .retry(let reason, let after):
             return retryRecord(message, reason: reason, retryAfter: after, provider: provider.name, meta: meta)
+        case .suspended(let reason):
+            let until = pauses.pause(provider.name, reason: reason, now: now())
+            count("held", provider.name)
+            return SendRecord(id: message.id, result: .held(until: until, reason: "lantern:provider-paused"))
         case .ambiguous(let reason):
             if provider.sendsAreIdempotent {
                 return retryRecord(message, reason: reason, retryAfter: nil, provider: provider.name, meta: meta)
