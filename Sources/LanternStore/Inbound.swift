@@ -151,7 +151,11 @@ extension AppDatabase {
                     try db.run("DELETE FROM subscription WHERE contact_key = ?", [key.hex])
                 }
                 for area in areas {
-                    try db.run("INSERT OR IGNORE INTO subscription (contact_key, area, created_at) VALUES (?, ?, ?)", [key.hex, area, t])
+                    // Never more than one person may have, whatever the engine was given.
+                    try db.run("""
+                        INSERT OR IGNORE INTO subscription (contact_key, area, created_at)
+                        SELECT ?, ?, ? WHERE (SELECT count(*) FROM subscription WHERE contact_key = ?) < ?
+                        """, [key.hex, area, t, key.hex, AreaCodes.maxPerPerson])
                 }
             case .unsubscribe:
                 for area in AreaCodes.split(outcome.variables["areas"]) {

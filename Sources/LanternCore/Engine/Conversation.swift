@@ -169,6 +169,42 @@ public struct EngineOutcome: Sendable, Equatable {
     }
 }
 
+extension EngineOutcome {
+    /// Every reply within the three-segment ceiling once its placeholders are filled (a long
+    /// list of areas, an echoed address): cut at a word, marked "...". Urgent steps are never cut.
+    public func clippedToSegmentCeiling() -> EngineOutcome {
+        guard !isUrgent else { return self }
+        var out = self
+        out.replies = replies.map { Reply(key: $0.key, text: SMSSegments.clip($0.text, toSegments: MessageTemplate.segmentCeiling)) }
+        return out
+    }
+}
+
+/// Free words she typed, kept short by what they weigh, not by what a screen shows.
+enum FreeText {
+    static func prefix(_ text: String, scalars: Int, bytes: Int) -> String {
+        var out = String.UnicodeScalarView()
+        var used = 0
+        for s in text.unicodeScalars.prefix(scalars) {
+            let size = String(s).utf8.count
+            guard used + size <= bytes else { break }
+            used += size
+            out.append(s)
+        }
+        return String(out)
+    }
+}
+
+/// What Lantern reads of an inbound text.
+public enum InboundText {
+    /// The first `FlowEngine.maxInboundCharacters` characters (counted as Unicode scalars, so
+    /// piled-up combining marks count too).
+    public static func capped(_ text: String) -> String {
+        guard text.utf8.count > FlowEngine.maxInboundCharacters else { return text }   // cheap and common
+        return FreeText.prefix(text, scalars: FlowEngine.maxInboundCharacters, bytes: 4 * FlowEngine.maxInboundCharacters)
+    }
+}
+
 /// The limits that keep one person, a runaway loop or an SMS-pumping attack from costing the
 /// service its credit. Opting out and erasing always get through them.
 public enum InboundLimit: String, Sendable, Equatable, CaseIterable {

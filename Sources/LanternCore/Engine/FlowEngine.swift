@@ -9,7 +9,15 @@ public struct FlowEngine: Sendable {
         self.library = library
     }
 
+    /// Longest text looked at: SMS concatenation tops out near this, so anything longer is not
+    /// a text someone typed, and reading it all would only cost time.
+    public static let maxInboundCharacters = 1_600
+
     public func handle(text: String, contact: ContactContext, conversation: ConversationState?, now: Date) -> EngineOutcome {
+        decide(text: InboundText.capped(text), contact: contact, conversation: conversation, now: now).clippedToSegmentCeiling()
+    }
+
+    private func decide(text: String, contact: ContactContext, conversation: ConversationState?, now: Date) -> EngineOutcome {
         let words = KeywordText.words(text)
         let active = conversation.flatMap { $0.expiresAt > now ? $0 : nil }
         let timedOut = conversation != nil && active == nil
@@ -74,7 +82,7 @@ public struct FlowEngine: Sendable {
         }
         // 6. Still waiting for an answer we could not use: say so, and ask again.
         if let active, let flow = library.flow(active.flow), let state = flow.states[active.state] {
-            return reprompt(flow: flow, state: state, conversation: active, contact: contact, now: now)
+            return reprompt(flow: flow, state: state, conversation: active, contact: contact, now: now, words: words)
         }
         // 7. Never silence: a short menu.
         if let flow = library.flows.first(where: { $0.fallbackState != nil }), let state = flow.fallbackState {
@@ -164,7 +172,21 @@ public struct FlowEngine: Sendable {
             outcome.decision = decision
             return outcome
         }
+        if !rest.isEmpty, let state = hit.flow.states[hit.state], tooManyAreas(rest, state: state) {
+            // "ALERTS BA1 BA2 … BA40": ask again at that question, saying why.
+            let waiting = ConversationState(flow: hit.flow.id, state: state.id, expiresAt: now.addingTimeInterval(hit.flow.timeout))
+            var outcome = reprompt(flow: hit.flow, state: state, conversation: waiting, contact: contact, now: now, words: rest)
+            outcome.decision = decision
+            return outcome
+        }
         return run(hit.flow, state: hit.state, vars: [:], contact: contact, now: now, decision: decision)
+    }
+
+    /// Whether `words` name areas, but more than one person may have.
+    func tooManyAreas(_ words: [String], state: FlowState) -> Bool {
+        guard state.ask?.expect == .areas, words.count > AreaCodes.maxPerPerson,
+              let codes = AreaCodes.parse(words, areas: library.areas) else { return false }
+        return codes.count > AreaCodes.maxPerPerson
     }
 
     private func answer(_ words: [String], text: String, flow: Flow, state: FlowState, vars: [String: String],
@@ -203,21 +225,24 @@ public struct FlowEngine: Sendable {
             guard words.count == 1, let n = Int(words[0]), n >= 0 else { return nil }
             return String(n)
         case .areas:
-            return AreaCodes.parse(words, areas: library.areas).map(AreaCodes.join)
+            guard let codes = AreaCodes.parse(words, areas: library.areas), codes.count <= AreaCodes.maxPerPerson else { return nil }
+            return AreaCodes.join(codes)
         case .hours:
             let digits = words.first.map { $0.hasSuffix("H") || $0.hasSuffix("HRS") ? String($0.prefix { $0.isNumber }) : $0 }
             guard words.count <= 2, let d = digits, let n = Int(d), (1...168).contains(n) else { return nil }
             return String(n)
         case .address:
             let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard trimmed.count <= 300, words.count >= 2 else { return nil }
+            // Counted as what is stored and sent, not as what a screen shows: one "character"
+            // can carry thousands of combining marks.
+            guard trimmed.unicodeScalars.count <= 300, trimmed.utf8.count <= 900, words.count >= 2 else { return nil }
             let hasPostcode = words.indices.contains { i in
                 PostcodeDistrict.isFullPostcode(words[i]) || (i + 1 < words.count && PostcodeDistrict.isFullPostcode(words[i] + words[i + 1]))
             }
             return hasPostcode ? trimmed : nil
         case .text:
             let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            return trimmed.isEmpty ? nil : String(trimmed.prefix(500))
+            return trimmed.isEmpty ? nil : FreeText.prefix(trimmed, scalars: 500, bytes: 1_500)
         case .language:
             let all = library.languages
             if words.count == 1, let n = Int(words[0]), (1...all.count).contains(n) { return all[n - 1].locale }
@@ -230,9 +255,11 @@ public struct FlowEngine: Sendable {
     }
 
     private func reprompt(flow: Flow, state: FlowState, conversation: ConversationState, contact: ContactContext,
-                          now: Date) -> EngineOutcome {
-        let key = state.invalid ?? (state.menu.isEmpty ? FlowLibrary.invalidAnswerKey : FlowLibrary.invalidChoiceKey)
-        let values = renderValues(conversation.variables, contact: contact)
+                          now: Date, words: [String] = []) -> EngineOutcome {
+        var key = state.invalid ?? (state.menu.isEmpty ? FlowLibrary.invalidAnswerKey : FlowLibrary.invalidChoiceKey)
+        if tooManyAreas(words, state: state) { key = FlowLibrary.tooManyAreasKey }
+        var values = renderValues(conversation.variables, contact: contact)
+        values["max"] = String(AreaCodes.maxPerPerson)
         let discreet = library.isDiscreet(contact)
         var text = library.render(key, locale: contact.language, values: values, discreet: discreet)
         if !state.menu.isEmpty {
@@ -326,6 +353,7 @@ public struct FlowEngine: Sendable {
             if add.contains(AreaCodes.everywhere) { contact.subscriptions = [AreaCodes.everywhere] }
             else if !contact.subscriptions.contains(AreaCodes.everywhere) {
                 contact.subscriptions += add.filter { !contact.subscriptions.contains($0) }
+                contact.subscriptions = Array(contact.subscriptions.prefix(AreaCodes.maxPerPerson))
             }
         case .unsubscribe:
             let remove = Set(AreaCodes.split(vars["areas"]))

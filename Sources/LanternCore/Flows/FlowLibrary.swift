@@ -36,13 +36,15 @@ public struct FlowLibrary: Sendable {
     public static let languageSetKey = "language.set"
     /// Said once when someone texts faster than the per-minute limit.
     public static let slowDownKey = "limits.slow_down"
+    /// Said when someone asks for alerts in more areas than one person may have.
+    public static let tooManyAreasKey = "alerts.too_many_areas"
 
     public static let systemMessages: [String: Set<String>] = {
         var m: [String: Set<String>] = [
             invalidChoiceKey: [], invalidAnswerKey: [], everywhereKey: [], andKey: [],
             alertConfirmedKey: ["text"], alertUnconfirmedKey: ["text"], alertOptOutKey: [],
             reportRelayKey: ["ref", "area", "happened", "description"],
-            slowDownKey: [], languageSetKey: [],
+            slowDownKey: [], languageSetKey: [], tooManyAreasKey: ["max"],
         ]
         for s in KitInfo.Status.allCases { m[kitStatePrefix + s.rawValue] = [] }
         // What she is told when a coordinator marks her request.

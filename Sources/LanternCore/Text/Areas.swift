@@ -21,6 +21,9 @@ public struct NamedArea: Sendable, Equatable {
 /// ("BS5", "@bristol", "*"): nothing more precise than a district is ever kept.
 public enum AreaCodes {
     public static let everywhere = "*"
+    /// Areas one person may have alerts for. Each costs nothing to keep, but without a cap one
+    /// text could sign a number up for hundreds, and every "MY ALERTS" would list them all.
+    public static let maxPerPerson = 10
     static let everywhereWords: Set<String> = ["ALL", "EVERYWHERE", "ANYWHERE", "UK", "WSZYSTKIE", "WSZEDZIE"]
     static let fillerWords: Set<String> = ["AND", "OR", "PLUS", "IN", "THE"]
 

@@ -70,6 +70,20 @@ public enum SMSSegments {
                             nonGSMCharacters: nonGSM)
     }
 
+    /// `text` shortened to fit `segments`, cut at a word where one is near, ending "...".
+    public static func clip(_ text: String, toSegments limit: Int) -> String {
+        guard count(text).segments > limit else { return text }
+        let characters = Array(text)
+        var low = 0, high = characters.count
+        while low < high {   // the longest prefix that fits with the marker
+            let mid = (low + high + 1) / 2
+            if count(String(characters[..<mid]) + "...").segments <= limit { low = mid } else { high = mid - 1 }
+        }
+        var cut = low
+        if let space = characters[..<low].lastIndex(where: { $0 == " " || $0 == "\n" }), low - space < 24 { cut = space }
+        return String(characters[..<cut]).trimmingCharacters(in: .whitespacesAndNewlines) + "..."
+    }
+
     /// Packs indivisible units into parts the way handsets and providers do: a unit that would
     /// straddle a boundary moves whole to the next part.
     static func segments(of widths: [Int], single: Int, multi: Int) -> Int {

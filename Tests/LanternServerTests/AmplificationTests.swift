@@ -1,0 +1,101 @@
+import Foundation
+import LanternCore
+import LanternServer
+import LanternStore
+import LanternTesting
+import PropertyBased
+import Testing
+
+/// A few characters in must never buy many segments out: the reply budget holds for any input,
+/// in every language, after placeholders are filled.
+@Suite struct AmplificationTests {
+    static let library = FlowFiles(flowsDirectory: Repository.flows, localesDirectory: Repository.locales).load().library
+    let engine = FlowEngine(library: Self.library)
+    let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+    /// Every district from BA1 to BA40 and beyond: what one 1,454-character text listed.
+    static let manyAreas = (1...99).map { "BA\($0)" } + (1...99).map { "BS\($0)" } + (1...99).map { "M\($0)" } + (1...65).map { "LS\($0)" }
+
+    func checkBudget(_ outcome: EngineOutcome, _ what: String) {
+        guard !outcome.isUrgent else { return }
+        for reply in outcome.replies {
+            let n = SMSSegments.count(reply.text).segments
+            #expect(n <= MessageTemplate.segmentCeiling, "\(what): '\(reply.key)' is \(n) segments")
+        }
+    }
+
+    @Test func aHugeAreaListIsRefusedWithTheReasonAndCannotBeSignedUp() {
+        let text = "ALERTS " + Self.manyAreas.joined(separator: " ")
+        #expect(text.count > 1_400)
+        for locale in Self.library.languages.map(\.locale) {
+            let contact = ContactContext(language: locale)
+            let asked = engine.handle(text: text, contact: contact, conversation: nil, now: t0)
+            checkBudget(asked, "ALERTS x362 in \(locale)")
+            #expect(asked.replies.first?.key == FlowLibrary.tooManyAreasKey, "\(locale): \(asked.replies.map(\.key))")
+            #expect(!asked.actions.contains(.subscribe))
+            // Answering YES to that cannot subscribe anyone: the question is asked again.
+            let yes = engine.handle(text: "YES", contact: contact, conversation: asked.conversation, now: t0 + 10)
+            #expect(!yes.actions.contains(.subscribe))
+        }
+    }
+
+    @Test func myAlertsWithTheMostAreasStaysWithinBudgetInEveryLanguage() {
+        let ten = Array(Self.manyAreas.prefix(AreaCodes.maxPerPerson))
+        for locale in Self.library.languages.map(\.locale) {
+            let contact = ContactContext(language: locale, subscriptions: ten)
+            for text in ["MY ALERTS", "ALERTS", "STOP ALERTS", "ALERTS " + ten.joined(separator: " "), "MENU", "HELP", "PRIVACY"] {
+                checkBudget(engine.handle(text: text, contact: contact, conversation: nil, now: t0), "\(text) in \(locale)")
+            }
+        }
+    }
+
+    @Test func anyInputGetsRepliesWithinBudget() async {
+        let words = ["ALERTS", "KIT", "REPORT", "MY", "YES", "1", "2", "BS5", "BA1", "M14", "NALOXONE", "HELP", "STOP", "START",
+                     "PAUSE", "24", "LANGUAGE", "POLSKI", "PLAIN", "FORGET", "hi", "x", "ا", "ਜੀ", "é", "\u{0301}", "🙂", "\n"]
+        await propertyCheck(count: 300, input: Gen.int(in: 0..<words.count).array(of: 1...400)) { picks in
+            let text = picks.map { words[$0] }.joined(separator: " ")
+            var conversation: ConversationState?
+            for (i, locale) in ["en-GB", "ur", "pl"].enumerated() {
+                let outcome = engine.handle(text: text, contact: ContactContext(language: locale), conversation: conversation,
+                                            now: t0 + Double(i))
+                checkBudget(outcome, "random text in \(locale)")
+                conversation = outcome.conversation
+            }
+        }
+    }
+
+    @Test func aLongTextIsReadOnlyAsFarAsAnSMSCanGo() {
+        // 64 KB of letters that each carry combining marks: nothing past 1,600 is looked at.
+        let text = "naloxone " + String(repeating: "a\u{0301}\u{0302}", count: 22_000)
+        let start = ContinuousClock.now
+        let outcome = engine.handle(text: text, contact: ContactContext(), conversation: nil, now: t0)
+        #expect(ContinuousClock.now - start < .seconds(2))
+        checkBudget(outcome, "64 KB text")
+        #expect(InboundText.capped(text).unicodeScalars.count == FlowEngine.maxInboundCharacters)
+    }
+
+    @Test func aClippedReplyEndsAtAWordAndFits() {
+        let long = String(repeating: "Bristol and Somerset, ", count: 40)
+        let clipped = SMSSegments.clip(long, toSegments: 3)
+        #expect(SMSSegments.count(clipped).segments == 3 && clipped.hasSuffix("...") && clipped.count < long.count)
+        #expect(SMSSegments.clip("short", toSegments: 1) == "short")
+        let urdu = String(repeating: "برسٹل اور سمرسیٹ ", count: 40)
+        #expect(SMSSegments.count(SMSSegments.clip(urdu, toSegments: 3)).segments == 3)
+    }
+}
+
+extension AbuseAndHardeningTests {
+    @Test func oneNumberCannotHoldMoreThanTenAreas() async throws {
+        try await withLantern { env in
+            let first = (1...8).map { "BS\($0)" }.joined(separator: " ")
+            try await env.text("ALERTS \(first)")
+            try await env.text("YES")
+            try await env.text("ALERTS M1 M2 M3 M4")
+            try await env.text("YES")
+            let her = try #require(try await env.lantern.database.contact(for: PhoneNumber(Self.her)!))
+            #expect(her.subscriptions.count == AreaCodes.maxPerPerson)
+            try await env.text("MY ALERTS")
+            for text in try await env.textsTo(Self.her) { #expect(SMSSegments.count(text).segments <= 3) }
+        }
+    }
+}
