@@ -99,3 +99,29 @@ extension AbuseAndHardeningTests {
         }
     }
 }
+
+extension AbuseAndHardeningTests {
+    @Test func aHundredForgetsErasePromptlyButAreAnsweredOnce() async throws {
+        try await withLantern { env in
+            try await env.text("ALERTS BS5")
+            try await env.text("YES")
+            let before = try await env.textsTo(Self.her).count
+            for _ in 0..<30 { try await env.text("FORGET") }
+            #expect(try await env.lantern.database.contact(for: PhoneNumber(Self.her)!) == nil)
+            let answers = try await env.textsTo(Self.her).count - before
+            // The erasure's confirmation, then one "there is nothing to erase" for the next hour.
+            #expect(answers == 2, "\(answers) replies to 30 FORGETs")
+            // STOP still works for someone over her limit, and is confirmed once.
+            for _ in 0..<12 { try await env.text("menu", from: Self.other) }
+            let beforeStop = try await env.textsTo(Self.other).count
+            for _ in 0..<5 { try await env.text("STOP", from: Self.other) }
+            #expect(try await env.lantern.database.contact(for: PhoneNumber(Self.other)!)?.isOptedOut == true)
+            #expect(try await env.textsTo(Self.other).count - beforeStop == 1)
+            // An hour on, a FORGET from the erased number is answered again (once).
+            env.clock.advance(by: 3601)
+            try await env.text("FORGET")
+            try await env.text("FORGET")
+            #expect(try await env.textsTo(Self.her).count - before == 3)
+        }
+    }
+}

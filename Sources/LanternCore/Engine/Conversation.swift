@@ -223,11 +223,14 @@ extension EngineOutcome {
     ///
     /// Emergency and crisis replies are never limited: an abuser can only make Lantern send
     /// first-aid steps, while a limit could cost a life.
-    public func limited(by limit: InboundLimit, keeping conversation: ConversationState?, notice: Reply?) -> EngineOutcome {
+    /// `vitalReplies`: whether an opt-out's or erasure's own confirmation may still be sent (the
+    /// action always happens; its answer is rationed like any other).
+    public func limited(by limit: InboundLimit, keeping conversation: ConversationState?, notice: Reply?,
+                        vitalReplies: Bool = true) -> EngineOutcome {
         if isUrgent { return self }
         let vital = actions.filter { $0 == .optOut || $0 == .erase }
         if !vital.isEmpty {
-            return EngineOutcome(replies: limit == .blocked ? [] : replies, actions: vital,
+            return EngineOutcome(replies: limit == .blocked || !vitalReplies ? [] : replies, actions: vital,
                                  conversation: vital.contains(.erase) ? nil : conversation,
                                  decision: decision, variables: variables)
         }

@@ -14,6 +14,10 @@ public struct ConversationService: Sendable {
     let commits: InboundCommitQueue
     let limits: InboundLimits
     let replyBudget: ReplyBudget
+    /// A FORGET with nothing left to erase is answered at most once an hour per number.
+    let emptyForgets = SharedRateWindow(limit: 1, window: 3600)
+    /// While a number is over its per-minute limit, one STOP or FORGET confirmation gets through.
+    let vitalWhileLimited = SharedRateWindow(limit: 1, window: 60)
     let ownNumbers: Set<String>
     let now: @Sendable () -> Date
     let logger: Logger
@@ -44,16 +48,23 @@ public struct ConversationService: Sendable {
         let now = self.now
         let key = database.vault.contactKey(for: message.from)
         let verdict = await limits.admit(contact: key.hex, now: now())
-        let budget = replyBudget
+        let budget = replyBudget, emptyForgets = self.emptyForgets, vitalWhileLimited = self.vitalWhileLimited
         let result = try await commits.handle(PendingInbound(envelope, key: key) { contact, conversation in
             let time = now()
             var outcome = engine.handle(text: text, contact: contact, conversation: conversation, now: time)
             if contact.isBlocked { return outcome.limited(by: .blocked, keeping: conversation, notice: nil) }
+            let vital = outcome.actions.contains(.optOut) || outcome.actions.contains(.erase)
             if let verdict {
                 let notice = verdict.notify
                     ? Reply(key: FlowLibrary.slowDownKey, text: engine.library.render(FlowLibrary.slowDownKey, locale: contact.language))
                     : nil
-                outcome = outcome.limited(by: verdict.limit, keeping: conversation, notice: notice)
+                outcome = outcome.limited(by: verdict.limit, keeping: conversation, notice: notice,
+                                          vitalReplies: vital && vitalWhileLimited.allow(key.hex, now: time))
+            }
+            // Erasing a number we had never seen (or already erased) is done, but said at most
+            // once an hour: repeated FORGETs must not buy a reply each.
+            if outcome.actions.contains(.erase) && contact.isNew && !outcome.replies.isEmpty && !emptyForgets.allow(key.hex, now: time) {
+                outcome.replies = []
             }
             guard !outcome.isUrgent, !outcome.replies.isEmpty else { return outcome }
             let segments = outcome.replies.reduce(0) { $0 + SMSSegments.count($1.text).segments }

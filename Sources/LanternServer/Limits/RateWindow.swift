@@ -56,6 +56,17 @@ actor InboundLimits {
     }
 }
 
+/// A rate window that can be consulted from inside a store transaction (a lock, not an actor).
+final class SharedRateWindow: Sendable {
+    private let window: Mutex<RateWindow>
+    init(limit: Int, window seconds: TimeInterval) { window = Mutex(RateWindow(limit: limit, window: seconds)) }
+
+    /// Records one event for `key`; true while it is within the limit.
+    func allow(_ key: String, now: Date) -> Bool {
+        window.withLock { w in w.record(key, now: now) <= w.limit }
+    }
+}
+
 /// The service-wide brake on replies, counted in SMS segments (what the provider bills), so a
 /// few long replies cost as much of it as many short ones. Replies over the minute's budget are
 /// not dropped: they are booked into the first later minute with room, up to `maxWait` ahead.
