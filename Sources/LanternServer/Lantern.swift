@@ -175,8 +175,13 @@ public struct Lantern: Sendable {
 
     func makeApplication(_ router: Router<LanternRequestContext>, host: String, port: Int,
                          onServerRunning: @escaping @Sendable (Int) async -> Void) -> Application<RouterResponder<LanternRequestContext>> {
-        Application(router: router,
-                    server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(configuration.idleTimeout * 1000)))),
+        let connections = ConnectionCount(maxTotal: configuration.maxConnections, maxPerAddress: configuration.maxConnectionsPerAddress)
+        let deadline = TimeAmount.milliseconds(Int64(configuration.requestDeadline * 1000))
+        let logger = self.logger
+        return Application(router: router,
+                    server: .http1(configuration: .init(
+                        additionalChannelHandlers: [ConnectionGuard(connections: connections, deadline: deadline, logger: logger)],
+                        idleTimeout: .milliseconds(Int64(configuration.idleTimeout * 1000)))),
                     configuration: .init(address: .hostname(host, port: port), serverName: nil),
                     onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
                     logger: logger)

@@ -35,6 +35,12 @@ public struct LanternConfiguration: Sendable {
     public var adminPort: Int?
     /// A connection that sends nothing for this long is closed (slow-loris protection).
     public var idleTimeout: TimeInterval
+    /// A whole request (headers and body) must arrive within this many seconds, however slowly
+    /// it trickles (slow-body protection).
+    public var requestDeadline: TimeInterval = 10
+    /// Open connections per listener, and per client address; beyond them new ones are closed at once.
+    public var maxConnections: Int = 1024
+    public var maxConnectionsPerAddress: Int = 64
     /// `/readyz` says not ready when the data directory's disk has less free space than this:
     /// SQLite cannot record a text (or an opt-out) on a full disk.
     public var minFreeDiskBytes: Int64 = 64 * 1024 * 1024
@@ -154,6 +160,9 @@ public struct LanternConfiguration: Sendable {
         if let d = try positive("LANTERN_SEEN_WEBHOOK_HOURS") { c.retention.seenWebhooks = d * 3600 }
         if let d = try positive("LANTERN_SENT_HISTORY_DAYS") { c.retention.sentHistory = d * 86400 }
         if let d = try positive("LANTERN_IDLE_TIMEOUT_SECONDS") { c.idleTimeout = d }
+        if let d = try positive("LANTERN_REQUEST_DEADLINE_SECONDS") { c.requestDeadline = d }
+        if let d = try positive("LANTERN_MAX_CONNECTIONS") { c.maxConnections = Int(d) }
+        if let d = try positive("LANTERN_MAX_CONNECTIONS_PER_ADDRESS") { c.maxConnectionsPerAddress = Int(d) }
         if let d = try positive("LANTERN_MIN_FREE_DISK_MB") { c.minFreeDiskBytes = Int64(d * 1024 * 1024) }
         if let d = try positive("LANTERN_REPORT_REF_DAYS") { c.reports.referenceLifetime = d * 86400 }
         if let v = nonEmpty("LANTERN_COORDINATOR_NUMBERS") {

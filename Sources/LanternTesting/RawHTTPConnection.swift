@@ -1,0 +1,62 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A bare TCP connection for attack tests: bytes as slowly as we like, from a chosen loopback
+/// source address (127.0.0.2 is another client as far as the server can tell).
+public final class RawHTTPConnection {
+    let fd: Int32
+
+    public init(port: Int, from source: String? = nil) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EMFILE) }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        if let source {
+            var local = Self.address(source, port: 0)
+            _ = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        }
+        var remote = Self.address("127.0.0.1", port: port)
+        let ok = withUnsafePointer(to: &remote) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard ok == 0 else { close(fd); throw POSIXError(.ECONNREFUSED) }
+    }
+
+    static func address(_ ip: String, port: Int) -> sockaddr_in {
+        var a = sockaddr_in()
+        a.sin_family = sa_family_t(AF_INET)
+        a.sin_port = in_port_t(UInt16(port).bigEndian)
+        inet_pton(AF_INET, ip, &a.sin_addr)
+        return a
+    }
+
+    /// False once the server has closed the connection.
+    @discardableResult
+    public func send(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
+    }
+
+    /// What the server sent until it closed or `timeout` passed; nil on timeout with nothing read.
+    public func readUntilClosed(timeout: TimeInterval = 5) -> (text: String, closed: Bool) {
+        var t = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - floor(timeout)) * 1_000_000))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &t, socklen_t(MemoryLayout<timeval>.size))
+        var out = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n > 0 { out += buffer[..<n]; continue }
+            return (String(decoding: out, as: UTF8.self), n == 0 || (n < 0 && errno == ECONNRESET))
+        }
+    }
+
+    /// One whole request, as a provider would send it; the response text.
+    public func request(_ method: String, _ path: String, headers: [String: String], body: String) -> String {
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: \(body.utf8.count)\r\n"
+        for (k, v) in headers { head += "\(k): \(v)\r\n" }
+        send(head + "\r\n" + body)
+        return readUntilClosed().text
+    }
+
+    deinit { close(fd) }
+}
