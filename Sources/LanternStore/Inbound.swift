@@ -126,14 +126,22 @@ extension AppDatabase {
         }
         let subscriptions = AreaCodes.split(row?["areas"])
         let (kit, kitsInPeriod) = (row?["has_kits"] as Bool?) == true ? try kitState(db, key: key, since: t - policy.kitPeriod) : (nil, 0)
-        let context = ContactContext(isOptedOut: row?["opted_out_at"] as Double? != nil,
+        var context = ContactContext(isOptedOut: row?["opted_out_at"] as Double? != nil,
                                      language: row?["language"] ?? defaultLocale, subscriptions: subscriptions,
                                      alertsPausedUntil: (row?["alerts_paused_until"] as Double?).map(Date.init(timeIntervalSince1970:)),
                                      kit: kit, kitLimitReached: kitsInPeriod >= policy.kitLimit, seed: policy.random(),
                                      isBlocked: try db.fetchRow("SELECT 1 FROM blocked_number WHERE contact_key = ?", [key.hex]) != nil,
                                      isNew: row == nil, wording: (row?["wording"] as String?).flatMap(Wording.init(rawValue:)))
         let conversation = try loadConversation(db, key: key, vault: vault)
-        let outcome = item.decide(context, conversation)
+        var outcome = item.decide(context, conversation)
+        // A reference she is given must be hers alone: if it is taken, decide again with new
+        // randomness (in this transaction, so no one else can take it meanwhile).
+        var draws = 1
+        while try referenceTaken(db, outcome), draws < 16 {
+            context.seed = policy.random()
+            outcome = item.decide(context, conversation)
+            draws += 1
+        }
 
         // Opt-out and erasure are recorded before anything is queued.
         for action in outcome.actions {
@@ -203,6 +211,14 @@ extension AppDatabase {
                                    notBefore: outcome.notBefore?.timeIntervalSince1970))
         }
         return .handled(contact: key, outcome: outcome, queued: ids)
+    }
+
+    /// Whether the kit or report reference an outcome hands out already exists.
+    static func referenceTaken(_ db: Database, _ outcome: EngineOutcome) throws -> Bool {
+        guard let ref = outcome.variables["ref"] else { return false }
+        if outcome.actions.contains(.requestKit), try db.fetchRow("SELECT 1 FROM kit_request WHERE ref = ?", [ref]) != nil { return true }
+        if outcome.actions.contains(.relayReport), try db.fetchRow("SELECT 1 FROM report_ref WHERE ref = ?", [ref]) != nil { return true }
+        return false
     }
 
     /// A conversation's saved answers are sealed like numbers: they can say what she asked about.

@@ -28,7 +28,8 @@ extension AppDatabase {
     static func relayReport(_ db: Database, key: ContactKey, envelope: InboundEnvelope, values: [String: String],
                             vault: PIIVault, policy: InboundPolicy, now t: Double) throws {
         guard let ref = values["ref"] else { return }
-        try db.run("INSERT OR REPLACE INTO report_ref (ref, contact_key, expires_at) VALUES (?, ?, ?)",
+        // Never REPLACE: that would hand another woman's reference (and a coordinator's answer) to her.
+        try db.run("INSERT INTO report_ref (ref, contact_key, expires_at) VALUES (?, ?, ?)",
                    [ref, key.hex, t + policy.reportReferenceLifetime])
         let day = ISO8601DateFormatter.day.string(from: Date(timeIntervalSince1970: t))
         for area in AreaCodes.split(values["area"]) {

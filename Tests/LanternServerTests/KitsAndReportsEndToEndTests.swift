@@ -80,7 +80,7 @@ import Testing
 
     func ref(_ prefix: String, in text: String?) -> String? {
         guard let text, let r = text.range(of: "\(prefix)-") else { return nil }
-        return String(text[r.lowerBound...].prefix(6))
+        return String(text[r.lowerBound...].prefix(2 + ReferenceCode.length))
     }
 
     @Test func aKitByPostGoesFromTextToCoordinatorToConfirmationAndTheAddressIsGone() async throws {

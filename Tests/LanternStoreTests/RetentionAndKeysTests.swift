@@ -217,4 +217,39 @@ import Testing
         _ = try AppDatabase.open(path: empty, vault: PIIVault(keys: .generate()))
         #expect(AppDatabase.holdsData(path: empty), "a database with a key check value must never get new keys")
     }
+
+    @Test func aReferenceAlreadyGivenOutIsNeverGivenAgain() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let db = try AppDatabase.open(path: dir.url.appendingPathComponent("t.sqlite").path, vault: PIIVault(keys: .generate()))
+        // Randomness that repeats itself: each person's first draw is the previous person's.
+        let same: UInt64 = 7 << 32 | 7
+        let other: UInt64 = 8 << 32 | 8, third: UInt64 = 9 << 32 | 9
+        let draws = Mutex<[UInt64]>([same, same, same, same, other, same, same, third])
+        let next = Mutex<UInt64>(100)
+        let policy = InboundPolicy(random: {
+            if let d = draws.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) { return d }
+            return next.withLock { n in n += 1; return n << 32 | n }
+        })
+        @Sendable func asking(_ action: FlowAction, _ prefix: String) -> @Sendable (ContactContext, ConversationState?) -> EngineOutcome {
+            { contact, _ in
+                let ref = ReferenceCode.make(prefix: prefix, seed: contact.seed, shift: prefix == "R" ? 32 : 0)
+                return EngineOutcome(replies: [Reply(key: "k", text: "Your reference is \(ref)")], actions: [action], conversation: nil,
+                                     decision: .fallback(flow: "kit", timedOut: false),
+                                     variables: ["ref": ref, "kind": "spray", "method": "collect", "pickup": "Hub", "area": "BS5"])
+            }
+        }
+        var refs: [String] = []
+        for (n, (action, prefix)) in [(FlowAction.requestKit, "K"), (.requestKit, "K"), (.relayReport, "R"), (.relayReport, "R")].enumerated() {
+            let result = try await db.handleInbound(InboundEnvelope(provider: "twilio", messageID: "SM\(n)", from: PhoneNumber("+44770090013\(n)")!, to: nil),
+                                                    now: clock.now, policy: policy, decide: asking(action, prefix))
+            guard case .handled(_, let outcome, _) = result else { Issue.record("not handled: \(result)"); continue }
+            refs.append(try #require(outcome.variables["ref"]))
+            #expect(outcome.replies.first?.text.hasSuffix(outcome.variables["ref"]!) == true)
+        }
+        #expect(Set(refs).count == 4, "\(refs)")
+        #expect(refs.allSatisfy { $0.count == 2 + ReferenceCode.length })
+        #expect(try await count(db, "SELECT count(*) FROM kit_request") == 2)
+        #expect(try await count(db, "SELECT count(*) FROM report_ref") == 2)
+    }
 }

@@ -58,12 +58,15 @@ public struct KitInfo: Sendable, Equatable {
 /// Short codes a person or coordinator can read out: no 0/O or 1/I/L to confuse.
 public enum ReferenceCode {
     static let alphabet = Array("23456789ABCDEFGHJKMNPQRSTVWXYZ")
+    /// Six characters: 729 million codes, so two live ones rarely meet (and the store checks,
+    /// drawing again if they do). Four were too few: two reporters were given the same one.
+    public static let length = 6
 
-    /// `prefix-XXXX` from four characters of `seed` (different `shift`s give independent codes).
+    /// `prefix-XXXXXX` from `seed` (different `shift`s give independent codes).
     public static func make(prefix: String, seed: UInt64, shift: Int = 0) -> String {
         var v = seed >> UInt64(shift)
         var chars: [Character] = []
-        for _ in 0..<4 {
+        for _ in 0..<length {
             chars.append(alphabet[Int(v % UInt64(alphabet.count))])
             v /= UInt64(alphabet.count)
         }
@@ -73,7 +76,8 @@ public enum ReferenceCode {
     /// Normalises what someone typed ("r 3kd9", "R-3KD9") to the stored form, or nil.
     public static func parse(_ raw: String, prefix: String) -> String? {
         let compact = raw.uppercased().filter { $0.isLetter || $0.isNumber }
-        guard compact.hasPrefix(prefix), compact.count == prefix.count + 4 else { return nil }
+        // Four-character codes from before are still read until they expire.
+        guard compact.hasPrefix(prefix), [4, length].contains(compact.count - prefix.count) else { return nil }
         let code = compact.dropFirst(prefix.count)
         guard code.allSatisfy({ alphabet.contains($0) }) else { return nil }
         return prefix + "-" + code
