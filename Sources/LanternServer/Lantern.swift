@@ -30,6 +30,8 @@ public struct Lantern: Sendable {
     public let flowWarnings: [FlowDiagnostic]
     let metrics: PrometheusCollectorRegistry?
     let adminRateLimit: AdminRateLimit
+    /// Shared by both listeners: guessing on one does not reset the count on the other.
+    let authenticationFailures = AuthenticationFailures()
     let logger: Logger
     let now: @Sendable () -> Date
 
@@ -188,7 +190,8 @@ public struct Lantern: Sendable {
     }
 
     func addAdmin(to router: Router<LanternRequestContext>) {
-        AdminRoutes(broadcasts: broadcasts, kits: kits, rateLimit: adminRateLimit, maxBodyBytes: configuration.maxBodyBytes,
+        AdminRoutes(broadcasts: broadcasts, kits: kits, rateLimit: adminRateLimit, failures: authenticationFailures,
+                    maxBodyBytes: configuration.maxBodyBytes,
                     now: now, logger: logger).register(on: router)
         if let metrics {
             router.get("/metrics") { _, _ -> Response in

@@ -5,7 +5,7 @@ import Glibc
 
 /// A bare TCP connection for attack tests: bytes as slowly as we like, from a chosen loopback
 /// source address (127.0.0.2 is another client as far as the server can tell).
-public final class RawHTTPConnection {
+public final class RawHTTPConnection: Sendable {
     let fd: Int32
 
     public init(port: Int, from source: String? = nil) throws {
@@ -37,8 +37,15 @@ public final class RawHTTPConnection {
         return bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
     }
 
-    /// What the server sent until it closed or `timeout` passed; nil on timeout with nothing read.
-    public func readUntilClosed(timeout: TimeInterval = 5) -> (text: String, closed: Bool) {
+    /// What the server sent until it closed or `timeout` passed. Waits on a thread of its own,
+    /// never on one the server under test needs to answer.
+    public func readUntilClosed(timeout: TimeInterval = 5) async -> (text: String, closed: Bool) {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: self.readBlocking(timeout: timeout)) }.start()
+        }
+    }
+
+    func readBlocking(timeout: TimeInterval) -> (text: String, closed: Bool) {
         var t = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - floor(timeout)) * 1_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &t, socklen_t(MemoryLayout<timeval>.size))
         var out = [UInt8]()
@@ -51,11 +58,11 @@ public final class RawHTTPConnection {
     }
 
     /// One whole request, as a provider would send it; the response text.
-    public func request(_ method: String, _ path: String, headers: [String: String], body: String) -> String {
+    public func request(_ method: String, _ path: String, headers: [String: String], body: String) async -> String {
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: \(body.utf8.count)\r\n"
         for (k, v) in headers { head += "\(k): \(v)\r\n" }
         send(head + "\r\n" + body)
-        return readUntilClosed().text
+        return await readUntilClosed().text
     }
 
     deinit { close(fd) }

@@ -103,9 +103,8 @@ struct AdminConnection: ParsableArguments {
             case .replyToReport(let ref, let text):
                 return try e.encode(["queued": try await lantern.database.replyToReport(ref, text: text, by: identity.name, now: Date())])
             case .forget(let number):
-                guard try await lantern.database.forgetContact(number, by: identity.name, now: Date()) else {
-                    throw ValidationError("404: Lantern holds nothing for that number")
-                }
+                // The same answer whether she ever texted or not (see the admin API).
+                _ = try await lantern.database.forgetContact(number, by: identity.name, now: Date())
                 return try e.encode(["erased": true])
             case .block(let number, let blocked):
                 let changed = try await lantern.database.setBlocked(number, blocked, by: identity.name, now: Date())
@@ -372,7 +371,7 @@ struct Contacts: AsyncParsableCommand {
         @OptionGroup var number: Number
         func run() async throws {
             _ = try await connection.call(.forget(try number.resolve()))
-            print("erased")
+            print("erased: Lantern holds nothing for this number now")
         }
     }
 
@@ -442,17 +441,29 @@ struct Keys: AsyncParsableCommand {
             do { database = try Lantern.openDatabase(config) } catch { throw ValidationError("\(error)") }
             var counts = try await database.reencryptAll()
             if !fromEnvironment {
-                try await Task.sleep(for: .seconds(settle))
-                let late = try await database.reencryptAll()
-                counts.resealed += late.resealed
-                counts.unreadable = late.unreadable
+                // A running server may take a moment (longer when busy) to pick up the new key,
+                // sealing what arrives meanwhile under the old one: go round until a pass finds
+                // nothing left under it.
+                for _ in 0..<20 {
+                    try await Task.sleep(for: .seconds(settle))
+                    let late = try await database.reencryptAll()
+                    counts.resealed += late.resealed
+                    counts.unreadable = late.unreadable
+                    if late.resealed == 0 { break }
+                }
             }
             try await database.checkpoint()
             let version = database.vault.keys.version
             if counts.unreadable > 0 {
                 throw ValidationError("\(counts.unreadable) values could not be opened with any known key; retired keys kept. Re-encrypted \(counts.resealed).")
             }
-            if !fromEnvironment { try KeyFile.replace(database.vault.keys.withoutRetired(), directory: dir) }
+            if !fromEnvironment {
+                try KeyFile.replace(database.vault.keys.withoutRetired(), directory: dir)
+                // One last pass (this process still holds the old key) for anything a lagging
+                // server sealed under it just now.
+                try await Task.sleep(for: .seconds(settle))
+                counts.resealed += try await database.reencryptAll().resealed
+            }
             try await database.recordAudit(actor: "lantern-cli", action: "keys.rotated", now: Date())
             print("data key version \(version): re-encrypted \(counts.resealed) values\(fromEnvironment ? "; now remove LANTERN_RETIRED_DATA_KEYS" : "; the old key is deleted")")
         }

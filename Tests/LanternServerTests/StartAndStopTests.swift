@@ -14,7 +14,7 @@ extension CommandLineTests {
         defer { Task { await fake.stop() } }
         let port = try #require(fake.baseURL.port)
         let started = ContinuousClock.now
-        let r = try run(["serve", "--data-dir", dir.path, "--port", "\(port)"])
+        let r = try await run(["serve", "--data-dir", dir.path, "--port", "\(port)"])
         #expect(r.status == 1)
         #expect(r.stderr.contains("port \(port) is in use"), "\(r.stderr)")
         #expect(ContinuousClock.now - started < .seconds(10), "took \(ContinuousClock.now - started) to give up")
@@ -56,7 +56,7 @@ extension CommandLineTests {
         try await full.stop()
     }
 
-    @Test func aDataDirectoryOthersCanWriteToIsRefused() throws {
+    @Test func aDataDirectoryOthersCanWriteToIsRefused() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let data = dir.url.appendingPathComponent("data")

@@ -3,6 +3,7 @@ import Hummingbird
 import LanternCore
 import LanternStore
 import Logging
+import Metrics
 
 /// `/admin`: the coordinators' API. Every route needs a bearer token; token management
 /// needs the admin role. Errors are JSON `{"error": "…"}` that say what to fix.
@@ -10,6 +11,7 @@ struct AdminRoutes: Sendable {
     let broadcasts: BroadcastService
     let kits: KitService
     let rateLimit: AdminRateLimit
+    let failures: AuthenticationFailures
     let maxBodyBytes: Int
     let now: @Sendable () -> Date
     let logger: Logger
@@ -17,7 +19,8 @@ struct AdminRoutes: Sendable {
     var database: AppDatabase { broadcasts.database }
 
     func register(on router: Router<LanternRequestContext>) {
-        let admin = router.group("admin").add(middleware: AdminAuthentication(database: database, rateLimit: rateLimit, now: now))
+        let admin = router.group("admin").add(middleware: AdminAuthentication(database: database, rateLimit: rateLimit, failures: failures,
+                                                                              logger: logger, now: now))
         admin.get("whoami") { _, context in
             try json(["name": context.identity!.name, "role": context.identity!.role.rawValue])
         }
@@ -60,10 +63,10 @@ struct AdminRoutes: Sendable {
             return try json(try await database.reportCounts(since: since).map { ReportCount(day: $0.day, area: $0.area, count: $0.count) })
         }
         admin.post("contacts/forget") { request, context in
-            guard try await database.forgetContact(try await number(request), by: context.identity!.name, now: now()) else {
-                throw AdminError(.notFound, "Lantern holds nothing for that number")
-            }
-            logger.notice("contact erased by a coordinator", metadata: ["by": "\(context.identity!.name)"])
+            // The same answer whether or not the number ever texted: this must not tell anyone
+            // (a coordinator included) that someone used the service.
+            _ = try await database.forgetContact(try await number(request), by: context.identity!.name, now: now())
+            logger.notice("erasure requested by a coordinator", metadata: ["by": "\(context.identity!.name)"])
             return try json(["erased": true])
         }
         admin.post("contacts/block") { request, context in
@@ -201,11 +204,24 @@ struct AdminAuthentication: RouterMiddleware {
     typealias Context = LanternRequestContext
     let database: AppDatabase
     let rateLimit: AdminRateLimit
+    let failures: AuthenticationFailures
+    let logger: Logger
     let now: @Sendable () -> Date
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        // An address that keeps guessing waits, whatever it sends next.
+        if let wait = await failures.blocked(context.clientAddress, now: now()) {
+            var e = AdminError(.tooManyRequests, "too many failed attempts from this address; try again in \(wait) s")
+            e.headers[.retryAfter] = "\(wait)"
+            throw e
+        }
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
               let identity = try await database.adminIdentity(forToken: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) else {
+            let count = await failures.record(context.clientAddress, now: now())
+            Counter(label: "lantern_admin_auth_failures_total").increment()
+            // Never the token itself: a mistyped real one would end up in the log.
+            logger.warning("admin authentication failed", metadata: ["client": "\(context.clientAddress)", "failures_this_minute": "\(count)",
+                                                                     "path": "\(request.uri.path)"])
             var e = AdminError(.unauthorized, "a valid admin token is required (Authorization: Bearer lnt_…; create one with: lantern tokens create)")
             e.headers[.wwwAuthenticate] = "Bearer"
             throw e

@@ -29,6 +29,12 @@ struct RateWindow: Sendable {
         return c.n
     }
 
+    /// Events for `key` in its current window, without recording one.
+    func count(_ key: String, now: Date) -> Int {
+        guard let c = counts[key], now.timeIntervalSince(c.start) < window else { return 0 }
+        return c.n
+    }
+
     /// When `key`'s current window ends (for Retry-After).
     func resetsAt(_ key: String) -> Date? { counts[key].map { $0.start.addingTimeInterval(window) } }
 
@@ -101,6 +107,23 @@ final class ReplyBudget: Sendable {
             }
             return nil
         }
+    }
+}
+
+/// Failed admin logins per client address: after `limit` in a minute the address waits out the
+/// minute, whatever it sends (so 3,000 guesses cost it 300 minutes, not 4 seconds).
+actor AuthenticationFailures {
+    private var window: RateWindow
+
+    init(perMinute: Int = 10) { window = RateWindow(limit: perMinute) }
+
+    /// Counts one failure; returns how many this minute.
+    func record(_ address: String, now: Date) -> Int { window.record(address, now: now) }
+
+    /// Seconds until `address` may try again, when it is over the limit.
+    func blocked(_ address: String, now: Date) -> Int? {
+        guard window.count(address, now: now) >= window.limit, let reset = window.resetsAt(address), reset > now else { return nil }
+        return max(1, Int(reset.timeIntervalSince(now).rounded(.up)))
     }
 }
 
