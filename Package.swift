@@ -63,6 +63,7 @@ let package = Package(
         .target(name: "LanternTesting", dependencies: [
             "LanternCore", "LanternStore", "LanternProviders", "LanternServer",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "LanternBench", dependencies: [
@@ -74,7 +75,7 @@ let package = Package(
         .testTarget(name: "LanternStoreTests", dependencies: ["LanternStore", "LanternTesting"]),
         .testTarget(name: "LanternProvidersTests", dependencies: ["LanternProviders", "LanternTesting",
                                                                   .product(name: "PropertyBased", package: "swift-property-based")]),
-        .testTarget(name: "LanternServerTests", dependencies: ["LanternServer", "LanternTesting"],
+        .testTarget(name: "LanternServerTests", dependencies: ["LanternServer", "LanternTesting", .product(name: "Prometheus", package: "swift-prometheus")],
                     exclude: ["Transcripts", "Corpus"]),
     ],
     swiftLanguageModes: [.v6]

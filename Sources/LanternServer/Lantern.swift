@@ -67,7 +67,13 @@ public struct Lantern: Sendable {
             logger.critical("\(name.uppercased()) SIGNATURE CHECK IS OFF: anyone who finds /webhooks/\(name) can send texts as anyone. Never run like this in production (unset LANTERN_\(name.uppercased())_SIGNATURE_CHECK).")
         }
         if providers.isEmpty {
+            // The console provider checks no signature: anyone who can reach it can text as anyone.
+            guard Loopback.contains(configuration.host) else { throw .unsafe("no SMS provider is configured, so Lantern would use the console provider, which checks no signature; it answers only on 127.0.0.1 or localhost, not on \(configuration.host). Configure a provider (e.g. TWILIO_ACCOUNT_SID…) or set LANTERN_HOST=127.0.0.1") }
             providers["console"] = ConsoleProvider(write: console)
+        }
+        let plan = configuration.listenerPlan
+        if configuration.adminPort == nil && !plan.adminOnWebhookListener {
+            logger.notice("the admin API and metrics are not served on \(configuration.host):\(configuration.port), which faces the network: give them their own private listener (LANTERN_ADMIN_HOST=127.0.0.1 LANTERN_ADMIN_PORT=8081), or set LANTERN_ADMIN_ON_PUBLIC_LISTENER=on")
         }
 
         let wakeUp = OutboxWakeUp()
@@ -161,7 +167,8 @@ public struct Lantern: Sendable {
         WebhookRoutes(providers: providers, conversations: conversations, pauses: sender.pauses, maxBodyBytes: configuration.maxBodyBytes,
                       now: now, logger: logger).register(on: router)
         addHealth(to: router)
-        if configuration.adminPort == nil { addAdmin(to: router) }
+        let plan = configuration.listenerPlan
+        if plan.adminOnWebhookListener { addAdmin(to: router, metricsNeedToken: plan.metricsNeedTokenOnWebhookListener) }
         return makeApplication(router, host: configuration.host, port: configuration.port, onServerRunning: onServerRunning)
     }
 
@@ -171,7 +178,7 @@ public struct Lantern: Sendable {
         let router = Router(context: LanternRequestContext.self)
         router.add(middleware: SecurityHeaders(logger: logger))
         addHealth(to: router)
-        addAdmin(to: router)
+        addAdmin(to: router, metricsNeedToken: configuration.listenerPlan.metricsNeedTokenOnAdminListener)
         return makeApplication(router, host: configuration.adminHost ?? "127.0.0.1", port: port, onServerRunning: onServerRunning)
     }
 
@@ -189,13 +196,20 @@ public struct Lantern: Sendable {
                     logger: logger)
     }
 
-    func addAdmin(to router: Router<LanternRequestContext>) {
+    func addAdmin(to router: Router<LanternRequestContext>, metricsNeedToken: Bool) {
         AdminRoutes(broadcasts: broadcasts, kits: kits, rateLimit: adminRateLimit, failures: authenticationFailures,
                     maxBodyBytes: configuration.maxBodyBytes,
                     now: now, logger: logger).register(on: router)
         if let metrics {
-            router.get("/metrics") { _, _ -> Response in
-                Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+            let database = self.database
+            router.get("/metrics") { request, _ -> Response in
+                if metricsNeedToken {
+                    guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
+                          try await database.adminIdentity(forToken: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) != nil else {
+                        return PlainError(.unauthorized, "metrics on this address need an admin token (Authorization: Bearer lnt_…)").response
+                    }
+                }
+                return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                          body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
             }
         }
@@ -319,6 +333,8 @@ public enum BootError: Error, CustomStringConvertible {
     /// The keys at hand are not the ones that wrote the database.
     case wrongKeys(KeyCheckError, source: String)
     case database(String, String)
+    /// A combination of settings that would expose people (said in full).
+    case unsafe(String)
 
     public var description: String {
         switch self {
@@ -330,6 +346,7 @@ public enum BootError: Error, CustomStringConvertible {
                 + "LANTERN_DATA_KEY/LANTERN_INDEX_KEY are not set. Restore keys.json from your backup (or set the two "
                 + "variables). Lantern makes new keys only for an empty database; without the old ones nobody in it can be reached."
         case .wrongKeys(let e, let source): "\(e) (keys read from \(source))"
+        case .unsafe(let why): why
         case .database(let p, let why): "cannot open database \(p): \(why)"
         }
     }

@@ -4,6 +4,7 @@ import LanternProviders
 import LanternServer
 import LanternStore
 import Logging
+import Prometheus
 import ServiceLifecycle
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -22,6 +23,7 @@ public struct RunningLantern: Sendable {
     public static func start(configuration: LanternConfiguration, logger: Logger,
                              transport: any HTTPTransport = URLSessionTransport(),
                              console: @escaping @Sendable (String) -> Void = { _ in },
+                             metrics: PrometheusCollectorRegistry? = nil,
                              now: @escaping @Sendable () -> Date = { Date() }) async throws -> RunningLantern {
         var config = configuration
         config.host = "127.0.0.1"
@@ -30,7 +32,7 @@ public struct RunningLantern: Sendable {
             config.adminHost = "127.0.0.1"
             config.adminPort = 0
         }
-        let lantern = try Lantern.boot(configuration: config, logger: logger, transport: transport, console: console, now: now)
+        let lantern = try Lantern.boot(configuration: config, logger: logger, metrics: metrics, transport: transport, console: console, now: now)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let (adminPorts, adminContinuation) = AsyncStream.makeStream(of: Int.self)
         let services = lantern.services(onServerRunning: { port in continuation.yield(port) },

@@ -33,6 +33,11 @@ public struct LanternConfiguration: Sendable {
     /// while webhooks face the internet). Nil: same listener as the webhooks.
     public var adminHost: String?
     public var adminPort: Int?
+    /// Serve the admin API and metrics beside the webhooks even when those face the network.
+    /// Off by default: give them `adminHost`/`adminPort` instead.
+    public var adminOnPublicListener = false
+    /// Whether `/metrics` needs an admin token; nil: only where it is reachable from the network.
+    public var metricsNeedToken: Bool?
     /// A connection that sends nothing for this long is closed (slow-loris protection).
     public var idleTimeout: TimeInterval
     /// A whole request (headers and body) must arrive within this many seconds, however slowly
@@ -79,6 +84,15 @@ public struct LanternConfiguration: Sendable {
 
     public var databasePath: String { dataDirectory.appendingPathComponent(Self.databaseFileName).path }
 
+    /// Where the admin API and metrics are served, and whether metrics need a token there.
+    public var listenerPlan: ListenerPlan {
+        let publicFacing = !Loopback.contains(host)
+        return ListenerPlan(adminOnWebhookListener: adminPort == nil && (!publicFacing || adminOnPublicListener),
+                            metricsNeedTokenOnWebhookListener: metricsNeedToken ?? publicFacing,
+                            metricsNeedTokenOnAdminListener: metricsNeedToken ?? !Loopback.contains(adminHost ?? "127.0.0.1"))
+    }
+
+
     /// Reads the environment. Refuses settings that would silently run unsafely.
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> LanternConfiguration {
         var c = LanternConfiguration()
@@ -94,14 +108,29 @@ public struct LanternConfiguration: Sendable {
             guard let p = Int(v), (0...65535).contains(p) else { throw .invalid("LANTERN_ADMIN_PORT", "must be a port number") }
             c.adminPort = p
         }
+        switch nonEmpty("LANTERN_METRICS_TOKEN")?.lowercased() {
+        case nil: break
+        case "required": c.metricsNeedToken = true
+        case "off": c.metricsNeedToken = false
+        default: throw .invalid("LANTERN_METRICS_TOKEN", "must be required or off")
+        }
+        switch nonEmpty("LANTERN_ADMIN_ON_PUBLIC_LISTENER")?.lowercased() {
+        case nil, "off": break
+        case "on": c.adminOnPublicListener = true
+        default: throw .invalid("LANTERN_ADMIN_ON_PUBLIC_LISTENER", "must be on or off")
+        }
         if c.adminHost != nil && c.adminPort == nil {
             throw .invalid("LANTERN_ADMIN_PORT", "is required with LANTERN_ADMIN_HOST (the admin API needs its own port)")
         }
         if let v = nonEmpty("LANTERN_FLOWS_DIR") { c.flowsDirectory = URL(fileURLWithPath: v) }
         if let v = nonEmpty("LANTERN_LOCALES_DIR") { c.localesDirectory = URL(fileURLWithPath: v) }
         if let v = nonEmpty("LANTERN_PUBLIC_URL") {
-            guard let u = URL(string: v), let scheme = u.scheme, ["http", "https"].contains(scheme), u.host != nil else {
+            guard let u = URL(string: v), let scheme = u.scheme, ["http", "https"].contains(scheme), let host = u.host else {
                 throw .invalid("LANTERN_PUBLIC_URL", "must be an http(s) URL such as https://sms.example.org")
+            }
+            // Texts and signatures would cross the internet in the clear.
+            guard scheme == "https" || Loopback.contains(host) else {
+                throw .invalid("LANTERN_PUBLIC_URL", "must be https:// (put TLS in front, e.g. Caddy); plain http is allowed only for 127.0.0.1 or localhost")
             }
             c.publicBaseURL = u
         }
@@ -284,5 +313,21 @@ public struct RetryPolicy: Sendable {
         let ceiling = min(maxDelay, baseDelay * pow(2, Double(max(0, attempt - 1))))
         let jittered = ceiling / 2 + ceiling / 2 * random
         return max(jittered, min(retryAfter ?? 0, maxDelay))
+    }
+}
+
+/// The admin API and metrics stay off a listener that faces the network unless asked for, and
+/// metrics there need a token: they are not for anyone who finds the address.
+public struct ListenerPlan: Sendable, Equatable {
+    public let adminOnWebhookListener: Bool
+    public let metricsNeedTokenOnWebhookListener: Bool
+    public let metricsNeedTokenOnAdminListener: Bool
+}
+
+/// Addresses only this machine can reach.
+public enum Loopback {
+    public static func contains(_ host: String) -> Bool {
+        let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return h == "localhost" || h == "::1" || h.hasPrefix("127.")
     }
 }
