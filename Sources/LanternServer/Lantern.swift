@@ -98,7 +98,8 @@ public struct Lantern: Sendable {
                                                 logger: logger)
         let sender = OutboxSender(database: database, providers: providers, pacer: SendPacer(rate: configuration.sendRate),
                                   retry: configuration.retry, maxConcurrent: configuration.maxConcurrentSends,
-                                  wakeUp: wakeUp, pauses: ProviderPauses(logger: logger), now: now, logger: logger)
+                                  wakeUp: wakeUp, pauses: ProviderPauses(logger: logger),
+                                  allowedCountryCodes: configuration.limits.allowedCountryCodes, now: now, logger: logger)
         let broadcastWakeUp = BroadcastWakeUp()
         var settings = configuration.broadcasts
         settings.sendRate = configuration.sendRate

@@ -56,3 +56,44 @@ private struct HangingProvider: SMSProvider {
         _ = try? await task.value
     }
 }
+
+/// A provider that records what it was asked to send.
+private actor SentLog {
+    var numbers: [String] = []
+    func add(_ n: String) { numbers.append(n) }
+}
+
+private struct RecordingProvider: SMSProvider {
+    let name = "twilio"
+    let sendsAreIdempotent = false
+    let receivesWebhooks = true
+    let acknowledgement = WebhookAcknowledgement(contentType: "text/plain", body: "")
+    let log: SentLog
+    func inboundMessage(from request: WebhookRequest) throws(WebhookRejection) -> InboundMessage { throw .ignored("") }
+    func deliveryReport(from request: WebhookRequest) throws(WebhookRejection) -> DeliveryReport { throw .ignored("") }
+    func send(_ message: OutboundSMS) async -> SendOutcome {
+        await log.add(message.to.e164)
+        return .accepted(providerMessageID: "SM\(message.outboxID)")
+    }
+}
+
+@Suite struct CountryGuardTests {
+    @Test func theSenderNeverTextsAbroadWhateverQueuedIt() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let db = try AppDatabase.open(path: dir.url.appendingPathComponent("t.sqlite").path, vault: PIIVault(keys: .generate()))
+        for (n, number) in ["+447700900123", "+12025550123", "+8821300000001"].enumerated() {
+            _ = try await db.handleInbound(InboundEnvelope(provider: "twilio", messageID: "SM\(n)", from: PhoneNumber(number)!, to: nil), now: Date()) { _, _ in
+                EngineOutcome(replies: [Reply(key: "k", text: "hi")], actions: [], conversation: nil, decision: .fallback(flow: "menu", timedOut: false))
+            }
+        }
+        let log = SentLog()
+        let sender = OutboxSender(database: db, providers: ["twilio": RecordingProvider(log: log)], pacer: SendPacer(rate: 0),
+                                  retry: RetryPolicy(), maxConcurrent: 10, wakeUp: OutboxWakeUp(), allowedCountryCodes: ["44"],
+                                  logger: Logger(label: "t"))
+        try await sender.sendBatch()
+        #expect(await log.numbers == ["+447700900123"])
+        let counts = try await db.outboxCounts()
+        #expect(counts[.sent] == 1 && counts[.failed] == 2)
+    }
+}

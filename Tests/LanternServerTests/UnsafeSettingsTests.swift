@@ -4,6 +4,7 @@ import LanternStore
 import LanternTesting
 import Logging
 import Prometheus
+import LanternCore
 import Testing
 
 /// Settings that would expose people are refused at start, saying what to do instead.
@@ -62,5 +63,23 @@ import Testing
         let token = try await lantern.database.createAdminToken(name: "prometheus", role: .coordinator, now: Date())
         #expect(try await client.request("GET", url, headers: ["Authorization": "Bearer \(token)"]).status == 200)
         try await lantern.stop()
+    }
+}
+
+extension AbuseAndHardeningTests {
+    @Test func numbersAbroadAreNeverTextedWhateverTheProviderAllows() async throws {
+        try await withLantern { env in
+            // An SMS-pumping run from premium numbers abroad: nothing goes back.
+            for n in 0..<5 { try await env.text("HELP", from: "+88213000000\(n)") }
+            try await env.text("she isnt breathing", from: "+12025550123")
+            try await env.text("HELP")
+            #expect(try await env.lantern.database.waitForOutbox { ($0[.sent] ?? 0) >= 1 })
+            let sentTo = Set(await env.fake.requests().compactMap { $0.form["To"] })
+            #expect(sentTo == [Self.her], "\(sentTo)")
+            #expect(env.logs.text.contains("outside the countries this service texts"))
+            // STOP from abroad is still honoured (silently).
+            try await env.text("STOP", from: "+12025550123")
+            #expect(try await env.lantern.database.contact(for: PhoneNumber("+12025550123")!)?.isOptedOut == true)
+        }
     }
 }

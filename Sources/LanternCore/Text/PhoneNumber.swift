@@ -35,6 +35,11 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
 
     /// Providers that write international numbers without the `+` ("447700900123": Vonage,
     /// Plivo, Sinch, MessageBird).
+    /// Whether the number is in one of `countryCodes` ("44", "353"…); "*" allows every country.
+    public func isIn(countryCodes: Set<String>) -> Bool {
+        countryCodes.contains("*") || countryCodes.contains { e164.hasPrefix("+" + $0) }
+    }
+
     public init?(international raw: String) {
         let t = raw.trimmingCharacters(in: .whitespaces)
         self.init(t.hasPrefix("+") || t.hasPrefix("0") ? t : "+" + t)

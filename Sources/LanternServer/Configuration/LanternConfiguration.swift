@@ -178,6 +178,13 @@ public struct LanternConfiguration: Sendable {
         if let d = try positive("LANTERN_REPLY_SEGMENTS_PER_MINUTE") { c.limits.replySegmentsPerMinute = Int(d) }
         if let d = try positive("LANTERN_REPLY_MAX_WAIT") { c.limits.replyMaxWait = d }
         if let d = try positive("LANTERN_ADMIN_REQUESTS_PER_MINUTE") { c.limits.adminRequestsPerMinute = Int(d) }
+        if let v = nonEmpty("LANTERN_ALLOWED_COUNTRY_CODES") {
+            let codes = Set(v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "+")) })
+            guard !codes.isEmpty, codes.allSatisfy({ $0 == "*" || (!$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isNumber)) }) else {
+                throw .invalid("LANTERN_ALLOWED_COUNTRY_CODES", "must be calling codes separated by commas, e.g. 44,353 (or * for any)")
+            }
+            c.limits.allowedCountryCodes = codes
+        }
         if let v = nonEmpty("LANTERN_OWN_NUMBERS") {
             for raw in v.split(separator: ",") {
                 guard let n = PhoneNumber(String(raw)) else { throw .invalid("LANTERN_OWN_NUMBERS", "must be phone numbers separated by commas") }
@@ -270,6 +277,9 @@ public struct LimitSettings: Sendable {
     public var replyMaxWait: TimeInterval = 600
     /// Requests per minute one admin token may make.
     public var adminRequestsPerMinute: Int = 120
+    /// Countries (calling codes) Lantern texts at all, whatever the provider would allow: an
+    /// SMS-pumping brake. "*" for any.
+    public var allowedCountryCodes: Set<String> = ["44"]
     /// The service's own numbers (E.164): texts from them are loops and are dropped.
     public var ownNumbers: Set<String> = []
     public init() {}

@@ -13,6 +13,7 @@ public struct ConversationService: Sendable {
     let outboxWakeUp: OutboxWakeUp
     let commits: InboundCommitQueue
     let limits: InboundLimits
+    let allowedCountryCodes: Set<String>
     let replyBudget: ReplyBudget
     /// A FORGET with nothing left to erase is answered at most once an hour per number.
     let emptyForgets = SharedRateWindow(limit: 1, window: 3600)
@@ -25,6 +26,7 @@ public struct ConversationService: Sendable {
     public init(database: AppDatabase, engine: FlowEngine, policy: InboundPolicy = InboundPolicy(), limits: LimitSettings = LimitSettings(),
                 outboxWakeUp: OutboxWakeUp, now: @escaping @Sendable () -> Date, logger: Logger) {
         self.limits = InboundLimits(limits)
+        self.allowedCountryCodes = limits.allowedCountryCodes
         self.replyBudget = ReplyBudget(segmentsPerMinute: limits.replySegmentsPerMinute, maxWait: limits.replyMaxWait)
         self.ownNumbers = limits.ownNumbers
         self.database = database
@@ -49,10 +51,17 @@ public struct ConversationService: Sendable {
         let key = database.vault.contactKey(for: message.from)
         let verdict = await limits.admit(contact: key.hex, now: now())
         let budget = replyBudget, emptyForgets = self.emptyForgets, vitalWhileLimited = self.vitalWhileLimited
+        let countryAllowed = message.from.isIn(countryCodes: allowedCountryCodes)
         let result = try await commits.handle(PendingInbound(envelope, key: key) { contact, conversation in
             let time = now()
             var outcome = engine.handle(text: text, contact: contact, conversation: conversation, now: time)
             if contact.isBlocked { return outcome.limited(by: .blocked, keeping: conversation, notice: nil) }
+            // Outside the countries the service texts: what she asked is done (STOP, FORGET),
+            // nothing is sent back.
+            if !countryAllowed {
+                outcome.replies = []
+                return outcome
+            }
             let vital = outcome.actions.contains(.optOut) || outcome.actions.contains(.erase)
             if let verdict {
                 let notice = verdict.notify
@@ -92,6 +101,11 @@ public struct ConversationService: Sendable {
                 logger.notice("replies held by the service-wide reply limit", metadata: [
                     "contact": "\(contact.short)", "limit": "global_rate",
                     "wait_seconds": "\(Int(after.timeIntervalSince(now()).rounded(.up)))"])
+            }
+            if !countryAllowed {
+                Counter(label: "lantern_limited_total", dimensions: [("limit", "country")]).increment()
+                logger.notice("not answered: the number is outside the countries this service texts", metadata: [
+                    "contact": "\(contact.short)", "limit": "country"])
             }
             Counter(label: "lantern_inbound_messages_total",
                     dimensions: [("provider", message.provider), ("decision", outcome.decision.kind)]).increment()

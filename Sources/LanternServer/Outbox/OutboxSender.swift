@@ -17,6 +17,7 @@ public struct OutboxSender: Service {
     let maxConcurrent: Int
     let wakeUp: OutboxWakeUp
     public let pauses: ProviderPauses
+    let allowedCountryCodes: Set<String>
     let now: @Sendable () -> Date
     let random: @Sendable () -> Double
     let logger: Logger
@@ -24,7 +25,8 @@ public struct OutboxSender: Service {
     let idlePoll: Duration
 
     public init(database: AppDatabase, providers: [String: any SMSProvider], pacer: SendPacer, retry: RetryPolicy,
-                maxConcurrent: Int, wakeUp: OutboxWakeUp, pauses: ProviderPauses? = nil, now: @escaping @Sendable () -> Date = { Date() },
+                maxConcurrent: Int, wakeUp: OutboxWakeUp, pauses: ProviderPauses? = nil, allowedCountryCodes: Set<String> = ["*"],
+                now: @escaping @Sendable () -> Date = { Date() },
                 random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, logger: Logger,
                 idlePoll: Duration = .seconds(1)) {
         self.database = database
@@ -34,6 +36,7 @@ public struct OutboxSender: Service {
         self.maxConcurrent = maxConcurrent
         self.wakeUp = wakeUp
         self.pauses = pauses ?? ProviderPauses(logger: logger)
+        self.allowedCountryCodes = allowedCountryCodes
         self.now = now
         self.random = random
         self.logger = logger
@@ -116,6 +119,13 @@ public struct OutboxSender: Service {
             // Its provider was removed from the configuration: keep it queued until it returns.
             logger.error("no provider configured for a queued text", metadata: meta)
             return SendRecord(id: message.id, result: .retry(at: now().addingTimeInterval(retry.maxDelay), reason: "lantern:provider-not-configured"))
+        }
+        guard message.to.isIn(countryCodes: allowedCountryCodes) else {
+            // Whatever queued it (an alert to someone who signed up from abroad, a relay to a
+            // foreign coordinator number): the service does not pay for texts abroad.
+            count("country_not_allowed", provider.name)
+            logger.warning("not sent: the number is outside the countries this service texts", metadata: meta)
+            return SendRecord(id: message.id, result: .failed(errorCode: "lantern:country-not-allowed", optedOut: false))
         }
         let outcome = await provider.send(OutboundSMS(outboxID: message.id, to: message.to, from: message.sender, text: message.text))
         switch outcome {
