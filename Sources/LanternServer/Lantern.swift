@@ -248,7 +248,9 @@ public struct Lantern: Sendable {
     /// webhooks first, then the sender finishes what it has in flight.
     public func services(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
                          onAdminRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> [any Service] {
-        var list: [any Service] = [sender, broadcastRunner, housekeeping, KeyWatcher(vault: database.vault)] + (reportRelay.map { [$0] } ?? [])
+        var list: [any Service] = [sender, broadcastRunner, housekeeping, KeyWatcher(vault: database.vault),
+                                   ProviderErasureRunner(database: database, providers: providers, now: now, logger: logger)]
+            + (reportRelay.map { [$0] } ?? [])
         if let admin = adminApplication(onServerRunning: onAdminRunning) { list.append(admin) }
         list.append(application(onServerRunning: onServerRunning))
         return list

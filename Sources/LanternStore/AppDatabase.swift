@@ -237,6 +237,19 @@ public struct AppDatabase: Sendable {
                 CREATE INDEX seen_message_day ON seen_message(day);
                 """)
         }
+        m.registerMigration("v10: erasure at the provider") { db in
+            // After FORGET: her number and the provider's ids of her messages, sealed, until the
+            // provider has deleted them; then the row goes too.
+            try db.execute(sql: """
+                CREATE TABLE provider_erasure (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    provider TEXT NOT NULL,
+                    payload BLOB NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at DOUBLE NOT NULL
+                );
+                """)
+        }
         return m
     }
 

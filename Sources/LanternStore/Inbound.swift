@@ -152,7 +152,7 @@ extension AppDatabase {
             case .optIn:
                 try db.run("UPDATE contact SET opted_out_at = NULL WHERE key = ?", [key.hex])
             case .erase:
-                try erase(db, key: key, now: t)
+                try erase(db, key: key, vault: vault, now: t)
             case .subscribe:
                 let areas = AreaCodes.split(outcome.variables["areas"])
                 if areas.contains(AreaCodes.everywhere) {
@@ -247,9 +247,12 @@ extension AppDatabase {
     /// Everything about a contact, gone at once. Sent-message records stay only as anonymous
     /// counts (no contact key, no number, no text). Dedupe entries stay for their window: they
     /// are linked to no one, and they keep a replay of her old texts from undoing the erasure.
-    static func erase(_ db: Database, key: ContactKey, now: Double) throws {
+    static func erase(_ db: Database, key: ContactKey, vault: PIIVault, now: Double) throws {
+        try queueProviderErasure(db, key: key, vault: vault, now: now)
         try db.run("DELETE FROM outbox WHERE contact_key = ? AND status IN ('queued', 'sending')", [key.hex])
-        try db.run("UPDATE outbox SET contact_key = NULL, recipient = NULL, text = NULL WHERE contact_key = ?", [key.hex])
+        // The provider's ids go too: through the provider's API they lead back to her number.
+        try db.run("UPDATE outbox SET contact_key = NULL, recipient = NULL, text = NULL, provider_message_id = NULL WHERE contact_key = ?",
+                   [key.hex])
         try db.run("DELETE FROM contact WHERE key = ?", [key.hex]) // cascades to conversation
     }
 

@@ -23,6 +23,7 @@ extension AppDatabase {
         ("kit_request", "ref", "address", "key_version"),
         ("relay_queue", "id", "payload", nil),
         ("key_check", "id", "data_box", nil),
+        ("provider_erasure", "id", "payload", nil),
     ]
 
     /// Re-seals everything not yet under the current data key, a few hundred rows per

@@ -136,8 +136,11 @@ extension AppDatabase {
             for r in records {
                 switch r.result {
                 case .accepted(let providerMessageID):
+                    // A reply to someone who has just erased herself keeps no provider id: it
+                    // would lead back to her number.
                     try db.run("""
-                        UPDATE outbox SET status = 'sent', text = NULL, recipient = NULL, provider_message_id = ?,
+                        UPDATE outbox SET status = 'sent', text = NULL, recipient = NULL,
+                            provider_message_id = CASE WHEN contact_key IS NULL AND kind IN ('reply', 'emergency') THEN NULL ELSE ? END,
                             attempts = attempts + 1, updated_at = ?
                         WHERE id = ? AND status IN ('sending', 'unknown')
                         """, [providerMessageID, t, r.id])

@@ -51,7 +51,7 @@ extension AppDatabase {
                 AND NOT EXISTS (SELECT 1 FROM report_ref r WHERE r.contact_key = c.key AND r.expires_at > ?)
                 LIMIT 5000
                 """, arguments: [t - settings.contactIdle, t])
-            for key in idle { try Self.erase(db, key: ContactKey(hex: key), now: t) }
+            for key in idle { try Self.erase(db, key: ContactKey(hex: key), vault: vault, now: t) }
             return idle.count
         }
         counts.seenWebhooks = try await writer.write { db in
@@ -83,7 +83,7 @@ extension AppDatabase {
         return try await writer.write { db in
             let known = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM contact WHERE key = ?)", arguments: [key.hex]) ?? false
             guard known else { return false }
-            try Self.erase(db, key: key, now: t)
+            try Self.erase(db, key: key, vault: vault, now: t)
             try Self.audit(db, actor: actor, action: "contact.erased", subject: nil, now: t)
             return true
         }

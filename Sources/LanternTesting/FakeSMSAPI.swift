@@ -46,6 +46,27 @@ public final class FakeSMSAPI: Sendable {
         var delay: Duration = .zero
         var holdAfter: Int?
         var holding = false
+        /// Message ids deleted (Twilio's DELETE …/Messages/{sid}.json), and ones that refuse deletion for now.
+        var deleted: [String] = []
+        var undeletable: Set<String> = []
+        /// Messages as Twilio would list them: what was sent, plus texts "received" from people.
+        var received: [(sid: String, from: String)] = []
+
+        func messages(to: String?, from: String?) -> [String] {
+            var out: [String] = []
+            for (i, r) in recorded.enumerated() where r.wasAccepted && to != nil && r.form["To"] == to {
+                out.append("SM" + String(format: "%032d", i + 1))
+            }
+            if let from { out += received.filter { $0.from == from }.map(\.sid) }
+            return out.filter { !deleted.contains($0) }
+        }
+        func delete(_ sid: String) -> Bool {
+            guard !undeletable.contains(sid) else { return false }
+            deleted.append(sid)
+            return true
+        }
+        func setUndeletable(_ s: Set<String>) { undeletable = s }
+        func addReceived(_ sid: String, from: String) { received.append((sid, from)) }
 
         func record(_ r: Recorded) -> (Reply, Int, Duration) {
             var r = r
@@ -114,6 +135,17 @@ public final class FakeSMSAPI: Sendable {
                 return Self.accepted(n, acceptance)
             }
         }
+        // Twilio's message list and delete, for erasure at the provider.
+        router.get("**") { request, _ -> Response in
+            let query = request.uri.queryParameters
+            let sids = await state.messages(to: query["To"].map(String.init), from: query["From"].map(String.init))
+            let body = try JSONSerialization.data(withJSONObject: ["messages": sids.map { ["sid": $0] }, "next_page_uri": NSNull()])
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
+        router.delete("**") { request, _ -> Response in
+            let sid = String(request.uri.path.split(separator: "/").last ?? "").replacingOccurrences(of: ".json", with: "")
+            return Response(status: await state.delete(sid) ? .noContent : .conflict)
+        }
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
@@ -130,6 +162,13 @@ public final class FakeSMSAPI: Sendable {
         return Response(status: .init(code: status), headers: [.contentType: "application/json"],
                         body: .init(byteBuffer: ByteBuffer(string: body)))
     }
+
+    /// Message ids deleted through the API.
+    public func deletedMessages() async -> [String] { await state.deleted }
+    /// Messages that refuse deletion (as Twilio does while one is still being sent).
+    public func refuseDeletion(of sids: Set<String>) async { await state.setUndeletable(sids) }
+    /// A text someone sent us, as the provider's message list would show it.
+    public func received(_ sid: String, from: String) async { await state.addReceived(sid, from: from) }
 
     /// The next requests get these replies, in order; after that, `.accept`.
     public func script(_ replies: [Reply]) async { await state.setScript(replies) }

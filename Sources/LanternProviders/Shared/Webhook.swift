@@ -141,6 +141,15 @@ public enum SendOutcome: Sendable, Equatable {
     case suspended(reason: String)
 }
 
+/// How an attempt to delete someone's messages at the provider ended.
+public enum ErasureOutcome: Sendable, Equatable {
+    case done(deleted: Int)
+    /// Try again later (rate limit, outage, messages still in flight).
+    case retry(reason: String)
+    /// The provider offers no way to delete messages: its own retention settings apply.
+    case unsupported
+}
+
 /// One SMS provider: parses and verifies its webhooks, and sends through its API.
 /// Nothing outside an adapter knows which provider is in use.
 public protocol SMSProvider: Sendable {
@@ -156,4 +165,11 @@ public protocol SMSProvider: Sendable {
     func inboundMessage(from request: WebhookRequest) throws(WebhookRejection) -> InboundMessage
     func deliveryReport(from request: WebhookRequest) throws(WebhookRejection) -> DeliveryReport
     func send(_ message: OutboundSMS) async -> SendOutcome
+    /// Deletes, at the provider, the messages to and from `number` (and those with `knownIDs`),
+    /// after she erased herself: their records lead back to her number.
+    func eraseMessages(of number: PhoneNumber, knownIDs: [String]) async -> ErasureOutcome
+}
+
+extension SMSProvider {
+    public func eraseMessages(of number: PhoneNumber, knownIDs: [String]) async -> ErasureOutcome { .unsupported }
 }

@@ -158,6 +158,48 @@ public struct Twilio: SMSProvider {
         }
     }
 
+    // MARK: Erasure
+
+    /// Twilio keeps every message's number and body until deleted
+    /// (`DELETE /2010-04-01/Accounts/{sid}/Messages/{sid}.json`). Finds hers by number, both
+    /// ways, plus the ids Lantern still knew, and deletes each; any failure means "again later".
+    public func eraseMessages(of number: PhoneNumber, knownIDs: [String]) async -> ErasureOutcome {
+        var sids = Set(knownIDs)
+        for filter in ["To", "From"] {
+            var next: String? = "2010-04-01/Accounts/\(configuration.accountSID)/Messages.json?" + FormEncoding.encode([(filter, number.e164), ("PageSize", "1000")])
+            var pages = 0
+            while let page = next, pages < 50 {
+                pages += 1
+                guard let url = URL(string: configuration.apiBaseURL.absoluteString.trimmingSuffix("/") + "/" + (page.hasPrefix("/") ? String(page.dropFirst()) : page)) else { break }
+                let response: HTTPResponseData
+                do { response = try await transport.send(authorized("GET", url)) } catch { return .retry(reason: "listing messages: \(error)") }
+                guard response.status == 200, let json = (try? JSONSerialization.jsonObject(with: response.body)) as? [String: Any] else {
+                    return .retry(reason: "listing messages: HTTP \(response.status)")
+                }
+                for message in json["messages"] as? [[String: Any]] ?? [] { if let sid = message["sid"] as? String { sids.insert(sid) } }
+                next = (json["next_page_uri"] as? String).flatMap { $0.isEmpty ? nil : $0 }
+            }
+        }
+        var deleted = 0
+        for sid in sids.sorted() where Self.isSID(sid, prefixes: ["SM", "MM"]) {
+            let url = configuration.apiBaseURL.appendingPathComponent("2010-04-01/Accounts/\(configuration.accountSID)/Messages/\(sid).json")
+            let response: HTTPResponseData
+            do { response = try await transport.send(authorized("DELETE", url)) } catch { return .retry(reason: "deleting a message: \(error)") }
+            switch response.status {
+            case 204, 200: deleted += 1
+            case 404: break   // already gone
+            default: return .retry(reason: "deleting a message: HTTP \(response.status)")   // e.g. still being sent
+            }
+        }
+        return .done(deleted: deleted)
+    }
+
+    func authorized(_ method: String, _ url: URL) -> HTTPRequestSpec {
+        let credentials = Data("\(configuration.accountSID):\(configuration.authToken)".utf8).base64EncodedString()
+        return HTTPRequestSpec(method: method, url: url, headers: [("Authorization", "Basic \(credentials)"), ("Accept", "application/json")],
+                               timeout: configuration.requestTimeout)
+    }
+
     // MARK: Sending
 
     func sendRequest(_ message: OutboundSMS) -> HTTPRequestSpec {
