@@ -119,10 +119,11 @@ extension AppDatabase {
             try db.run("""
                 INSERT INTO contact (key, number, key_version, language, created_at, last_active_at, provider, sender)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """, [key.hex, sealed, version, defaultLocale, t, t, envelope.provider, envelope.to])
+                """, [key.hex, sealed, version, defaultLocale, day(t), day(t), envelope.provider, envelope.to])
         } else {
+            // To the day: it only feeds retention, and a copied database must not show when she texted.
             try db.run("UPDATE contact SET last_active_at = ?, provider = ?, sender = ? WHERE key = ?",
-                       [t, envelope.provider, envelope.to, key.hex])
+                       [day(t), envelope.provider, envelope.to, key.hex])
         }
         let subscriptions = AreaCodes.split(row?["areas"])
         let (kit, kitsInPeriod) = (row?["has_kits"] as Bool?) == true ? try kitState(db, key: key, since: t - policy.kitPeriod) : (nil, 0)
@@ -147,7 +148,7 @@ extension AppDatabase {
         for action in outcome.actions {
             switch action {
             case .optOut:
-                try db.run("UPDATE contact SET opted_out_at = ? WHERE key = ?", [t, key.hex])
+                try db.run("UPDATE contact SET opted_out_at = ? WHERE key = ?", [day(t), key.hex])
                 try cancelQueued(db, key: key, now: t)
             case .optIn:
                 try db.run("UPDATE contact SET opted_out_at = NULL WHERE key = ?", [key.hex])
@@ -163,7 +164,7 @@ extension AppDatabase {
                     try db.run("""
                         INSERT OR IGNORE INTO subscription (contact_key, area, created_at)
                         SELECT ?, ?, ? WHERE (SELECT count(*) FROM subscription WHERE contact_key = ?) < ?
-                        """, [key.hex, area, t, key.hex, AreaCodes.maxPerPerson])
+                        """, [key.hex, area, day(t), key.hex, AreaCodes.maxPerPerson])
                 }
             case .unsubscribe:
                 for area in AreaCodes.split(outcome.variables["areas"]) {
@@ -192,9 +193,9 @@ extension AppDatabase {
                 try requestKit(db, key: key, values: outcome.variables, vault: vault, now: t)
             case .cancelKit:
                 try db.run("""
-                    UPDATE kit_request SET status = 'cancelled', reason = 'person_asked', address = NULL, updated_at = ?
+                    UPDATE kit_request SET status = 'cancelled', reason = 'person_asked', address = NULL, pickup = NULL, updated_at = ?
                     WHERE contact_key = ? AND status = 'open'
-                    """, [t, key.hex])
+                    """, [day(t), key.hex])
             case .relayReport:
                 try relayReport(db, key: key, envelope: envelope, values: outcome.variables, vault: vault, policy: policy, now: t)
             }
@@ -226,9 +227,14 @@ extension AppDatabase {
         guard let row = try db.fetchRow("SELECT flow, state, expires_at, variables FROM conversation WHERE contact_key = ?",
                                          [key.hex]) else { return nil }
         let json = (row["variables"] as Data?).flatMap { try? vault.open($0) } ?? "{}"
-        let vars = ((try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: String]) ?? [:]
+        let object = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] ?? [:]
+        // Where she is in a conversation is sealed with her answers; older rows kept it in the clear.
+        if let flow = object["flow"] as? String, let state = object["state"] as? String {
+            return ConversationState(flow: flow, state: state, expiresAt: Date(timeIntervalSince1970: row["expires_at"]),
+                                     variables: object["variables"] as? [String: String] ?? [:])
+        }
         return ConversationState(flow: row["flow"], state: row["state"],
-                                 expiresAt: Date(timeIntervalSince1970: row["expires_at"]), variables: vars)
+                                 expiresAt: Date(timeIntervalSince1970: row["expires_at"]), variables: object as? [String: String] ?? [:])
     }
 
     static func saveConversation(_ db: Database, key: ContactKey, _ state: ConversationState?, vault: PIIVault) throws {
@@ -236,12 +242,14 @@ extension AppDatabase {
             try db.run("DELETE FROM conversation WHERE contact_key = ?", [key.hex])
             return
         }
-        let vars = try vault.seal(String(decoding: try JSONSerialization.data(withJSONObject: state.variables), as: UTF8.self))
+        // The flow and state (e.g. "kit, waiting for an address") are sealed with her answers:
+        // the clear columns say nothing.
+        let whole: [String: Any] = ["flow": state.flow, "state": state.state, "variables": state.variables]
+        let sealed = try vault.seal(String(decoding: try JSONSerialization.data(withJSONObject: whole), as: UTF8.self))
         try db.run("""
-            INSERT INTO conversation (contact_key, flow, state, expires_at, variables) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT(contact_key) DO UPDATE SET flow = excluded.flow, state = excluded.state,
-                expires_at = excluded.expires_at, variables = excluded.variables
-            """, [key.hex, state.flow, state.state, state.expiresAt.timeIntervalSince1970, vars])
+            INSERT INTO conversation (contact_key, flow, state, expires_at, variables) VALUES (?, '', '', ?, ?)
+            ON CONFLICT(contact_key) DO UPDATE SET flow = '', state = '', expires_at = excluded.expires_at, variables = excluded.variables
+            """, [key.hex, state.expiresAt.timeIntervalSince1970, sealed])
     }
 
     /// Everything about a contact, gone at once. Sent-message records stay only as anonymous
@@ -261,7 +269,7 @@ extension AppDatabase {
         try db.run("""
             UPDATE outbox SET status = 'cancelled', text = NULL, recipient = NULL, updated_at = ?
             WHERE contact_key = ? AND status = 'queued'
-            """, [now, key.hex])
+            """, [day(now), key.hex])
     }
 
     /// Queues one text. Its words are sealed at rest too (they can carry her answers or a report).
@@ -275,7 +283,7 @@ extension AppDatabase {
                                 status, attempts, next_attempt_at, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)
             """, [contact?.hex, provider, sender, recipient, keyVersion, kind.rawValue, kind.priority, sealedText,
-                             segments, max(now, notBefore ?? now), now, now])
+                             segments, max(now, notBefore ?? now), day(now), day(now)])
         return db.lastInsertedRowID
     }
 }

@@ -63,7 +63,7 @@ extension AppDatabase {
         try db.run("""
             INSERT INTO kit_request (ref, contact_key, kind, method, pickup, address, key_version, status, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)
-            """, [ref, key.hex, kind, method, values["pickup"], address, vault.keys.version, t, t])
+            """, [ref, key.hex, kind, method, values["pickup"], address, vault.keys.version, day(t), day(t)])
     }
 
     /// The coordinators' queue: open requests first, oldest first.
@@ -112,8 +112,9 @@ extension AppDatabase {
             }
             let current = KitInfo.Status(rawValue: r["status"]) ?? .open
             guard current == .open else { throw KitError.notOpen(ref, current) }
-            try db.execute(sql: "UPDATE kit_request SET status = ?, reason = ?, address = NULL, updated_at = ? WHERE ref = ?",
-                           arguments: [status.rawValue, reason?.rawValue, t, ref])
+            // Closed: where she collects from is no longer anyone's business.
+            try db.execute(sql: "UPDATE kit_request SET status = ?, reason = ?, address = NULL, pickup = NULL, updated_at = ? WHERE ref = ?",
+                           arguments: [status.rawValue, reason?.rawValue, Self.day(t), ref])
             try Self.audit(db, actor: actor, action: "kit.\(status.rawValue)", subject: ref, now: t)
             if let key = r["contact_key"] as String?,
                let c = try Row.fetchOne(db, sql: "SELECT number, language, wording, provider, sender, opted_out_at FROM contact WHERE key = ?", arguments: [key]),
@@ -135,8 +136,8 @@ extension AppDatabase {
         let cutoff = now.timeIntervalSince1970 - addressLifetime
         return try await writer.write { db in
             try db.execute(sql: """
-                UPDATE kit_request SET status = 'expired', address = NULL, updated_at = ? WHERE status = 'open' AND created_at < ?
-                """, arguments: [now.timeIntervalSince1970, cutoff])
+                UPDATE kit_request SET status = 'expired', address = NULL, pickup = NULL, updated_at = ? WHERE status = 'open' AND created_at < ?
+                """, arguments: [Self.day(now.timeIntervalSince1970), cutoff])
             let expired = db.changesCount
             try db.execute(sql: "DELETE FROM kit_request WHERE status != 'open' AND updated_at < ?", arguments: [cutoff])
             return (expired, db.changesCount)

@@ -131,7 +131,8 @@ extension AppDatabase {
 
     /// Records how a batch of send attempts ended, in one transaction.
     public func recordSends(_ records: [SendRecord], now: Date) async throws {
-        let t = now.timeIntervalSince1970
+        // Finished texts keep only the day (for retention): not when each went to whom.
+        let t = Self.day(now.timeIntervalSince1970)
         try await writer.write { db in
             for r in records {
                 switch r.result {
@@ -141,7 +142,7 @@ extension AppDatabase {
                     try db.run("""
                         UPDATE outbox SET status = 'sent', text = NULL, recipient = NULL,
                             provider_message_id = CASE WHEN contact_key IS NULL AND kind IN ('reply', 'emergency') THEN NULL ELSE ? END,
-                            attempts = attempts + 1, updated_at = ?
+                            attempts = attempts + 1, updated_at = ?, handed_at = NULL
                         WHERE id = ? AND status IN ('sending', 'unknown')
                         """, [providerMessageID, t, r.id])
                 case .retry(let at, let reason):
@@ -153,7 +154,7 @@ extension AppDatabase {
                 case .failed(let code, let optedOut):
                     try db.run("""
                         UPDATE outbox SET status = 'failed', text = NULL, recipient = NULL, error_code = ?,
-                            attempts = attempts + 1, updated_at = ?
+                            attempts = attempts + 1, updated_at = ?, handed_at = NULL
                         WHERE id = ?
                         """, [code, t, r.id])
                     if optedOut, let key = try String.fetchOne(db.cachedStatement(sql: "SELECT contact_key FROM outbox WHERE id = ?"), arguments: [r.id]) {
@@ -167,7 +168,7 @@ extension AppDatabase {
                 case .unknown(let reason):
                     try db.run("""
                         UPDATE outbox SET status = 'unknown', text = NULL, recipient = NULL, error_code = ?,
-                            attempts = attempts + 1, updated_at = ?
+                            attempts = attempts + 1, updated_at = ?, handed_at = NULL
                         WHERE id = ? AND status = 'sending'
                         """, [reason, t, r.id])
                 }
@@ -204,7 +205,7 @@ extension AppDatabase {
     @discardableResult
     public func recordDelivery(provider: String, providerMessageID: String, outboxID: Int64?, state: DeliveryState,
                                errorCode: String?, optedOut: Bool, now: Date) async throws -> Bool {
-        let t = now.timeIntervalSince1970
+        let t = Self.day(now.timeIntervalSince1970)
         return try await writer.write { db in
             var row = try db.fetchRow("SELECT id, status, contact_key FROM outbox WHERE provider = ? AND provider_message_id = ?",
                                        [provider, providerMessageID])

@@ -252,4 +252,37 @@ import Testing
         #expect(try await count(db, "SELECT count(*) FROM kit_request") == 2)
         #expect(try await count(db, "SELECT count(*) FROM report_ref") == 2)
     }
+
+    /// A copied database shows only what the service needs, and times only to the day.
+    @Test func aCopiedDatabaseShowsDaysNotMomentsAndNoConversationPosition() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let db = try AppDatabase.open(path: dir.url.appendingPathComponent("t.sqlite").path, vault: PIIVault(keys: .generate()))
+        let afternoon = Date(timeIntervalSince1970: 1_800_000_000 + 13 * 3600 + 1234)   // not on a day boundary
+        let waiting = ConversationState(flow: "kit", state: "ask_address", expiresAt: afternoon.addingTimeInterval(1800), variables: ["kind": "spray"])
+        _ = try await text(db, her, "SM1", at: afternoon, outcome([.subscribe], conversation: waiting, vars: ["areas": "BS5"]))
+        _ = try await text(db, other, "SM2", at: afternoon, outcome([.requestKit], vars: ["ref": "K-2345AB", "kind": "spray", "method": "collect",
+                                                                                     "pickup": "Example needle exchange"]))
+        let sent = try await db.claimDue(limit: 10, now: afternoon)
+        try await db.recordSends(sent.map { SendRecord(id: $0.id, result: .accepted(providerMessageID: "SMout\($0.id)")) }, now: afternoon)
+        _ = try await db.markKit("K-2345AB", as: .collected, reason: .collected, by: "sam", now: afternoon) { _, _ in nil }
+
+        for (table, columns) in [("contact", ["created_at", "last_active_at"]), ("subscription", ["created_at"]),
+                                 ("kit_request", ["created_at", "updated_at"]), ("outbox", ["created_at", "updated_at"]),
+                                 ("seen_message", ["day"])] {
+            for column in columns {
+                #expect(try await count(db, "SELECT count(*) FROM \(table) WHERE CAST(\(column) AS INTEGER) % 86400 != 0") == 0, "\(table).\(column)")
+            }
+        }
+        #expect(try await count(db, "SELECT count(*) FROM outbox WHERE handed_at IS NOT NULL") == 0)
+        // Where she is in a conversation is sealed with her answers.
+        #expect(try await count(db, "SELECT count(*) FROM conversation WHERE flow != '' OR state != ''") == 0)
+        #expect(try await db.writer.read { try Self.loadConversationPublic($0, her, db) } == waiting)
+        // A closed kit keeps no pickup point.
+        #expect(try await count(db, "SELECT count(*) FROM kit_request WHERE pickup IS NOT NULL") == 0)
+    }
+
+    static func loadConversationPublic(_ d: Database, _ number: PhoneNumber, _ db: AppDatabase) throws -> ConversationState? {
+        try AppDatabase.loadConversation(d, key: db.vault.contactKey(for: number), vault: db.vault)
+    }
 }
