@@ -5,11 +5,13 @@ import LanternCore
 public enum ReportError: Error, Equatable, CustomStringConvertible {
     case unknownReference(String)
     case emptyReply
+    case replyTooLong(segments: Int)
 
     public var description: String {
         switch self {
         case .unknownReference(let r): "no live report \(r) (references expire, and FORGET removes them)"
         case .emptyReply: "the reply has no words"
+        case .replyTooLong(let n): "the reply would be \(n) SMS segments; at most \(MessageTemplate.segmentCeiling) (shorten it)"
         }
     }
 }
@@ -56,6 +58,8 @@ extension AppDatabase {
         guard let ref = ReferenceCode.parse(rawRef, prefix: "R") else { throw ReportError.unknownReference(rawRef) }
         let body = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !body.isEmpty else { throw ReportError.emptyReply }
+        let segments = SMSSegments.count(body).segments
+        guard segments <= MessageTemplate.segmentCeiling else { throw ReportError.replyTooLong(segments: segments) }
         let t = now.timeIntervalSince1970
         let vault = self.vault
         return try await writer.write { db in

@@ -66,6 +66,7 @@ public func testConfiguration(directory: URL, fakeAPI: URL? = nil, authToken: St
     var c = LanternConfiguration(dataDirectory: directory, flowsDirectory: Repository.flows, localesDirectory: Repository.locales,
                                  publicBaseURL: URL(string: publicBaseURL), sendRate: sendRate,
                                  retry: RetryPolicy(baseDelay: 0.05, maxDelay: 0.5, maxAttempts: 6))
+    c.limits.allowedCountryCodes = ["44", Seed.syntheticCountryCode]
     if let fakeAPI {
         c.twilio = TwilioConfiguration(accountSID: "AC00000000000000000000000000000000", authToken: authToken,
                                        fromNumber: "+447700900999", apiBaseURL: fakeAPI,

@@ -5,6 +5,10 @@ import LanternStore
 /// Synthetic subscribers for load and crash tests. Beyond the 1,000 reserved UK drama numbers
 /// they use +999, a country code the ITU has never assigned: these can be nobody's number.
 public enum Seed {
+    /// The calling code of synthetic numbers (unassigned, so never a real phone); test and
+    /// benchmark configurations allow it beside 44.
+    public static let syntheticCountryCode = "999"
+
     public static func syntheticNumber(_ i: Int) -> PhoneNumber {
         PhoneNumber("+99900" + String(format: "%07d", i))!
     }

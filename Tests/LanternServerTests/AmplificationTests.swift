@@ -125,3 +125,28 @@ extension AbuseAndHardeningTests {
         }
     }
 }
+
+extension AmplificationTests {
+    @Test func freeWordsAreLimitedByWhatTheyWeighNotWhatAScreenShows() {
+        // 18 KB that a screen shows as a short address: letters each carrying hundreds of accents.
+        let heavy = "1 Canary Street BS5 6AA " + String(repeating: "a" + String(repeating: "\u{0301}", count: 300), count: 20)
+        #expect(heavy.count < 300 && heavy.utf8.count > 12_000)
+        let asked = ConversationState(flow: "kit", state: "ask_address", expiresAt: t0 + 1800, variables: ["kind": "spray", "method": "post"])
+        let outcome = engine.handle(text: heavy, contact: ContactContext(), conversation: asked, now: t0)
+        #expect(outcome.variables["address"] == nil && !outcome.actions.contains(.requestKit))
+        let fine = engine.handle(text: "1 Canary Street BS5 6AA", contact: ContactContext(), conversation: asked, now: t0)
+        #expect(fine.conversation?.variables["address"] != nil || fine.variables["address"] != nil || fine.actions.contains(.requestKit))
+    }
+}
+
+extension AbuseAndHardeningTests {
+    @Test func aCoordinatorsTextIsLimitedInSegmentsAsSent() async throws {
+        try await withLantern { env in
+            let long = String(repeating: "Bad batch in BS5, take care. ", count: 20)
+            let preview = try await env.api("POST", "/admin/broadcasts/preview", json: #"{"areas": ["BS5"], "text": "\#(long)", "confirmed": false}"#)
+            #expect(preview.status == 422 && preview.body.contains("SMS segments"), "\(preview.status) \(preview.body)")
+            let ok = try await env.api("POST", "/admin/broadcasts/preview", json: #"{"areas": ["BS5"], "text": "Bad batch in BS5, take care.", "confirmed": false}"#)
+            #expect(ok.status == 200, "\(ok.body)")
+        }
+    }
+}

@@ -25,6 +25,7 @@ struct CrashTests {
             env.merge(["TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000000", "TWILIO_AUTH_TOKEN": "crash-test-token",
                        "TWILIO_FROM_NUMBER": "+447700900999", "TWILIO_API_BASE_URL": fake.absoluteString,
                        "LANTERN_PUBLIC_URL": "https://sms.example.org", "LANTERN_SEND_RATE": "0",
+                       "LANTERN_ALLOWED_COUNTRY_CODES": "44,\(Seed.syntheticCountryCode)",
                        "LANTERN_MAX_CONCURRENT_SENDS": "8"]) { _, new in new }
             process.environment = env
             process.standardError = try FileHandle(forWritingTo: log)

@@ -82,6 +82,9 @@ public enum BroadcastRequestError: Error, Equatable, CustomStringConvertible {
     case unknownArea(String)
     case expiryInPast
     case expiryTooFar(hours: Int)
+    /// Counted in SMS segments as sent (with the confirmed/unconfirmed mark and the opt-out
+    /// line), not in characters: what each subscriber's text costs.
+    case tooLong(locale: String, segments: Int)
 
     public var description: String {
         switch self {
@@ -93,6 +96,7 @@ public enum BroadcastRequestError: Error, Equatable, CustomStringConvertible {
         case .unknownArea(let a): "'\(a)' is not a postcode district or an area this service defines"
         case .expiryInPast: "expires_at must be in the future: a stale warning is never sent"
         case .expiryTooFar(let h): "an alert may stay live for at most \(h) hours"
+        case .tooLong(let l, let n): "the alert in \(l) would be \(n) SMS segments with its opt-out line; at most \(MessageTemplate.segmentCeiling) (shorten it)"
         }
     }
 }
@@ -164,6 +168,10 @@ public struct BroadcastService: Sendable {
             return (key, library.alertText(body: body, confirmed: request.confirmed, locale: locale))
         })
 
+        for (key, text) in texts.sorted(by: { $0.key < $1.key }) {
+            let n = SMSSegments.count(text).segments
+            if n > MessageTemplate.segmentCeiling { throw .tooLong(locale: key, segments: n) }
+        }
         let t = now()
         let expiresAt = request.expiresAt ?? t.addingTimeInterval((request.expiresInHours ?? settings.defaultExpiryHours) * 3600)
         guard expiresAt > t else { throw .expiryInPast }

@@ -254,7 +254,7 @@ struct AdminAuthentication: RouterMiddleware {
         } catch let e as ReportError {
             switch e {
             case .unknownReference: throw AdminError(.notFound, e.description)
-            case .emptyReply: throw AdminError(.unprocessableContent, e.description)
+            case .emptyReply, .replyTooLong: throw AdminError(.unprocessableContent, e.description)
             }
         }
     }
