@@ -30,9 +30,10 @@ extension AppDatabase {
 
     /// Verifies the stored check value, or writes it when there is none. A database from before
     /// check values existed is checked against one of its contacts first.
-    static func checkKeys(_ db: Database, vault: PIIVault, path: String) throws {
+    static func checkKeys(_ db: Database, vault: PIIVault, path: String, writing: Bool = true) throws {
         let mac = keyCheckMAC(vault)
-        if let row = try Row.fetchOne(db, sql: "SELECT index_mac, data_box FROM key_check WHERE id = 1") {
+        let hasCheck = try db.tableExists("key_check")
+        if hasCheck, let row = try Row.fetchOne(db, sql: "SELECT index_mac, data_box FROM key_check WHERE id = 1") {
             let storedMAC: String = row["index_mac"]
             guard ConstantTime.equals(storedMAC, mac),
                   (try? vault.open(row["data_box"])) == keyCheckPlaintext else {
@@ -46,6 +47,7 @@ extension AppDatabase {
                 throw KeyCheckError.keysDoNotOpen(database: path)
             }
         }
+        guard writing else { return }
         try db.execute(sql: "INSERT INTO key_check (id, index_mac, data_box) VALUES (1, ?, ?)",
                        arguments: [mac, try vault.seal(keyCheckPlaintext)])
     }

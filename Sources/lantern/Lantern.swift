@@ -16,7 +16,7 @@ struct LanternCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lantern",
         abstract: "An SMS gateway bot for harm-reduction services.",
-        subcommands: [Serve.self, Chat.self, Flows.self, Broadcast.self, Kits.self, Reports.self, Contacts.self, Audit.self, Tokens.self, Keys.self]
+        subcommands: [Serve.self, Chat.self, Flows.self, Broadcast.self, Kits.self, Reports.self, Contacts.self, Audit.self, Tokens.self, Keys.self, Backup.self, Restore.self]
     )
 }
 
@@ -76,6 +76,14 @@ struct Serve: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "lantern")
         let lantern: Lantern
+        // One server per data directory; a restore waits for it to stop.
+        try? FileManager.default.createDirectory(at: config.dataDirectory, withIntermediateDirectories: true,
+                                                 attributes: [.posixPermissions: 0o700])
+        guard let lock = DataDirectoryLock(directory: config.dataDirectory) else {
+            FileHandle.standardError.write(Data("lantern: another lantern serve is using \(config.dataDirectory.path)\n".utf8))
+            throw ExitCode(1)
+        }
+        defer { withExtendedLifetime(lock) {} }
         do {
             lantern = try Lantern.boot(configuration: config, logger: logger, metrics: registry)
         } catch {
