@@ -34,9 +34,21 @@ struct CommandLineTests {
         }
     }
 
-    static func runBlocking(_ arguments: [String], stdin: String?, environment: [String: String], directory: URL) throws -> Finished {
+    /// Any program, waited for on a thread of its own.
+    static func runProgram(_ path: String, _ arguments: [String]) async throws -> Finished {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Result {
+                    try Self.runBlocking(arguments, stdin: nil, environment: [:], directory: Repository.root, executable: URL(fileURLWithPath: path))
+                })
+            }.start()
+        }
+    }
+
+    static func runBlocking(_ arguments: [String], stdin: String?, environment: [String: String], directory: URL,
+                            executable: URL = binary) throws -> Finished {
         let p = Process()
-        p.executableURL = binary
+        p.executableURL = executable
         p.arguments = arguments
         p.currentDirectoryURL = directory
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TWILIO_") && !$0.key.hasPrefix("LANTERN_") }
