@@ -17,7 +17,9 @@ extension CommandLineTests {
         let r = try await run(["serve", "--data-dir", dir.path, "--port", "\(port)"])
         #expect(r.status == 1)
         #expect(r.stderr.contains("port \(port) is in use"), "\(r.stderr)")
-        #expect(ContinuousClock.now - started < .seconds(10), "took \(ContinuousClock.now - started) to give up")
+        // It used to hang about a minute (deaf to SIGTERM); the bound leaves room for a debug
+        // binary starting up while the whole suite runs on two cores.
+        #expect(ContinuousClock.now - started < .seconds(30), "took \(ContinuousClock.now - started) to give up")
     }
 }
 
