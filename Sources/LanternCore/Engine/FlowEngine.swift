@@ -9,6 +9,15 @@ public struct FlowEngine: Sendable {
         self.library = library
     }
 
+    /// A time as she reads it in the UK, day and month first: "02/12 14:30" (no words, so it
+    /// reads the same in every language).
+    static func ukTime(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Europe/London") ?? .gmt
+        let c = calendar.dateComponents([.day, .month, .hour, .minute], from: date)
+        return String(format: "%02d/%02d %02d:%02d", c.day ?? 0, c.month ?? 0, c.hour ?? 0, c.minute ?? 0)
+    }
+
     /// Longest text looked at: SMS concatenation tops out near this, so anything longer is not
     /// a text someone typed, and reading it all would only cost time.
     public static let maxInboundCharacters = 1_600
@@ -284,6 +293,7 @@ public struct FlowEngine: Sendable {
                 .map { "\($0.offset + 1) \($0.element.name) (\($0.element.hours))" }.joined(separator: "\n")
         }
         values["languages"] = library.languages.enumerated().map { "\($0.offset + 1) \($0.element.name)" }.joined(separator: "\n")
+        if let until = contact.alertsPausedUntil { values["paused_until"] = Self.ukTime(until) }
         if let kit = contact.kit {
             values["kit_ref"] = kit.ref
             values["kit_status"] = library.render(FlowLibrary.kitStatePrefix + kit.status.rawValue, locale: contact.language,

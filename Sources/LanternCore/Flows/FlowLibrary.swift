@@ -54,7 +54,7 @@ public struct FlowLibrary: Sendable {
     public static var engineKeys: Set<String> { Set(systemMessages.keys) }
 
     /// Placeholders the engine fills from what it knows about the person, in any message.
-    public static let builtinPlaceholders: Set<String> = ["my_areas", "kit_ref", "kit_status", "languages"]
+    public static let builtinPlaceholders: Set<String> = ["my_areas", "kit_ref", "kit_status", "languages", "paused_until"]
 
     /// Languages in the order LANG lists them: English first, then by tag.
     public var languages: [Catalogue] { Self.inOrder(catalogues.values) }
