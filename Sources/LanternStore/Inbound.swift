@@ -112,9 +112,10 @@ extension AppDatabase {
         let row = try db.fetchRow("""
             SELECT language, opted_out_at, alerts_paused_until, wording,
                    (SELECT group_concat(area, ',') FROM (SELECT area FROM subscription WHERE contact_key = c.key ORDER BY created_at, area)) AS areas,
-                   EXISTS (SELECT 1 FROM kit_request WHERE contact_key = c.key) AS has_kits
+                   EXISTS (SELECT 1 FROM kit_request WHERE contact_key = c.key) AS has_kits,
+                   EXISTS (SELECT 1 FROM report_ref WHERE contact_key = c.key AND expires_at > ?) AS has_report
             FROM contact c WHERE key = ?
-            """, [key.hex])
+            """, [t, key.hex])
         if row == nil {
             try db.run("""
                 INSERT INTO contact (key, number, key_version, language, created_at, last_active_at, provider, sender)
@@ -132,7 +133,8 @@ extension AppDatabase {
                                      alertsPausedUntil: (row?["alerts_paused_until"] as Double?).map(Date.init(timeIntervalSince1970:)),
                                      kit: kit, kitLimitReached: kitsInPeriod >= policy.kitLimit, seed: policy.random(),
                                      isBlocked: try db.fetchRow("SELECT 1 FROM blocked_number WHERE contact_key = ?", [key.hex]) != nil,
-                                     isNew: row == nil, wording: (row?["wording"] as String?).flatMap(Wording.init(rawValue:)))
+                                     isNew: row == nil, wording: (row?["wording"] as String?).flatMap(Wording.init(rawValue:)),
+                                     hasLiveReport: (row?["has_report"] as Bool?) == true)
         let conversation = try loadConversation(db, key: key, vault: vault)
         var outcome = item.decide(context, conversation)
         // A reference she is given must be hers alone: if it is taken, decide again with new

@@ -18,10 +18,13 @@ public struct ContactContext: Sendable, Equatable {
     public var isNew: Bool
     /// How plainly she wants drugs, overdose and naloxone named; nil: the service's default.
     public var wording: Wording?
+    /// She made a report whose reference is still live (a coordinator may answer it).
+    public var hasLiveReport: Bool
 
     public init(isOptedOut: Bool = false, language: String = defaultLocale, subscriptions: [String] = [],
                 alertsPausedUntil: Date? = nil, kit: KitInfo? = nil, kitLimitReached: Bool = false, seed: UInt64 = 0,
-                isBlocked: Bool = false, isNew: Bool = false, wording: Wording? = nil) {
+                isBlocked: Bool = false, isNew: Bool = false, wording: Wording? = nil, hasLiveReport: Bool = false) {
+        self.hasLiveReport = hasLiveReport
         self.isBlocked = isBlocked
         self.isNew = isNew
         self.wording = wording

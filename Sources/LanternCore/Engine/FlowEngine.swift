@@ -354,7 +354,10 @@ public struct FlowEngine: Sendable {
         switch action {
         case .optOut: contact.isOptedOut = true
         case .optIn: contact.isOptedOut = false
-        case .erase: contact = ContactContext(language: contact.language)
+        case .erase:
+            // What the erasure ended is still said in its confirmation ("your kit request K-… is cancelled").
+            if let kit = contact.kit, kit.status == .open { vars["kit_ref"] = kit.ref }
+            contact = ContactContext(language: contact.language)
         case .setLanguage: if let l = vars["language"] { contact.language = l }
         case .plainWording: contact.wording = .plain
         case .discreetWording: contact.wording = .discreet
@@ -392,6 +395,7 @@ public struct FlowEngine: Sendable {
         case .subscribed: !contact.subscriptions.isEmpty
         case .paused: (contact.alertsPausedUntil ?? .distantPast) > now
         case .hasOpenKit: contact.kit?.status == .open
+        case .hasLiveReport: contact.hasLiveReport
         case .hasKit: contact.kit != nil
         case .kitLimitReached: contact.kitLimitReached
         case .hasPickupPoints: !library.pickupPoints(for: AreaCodes.split(vars["area"])).isEmpty

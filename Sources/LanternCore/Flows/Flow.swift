@@ -172,6 +172,8 @@ public struct Check: Sendable {
         case kitLimitReached = "kit_limit_reached"
         /// The service has pickup points for the area she gave.
         case hasPickupPoints = "has_pickup_points"
+        /// A report she made can still be answered by a coordinator.
+        case hasLiveReport = "has_live_report"
     }
     public let condition: Condition
     public let then: String
