@@ -28,6 +28,8 @@ public enum InboundResult: Sendable, Equatable {
     case handled(contact: ContactKey, outcome: EngineOutcome, queued: [Int64])
     /// Not handled at all and nothing stored: a loop from our own number, or an auto-reply.
     case ignored(IgnoredInbound)
+    /// A coordinator answered a report from her phone.
+    case coordinatorReply(CoordinatorReplyOutcome)
 }
 
 /// Texts Lantern drops before they reach a conversation.

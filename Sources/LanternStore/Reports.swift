@@ -63,13 +63,60 @@ extension AppDatabase {
         let t = now.timeIntervalSince1970
         let vault = self.vault
         return try await writer.write { db in
-            guard let r = try Row.fetchOne(db, sql: """
-                SELECT c.key, c.number, c.provider, c.sender FROM report_ref r JOIN contact c ON c.key = r.contact_key
-                WHERE r.ref = ? AND r.expires_at > ? AND c.opted_out_at IS NULL
-                """, arguments: [ref, t]) else { throw ReportError.unknownReference(ref) }
-            try Self.audit(db, actor: actor, action: "report.replied", subject: ref, now: t)
-            return try Self.enqueue(db, contact: ContactKey(hex: r["key"]), provider: r["provider"] ?? "console", sender: r["sender"],
-                                    recipient: r["number"], vault: vault, kind: .reply, text: body, now: t)
+            try Self.enqueueReportReply(db, ref: ref, body: body, actor: actor, vault: vault, now: t)
+        }
+    }
+
+    static func enqueueReportReply(_ db: Database, ref: String, body: String, actor: String, vault: PIIVault, now t: Double) throws -> Int64 {
+        guard let r = try Row.fetchOne(db, sql: """
+            SELECT c.key, c.number, c.provider, c.sender FROM report_ref r JOIN contact c ON c.key = r.contact_key
+            WHERE r.ref = ? AND r.expires_at > ? AND c.opted_out_at IS NULL
+            """, arguments: [ref, t]) else { throw ReportError.unknownReference(ref) }
+        try Self.audit(db, actor: actor, action: "report.replied", subject: ref, now: t)
+        return try Self.enqueue(db, contact: ContactKey(hex: r["key"]), provider: r["provider"] ?? "console", sender: r["sender"],
+                                recipient: r["number"], vault: vault, kind: .reply, text: body, now: t)
+    }
+
+    /// A coordinator answered a report from her phone ("R-PM63 Was that today?"): the answer goes
+    /// to the reporter and the coordinator hears back, in one transaction, processed once per
+    /// provider message id. Nothing the coordinator typed is kept beyond the sealed reply.
+    public func coordinatorReply(_ envelope: InboundEnvelope, ref rawRef: String, text: String,
+                                 acknowledge: @escaping @Sendable (CoordinatorReplyOutcome) -> String,
+                                 now: Date) async throws -> CoordinatorReplyOutcome {
+        let t = now.timeIntervalSince1970
+        let vault = self.vault
+        let coordinator = vault.contactKey(for: envelope.from)
+        let sealedCoordinator = try vault.seal(envelope.from.e164)
+        return try await writer.write { db in
+            var fresh = true
+            for id in [envelope.messageID] + envelope.replayKeys {
+                try db.run("INSERT OR IGNORE INTO seen_message (id_hash, day) VALUES (?, ?)",
+                           [vault.dedupeKey(provider: envelope.provider, id: id), Self.day(t)])
+                fresh = fresh && db.changesCount > 0
+            }
+            guard fresh else { return .duplicate }
+            let outcome: CoordinatorReplyOutcome
+            let body = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if let ref = ReferenceCode.parse(rawRef, prefix: "R") {
+                let segments = SMSSegments.count(body).segments
+                if body.isEmpty {
+                    outcome = .empty(ref)
+                } else if segments > MessageTemplate.segmentCeiling {
+                    outcome = .tooLong(ref, segments: segments)
+                } else {
+                    do {
+                        _ = try Self.enqueueReportReply(db, ref: ref, body: body, actor: "coordinator-sms:\(coordinator.short)", vault: vault, now: t)
+                        outcome = .sent(ref)
+                    } catch ReportError.unknownReference {
+                        outcome = .unknownReference(ref)
+                    }
+                }
+            } else {
+                outcome = .unknownReference(rawRef)
+            }
+            _ = try Self.enqueue(db, contact: nil, provider: envelope.provider, sender: envelope.to, recipient: sealedCoordinator,
+                                 vault: vault, kind: .relay, text: acknowledge(outcome), now: t)
+            return outcome
         }
     }
 
@@ -119,4 +166,14 @@ extension ISO8601DateFormatter {
         f.formatOptions = [.withFullDate]
         return f
     }
+}
+
+/// How a coordinator's texted answer to a report ended.
+public enum CoordinatorReplyOutcome: Sendable, Equatable {
+    case sent(String)
+    case unknownReference(String)
+    case empty(String)
+    case tooLong(String, segments: Int)
+    /// The provider sent this text before: nothing was done again.
+    case duplicate
 }

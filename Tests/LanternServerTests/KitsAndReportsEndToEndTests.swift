@@ -196,4 +196,31 @@ import Testing
             #expect(try await env.api("POST", "/admin/reports/\(report)/reply", json: #"{"text": "late"}"#).status == 404)
         }
     }
+
+    @Test func aCoordinatorAnswersAReportFromHerPhone() async throws {
+        let canary = "canary-\(UUID().uuidString.prefix(8))"
+        try await withLantern(canaries: [canary]) { env in
+            try await env.text("report")
+            try await env.text("bs5")
+            try await env.text("2")
+            try await env.text("Sold as heroin, \(canary)")
+            let report = try #require(ref("R", in: await env.lastTo(Self.her, count: 4)))
+            // The relay tells the coordinator how to answer by text, not a command line.
+            let relay = await env.lastTo(Self.coordinatorPhone, count: 1) ?? ""
+            #expect(relay.contains("To answer her, text: \(report) and your answer") && !relay.contains("lantern reports"), "\(relay)")
+
+            try await env.text("\(report.lowercased()) Was that today? \(canary)", from: Self.coordinatorPhone)
+            #expect(await env.lastTo(Self.her, count: 5) == "Was that today? \(canary)")
+            #expect(await env.lastTo(Self.coordinatorPhone, count: 2) == "Sent to the person who made report \(report).")
+            // A reference that is not live: the coordinator is told, nobody else gets anything.
+            try await env.text("R-ZZZZZZ hello", from: Self.coordinatorPhone)
+            #expect(await env.lastTo(Self.coordinatorPhone, count: 3)?.hasPrefix("Not sent: no live report R-ZZZZZZ") == true)
+            #expect(await env.fake.requests().filter { $0.form["To"] == Self.her }.count == 5)
+            // Anything else from a coordinator's phone is an ordinary text.
+            try await env.text("menu", from: Self.coordinatorPhone)
+            #expect(await env.lastTo(Self.coordinatorPhone, count: 4)?.contains("Reply with a number") == true)
+            let audit = try await env.lantern.database.auditLog()
+            #expect(audit.contains { $0.action == "report.replied" && $0.actor.hasPrefix("coordinator-sms:") })
+        }
+    }
 }

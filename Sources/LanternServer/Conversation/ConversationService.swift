@@ -14,6 +14,9 @@ public struct ConversationService: Sendable {
     let commits: InboundCommitQueue
     let limits: InboundLimits
     let allowedCountryCodes: Set<String>
+    /// On-duty coordinators' phones: a text from one that starts with a report reference is her
+    /// answer to that report, not a conversation.
+    let coordinatorNumbers: Set<String>
     let replyBudget: ReplyBudget
     /// A FORGET with nothing left to erase is answered at most once an hour per number.
     let emptyForgets = SharedRateWindow(limit: 1, window: 3600)
@@ -27,6 +30,7 @@ public struct ConversationService: Sendable {
                 outboxWakeUp: OutboxWakeUp, now: @escaping @Sendable () -> Date, logger: Logger) {
         self.limits = InboundLimits(limits)
         self.allowedCountryCodes = limits.allowedCountryCodes
+        self.coordinatorNumbers = Set(policy.coordinatorNumbers.map(\.e164))
         self.replyBudget = ReplyBudget(segmentsPerMinute: limits.replySegmentsPerMinute, maxWait: limits.replyMaxWait)
         self.ownNumbers = limits.ownNumbers
         self.database = database
@@ -47,6 +51,13 @@ public struct ConversationService: Sendable {
         }
         let envelope = InboundEnvelope(provider: message.provider, messageID: message.messageID, from: message.from, to: message.to,
                                        replayKeys: message.replayKeys)
+        if coordinatorNumbers.contains(message.from.e164), let (ref, answer) = Self.reportAnswer(text) {
+            let result = try await database.coordinatorReply(envelope, ref: ref, text: answer, acknowledge: Self.acknowledgement, now: now())
+            if result != .duplicate { await outboxWakeUp.notify() }
+            Counter(label: "lantern_report_replies_total", dimensions: [("via", "sms")]).increment()
+            logger.info("coordinator answered a report by text", metadata: ["outcome": "\(result)"])
+            return .coordinatorReply(result)
+        }
         let now = self.now
         let key = database.vault.contactKey(for: message.from)
         let verdict = await limits.admit(contact: key.hex, now: now())
@@ -84,7 +95,7 @@ public struct ConversationService: Sendable {
             return outcome
         })
         switch result {
-        case .ignored: break
+        case .ignored, .coordinatorReply: break
         case .duplicate:
             Counter(label: "lantern_inbound_duplicates_total", dimensions: [("provider", message.provider)]).increment()
             logger.info("inbound duplicate ignored", metadata: ["provider": "\(message.provider)"])
@@ -119,6 +130,33 @@ public struct ConversationService: Sendable {
             if !queued.isEmpty { await outboxWakeUp.notify() }
         }
         return result
+    }
+
+    /// "R-PM63 Was that today?" → ("R-PM63", "Was that today?"); nil unless it starts with a
+    /// report reference (R, a dash or space or nothing, six or four characters).
+    static func reportAnswer(_ text: String) -> (String, String)? {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let words = trimmed.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true).map(String.init)
+        guard let first = words.first else { return nil }
+        if ReferenceCode.parse(first, prefix: "R") != nil {
+            return (first, String(trimmed.dropFirst(first.count)))
+        }
+        // "R PM63WX …"
+        if words.count >= 2, first.uppercased() == "R", ReferenceCode.parse("R" + words[1], prefix: "R") != nil {
+            return ("R" + words[1], words.count > 2 ? words[2] : "")
+        }
+        return nil
+    }
+
+    /// What a coordinator hears back, in the service's own language.
+    @Sendable static func acknowledgement(_ outcome: CoordinatorReplyOutcome) -> String {
+        switch outcome {
+        case .sent(let ref): "Sent to the person who made report \(ref)."
+        case .unknownReference(let ref): "Not sent: no live report \(ref). References last 7 days, and FORGET removes them. Check the reference and try again."
+        case .empty(let ref): "Not sent: write your answer after the reference, like: \(ref) Was that today?"
+        case .tooLong(let ref, let n): "Not sent: your answer to \(ref) is \(n) texts long; at most 3. Please shorten it."
+        case .duplicate: ""
+        }
     }
 
     /// Texts not to answer at all: from our own number (a loop) or an automatic reply (ping-pong).
