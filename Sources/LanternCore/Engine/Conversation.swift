@@ -20,6 +20,9 @@ public struct ContactContext: Sendable, Equatable {
     public var wording: Wording?
     /// She made a report whose reference is still live (a coordinator may answer it).
     public var hasLiveReport: Bool
+    /// The flow she is in the middle of, if any (set by the engine from her conversation), so
+    /// that STOP can say what it ended.
+    public var activeFlow: String?
 
     public init(isOptedOut: Bool = false, language: String = defaultLocale, subscriptions: [String] = [],
                 alertsPausedUntil: Date? = nil, kit: KitInfo? = nil, kitLimitReached: Bool = false, seed: UInt64 = 0,

@@ -29,6 +29,8 @@ public struct FlowEngine: Sendable {
     private func decide(text: String, contact: ContactContext, conversation: ConversationState?, now: Date) -> EngineOutcome {
         let words = KeywordText.words(text)
         let active = conversation.flatMap { $0.expiresAt > now ? $0 : nil }
+        var contact = contact
+        contact.activeFlow = active?.flow
         let timedOut = conversation != nil && active == nil
         let waiting = active.flatMap { a in library.flow(a.flow).flatMap { f in f.states[a.state].map { (a, f, $0) } } }
 
@@ -396,6 +398,7 @@ public struct FlowEngine: Sendable {
         case .paused: (contact.alertsPausedUntil ?? .distantPast) > now
         case .hasOpenKit: contact.kit?.status == .open
         case .hasLiveReport: contact.hasLiveReport
+        case .makingKit: contact.activeFlow == "kit"
         case .hasKit: contact.kit != nil
         case .kitLimitReached: contact.kitLimitReached
         case .hasPickupPoints: !library.pickupPoints(for: AreaCodes.split(vars["area"])).isEmpty

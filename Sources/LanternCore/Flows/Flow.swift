@@ -174,6 +174,8 @@ public struct Check: Sendable {
         case hasPickupPoints = "has_pickup_points"
         /// A report she made can still be answered by a coordinator.
         case hasLiveReport = "has_live_report"
+        /// She was in the middle of asking for a kit.
+        case makingKit = "making_kit"
     }
     public let condition: Condition
     public let then: String
