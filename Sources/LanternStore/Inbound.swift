@@ -115,9 +115,11 @@ extension AppDatabase {
             SELECT language, opted_out_at, alerts_paused_until, wording,
                    (SELECT group_concat(area, ',') FROM (SELECT area FROM subscription WHERE contact_key = c.key ORDER BY created_at, area)) AS areas,
                    EXISTS (SELECT 1 FROM kit_request WHERE contact_key = c.key) AS has_kits,
-                   EXISTS (SELECT 1 FROM report_ref WHERE contact_key = c.key AND expires_at > ?) AS has_report
+                   EXISTS (SELECT 1 FROM report_ref WHERE contact_key = c.key AND expires_at > ?) AS has_report,
+                   EXISTS (SELECT 1 FROM outbox WHERE contact_key = c.key AND kind = 'broadcast'
+                           AND status IN ('sent', 'delivered') AND updated_at >= ?) AS recent_alert
             FROM contact c WHERE key = ?
-            """, [t, key.hex])
+            """, [t, day(t) - 86400, key.hex])
         if row == nil {
             try db.run("""
                 INSERT INTO contact (key, number, key_version, language, created_at, last_active_at, provider, sender)
@@ -137,6 +139,7 @@ extension AppDatabase {
                                      isBlocked: try db.fetchRow("SELECT 1 FROM blocked_number WHERE contact_key = ?", [key.hex]) != nil,
                                      isNew: row == nil, wording: (row?["wording"] as String?).flatMap(Wording.init(rawValue:)),
                                      hasLiveReport: (row?["has_report"] as Bool?) == true)
+        context.recentAlert = (row?["recent_alert"] as Bool?) == true
         let conversation = try loadConversation(db, key: key, vault: vault)
         var outcome = item.decide(context, conversation)
         // A reference she is given must be hers alone: if it is taken, decide again with new

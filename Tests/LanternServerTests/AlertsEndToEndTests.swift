@@ -361,4 +361,24 @@ import Testing
             #expect(status.counts.sent < 100, "the broadcast should still be running")
         }
     }
+
+    @Test func aReplyToAnAlertGetsWhatSheCanDoNotTheMenu() async throws {
+        try await withLantern { env in
+            try await env.subscribe("+447700900141", "BS5")
+            let id = try await env.broadcast(#"{"text": "Strong heroin going round BS5.", "areas": ["BS5"], "confirmed": true}"#)["id"] as! Int
+            _ = try await env.waitForBroadcast(id) { $0.status == .completed }
+            let before = await env.fake.requests().count
+            try await env.text("+447700900141", "is it in the brown?")
+            try await env.text("+447700900142", "is it in the brown?")   // never got an alert
+            let replies = await env.fake.waitForRequests(before + 2).dropFirst(before)
+            let hers = replies.first { $0.form["To"] == "+447700900141" }?.form["Body"] ?? ""
+            let theirs = replies.first { $0.form["To"] == "+447700900142" }?.form["Body"] ?? ""
+            #expect(hers.hasPrefix("Thanks. Seen it, or know more? Text REPORT"), "\(hers)")
+            #expect(theirs.hasPrefix("Sorry, I didn't get that"), "\(theirs)")
+            // Keywords still work as ever after an alert.
+            try await env.text("+447700900141", "my alerts")
+            let next = await env.fake.waitForRequests(before + 3).last?.form["Body"] ?? ""
+            #expect(next.hasPrefix("You get alerts for BS5"), "\(next)")
+        }
+    }
 }

@@ -23,6 +23,9 @@ public struct ContactContext: Sendable, Equatable {
     /// The flow she is in the middle of, if any (set by the engine from her conversation), so
     /// that STOP can say what it ended.
     public var activeFlow: String?
+    /// An alert reached her in the last day or so: a text we don't understand is most likely
+    /// about it ("thanks", "is it in the brown?").
+    public var recentAlert: Bool = false
 
     public init(isOptedOut: Bool = false, language: String = defaultLocale, subscriptions: [String] = [],
                 alertsPausedUntil: Date? = nil, kit: KitInfo? = nil, kitLimitReached: Bool = false, seed: UInt64 = 0,

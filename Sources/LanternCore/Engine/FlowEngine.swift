@@ -95,7 +95,14 @@ public struct FlowEngine: Sendable {
         if let active, let flow = library.flow(active.flow), let state = flow.states[active.state] {
             return reprompt(flow: flow, state: state, conversation: active, contact: contact, now: now, words: words)
         }
-        // 7. Never silence: a short menu.
+        // 7. Just after an alert, a text we don't understand is most likely about it: say what
+        //    she can do about it rather than show the menu.
+        if contact.recentAlert && !contact.isOptedOut {
+            let text = library.render(FlowLibrary.alertReplyKey, locale: contact.language, discreet: library.isDiscreet(contact))
+            return EngineOutcome(replies: [Reply(key: FlowLibrary.alertReplyKey, text: text)], actions: [], conversation: nil,
+                                 decision: .fallback(flow: "alert_reply", timedOut: timedOut))
+        }
+        // 8. Never silence: a short menu.
         if let flow = library.flows.first(where: { $0.fallbackState != nil }), let state = flow.fallbackState {
             return run(flow, state: state, vars: [:], contact: contact, now: now, decision: .fallback(flow: flow.id, timedOut: timedOut))
         }

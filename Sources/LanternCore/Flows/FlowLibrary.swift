@@ -36,6 +36,8 @@ public struct FlowLibrary: Sendable {
     public static let languageSetKey = "language.set"
     /// Said once when someone texts faster than the per-minute limit.
     public static let slowDownKey = "limits.slow_down"
+    /// The answer to a text we don't understand just after an alert reached her.
+    public static let alertReplyKey = "alert.reply"
     /// Said when someone asks for alerts in more areas than one person may have.
     public static let tooManyAreasKey = "alerts.too_many_areas"
 
@@ -44,7 +46,7 @@ public struct FlowLibrary: Sendable {
             invalidChoiceKey: [], invalidAnswerKey: [], everywhereKey: [], andKey: [],
             alertConfirmedKey: ["text"], alertUnconfirmedKey: ["text"], alertOptOutKey: [],
             reportRelayKey: ["ref", "area", "happened", "description"],
-            slowDownKey: [], languageSetKey: [], tooManyAreasKey: ["max"],
+            slowDownKey: [], languageSetKey: [], tooManyAreasKey: ["max"], alertReplyKey: [],
         ]
         for s in KitInfo.Status.allCases { m[kitStatePrefix + s.rawValue] = [] }
         // What she is told when a coordinator marks her request.
