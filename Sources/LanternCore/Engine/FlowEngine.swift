@@ -298,10 +298,9 @@ public struct FlowEngine: Sendable {
         values["my_areas"] = library.describe(areas: contact.subscriptions, locale: contact.language)
         if let codes = vars["area"] {
             values["area"] = library.describe(areas: AreaCodes.split(codes), locale: contact.language)
-            values["pickup_points"] = library.pickupPoints(for: AreaCodes.split(codes)).enumerated()
-                .map { "\($0.offset + 1) \($0.element.name) (\($0.element.hours))" }.joined(separator: "\n")
+            values["pickup_points"] = library.pickupPointList(for: AreaCodes.split(codes))
         }
-        values["languages"] = library.languages.enumerated().map { "\($0.offset + 1) \($0.element.name)" }.joined(separator: "\n")
+        values["languages"] = library.languageList
         if let until = contact.alertsPausedUntil { values["paused_until"] = Self.ukTime(until) }
         if let kit = contact.kit {
             values["kit_ref"] = kit.ref

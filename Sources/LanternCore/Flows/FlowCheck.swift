@@ -259,8 +259,13 @@ public struct FlowCheck: Sendable {
                 if let last = state.say.last { menuSuffix[last] = state.menu }
             }
         }
+        // Lists Lantern builds itself are measured as they are really sent: the languages (some
+        // in their own scripts, so UCS-2) and the longest list of pickup points for any area.
+        let longestPickupList = Set(library.pickupPoints.map(\.area)).map { library.pickupPointList(for: [$0]) }
+            .max { SMSSegments.count($0).units < SMSSegments.count($1).units } ?? Self.sampleValue
+        let generated = ["languages": library.languageList, "pickup_points": longestPickupList]
         return catalogue.messages.sorted(by: { $0.key < $1.key }).map { key, template in
-            let sample = Dictionary(template.placeholders.map { ($0, Self.sampleValue) }, uniquingKeysWith: { a, _ in a })
+            let sample = Dictionary(template.placeholders.map { ($0, generated[$0] ?? Self.sampleValue) }, uniquingKeysWith: { a, _ in a })
             var text = template.render(sample)
             if let options = menuSuffix[key] {
                 text += "\n" + library.menuLines(options, locale: locale, values: sample)

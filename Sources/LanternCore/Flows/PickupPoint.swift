@@ -17,6 +17,16 @@ public struct PickupPoint: Sendable, Equatable {
 extension FlowLibrary {
     /// Pickup points serving the areas she gave: in the same district, in a named area that
     /// contains it (or a district inside the named area she gave), or serving everywhere.
+    /// The numbered list a person is shown for an area: "1 Name (hours)", one per line.
+    public func pickupPointList(for codes: [String]) -> String {
+        pickupPoints(for: codes).enumerated().map { "\($0.offset + 1) \($0.element.name) (\($0.element.hours))" }.joined(separator: "\n")
+    }
+
+    /// The numbered list of languages, each in its own words.
+    public var languageList: String {
+        languages.enumerated().map { "\($0.offset + 1) \($0.element.name)" }.joined(separator: "\n")
+    }
+
     public func pickupPoints(for codes: [String]) -> [PickupPoint] {
         guard !codes.isEmpty else { return [] }
         guard let reach = AreaCodes.reach(of: codes, areas: areas) else { return pickupPoints }
