@@ -144,4 +144,19 @@ let fuzzScale = Int(ProcessInfo.processInfo.environment["LANTERN_FUZZ_SCALE"] ??
         let clean = FlowCheck(library: Self.library(["info.main.discreet": "About the spray."])).run()
         #expect(!clean.contains { $0.message.contains("discreet message") })
     }
+
+    @Test func pickupPointsThatGiveItAwayNeedADiscreetNameAndGetIt() {
+        func library(_ points: [PickupPoint]) -> FlowLibrary {
+            let base = Self.library([:], telltales: ["NALOX", "DRUG", "NEEDLE"])
+            return FlowLibrary(flows: base.flows, catalogues: Array(base.catalogues.values), pickupPoints: points, defaultWording: .discreet)
+        }
+        let leaky = FlowCheck(library: library([PickupPoint(name: "Drug service, High St", area: "BS5", hours: "Mon 10-4")])).run()
+        #expect(leaky.contains { $0.severity == .error && $0.message.contains("'Drug service, High St' gives away") })
+        let stillLeaky = FlowCheck(library: library([PickupPoint(name: "Drug service", area: "BS5", hours: "Mon", discreetName: "Needle place")])).run()
+        #expect(stillLeaky.contains { $0.severity == .error && $0.message.contains("still gives it away") })
+        let fixed = library([PickupPoint(name: "Drug service, High St", area: "BS5", hours: "Mon 10-4", discreetName: "Support centre, High St")])
+        #expect(!FlowCheck(library: fixed).run().contains { $0.message.contains("pickup point") })
+        #expect(fixed.pickupPointList(for: ["BS5"], discreet: true) == "1 Support centre, High St (Mon 10-4)")
+        #expect(fixed.pickupPointList(for: ["BS5"], discreet: false) == "1 Drug service, High St (Mon 10-4)")
+    }
 }

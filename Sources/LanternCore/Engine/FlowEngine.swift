@@ -298,9 +298,14 @@ public struct FlowEngine: Sendable {
         values["my_areas"] = library.describe(areas: contact.subscriptions, locale: contact.language)
         if let codes = vars["area"] {
             values["area"] = library.describe(areas: AreaCodes.split(codes), locale: contact.language)
-            values["pickup_points"] = library.pickupPointList(for: AreaCodes.split(codes))
+            values["pickup_points"] = library.pickupPointList(for: AreaCodes.split(codes), discreet: library.isDiscreet(contact))
         }
         values["languages"] = library.languageList
+        // The pickup point she chose, by its discreet name where she gets discreet wording.
+        if let chosen = vars["pickup"], library.isDiscreet(contact),
+           let point = library.pickupPoints.first(where: { $0.name == chosen }) {
+            values["pickup"] = point.name(discreet: true)
+        }
         if let until = contact.alertsPausedUntil { values["paused_until"] = Self.ukTime(until) }
         if let kit = contact.kit {
             values["kit_ref"] = kit.ref

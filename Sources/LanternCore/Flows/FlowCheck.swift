@@ -36,6 +36,7 @@ public struct FlowCheck: Sendable {
         }
         var used: Set<String> = FlowLibrary.engineKeys
         var allowedPlaceholders: [String: Set<String>] = FlowLibrary.systemMessages
+        out += checkPickupPoints()
 
         for key in FlowLibrary.engineKeys.sorted() where base.messages[key] == nil {
             out.append(FlowDiagnostic(.error, "message '\(key)' is missing: Lantern itself uses it", at: base.location))
@@ -279,6 +280,28 @@ public struct FlowCheck: Sendable {
     /// Discreet variants never give away what a text is about; emergency steps are plain but
     /// do not start with a tell-tale word (a lock screen shows about the first 30 characters);
     /// and every other message that names one should have a discreet variant.
+    /// Pickup point names and hours reach lock screens too ("Collect it from Example drug
+    /// service"): one that gives away what it is needs a discreet name, which must not.
+    func checkPickupPoints() -> [FlowDiagnostic] {
+        var out: [FlowDiagnostic] = []
+        func telltales(_ text: String) -> [String] {
+            Array(Set(library.catalogues.keys.flatMap { library.telltales(in: text, locale: $0) })).sorted()
+        }
+        for point in library.pickupPoints {
+            let found = telltales(point.name + " " + point.hours)
+            guard !found.isEmpty else { continue }
+            if let discreet = point.discreetName {
+                let again = telltales(discreet + " " + point.hours)
+                if !again.isEmpty {
+                    out.append(FlowDiagnostic(.error, "pickup point '\(point.name)': its discreet_name (with its hours) still gives it away: \(again.joined(separator: ", "))", at: nil))
+                }
+            } else {
+                out.append(FlowDiagnostic(.error, "pickup point '\(point.name)' gives away what it is (\(found.joined(separator: ", "))) on a lock screen; give it a discreet_name: for people who get discreet wording", at: nil))
+            }
+        }
+        return out
+    }
+
     private func checkDiscretion(_ catalogue: Catalogue) -> [FlowDiagnostic] {
         guard !catalogue.telltaleWords.isEmpty else { return [] }
         var out: [FlowDiagnostic] = []

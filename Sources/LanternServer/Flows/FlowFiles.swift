@@ -304,7 +304,7 @@ struct NodeReader {
     mutating func service(_ node: Node) -> (areas: [NamedArea], pickupPoints: [PickupPoint], wording: Wording?) {
         guard let fields = mapping(node, "'service'", allowed: ["areas", "pickup_points", "wording"]) else { return ([], [], nil) }
         var areas: [NamedArea] = []
-        var points: [(String, String, String, Node)] = []
+        var points: [(String, String, String, String?, Node)] = []
         var wording: Wording?
         for (key, value) in fields {
             if key == "wording" {
@@ -333,22 +333,22 @@ struct NodeReader {
                     }
                     areas.append(NamedArea(name: name, aliases: aliases, districts: districts))
                 } else {
-                    guard let f = mapping(item, "a pickup point", allowed: ["name", "area", "hours"]) else { continue }
+                    guard let f = mapping(item, "a pickup point", allowed: ["name", "area", "hours", "discreet_name"]) else { continue }
                     let d = Dictionary(f.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
                     guard let name = d["name"].flatMap({ string($0, "'name'") }), let area = d["area"].flatMap({ string($0, "'area'") }),
                           let hours = d["hours"].flatMap({ string($0, "'hours'") }) else {
                         error("a pickup point needs 'name:', 'area:' and 'hours:'", item); continue
                     }
-                    points.append((name, area, hours, item))
+                    points.append((name, area, hours, d["discreet_name"].flatMap { string($0, "'discreet_name'") }, item))
                 }
             }
         }
         // Pickup areas may name the service's own areas, so resolve them once all are read.
-        let pickupPoints = points.compactMap { name, area, hours, node -> PickupPoint? in
+        let pickupPoints = points.compactMap { name, area, hours, discreetName, node -> PickupPoint? in
             guard let codes = AreaCodes.parse(KeywordText.words(area), areas: areas), codes.count == 1 else {
                 error("pickup point '\(name)' has area '\(area)', which is not one district, area name or ALL", node); return nil
             }
-            return PickupPoint(name: name, area: codes[0], hours: hours)
+            return PickupPoint(name: name, area: codes[0], hours: hours, discreetName: discreetName)
         }
         return (areas, pickupPoints, wording)
     }
