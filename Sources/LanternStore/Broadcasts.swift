@@ -120,16 +120,25 @@ extension AppDatabase {
     }
 
     /// How many people an alert would reach now, by the language they would get it in.
-    public func recipientCounts(reach: Set<String>?, locales: Set<String>, now: Date) async throws -> [String: Int] {
+    /// Recipients per text variant, each counted under the one she will actually get (as the
+    /// fan-out chooses: her language's discreet words if she gets discreet wording, else her
+    /// language's, else English).
+    public func recipientCounts(reach: Set<String>?, locales: Set<String>, defaultWording: Wording = .discreet,
+                                now: Date) async throws -> [String: Int] {
         let (sql, codes) = Self.eligibility(reach: Self.reachString(reach))
         let t = now.timeIntervalSince1970
         return try await writer.read { db in
             var out: [String: Int] = [:]
-            let rows = try Row.fetchAll(db, sql: "SELECT c.language AS language, COUNT(*) AS n FROM contact c WHERE \(sql) GROUP BY c.language",
-                                        arguments: Self.arguments(codes: codes, ["now": t]))
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT c.language AS language, COALESCE(c.wording, :wording) AS wording, COUNT(*) AS n FROM contact c
+                WHERE \(sql) GROUP BY c.language, COALESCE(c.wording, :wording)
+                """, arguments: Self.arguments(codes: codes, ["now": t, "wording": defaultWording.rawValue]))
             for row in rows {
                 let language: String = row["language"]
-                out[locales.contains(language) ? language : defaultLocale, default: 0] += row["n"] as Int
+                let discreet = (row["wording"] as String) == Wording.discreet.rawValue
+                let variant = discreet && locales.contains(language + BroadcastDraft.discreetSuffix) ? language + BroadcastDraft.discreetSuffix
+                    : locales.contains(language) ? language : defaultLocale
+                out[variant, default: 0] += row["n"] as Int
             }
             return out
         }

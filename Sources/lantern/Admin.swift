@@ -196,15 +196,21 @@ struct Broadcast: AsyncParsableCommand {
 
     struct Content: ParsableArguments {
         @Option(help: "The alert's words (English).") var text: String?
+        @Option(help: "The words for people who asked for discreet wording (no drug or naloxone names).") var discreetText: String?
         @Option(help: "A pre-written alert from locales/, e.g. nitazenes.") var template: String?
         @Option(help: "Areas, comma-separated: districts (BS5), area names, or all.") var areas: String
         @Flag(help: "The report is confirmed (otherwise it says 'Unconfirmed report').") var confirmed = false
         @Option(help: "Hours until it is stale and is no longer sent (default 6).") var expiresIn: Double?
         @Flag(help: "Wait for a second coordinator to approve before sending.") var requiresApproval = false
+        @Flag(help: "Send the plain words to everyone, discreet subscribers too (their lock screens will show them).")
+        var plainForEveryone = false
 
         var request: BroadcastRequest {
-            BroadcastRequest(text: text, template: template, areas: areas.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
-                             expiresInHours: expiresIn, confirmed: confirmed, requiresApproval: requiresApproval ? true : nil)
+            let both = discreetText.map { d in text.map { [defaultLocale: $0, defaultLocale + BroadcastDraft.discreetSuffix: d] } } ?? nil
+            return BroadcastRequest(text: both == nil ? text : nil, texts: both, template: template,
+                                    areas: areas.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
+                                    expiresInHours: expiresIn, confirmed: confirmed, requiresApproval: requiresApproval ? true : nil,
+                                    plainForEveryone: plainForEveryone ? true : nil)
         }
     }
 

@@ -120,7 +120,11 @@ import Testing
             try await env.text("+447700900107", "PAUSE 24")            // paused
             try await Task.sleep(for: .milliseconds(200))
 
-            let created = try await env.broadcast(#"{"text": "Strong heroin in \#(canary).", "areas": ["BS5", "M14"], "confirmed": true}"#)
+            // Naming the drug would show on discreet subscribers' lock screens: refused until the coordinator chooses.
+            let refused = try await env.api("POST", "/admin/broadcasts", token: env.alice,
+                                            json: #"{"text": "Strong heroin in \#(canary).", "areas": ["BS5", "M14"], "confirmed": true}"#)
+            #expect(refused.status == 422 && refused.body.contains("HEROIN") && refused.body.contains("plain_for_everyone"), "\(refused.body)")
+            let created = try await env.broadcast(#"{"text": "Strong heroin in \#(canary).", "areas": ["BS5", "M14"], "confirmed": true, "plain_for_everyone": true}"#)
             let id = created["id"] as! Int
             let done = try await env.waitForBroadcast(id) { $0.status == .completed }
             #expect(done.recipients == 4)
@@ -365,7 +369,7 @@ import Testing
     @Test func aReplyToAnAlertGetsWhatSheCanDoNotTheMenu() async throws {
         try await withLantern { env in
             try await env.subscribe("+447700900141", "BS5")
-            let id = try await env.broadcast(#"{"text": "Strong heroin going round BS5.", "areas": ["BS5"], "confirmed": true}"#)["id"] as! Int
+            let id = try await env.broadcast(#"{"text": "Strong batch going round BS5.", "areas": ["BS5"], "confirmed": true}"#)["id"] as! Int
             _ = try await env.waitForBroadcast(id) { $0.status == .completed }
             let before = await env.fake.requests().count
             try await env.text("+447700900141", "is it in the brown?")
@@ -379,6 +383,34 @@ import Testing
             try await env.text("+447700900141", "my alerts")
             let next = await env.fake.waitForRequests(before + 3).last?.form["Body"] ?? ""
             #expect(next.hasPrefix("You get alerts for BS5"), "\(next)")
+        }
+    }
+
+    @Test func previewCountsEachPersonUnderTheWordsSheWillGet() async throws {
+        try await withLantern { env in
+            try await env.subscribe("+447700900151", "BS5")          // the service's default: discreet
+            try await env.subscribe("+447700900152", "BS5")
+            try await env.text("+447700900152", "PLAIN")              // asked for plain words
+            try await Task.sleep(for: .milliseconds(200))
+            let both = #"{"texts": {"en-GB": "Strong heroin in BS5.", "en-GB~discreet": "Strong batch in BS5."}, "areas": ["BS5"], "confirmed": true}"#
+            let preview = try await env.api("POST", "/admin/broadcasts/preview", token: env.alice, json: both)
+            #expect(preview.status == 200, "\(preview.body)")
+            let json = try JSONSerialization.jsonObject(with: Data(preview.body.utf8)) as! [String: Any]
+            let messages = json["messages"] as! [[String: Any]]
+            let counts = Dictionary(uniqueKeysWithValues: messages.map { ($0["locale"] as! String, $0["recipients"] as! Int) })
+            #expect(counts == ["en-GB": 1, "en-GB~discreet": 1], "\(counts)")
+            #expect((json["warnings"] as? [String])?.isEmpty == true)
+            // Plain words only: the preview warns, and sending is refused.
+            let plainOnly = #"{"text": "Strong heroin in BS5.", "areas": ["BS5"], "confirmed": true}"#
+            let warned = try await env.api("POST", "/admin/broadcasts/preview", token: env.alice, json: plainOnly)
+            #expect(warned.body.contains("lock screens"), "\(warned.body)")
+            #expect(try await env.api("POST", "/admin/broadcasts", token: env.alice, json: plainOnly).status == 422)
+            // Sent with both: each gets her own words.
+            let id = try await env.broadcast(both)["id"] as! Int
+            _ = try await env.waitForBroadcast(id) { $0.status == .completed }
+            let bodies = Dictionary(uniqueKeysWithValues: await env.fake.requests().filter { $0.form["Body"]?.hasPrefix("Confirmed:") == true }
+                .map { ($0.form["To"]!, $0.form["Body"]!) })
+            #expect(bodies["+447700900151"]?.contains("Strong batch") == true && bodies["+447700900152"]?.contains("heroin") == true, "\(bodies)")
         }
     }
 }

@@ -14,9 +14,14 @@ public struct BroadcastRequest: Sendable, Codable {
     public var expiresInHours: Double?
     public var confirmed: Bool
     public var requiresApproval: Bool?
+    /// The coordinator's explicit choice to send words that give away what the alert is about
+    /// to everyone, discreet subscribers too (whose lock screens will show them).
+    public var plainForEveryone: Bool?
 
     public init(text: String? = nil, texts: [String: String]? = nil, template: String? = nil, areas: [String],
-                expiresAt: Date? = nil, expiresInHours: Double? = nil, confirmed: Bool, requiresApproval: Bool? = nil) {
+                expiresAt: Date? = nil, expiresInHours: Double? = nil, confirmed: Bool, requiresApproval: Bool? = nil,
+                plainForEveryone: Bool? = nil) {
+        self.plainForEveryone = plainForEveryone
         self.text = text
         self.texts = texts
         self.template = template
@@ -32,6 +37,7 @@ public struct BroadcastRequest: Sendable, Codable {
         case expiresAt = "expires_at"
         case expiresInHours = "expires_in_hours"
         case requiresApproval = "requires_approval"
+        case plainForEveryone = "plain_for_everyone"
     }
 }
 
@@ -62,9 +68,12 @@ public struct BroadcastPreview: Sendable, Codable, Equatable {
     public let currency: String
     public let expiresAt: Date
     public let requiresApproval: Bool
+    /// What the coordinator should know before sending (e.g. words that would show on a
+    /// discreet subscriber's lock screen).
+    public let warnings: [String]
 
     enum CodingKeys: String, CodingKey {
-        case recipients, areas, messages, currency
+        case recipients, areas, messages, currency, warnings
         case totalSegments = "total_segments"
         case estimatedSeconds = "estimated_seconds"
         case estimatedCost = "estimated_cost"
@@ -85,6 +94,8 @@ public enum BroadcastRequestError: Error, Equatable, CustomStringConvertible {
     /// Counted in SMS segments as sent (with the confirmed/unconfirmed mark and the opt-out
     /// line), not in characters: what each subscriber's text costs.
     case tooLong(locale: String, segments: Int)
+    /// Words that give it away, with discreet subscribers to reach and no discreet version.
+    case givesItAway(locale: String, words: [String])
 
     public var description: String {
         switch self {
@@ -96,6 +107,7 @@ public enum BroadcastRequestError: Error, Equatable, CustomStringConvertible {
         case .unknownArea(let a): "'\(a)' is not a postcode district or an area this service defines"
         case .expiryInPast: "expires_at must be in the future: a stale warning is never sent"
         case .expiryTooFar(let h): "an alert may stay live for at most \(h) hours"
+        case .givesItAway(let l, let w): "the alert in \(l) names \(w.joined(separator: ", ")), which would show on the lock screens of people who asked for discreet wording: add a discreet version (texts: {\"\(l)~discreet\": \"…\"}), use a template, or set plain_for_everyone: true"
         case .tooLong(let l, let n): "the alert in \(l) would be \(n) SMS segments with its opt-out line; at most \(MessageTemplate.segmentCeiling) (shorten it)"
         }
     }
@@ -126,6 +138,8 @@ public struct BroadcastService: Sendable {
         let texts: [String: String]
         let expiresAt: Date
         let requiresApproval: Bool
+        /// Plain words that would reach discreet subscribers (refused on send unless plain for everyone).
+        let giveaways: [(locale: String, words: [String])]
     }
 
     func resolve(_ request: BroadcastRequest) throws(BroadcastRequestError) -> Resolved {
@@ -145,7 +159,9 @@ public struct BroadcastService: Sendable {
             bodies[defaultLocale] = text
         } else if let texts = request.texts {
             for (locale, text) in texts {
-                guard library.catalogues[locale] != nil else { throw .unknownLocale(locale) }
+                // "en-GB~discreet": the words discreet subscribers of that language get.
+                let language = locale.hasSuffix(BroadcastDraft.discreetSuffix) ? String(locale.dropLast(BroadcastDraft.discreetSuffix.count)) : locale
+                guard library.catalogues[language] != nil else { throw .unknownLocale(locale) }
                 let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
                 if !t.isEmpty { bodies[locale] = t }
             }
@@ -176,14 +192,24 @@ public struct BroadcastService: Sendable {
         let expiresAt = request.expiresAt ?? t.addingTimeInterval((request.expiresInHours ?? settings.defaultExpiryHours) * 3600)
         guard expiresAt > t else { throw .expiryInPast }
         guard expiresAt.timeIntervalSince(t) <= settings.maxExpiryHours * 3600 else { throw .expiryTooFar(hours: Int(settings.maxExpiryHours)) }
+        // Plain words discreet subscribers would get (no discreet version of that language):
+        // named now, refused at send unless the coordinator chose plain for everyone.
+        var giveaways: [(locale: String, words: [String])] = []
+        if request.plainForEveryone != true {
+            for (locale, body) in bodies.sorted(by: { $0.key < $1.key }) where !locale.hasSuffix(BroadcastDraft.discreetSuffix)
+                && bodies[locale + BroadcastDraft.discreetSuffix] == nil {
+                let words = library.telltales(in: body, locale: locale)
+                if !words.isEmpty { giveaways.append((locale, words)) }
+            }
+        }
         return Resolved(codes: codes, texts: texts, expiresAt: expiresAt,
-                        requiresApproval: settings.approvalRequired || (request.requiresApproval ?? false))
+                        requiresApproval: settings.approvalRequired || (request.requiresApproval ?? false), giveaways: giveaways)
     }
 
     public func preview(_ request: BroadcastRequest) async throws -> BroadcastPreview {
         let r = try resolve(request)
         let reach = AreaCodes.reach(of: r.codes, areas: library.areas)
-        let counts = try await database.recipientCounts(reach: reach, locales: Set(r.texts.keys), now: now())
+        let counts = try await database.recipientCounts(reach: reach, locales: Set(r.texts.keys), defaultWording: library.defaultWording, now: now())
         var messages: [BroadcastPreview.Message] = []
         var total = 0
         // English first (everyone without words of her own gets it), then the others.
@@ -200,12 +226,14 @@ public struct BroadcastService: Sendable {
                                 messages: messages, totalSegments: total,
                                 estimatedSeconds: settings.sendRate > 0 ? Double(total) / settings.sendRate : 0,
                                 estimatedCost: (Double(total) * settings.pricePerSegment * 100).rounded() / 100,
-                                currency: settings.currency, expiresAt: r.expiresAt, requiresApproval: r.requiresApproval)
+                                currency: settings.currency, expiresAt: r.expiresAt, requiresApproval: r.requiresApproval,
+                                warnings: r.giveaways.map { BroadcastRequestError.givesItAway(locale: $0.locale, words: $0.words).description })
     }
 
     /// Creates the broadcast; it starts going out at once unless it waits for a second coordinator.
     public func send(_ request: BroadcastRequest, by coordinator: AdminIdentity) async throws -> BroadcastSummary {
         let r = try resolve(request)
+        if let leak = r.giveaways.first { throw BroadcastRequestError.givesItAway(locale: leak.locale, words: leak.words) }
         let id = try await database.createBroadcast(BroadcastDraft(
             areas: r.codes, reach: AreaCodes.reach(of: r.codes, areas: library.areas), texts: r.texts, confirmed: request.confirmed,
             requiresApproval: r.requiresApproval, expiresAt: r.expiresAt, createdBy: coordinator.name), now: now())
