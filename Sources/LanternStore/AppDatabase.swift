@@ -250,6 +250,9 @@ public struct AppDatabase: Sendable {
                 );
                 """)
         }
+        m.registerMigration("v11: a coordinator's question awaiting her answer") { db in
+            try db.execute(sql: "ALTER TABLE report_ref ADD COLUMN awaiting_answer INTEGER NOT NULL DEFAULT 0")
+        }
         return m
     }
 

@@ -117,9 +117,11 @@ extension AppDatabase {
                    EXISTS (SELECT 1 FROM kit_request WHERE contact_key = c.key) AS has_kits,
                    EXISTS (SELECT 1 FROM report_ref WHERE contact_key = c.key AND expires_at > ?) AS has_report,
                    EXISTS (SELECT 1 FROM outbox WHERE contact_key = c.key AND kind = 'broadcast'
-                           AND status IN ('sent', 'delivered') AND updated_at >= ?) AS recent_alert
+                           AND status IN ('sent', 'delivered') AND updated_at >= ?) AS recent_alert,
+                   (SELECT ref FROM report_ref WHERE contact_key = c.key AND awaiting_answer = 1 AND expires_at > ?
+                    ORDER BY expires_at DESC LIMIT 1) AS awaiting_ref
             FROM contact c WHERE key = ?
-            """, [t, day(t) - 86400, key.hex])
+            """, [t, day(t) - 86400, t, key.hex])
         if row == nil {
             try db.run("""
                 INSERT INTO contact (key, number, key_version, language, created_at, last_active_at, provider, sender)
@@ -140,6 +142,7 @@ extension AppDatabase {
                                      isNew: row == nil, wording: (row?["wording"] as String?).flatMap(Wording.init(rawValue:)),
                                      hasLiveReport: (row?["has_report"] as Bool?) == true)
         context.recentAlert = (row?["recent_alert"] as Bool?) == true
+        context.awaitingReportAnswer = row?["awaiting_ref"]
         let conversation = try loadConversation(db, key: key, vault: vault)
         var outcome = item.decide(context, conversation)
         // A reference she is given must be hers alone: if it is taken, decide again with new
@@ -205,6 +208,8 @@ extension AppDatabase {
                     """, [day(t), key.hex])
             case .relayReport:
                 try relayReport(db, key: key, envelope: envelope, values: outcome.variables, vault: vault, policy: policy, now: t)
+            case .relayReportAnswer:
+                try relayReportAnswer(db, key: key, envelope: envelope, values: outcome.variables, vault: vault, policy: policy, now: t)
             }
         }
         let erased = outcome.actions.contains(.erase)

@@ -53,6 +53,24 @@ extension AppDatabase {
         }
     }
 
+    /// Her answer to a coordinator's question goes to the coordinators (their phones and the
+    /// webhook), sealed until sent; the question is then settled.
+    static func relayReportAnswer(_ db: Database, key: ContactKey, envelope: InboundEnvelope, values: [String: String],
+                                  vault: PIIVault, policy: InboundPolicy, now t: Double) throws {
+        guard let ref = values["ref"], let text = values["relay_text"] else { return }
+        try db.run("UPDATE report_ref SET awaiting_answer = 0 WHERE ref = ? AND contact_key = ?", [ref, key.hex])
+        for number in policy.coordinatorNumbers {
+            _ = try enqueue(db, contact: nil, provider: envelope.provider, sender: envelope.to, recipient: try vault.seal(number.e164),
+                            vault: vault, kind: .relay, text: text, now: t)
+        }
+        if policy.reportWebhook {
+            let payload = ["type": "report_answer", "ref": ref, "answer": values["answer"] ?? "",
+                           "received_at": ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: t))]
+            let json = String(decoding: try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys]), as: UTF8.self)
+            try db.run("INSERT INTO relay_queue (payload, next_attempt_at, created_at) VALUES (?, ?, ?)", [try vault.seal(json), t, t])
+        }
+    }
+
     /// A coordinator answers a report by its reference; the text goes to the reporter.
     public func replyToReport(_ rawRef: String, text: String, by actor: String, now: Date) async throws -> Int64 {
         guard let ref = ReferenceCode.parse(rawRef, prefix: "R") else { throw ReportError.unknownReference(rawRef) }
@@ -73,6 +91,8 @@ extension AppDatabase {
             WHERE r.ref = ? AND r.expires_at > ? AND c.opted_out_at IS NULL
             """, arguments: [ref, t]) else { throw ReportError.unknownReference(ref) }
         try Self.audit(db, actor: actor, action: "report.replied", subject: ref, now: t)
+        // Her next text that is no keyword is her answer, relayed back (see FlowEngine).
+        try db.run("UPDATE report_ref SET awaiting_answer = 1 WHERE ref = ?", [ref])
         return try Self.enqueue(db, contact: ContactKey(hex: r["key"]), provider: r["provider"] ?? "console", sender: r["sender"],
                                 recipient: r["number"], vault: vault, kind: .reply, text: body, now: t)
     }

@@ -212,13 +212,21 @@ import Testing
             try await env.text("\(report.lowercased()) Was that today? \(canary)", from: Self.coordinatorPhone)
             #expect(await env.lastTo(Self.her, count: 5) == "Was that today? \(canary)")
             #expect(await env.lastTo(Self.coordinatorPhone, count: 2) == "Sent to the person who made report \(report).")
+            // Her next text is her answer: back to the coordinators, kept nowhere.
+            try await env.text("yes this morning \(canary)")
+            #expect(await env.lastTo(Self.her, count: 6) == "Thanks, we've passed that on to the team (\(report)).")
+            let answer = await env.lastTo(Self.coordinatorPhone, count: 3) ?? ""
+            #expect(answer == "Answer to \(report): \"yes this morning \(canary)\" To reply, text: \(report) and your answer", "\(answer)")
+            // One answer per question: after that she is an ordinary texter again.
+            try await env.text("ok bye")
+            #expect(await env.lastTo(Self.her, count: 7)?.hasPrefix("Sorry, I didn't get that") == true)
             // A reference that is not live: the coordinator is told, nobody else gets anything.
             try await env.text("R-ZZZZZZ hello", from: Self.coordinatorPhone)
-            #expect(await env.lastTo(Self.coordinatorPhone, count: 3)?.hasPrefix("Not sent: no live report R-ZZZZZZ") == true)
-            #expect(await env.fake.requests().filter { $0.form["To"] == Self.her }.count == 5)
+            #expect(await env.lastTo(Self.coordinatorPhone, count: 4)?.hasPrefix("Not sent: no live report R-ZZZZZZ") == true)
+            #expect(await env.fake.requests().filter { $0.form["To"] == Self.her }.count == 7)
             // Anything else from a coordinator's phone is an ordinary text.
             try await env.text("menu", from: Self.coordinatorPhone)
-            #expect(await env.lastTo(Self.coordinatorPhone, count: 4)?.contains("Reply with a number") == true)
+            #expect(await env.lastTo(Self.coordinatorPhone, count: 5)?.contains("Reply with a number") == true)
             let audit = try await env.lantern.database.auditLog()
             #expect(audit.contains { $0.action == "report.replied" && $0.actor.hasPrefix("coordinator-sms:") })
         }

@@ -26,6 +26,8 @@ public struct ContactContext: Sendable, Equatable {
     /// An alert reached her in the last day or so: a text we don't understand is most likely
     /// about it ("thanks", "is it in the brown?").
     public var recentAlert: Bool = false
+    /// A coordinator asked her something about this report of hers, and she has not answered yet.
+    public var awaitingReportAnswer: String?
 
     public init(isOptedOut: Bool = false, language: String = defaultLocale, subscriptions: [String] = [],
                 alertsPausedUntil: Date? = nil, kit: KitInfo? = nil, kitLimitReached: Bool = false, seed: UInt64 = 0,

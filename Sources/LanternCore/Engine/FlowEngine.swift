@@ -95,14 +95,25 @@ public struct FlowEngine: Sendable {
         if let active, let flow = library.flow(active.flow), let state = flow.states[active.state] {
             return reprompt(flow: flow, state: state, conversation: active, contact: contact, now: now, words: words)
         }
-        // 7. Just after an alert, a text we don't understand is most likely about it: say what
+        // 7. A coordinator asked her about her report: what she says next (that is no keyword)
+        //    is her answer, passed back to them and kept nowhere.
+        if let ref = contact.awaitingReportAnswer, !contact.isOptedOut {
+            let answer = FreeText.prefix(text.trimmingCharacters(in: .whitespacesAndNewlines), scalars: 500, bytes: 1_500)
+            let relay = library.render(FlowLibrary.reportAnswerRelayKey, locale: defaultLocale, values: ["ref": ref, "answer": answer])
+            let thanks = library.render(FlowLibrary.reportAnswerThanksKey, locale: contact.language, values: ["ref": ref],
+                                        discreet: library.isDiscreet(contact))
+            return EngineOutcome(replies: [Reply(key: FlowLibrary.reportAnswerThanksKey, text: thanks)], actions: [.relayReportAnswer],
+                                 conversation: nil, decision: .fallback(flow: "report_answer", timedOut: timedOut),
+                                 variables: ["ref": ref, "answer": answer, "relay_text": relay])
+        }
+        // 8. Just after an alert, a text we don't understand is most likely about it: say what
         //    she can do about it rather than show the menu.
         if contact.recentAlert && !contact.isOptedOut {
             let text = library.render(FlowLibrary.alertReplyKey, locale: contact.language, discreet: library.isDiscreet(contact))
             return EngineOutcome(replies: [Reply(key: FlowLibrary.alertReplyKey, text: text)], actions: [], conversation: nil,
                                  decision: .fallback(flow: "alert_reply", timedOut: timedOut))
         }
-        // 8. Never silence: a short menu.
+        // 9. Never silence: a short menu.
         if let flow = library.flows.first(where: { $0.fallbackState != nil }), let state = flow.fallbackState {
             return run(flow, state: state, vars: [:], contact: contact, now: now, decision: .fallback(flow: flow.id, timedOut: timedOut))
         }
@@ -387,6 +398,7 @@ public struct FlowEngine: Sendable {
         case .unsubscribeAll: contact.subscriptions = []
         case .pause: contact.alertsPausedUntil = now.addingTimeInterval(Double(Int(vars["hours"] ?? "") ?? 0) * 3600)
         case .resume: contact.alertsPausedUntil = nil
+        case .relayReportAnswer: contact.awaitingReportAnswer = nil
         case .requestKit:
             let ref = ReferenceCode.make(prefix: "K", seed: contact.seed)
             vars["ref"] = ref

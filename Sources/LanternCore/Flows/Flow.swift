@@ -238,6 +238,9 @@ public enum FlowAction: String, Sendable, CaseIterable, Codable {
     case cancelKit = "cancel_kit"
     /// Pass a bad-batch report to the coordinators at once, without keeping it; sets `ref`.
     case relayReport = "relay_report"
+    /// Pass her answer to a coordinator's question about her report back to the coordinators
+    /// (uses `ref`, `answer` and `relay_text`; keeps none of it).
+    case relayReportAnswer = "relay_report_answer"
     /// Answer in the language in `language` from now on (every reply and alert).
     case setLanguage = "set_language"
     /// Wording that names drugs, overdose and naloxone plainly, or discreetly (lock screens).

@@ -36,6 +36,10 @@ public struct FlowLibrary: Sendable {
     public static let languageSetKey = "language.set"
     /// Said once when someone texts faster than the per-minute limit.
     public static let slowDownKey = "limits.slow_down"
+    /// Thanks for answering a coordinator's question about her report; and what the coordinators
+    /// get (in the service's language, like the report itself).
+    public static let reportAnswerThanksKey = "report.answer_thanks"
+    public static let reportAnswerRelayKey = "report.answer_relay"
     /// The answer to a text we don't understand just after an alert reached her.
     public static let alertReplyKey = "alert.reply"
     /// Said when someone asks for alerts in more areas than one person may have.
@@ -46,7 +50,7 @@ public struct FlowLibrary: Sendable {
             invalidChoiceKey: [], invalidAnswerKey: [], everywhereKey: [], andKey: [],
             alertConfirmedKey: ["text"], alertUnconfirmedKey: ["text"], alertOptOutKey: [],
             reportRelayKey: ["ref", "area", "happened", "description"],
-            slowDownKey: [], languageSetKey: [], tooManyAreasKey: ["max"], alertReplyKey: [],
+            slowDownKey: [], languageSetKey: [], tooManyAreasKey: ["max"], alertReplyKey: [], reportAnswerThanksKey: ["ref"], reportAnswerRelayKey: ["ref", "answer"],
         ]
         for s in KitInfo.Status.allCases { m[kitStatePrefix + s.rawValue] = [] }
         // What she is told when a coordinator marks her request.
