@@ -231,4 +231,19 @@ import Testing
             #expect(audit.contains { $0.action == "report.replied" && $0.actor.hasPrefix("coordinator-sms:") })
         }
     }
+
+    @Test func outOfStockTellsHerWhereElseAndWhenNotALoop() async throws {
+        try await withLantern(canaries: []) { env in
+            try await env.text("kit")
+            try await env.text("1")
+            try await env.text("2")
+            try await env.text("Flat 2, 12 Example Street, Bristol BS5 6AA")
+            let kit = try #require(ref("K", in: await env.lastTo(Self.her, count: 4)))
+            let closed = try await env.api("POST", "/admin/kits/\(kit)/cancelled", json: #"{"reason": "no_stock"}"#)
+            #expect(closed.status == 200, "\(closed.body)")
+            let told = await env.lastTo(Self.her, count: 5) ?? ""
+            #expect(told.contains("run out of kits") && told.contains("pharmacies") && told.contains("2 weeks"), "\(told)")
+            #expect(!told.contains("Text KIT to ask again"))
+        }
+    }
 }

@@ -31,6 +31,8 @@ public struct FlowLibrary: Sendable {
 
     /// Messages Lantern itself uses (not named by any flow), with the placeholders each may use.
     public static let kitNotifyPrefix = "kit.notify."
+    /// Said when a request is closed because the service has run out.
+    public static let kitNoStockKey = "kit.notify.no_stock"
     public static let reportRelayKey = "report.relay"
     /// Said, in the new language, when she picks one.
     public static let languageSetKey = "language.set"
@@ -55,6 +57,7 @@ public struct FlowLibrary: Sendable {
         for s in KitInfo.Status.allCases { m[kitStatePrefix + s.rawValue] = [] }
         // What she is told when a coordinator marks her request.
         for s in [KitInfo.Status.sent, .collected, .cancelled] { m[kitNotifyPrefix + s.rawValue] = ["kit_ref"] }
+        m[kitNoStockKey] = ["kit_ref"]
         return m
     }()
     public static var engineKeys: Set<String> { Set(systemMessages.keys) }

@@ -32,7 +32,9 @@ public struct KitService: Sendable {
         let library = self.library
         let code = normalised(ref)
         let summary = try await database.markKit(code, as: status, reason: reason, by: coordinator.name, now: now()) { language, wording in
-            library.render(FlowLibrary.kitNotifyPrefix + status.rawValue, locale: language, values: ["kit_ref": code],
+            // Out of stock is not her doing: she hears where else to go and when to try again.
+            let key = status == .cancelled && reason == .noStock ? FlowLibrary.kitNoStockKey : FlowLibrary.kitNotifyPrefix + status.rawValue
+            return library.render(key, locale: language, values: ["kit_ref": code],
                            discreet: (wording ?? library.defaultWording) == .discreet)
         }
         logger.notice("kit request closed", metadata: ["kit": "\(code)", "status": "\(status.rawValue)", "by": "\(coordinator.name)"])
