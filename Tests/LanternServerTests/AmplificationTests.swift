@@ -150,3 +150,45 @@ extension AbuseAndHardeningTests {
         }
     }
 }
+
+/// Areas the service does not cover are answered honestly, with what it does cover.
+@Suite struct CoverageTests {
+    static let shipped = FlowFiles(flowsDirectory: Repository.flows, localesDirectory: Repository.locales).load().library
+    let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+    func engine(covers: [String]?) -> FlowEngine {
+        let l = Self.shipped
+        return FlowEngine(library: FlowLibrary(flows: l.flows, catalogues: Array(l.catalogues.values), areas: l.areas,
+                                               pickupPoints: l.pickupPoints, defaultWording: l.defaultWording, covers: covers))
+    }
+
+    @Test func alertsSomewhereNotCoveredSayWhatIs() {
+        let bristol = engine(covers: ["@bristol"])
+        let m14 = bristol.handle(text: "alerts M14", contact: ContactContext(), conversation: nil, now: t0)
+        #expect(m14.replies.first?.text == "We don't cover M14 yet, sorry: we send alerts for Bristol. Reply with one of those, ALL for all of them, or MENU.",
+                "\(m14.replies.map(\.text))")
+        #expect(!m14.actions.contains(.subscribe))
+        // Her answer is asked again the same way; a covered district goes on to YES.
+        let bs5 = bristol.handle(text: "BS5", contact: ContactContext(), conversation: m14.conversation, now: t0 + 10)
+        #expect(bs5.replies.first?.text.hasPrefix("Reply YES to start alerts for BS5") == true, "\(bs5.replies.map(\.text))")
+        let polish = bristol.handle(text: "alerty M14", contact: ContactContext(language: "pl"), conversation: nil, now: t0)
+        #expect(polish.replies.first?.text.hasPrefix("Przepraszamy, nie obejmujemy jeszcze: M14") == true, "\(polish.replies.map(\.text))")
+        // Without 'covers:' the service works everywhere, as before.
+        let anywhere = engine(covers: nil).handle(text: "alerts M14", contact: ContactContext(), conversation: nil, now: t0)
+        #expect(anywhere.replies.first?.text.hasPrefix("Reply YES to start alerts for M14") == true)
+    }
+
+    @Test func coversIsReadFromServiceYAMLAndChecked() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let flows = dir.url.appendingPathComponent("flows")
+        try FileManager.default.copyItem(at: Repository.flows, to: flows)
+        let service = flows.appendingPathComponent("service.yaml")
+        let text = try String(contentsOf: service, encoding: .utf8)
+        try text.replacingOccurrences(of: "  # covers: [Bristol, Glasgow East]", with: "  covers: [Bristol, G31, Narnia]")
+            .write(to: service, atomically: true, encoding: .utf8)
+        let (library, diagnostics) = FlowFiles(flowsDirectory: flows, localesDirectory: Repository.locales).loadAndCheck()
+        #expect(diagnostics.contains { $0.message.contains("'covers' entry 'Narnia'") })
+        #expect(library.covers(["BS5"]) && library.covers(["@bristol"]) && library.covers(["G31"]) && !library.covers(["G32"]) && !library.covers(["M14"]))
+    }
+}

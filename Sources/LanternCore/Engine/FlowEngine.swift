@@ -318,6 +318,7 @@ public struct FlowEngine: Sendable {
             values["pickup"] = point.name(discreet: true)
         }
         if let until = contact.alertsPausedUntil { values["paused_until"] = Self.ukTime(until) }
+        if let covers = library.covers { values["covered"] = library.describe(areas: covers, locale: contact.language) }
         if let kit = contact.kit {
             values["kit_ref"] = kit.ref
             values["kit_status"] = library.render(FlowLibrary.kitStatePrefix + kit.status.rawValue, locale: contact.language,
@@ -422,6 +423,7 @@ public struct FlowEngine: Sendable {
         case .hasOpenKit: contact.kit?.status == .open
         case .hasLiveReport: contact.hasLiveReport
         case .makingKit: contact.activeFlow == "kit"
+        case .areasCovered: library.covers(AreaCodes.split(vars["areas"] ?? vars["area"]))
         case .hasKit: contact.kit != nil
         case .kitLimitReached: contact.kitLimitReached
         case .hasPickupPoints: !library.pickupPoints(for: AreaCodes.split(vars["area"])).isEmpty

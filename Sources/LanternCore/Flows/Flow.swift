@@ -176,6 +176,8 @@ public struct Check: Sendable {
         case hasLiveReport = "has_live_report"
         /// She was in the middle of asking for a kit.
         case makingKit = "making_kit"
+        /// The service works in every area she gave (`areas`, or `area`).
+        case areasCovered = "areas_covered"
     }
     public let condition: Condition
     public let then: String

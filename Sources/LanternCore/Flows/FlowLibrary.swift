@@ -9,6 +9,8 @@ public struct FlowLibrary: Sendable {
     public let pickupPoints: [PickupPoint]
     /// How plainly the service speaks to someone who has not said (DISCREET or PLAIN).
     public let defaultWording: Wording
+    /// The districts and named areas the service works in (`covers:` in service.yaml); nil: everywhere.
+    public let covers: [String]?
     let flowsByID: [String: Flow]
     /// Per language, the keys whose plain text contains a tell-tale word.
     let giveaways: [String: Set<String>]
@@ -63,7 +65,7 @@ public struct FlowLibrary: Sendable {
     public static var engineKeys: Set<String> { Set(systemMessages.keys) }
 
     /// Placeholders the engine fills from what it knows about the person, in any message.
-    public static let builtinPlaceholders: Set<String> = ["my_areas", "kit_ref", "kit_status", "languages", "paused_until"]
+    public static let builtinPlaceholders: Set<String> = ["my_areas", "kit_ref", "kit_status", "languages", "paused_until", "covered"]
 
     /// Languages in the order LANG lists them: English first, then by tag.
     public var languages: [Catalogue] { Self.inOrder(catalogues.values) }
@@ -84,8 +86,9 @@ public struct FlowLibrary: Sendable {
     public static let kitStatePrefix = "kit.state."
 
     public init(flows: [Flow], catalogues: [Catalogue], areas: [NamedArea] = [], pickupPoints: [PickupPoint] = [],
-                defaultWording: Wording = .discreet) {
+                defaultWording: Wording = .discreet, covers: [String]? = nil) {
         self.defaultWording = defaultWording
+        self.covers = covers
         // Each language's aliases join the flows they name, tagged with their language.
         // An alias matches the way the flow's own words do (STOP's must be the whole message).
         // A word two languages share (NALOXONA) works in both but chooses neither.
@@ -139,6 +142,18 @@ public struct FlowLibrary: Sendable {
     }
 
     /// Whether a person gets discreet wording: her own choice, else the service's default.
+    /// Whether the service works in every one of `codes` (ALL means everywhere it works).
+    public func covers(_ codes: [String]) -> Bool {
+        guard let covers else { return true }
+        return codes.allSatisfy { code in
+            if code == AreaCodes.everywhere || covers.contains(code) { return true }
+            if let named = areas.first(where: { $0.code == code }) {
+                return !named.districts.isEmpty && named.districts.allSatisfy { d in self.covers([d.code]) }
+            }
+            return areas.contains { covers.contains($0.code) && $0.districts.contains { $0.code == code } }
+        }
+    }
+
     public func isDiscreet(_ contact: ContactContext) -> Bool { (contact.wording ?? defaultWording) == .discreet }
 
     /// The tell-tale word beginnings (that language's own list) a text contains.

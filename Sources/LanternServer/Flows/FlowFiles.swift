@@ -33,6 +33,7 @@ public struct FlowFiles: Sendable {
         var areas: [NamedArea] = []
         var pickupPoints: [PickupPoint] = []
         var wording = Wording.discreet
+        var covers: [String]?
         for url in yamlFiles(in: flowsDirectory, diagnostics: &diagnostics) {
             var reader = NodeReader(file: relativePath(url), diagnostics: [])
             if let node = reader.compose(url) {
@@ -42,6 +43,7 @@ public struct FlowFiles: Sendable {
                     areas += data.areas
                     pickupPoints += data.pickupPoints
                     wording = data.wording ?? wording
+                    if let c = data.covers { covers = (covers ?? []) + c }
                 } else if let flow = reader.flow(node) {
                     flows.append(flow)
                 }
@@ -60,7 +62,7 @@ public struct FlowFiles: Sendable {
             diagnostics += reader.diagnostics
         }
         return Loaded(library: FlowLibrary(flows: flows, catalogues: catalogues, areas: areas, pickupPoints: pickupPoints,
-                                           defaultWording: wording),
+                                           defaultWording: wording, covers: covers),
                       diagnostics: diagnostics)
     }
 
@@ -301,12 +303,17 @@ struct NodeReader {
 
     // MARK: service data
 
-    mutating func service(_ node: Node) -> (areas: [NamedArea], pickupPoints: [PickupPoint], wording: Wording?) {
-        guard let fields = mapping(node, "'service'", allowed: ["areas", "pickup_points", "wording"]) else { return ([], [], nil) }
+    mutating func service(_ node: Node) -> (areas: [NamedArea], pickupPoints: [PickupPoint], wording: Wording?, covers: [String]?) {
+        guard let fields = mapping(node, "'service'", allowed: ["areas", "pickup_points", "wording", "covers"]) else { return ([], [], nil, nil) }
         var areas: [NamedArea] = []
         var points: [(String, String, String, String?, Node)] = []
         var wording: Wording?
+        var coverNames: [(String, Node)]?
         for (key, value) in fields {
+            if key == "covers" {
+                coverNames = strings(value, "'covers'")
+                continue
+            }
             if key == "wording" {
                 if let raw = string(value, "'wording'") {
                     if let w = Wording(rawValue: raw) { wording = w } else { error("'wording' must be discreet or plain", value) }
@@ -350,7 +357,16 @@ struct NodeReader {
             }
             return PickupPoint(name: name, area: codes[0], hours: hours, discreetName: discreetName)
         }
-        return (areas, pickupPoints, wording)
+        // Where the service works (districts or its area names); absent: everywhere.
+        let covers: [String]? = coverNames.map { names in
+            names.flatMap { name, node -> [String] in
+                guard let codes = AreaCodes.parse(KeywordText.words(name), areas: areas), !codes.contains(AreaCodes.everywhere) else {
+                    error("'covers' entry '\(name)' is not a postcode district or an area name above", node); return []
+                }
+                return codes
+            }
+        }
+        return (areas, pickupPoints, wording, covers)
     }
 
     // MARK: catalogues
