@@ -45,7 +45,7 @@ extension AppDatabase {
         if policy.reportWebhook {
             let payload: [String: String] = [
                 "type": "report", "ref": ref, "area": values["area"] ?? "", "area_name": policy.describeAreas(values["area"] ?? ""),
-                "happened": values["happened"] ?? "", "description": values["description"] ?? "",
+                "happened": values["happened"] ?? "", "when": values["when"] ?? "", "description": values["description"] ?? "",
                 "received_at": ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: t)),
             ]
             let json = String(decoding: try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys]), as: UTF8.self)

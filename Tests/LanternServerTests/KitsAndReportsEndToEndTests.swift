@@ -161,8 +161,9 @@ import Testing
             try await env.text("report")
             try await env.text("bs5")
             try await env.text("2")
+            try await env.text("1")      // today
             try await env.text("Sold as heroin, \(canary)")
-            let thanks = await env.lastTo(Self.her, count: 4)
+            let thanks = await env.lastTo(Self.her, count: 5)
             let report = try #require(ref("R", in: thanks))
             // The on-duty coordinator's phone got it, without the reporter's number.
             let relay = try #require(await env.fake.waitForRequests(5).first { $0.form["To"] == Self.coordinatorPhone })
@@ -188,7 +189,7 @@ import Testing
             // A coordinator answers through the reference, never seeing her number.
             let reply = try await env.api("POST", "/admin/reports/\(report.lowercased())/reply", json: #"{"text": "Thank you, we've warned the outreach team."}"#)
             #expect(reply.status == 201, "\(reply.body)")
-            #expect(await env.lastTo(Self.her, count: 5) == "Thank you, we've warned the outreach team.")
+            #expect(await env.lastTo(Self.her, count: 6) == "Thank you, we've warned the outreach team.")
             #expect(try await env.api("POST", "/admin/reports/R-ZZZZ/reply", json: #"{"text": "x"}"#).status == 404)
             // After its lifetime the reference no longer reaches her.
             env.clock.advance(by: 8 * 86400)
@@ -203,27 +204,28 @@ import Testing
             try await env.text("report")
             try await env.text("bs5")
             try await env.text("2")
+            try await env.text("1")      // today
             try await env.text("Sold as heroin, \(canary)")
-            let report = try #require(ref("R", in: await env.lastTo(Self.her, count: 4)))
+            let report = try #require(ref("R", in: await env.lastTo(Self.her, count: 5)))
             // The relay tells the coordinator how to answer by text, not a command line.
             let relay = await env.lastTo(Self.coordinatorPhone, count: 1) ?? ""
             #expect(relay.contains("To answer her, text: \(report) and your answer") && !relay.contains("lantern reports"), "\(relay)")
 
             try await env.text("\(report.lowercased()) Was that today? \(canary)", from: Self.coordinatorPhone)
-            #expect(await env.lastTo(Self.her, count: 5) == "Was that today? \(canary)")
+            #expect(await env.lastTo(Self.her, count: 6) == "Was that today? \(canary)")
             #expect(await env.lastTo(Self.coordinatorPhone, count: 2) == "Sent to the person who made report \(report).")
             // Her next text is her answer: back to the coordinators, kept nowhere.
             try await env.text("yes this morning \(canary)")
-            #expect(await env.lastTo(Self.her, count: 6) == "Thanks, we've passed that on to the team (\(report)).")
+            #expect(await env.lastTo(Self.her, count: 7) == "Thanks, we've passed that on to the team (\(report)).")
             let answer = await env.lastTo(Self.coordinatorPhone, count: 3) ?? ""
             #expect(answer == "Answer to \(report): \"yes this morning \(canary)\" To reply, text: \(report) and your answer", "\(answer)")
             // One answer per question: after that she is an ordinary texter again.
             try await env.text("ok bye")
-            #expect(await env.lastTo(Self.her, count: 7)?.hasPrefix("Sorry, I didn't get that") == true)
+            #expect(await env.lastTo(Self.her, count: 8)?.hasPrefix("Sorry, I didn't get that") == true)
             // A reference that is not live: the coordinator is told, nobody else gets anything.
             try await env.text("R-ZZZZZZ hello", from: Self.coordinatorPhone)
             #expect(await env.lastTo(Self.coordinatorPhone, count: 4)?.hasPrefix("Not sent: no live report R-ZZZZZZ") == true)
-            #expect(await env.fake.requests().filter { $0.form["To"] == Self.her }.count == 7)
+            #expect(await env.fake.requests().filter { $0.form["To"] == Self.her }.count == 8)
             // Anything else from a coordinator's phone is an ordinary text.
             try await env.text("menu", from: Self.coordinatorPhone)
             #expect(await env.lastTo(Self.coordinatorPhone, count: 5)?.contains("Reply with a number") == true)

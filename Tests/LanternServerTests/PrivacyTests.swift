@@ -90,8 +90,10 @@ import Testing
         // A report with free text, relayed to the coordinator's phone.
         let report = canary("report")
         try await text("report")
+        try await text("Canary Street \(canary("street"))")   // a place name: asked for the district, never kept
         try await text("bs5")
         try await text("2")
+        try await text("1")
         try await text("Sold as heroin, \(report) in a blue bag")
         // Languages and wording: LANG (with stray words), Polish help, back to English, PLAIN, DISCREET.
         try await text("lang \(canary("lang"))")

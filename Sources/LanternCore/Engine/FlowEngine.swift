@@ -235,6 +235,12 @@ public struct FlowEngine: Sendable {
         return nil
     }
 
+    /// "I don't know" in the languages Lantern speaks, folded as typed words are.
+    static let dontKnowWords: Set<String> = Set(["SKIP", "DONT KNOW", "DON'T KNOW", "DO NOT KNOW", "NOT SURE", "NO IDEA", "IDK", "DUNNO",
+                                                 "UNKNOWN", "NIE WIEM", "POMIN", "NO SÉ", "NÃO SEI", "NU ȘTIU", "DIM SYNIAD", "PATA NAHI",
+                                                 "PATA NAHIN", "پتہ نہیں", "پتا نہیں", "ਪਤਾ ਨਹੀਂ"]
+        .map { KeywordText.words($0).joined(separator: " ") })
+
     /// Yes and no in English and in each language Lantern speaks, folded as typed words are.
     static let yesWords = Set(["YES", "Y", "YEAH", "YEP", "YA", "OK", "OKAY", "SURE", "TAK", "DA", "SI", "SIM", "IE", "HAN", "JI",
                                "ہاں", "جی", "ਹਾਂ", "ਜੀ"].flatMap(KeywordText.words))
@@ -256,6 +262,9 @@ public struct FlowEngine: Sendable {
         case .areas:
             guard let codes = AreaCodes.parse(words, areas: library.areas), codes.count <= AreaCodes.maxPerPerson else { return nil }
             return AreaCodes.join(codes)
+        case .areasOrUnknown:
+            if Self.dontKnowWords.contains(words.joined(separator: " ")) { return AreaCodes.unknown }
+            return validate(words, text: text, as: .areas, vars: vars)
         case .hours:
             let digits = words.first.map { $0.hasSuffix("H") || $0.hasSuffix("HRS") ? String($0.prefix { $0.isNumber }) : $0 }
             guard words.count <= 2, let d = digits, let n = Int(d), (1...168).contains(n) else { return nil }

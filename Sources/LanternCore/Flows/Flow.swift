@@ -205,6 +205,9 @@ public enum AnswerKind: String, Sendable, CaseIterable {
     case text
     /// A number from the pickup points listed for the area she gave.
     case pickupPoint = "pickup_point"
+    /// Like `areas`, or "don't know" / SKIP (saved as `unknown`): a report is worth passing on
+    /// even when she cannot say the district.
+    case areasOrUnknown = "areas_or_unknown"
     /// A number from the list of languages (`{languages}`), or a language's own name: saved as its tag.
     case language
 

@@ -53,7 +53,7 @@ public struct FlowLibrary: Sendable {
         var m: [String: Set<String>] = [
             invalidChoiceKey: [], invalidAnswerKey: [], everywhereKey: [], andKey: [],
             alertConfirmedKey: ["text"], alertUnconfirmedKey: ["text"], alertOptOutKey: [],
-            reportRelayKey: ["ref", "area", "happened", "description"],
+            reportRelayKey: ["ref", "area", "happened", "when", "description"],
             slowDownKey: [], languageSetKey: [], tooManyAreasKey: ["max"], alertReplyKey: [], reportAnswerThanksKey: ["ref"], reportAnswerRelayKey: ["ref", "answer"],
         ]
         for s in KitInfo.Status.allCases { m[kitStatePrefix + s.rawValue] = [] }

@@ -21,6 +21,8 @@ public struct NamedArea: Sendable, Equatable {
 /// ("BS5", "@bristol", "*"): nothing more precise than a district is ever kept.
 public enum AreaCodes {
     public static let everywhere = "*"
+    /// A report's area when she could not say it.
+    public static let unknown = "unknown"
     /// Areas one person may have alerts for. Each costs nothing to keep, but without a cap one
     /// text could sign a number up for hundreds, and every "MY ALERTS" would list them all.
     public static let maxPerPerson = 10
