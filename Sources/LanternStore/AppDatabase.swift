@@ -253,6 +253,10 @@ public struct AppDatabase: Sendable {
         m.registerMigration("v11: a coordinator's question awaiting her answer") { db in
             try db.execute(sql: "ALTER TABLE report_ref ADD COLUMN awaiting_answer INTEGER NOT NULL DEFAULT 0")
         }
+        m.registerMigration("v12: a person's recent alerts, found without scanning her replies") { db in
+            // "Did an alert reach her lately?" is asked on every inbound text (FlowEngine step 8).
+            try db.execute(sql: "CREATE INDEX outbox_contact_alerts ON outbox(contact_key, updated_at) WHERE kind = 'broadcast'")
+        }
         return m
     }
 

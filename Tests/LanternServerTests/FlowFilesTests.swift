@@ -108,3 +108,21 @@ import Testing
         #expect(d.contains { $0.contains("unknown action 'explode'") })
     }
 }
+
+extension FlowFilesTests {
+    /// A question that does not say how to get out is flagged, in whichever language it is.
+    @Test func everyQuestionSaysHowToGetOut() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let locales = dir.url.appendingPathComponent("locales")
+        try FileManager.default.copyItem(at: Repository.locales, to: locales)
+        let pl = locales.appendingPathComponent("pl.yaml")
+        let text = try String(contentsOf: pl, encoding: .utf8)
+        #expect(text.contains(" MENU - powrot."))
+        try text.replacingOccurrences(of: "Usuwamy adres po wysylce. MENU - powrot.", with: "Usuwamy adres po wysylce.")
+            .write(to: pl, atomically: true, encoding: .utf8)
+        let (_, diagnostics) = FlowFiles(flowsDirectory: Repository.flows, localesDirectory: locales).loadAndCheck()
+        #expect(diagnostics.contains { $0.message == "question 'kit.ask_address' (pl) does not say how to get out: mention MENU" },
+                "\(diagnostics.map(\.message))")
+    }
+}

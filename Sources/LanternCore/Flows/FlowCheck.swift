@@ -37,6 +37,7 @@ public struct FlowCheck: Sendable {
         var used: Set<String> = FlowLibrary.engineKeys
         var allowedPlaceholders: [String: Set<String>] = FlowLibrary.systemMessages
         out += checkPickupPoints()
+        out += checkWayOut()
 
         for key in FlowLibrary.engineKeys.sorted() where base.messages[key] == nil {
             out.append(FlowDiagnostic(.error, "message '\(key)' is missing: Lantern itself uses it", at: base.location))
@@ -281,6 +282,23 @@ public struct FlowCheck: Sendable {
     /// Discreet variants never give away what a text is about; emergency steps are plain but
     /// do not start with a tell-tale word (a lock screen shows about the first 30 characters);
     /// and every other message that names one should have a discreet variant.
+    /// Every question (other than yes/no, whose NO is the way out) says how to get out: its
+    /// words mention MENU in every language, so nobody is stuck answering something she
+    /// cannot answer.
+    func checkWayOut() -> [FlowDiagnostic] {
+        var out: [FlowDiagnostic] = []
+        for flow in library.flows where flow.intent == nil {
+            for state in flow.states.values.sorted(by: { $0.id < $1.id }) {
+                guard let ask = state.ask, ask.expect != .yesNo, let key = state.say.last else { continue }
+                for (locale, catalogue) in library.catalogues.sorted(by: { $0.key < $1.key }) {
+                    guard let template = catalogue.messages[key], !template.text.contains("MENU") else { continue }
+                    out.append(FlowDiagnostic(.warning, "question '\(key)' (\(locale)) does not say how to get out: mention MENU", at: template.location))
+                }
+            }
+        }
+        return out
+    }
+
     /// Pickup point names and hours reach lock screens too ("Collect it from Example drug
     /// service"): one that gives away what it is needs a discreet name, which must not.
     func checkPickupPoints() -> [FlowDiagnostic] {
