@@ -151,7 +151,7 @@ import Testing
             let expired = try await env.lantern.database.kitRequest(kit, viewer: "test", now: env.clock.now)
             #expect(expired.address == nil && expired.summary.status == .expired)
             try await env.text("kit status")
-            #expect(await env.lastTo(Self.her, count: 5) == "Your request \(kit) is closed, as it wasn't collected in time.")
+            #expect(await env.lastTo(Self.her, count: 5) == "Your request \(kit) is closed, as it wasn't collected in time. Text MENU for more.")
         }
     }
 
