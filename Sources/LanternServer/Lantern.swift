@@ -77,7 +77,7 @@ public struct Lantern: Sendable {
         }
 
         let wakeUp = OutboxWakeUp()
-        let engine = FlowEngine(library: library)
+        let engine = FlowEngine(library: library, relayAlertReplies: configuration.reports.relayAlertReplies)
         let reports = configuration.reports
         let policy = InboundPolicy(
             kitLimit: configuration.kits.limit, kitPeriod: configuration.kits.limitPeriod,

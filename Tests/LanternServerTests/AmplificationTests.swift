@@ -192,3 +192,23 @@ extension AbuseAndHardeningTests {
         #expect(library.covers(["BS5"]) && library.covers(["@bristol"]) && library.covers(["G31"]) && !library.covers(["G32"]) && !library.covers(["M14"]))
     }
 }
+
+extension CoverageTests {
+    @Test func aReplyToAnAlertReachesTheCoordinatorsWhenTheServiceAsks() {
+        var contact = ContactContext(seed: 7 << 32 | 7)
+        contact.recentAlert = true
+        let quiet = FlowEngine(library: Self.shipped).handle(text: "is it in the brown?", contact: contact, conversation: nil, now: t0)
+        #expect(quiet.actions.isEmpty && quiet.replies.map(\.key) == [FlowLibrary.alertReplyKey])
+        let relaying = FlowEngine(library: Self.shipped, relayAlertReplies: true)
+            .handle(text: "is it in the brown?", contact: contact, conversation: nil, now: t0)
+        #expect(relaying.actions == [.relayReport])
+        #expect(relaying.variables["description"] == "is it in the brown?" && relaying.variables["happened"] == "a reply to an alert")
+        let ref = try? #require(relaying.variables["ref"])
+        #expect(relaying.replies.first?.text == "Thanks, we've passed that on to the team (\(ref ?? ""))."
+                && relaying.replies.last?.key == FlowLibrary.alertReplyKey)
+        // Without a recent alert it is just an unknown text.
+        contact.recentAlert = false
+        #expect(FlowEngine(library: Self.shipped, relayAlertReplies: true)
+            .handle(text: "is it in the brown?", contact: contact, conversation: nil, now: t0).actions.isEmpty)
+    }
+}

@@ -4,9 +4,13 @@ import Foundation
 /// where she was and the time, it returns what to say and do. No I/O, no clock, no randomness.
 public struct FlowEngine: Sendable {
     public let library: FlowLibrary
+    /// Whether a reply to an alert is also passed to the coordinators, as a report they can
+    /// answer (a service's choice: `LANTERN_RELAY_ALERT_REPLIES`).
+    public let relayAlertReplies: Bool
 
-    public init(library: FlowLibrary) {
+    public init(library: FlowLibrary, relayAlertReplies: Bool = false) {
         self.library = library
+        self.relayAlertReplies = relayAlertReplies
     }
 
     /// A time as she reads it in the UK, day and month first: "02/12 14:30" (no words, so it
@@ -109,9 +113,21 @@ public struct FlowEngine: Sendable {
         // 8. Just after an alert, a text we don't understand is most likely about it: say what
         //    she can do about it rather than show the menu.
         if contact.recentAlert && !contact.isOptedOut {
-            let text = library.render(FlowLibrary.alertReplyKey, locale: contact.language, discreet: library.isDiscreet(contact))
-            return EngineOutcome(replies: [Reply(key: FlowLibrary.alertReplyKey, text: text)], actions: [], conversation: nil,
-                                 decision: .fallback(flow: "alert_reply", timedOut: timedOut))
+            let options = library.render(FlowLibrary.alertReplyKey, locale: contact.language, discreet: library.isDiscreet(contact))
+            var outcome = EngineOutcome(replies: [Reply(key: FlowLibrary.alertReplyKey, text: options)], actions: [], conversation: nil,
+                                        decision: .fallback(flow: "alert_reply", timedOut: timedOut))
+            if relayAlertReplies {
+                // Passed on as a report the coordinators can answer by its reference; kept nowhere.
+                let ref = ReferenceCode.make(prefix: "R", seed: contact.seed, shift: 32)
+                let words = FreeText.prefix(text.trimmingCharacters(in: .whitespacesAndNewlines), scalars: 500, bytes: 1_500)
+                outcome.actions = [.relayReport]
+                outcome.variables = ["ref": ref, "area": AreaCodes.unknown, "happened": "a reply to an alert", "when": "today",
+                                     "description": words]
+                outcome.replies.insert(Reply(key: FlowLibrary.reportAnswerThanksKey,
+                                             text: library.render(FlowLibrary.reportAnswerThanksKey, locale: contact.language,
+                                                                  values: ["ref": ref], discreet: library.isDiscreet(contact))), at: 0)
+            }
+            return outcome
         }
         // 9. Never silence: a short menu.
         if let flow = library.flows.first(where: { $0.fallbackState != nil }), let state = flow.fallbackState {

@@ -201,6 +201,11 @@ public struct LanternConfiguration: Sendable {
         if let d = try positive("LANTERN_MAX_CONNECTIONS_PER_ADDRESS") { c.maxConnectionsPerAddress = Int(d) }
         if let d = try positive("LANTERN_MIN_FREE_DISK_MB") { c.minFreeDiskBytes = Int64(d * 1024 * 1024) }
         if let d = try positive("LANTERN_REPORT_REF_DAYS") { c.reports.referenceLifetime = d * 86400 }
+        switch nonEmpty("LANTERN_RELAY_ALERT_REPLIES")?.lowercased() {
+        case nil, "off": break
+        case "on": c.reports.relayAlertReplies = true
+        default: throw .invalid("LANTERN_RELAY_ALERT_REPLIES", "must be on or off")
+        }
         if let v = nonEmpty("LANTERN_COORDINATOR_NUMBERS") {
             var numbers: [PhoneNumber] = []
             for raw in v.split(separator: ",") {
@@ -291,6 +296,8 @@ public struct ReportSettings: Sendable {
     public var webhookURL: URL?
     public var webhookSecret: String?
     public var referenceLifetime: TimeInterval = 7 * 86400
+    /// Pass replies to an alert ("is it in the brown?") to the coordinators as reports they can answer.
+    public var relayAlertReplies = false
     public init() {}
 
     public var hasChannel: Bool { !coordinatorNumbers.isEmpty || webhookURL != nil }
