@@ -212,3 +212,15 @@ extension CoverageTests {
             .handle(text: "is it in the brown?", contact: contact, conversation: nil, now: t0).actions.isEmpty)
     }
 }
+
+extension CoverageTests {
+    @Test func aKitByPostSomewhereNotCoveredIsSaidHonestlyAndTheAddressDropped() {
+        let bristol = engine(covers: ["@bristol"])
+        let asked = ConversationState(flow: "kit", state: "ask_address", expiresAt: t0 + 1800, variables: ["kind": "spray", "method": "post"])
+        let far = bristol.handle(text: "1 Test Road, Manchester M14 5AA", contact: ContactContext(wording: .plain), conversation: asked, now: t0)
+        #expect(!far.actions.contains(.requestKit) && far.conversation == nil)
+        #expect(far.replies.first?.text.hasPrefix("Sorry, we can't post kits there yet: we work in Bristol.") == true, "\(far.replies.map(\.text))")
+        let near = bristol.handle(text: "Flat 2, 12 Example Street, Bristol BS5 6AA", contact: ContactContext(), conversation: asked, now: t0)
+        #expect(near.actions.contains(.requestKit))
+    }
+}

@@ -13,6 +13,16 @@ public struct FlowEngine: Sendable {
         self.relayAlertReplies = relayAlertReplies
     }
 
+    /// The postcode district of an address ("12 Example St, Bristol BS5 6AA" → BS5), if it has a full postcode.
+    static func district(ofAddress address: String) -> String? {
+        let words = KeywordText.words(address)
+        for i in words.indices {
+            if PostcodeDistrict.isFullPostcode(words[i]) { return PostcodeDistrict(words[i])?.code }
+            if i + 1 < words.count, PostcodeDistrict.isFullPostcode(words[i] + words[i + 1]) { return PostcodeDistrict(words[i] + words[i + 1])?.code }
+        }
+        return nil
+    }
+
     /// A time as she reads it in the UK, day and month first: "02/12 14:30" (no words, so it
     /// reads the same in every language).
     static func ukTime(_ date: Date) -> String {
@@ -449,6 +459,7 @@ public struct FlowEngine: Sendable {
         case .hasLiveReport: contact.hasLiveReport
         case .makingKit: contact.activeFlow == "kit"
         case .areasCovered: library.covers(AreaCodes.split(vars["areas"] ?? vars["area"]))
+        case .addressCovered: Self.district(ofAddress: vars["address"] ?? "").map { library.covers([$0]) } ?? true
         case .hasKit: contact.kit != nil
         case .kitLimitReached: contact.kitLimitReached
         case .hasPickupPoints: !library.pickupPoints(for: AreaCodes.split(vars["area"])).isEmpty

@@ -178,6 +178,8 @@ public struct Check: Sendable {
         case makingKit = "making_kit"
         /// The service works in every area she gave (`areas`, or `area`).
         case areasCovered = "areas_covered"
+        /// The service works where the address she gave is (by its postcode's district).
+        case addressCovered = "address_covered"
     }
     public let condition: Condition
     public let then: String
