@@ -36,15 +36,8 @@ public struct BroadcastRunner: Service {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                try await runOnce()
-            } catch is CancellationError {
-                break
-            } catch {
-                logger.error("broadcast step failed; retrying shortly", metadata: ["error": "\(type(of: error))"])
-            }
-            await wakeUp.idle(upTo: tick)
+        await PeriodicLoop.run(every: tick, wakeUp: wakeUp, logger: logger, failure: "broadcast step failed; retrying shortly") {
+            try await runOnce()
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import ServiceLifecycle
 
 /// Lets the sender sleep when there is nothing to send and wake the moment a reply is queued,
@@ -51,6 +52,21 @@ public actor OutboxWakeUp {
         if let w = waiter, w.id == id {
             waiter = nil
             w.continuation.resume()
+        }
+    }
+}
+
+/// The shape every background service shares: do a step, wait (until woken, the tick passes,
+/// shutdown begins or the task is cancelled), again. A failed step is logged and retried at the
+/// next tick; cancellation ends the loop at once.
+enum PeriodicLoop {
+    static func run(every tick: Duration, wakeUp: OutboxWakeUp = OutboxWakeUp(), logger: Logger, failure: Logger.Message,
+                    step: () async throws -> Void) async {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do { try await step() } catch is CancellationError { break } catch {
+                logger.error(failure, metadata: ["error": "\(type(of: error))"])
+            }
+            await wakeUp.idle(upTo: tick)
         }
     }
 }

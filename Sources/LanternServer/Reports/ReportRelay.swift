@@ -39,13 +39,7 @@ public struct ReportRelay: Service, CustomStringConvertible {
     }
 
     public func run() async throws {
-        let idle = OutboxWakeUp()
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do { try await sendDue() } catch is CancellationError { break } catch {
-                logger.error("report relay step failed", metadata: ["error": "\(type(of: error))"])
-            }
-            await idle.idle(upTo: tick)
-        }
+        await PeriodicLoop.run(every: tick, logger: logger, failure: "report relay step failed") { try await sendDue() }
     }
 
     public func sendDue() async throws {

@@ -27,13 +27,7 @@ public struct Housekeeping: Service, CustomStringConvertible {
     }
 
     public func run() async throws {
-        let idle = OutboxWakeUp()
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do { try await runOnce() } catch is CancellationError { break } catch {
-                logger.error("housekeeping failed; will try again", metadata: ["error": "\(type(of: error))"])
-            }
-            await idle.idle(upTo: tick)
-        }
+        await PeriodicLoop.run(every: tick, logger: logger, failure: "housekeeping failed; will try again") { try await runOnce() }
     }
 
     @discardableResult

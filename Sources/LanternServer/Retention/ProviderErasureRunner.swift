@@ -29,11 +29,8 @@ public struct ProviderErasureRunner: Service, CustomStringConvertible {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do { try await runOnce() } catch is CancellationError { break } catch {
-                logger.error("erasure at the provider failed; will try again", metadata: ["error": "\(type(of: error))"])
-            }
-            await wakeUp.idle(upTo: tick)
+        await PeriodicLoop.run(every: tick, wakeUp: wakeUp, logger: logger, failure: "erasure at the provider failed; will try again") {
+            _ = try await runOnce()
         }
     }
 
