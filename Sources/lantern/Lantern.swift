@@ -123,7 +123,11 @@ struct Chat: AsyncParsableCommand {
         common.apply(to: &config)
         // A database of its own, so trying things out never mixes with real contacts.
         config.dataDirectory = config.dataDirectory.appendingPathComponent("chat")
+        // Whatever providers are configured, chat answers here, never through one of them.
         config.twilio = nil
+        config.providers = ProviderSettings()
+        config.host = "127.0.0.1"
+        config.limits.allowedCountryCodes = ["*"]
         config.sendRate = 0
         guard let number = PhoneNumber(from) else { throw ValidationError("--from must be a phone number, e.g. +447700900001") }
         restrictFileModes()

@@ -66,6 +66,16 @@ struct CommandLineTests {
         return Finished(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
 
+    @Test func chatAnswersInTheTerminalWhateverProvidersAreConfigured() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let vonage = ["VONAGE_API_KEY": "k", "VONAGE_API_SECRET": "s", "VONAGE_SIGNATURE_SECRET": "sig", "VONAGE_FROM_NUMBER": "447700900991",
+                      "LANTERN_PUBLIC_URL": "https://sms.example.org", "LANTERN_HOST": "0.0.0.0"]
+        let r = try await run(["chat", "--data-dir", dir.path], stdin: "help\n", environment: vonage)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("< A free, private text line"), "\(r.stdout)")
+    }
+
     @Test func flowsCheckPassesOnTheShippedFlows() async throws {
         let r = try await run(["flows", "check"])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
