@@ -105,7 +105,8 @@ import Glibc
             #expect(try await env.lantern.database.waitForOutbox { ($0[.sent] ?? 0) >= 2 && $0[.queued] == 3 })
             #expect(await env.fake.requests().contains { $0.form["To"] == "+447700900170" })
             env.clock.advance(by: 61)
-            #expect(try await env.lantern.database.waitForOutbox { ($0[.sent] ?? 0) >= 3 && $0[.queued] == 2 })
+            // (Two may fall due if the clock started in the last second of a minute.)
+            #expect(try await env.lantern.database.waitForOutbox { ($0[.sent] ?? 0) >= 3 && ($0[.queued] ?? 0) <= 2 })
             env.clock.advance(by: 180)
             #expect(try await env.lantern.database.waitForOutbox { $0[.queued] == nil || $0[.queued] == 0 })
             for number in people { #expect(try await env.textsTo(number).count == 1, "\(number) was not answered") }

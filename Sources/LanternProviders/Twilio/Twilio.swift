@@ -223,30 +223,13 @@ public struct Twilio: SMSProvider {
     }
 
     public func send(_ message: OutboundSMS) async -> SendOutcome {
-        let response: HTTPResponseData
-        do {
-            response = try await transport.send(sendRequest(message))
-        } catch {
-            switch error {
-            case .notSent(let why): return .retry(reason: why, retryAfter: nil)
-            case .ambiguous(let why): return .ambiguous(reason: why)
-            }
-        }
-        let json = (try? JSONSerialization.jsonObject(with: response.body)) as? [String: Any]
-        let code = (json?["code"] as? NSNumber)?.stringValue ?? (json?["error_code"] as? NSNumber)?.stringValue
-        switch response.status {
-        case 200..<300:
-            return .accepted(providerMessageID: json?["sid"] as? String)
-        case 429:
-            return .retry(reason: "HTTP 429", retryAfter: response.headers["retry-after"].flatMap(TimeInterval.init))
-        case 500..<600:
-            return .retry(reason: "HTTP \(response.status)", retryAfter: nil)
-        case 401, 402, 403:
-            // Credentials are wrong or the account is suspended: nothing is lost while an operator fixes it.
-            return .suspended(reason: "HTTP \(response.status)\(code.map { " (Twilio error \($0))" } ?? ""): the account was refused (check TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN and the account's balance)")
-        default:
-            let c = code ?? "http-\(response.status)"
-            return .failed(errorCode: c, optedOut: Self.optedOutErrorCodes.contains(c))
+        // Twilio's error code is "code" (older answers: "error_code"); the rest is every provider's rule.
+        switch await SendResponse.exchange(transport, sendRequest(message)) {
+        case .failure(let f): return f.outcome
+        case .success(let response):
+            let json = try? JSONBody(Array(response.body))
+            return SendResponse.outcome(response, messageID: json?.string("sid"), errorCode: json?.string("code") ?? json?.string("error_code"),
+                                        optedOutCodes: Self.optedOutErrorCodes, credentialsHint: "TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN")
         }
     }
 }
