@@ -78,16 +78,21 @@ extension AppDatabase {
             let item: PendingInbound
             let key: ContactKey
             let sealed: Data
+            let seen: [String]
         }
         let vault = self.vault
-        let prepared = try batch.map { Prepared(item: $0, key: $0.key ?? vault.contactKey(for: $0.envelope.from), sealed: try vault.seal($0.envelope.from.e164)) }
+        // Hashing and sealing happen before the write lock is taken, not while others wait for it.
+        let prepared = try batch.map {
+            Prepared(item: $0, key: $0.key ?? vault.contactKey(for: $0.envelope.from), sealed: try vault.seal($0.envelope.from.e164),
+                     seen: Self.dedupeKeys($0.envelope, vault: vault))
+        }
         let t = now.timeIntervalSince1970
         return try await writer.write { db in
             prepared.map { p in
                 Result {
                     var result: InboundResult = .duplicate
                     try db.inSavepoint {
-                        result = try Self.handle(db, p.item, key: p.key, sealed: p.sealed, vault: vault, policy: policy, now: t)
+                        result = try Self.handle(db, p.item, key: p.key, sealed: p.sealed, seen: p.seen, vault: vault, policy: policy, now: t)
                         return .commit
                     }
                     return result
@@ -96,19 +101,11 @@ extension AppDatabase {
         }
     }
 
-    static func handle(_ db: Database, _ item: PendingInbound, key: ContactKey, sealed: Data, vault: PIIVault,
+    static func handle(_ db: Database, _ item: PendingInbound, key: ContactKey, sealed: Data, seen: [String], vault: PIIVault,
                        policy: InboundPolicy, now t: Double) throws -> InboundResult {
         let envelope = item.envelope
         let version = vault.keys.version
-        // Seen before if either its id or its replay key was: a re-split replay keeps the one
-        // and changes the other.
-        var fresh = true
-        for id in [envelope.messageID] + envelope.replayKeys {
-            try db.run("INSERT OR IGNORE INTO seen_message (id_hash, day) VALUES (?, ?)",
-                       [vault.dedupeKey(provider: envelope.provider, id: id), day(t)])
-            fresh = fresh && db.changesCount > 0
-        }
-        guard fresh else { return .duplicate }
+        guard try markSeen(db, seen, now: t) else { return .duplicate }
 
         // Everything the engine needs about her, in one statement.
         let row = try db.fetchRow("""
@@ -224,6 +221,22 @@ extension AppDatabase {
                                    notBefore: outcome.notBefore?.timeIntervalSince1970))
         }
         return .handled(contact: key, outcome: outcome, queued: ids)
+    }
+
+    /// What a message is deduplicated on: its id and any replay keys, each a keyed hash.
+    static func dedupeKeys(_ envelope: InboundEnvelope, vault: PIIVault) -> [String] {
+        ([envelope.messageID] + envelope.replayKeys).map { vault.dedupeKey(provider: envelope.provider, id: $0) }
+    }
+
+    /// Records the keys (to the day); false if any was seen before: a re-split replay keeps one
+    /// of them and changes the other.
+    static func markSeen(_ db: Database, _ keys: [String], now t: Double) throws -> Bool {
+        var fresh = true
+        for key in keys {
+            try db.run("INSERT OR IGNORE INTO seen_message (id_hash, day) VALUES (?, ?)", [key, day(t)])
+            fresh = fresh && db.changesCount > 0
+        }
+        return fresh
     }
 
     /// Whether the kit or report reference an outcome hands out already exists.

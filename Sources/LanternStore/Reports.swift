@@ -37,20 +37,10 @@ extension AppDatabase {
         for area in AreaCodes.split(values["area"]) {
             try db.run("INSERT INTO report_count (day, area, n) VALUES (?, ?, 1) ON CONFLICT(day, area) DO UPDATE SET n = n + 1", [day, area])
         }
-        let text = policy.renderRelay(values)
-        for number in policy.coordinatorNumbers {
-            _ = try enqueue(db, contact: nil, provider: envelope.provider, sender: envelope.to, recipient: try vault.seal(number.e164),
-                            vault: vault, kind: .relay, text: text, now: t)
-        }
-        if policy.reportWebhook {
-            let payload: [String: String] = [
-                "type": "report", "ref": ref, "area": values["area"] ?? "", "area_name": policy.describeAreas(values["area"] ?? ""),
-                "happened": values["happened"] ?? "", "when": values["when"] ?? "", "description": values["description"] ?? "",
-                "received_at": ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: t)),
-            ]
-            let json = String(decoding: try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys]), as: UTF8.self)
-            try db.run("INSERT INTO relay_queue (payload, next_attempt_at, created_at) VALUES (?, ?, ?)", [try vault.seal(json), t, t])
-        }
+        try passToCoordinators(db, text: policy.renderRelay(values), payload: [
+            "type": "report", "ref": ref, "area": values["area"] ?? "", "area_name": policy.describeAreas(values["area"] ?? ""),
+            "happened": values["happened"] ?? "", "when": values["when"] ?? "", "description": values["description"] ?? "",
+        ], envelope: envelope, vault: vault, policy: policy, now: t)
     }
 
     /// Her answer to a coordinator's question goes to the coordinators (their phones and the
@@ -59,16 +49,23 @@ extension AppDatabase {
                                   vault: PIIVault, policy: InboundPolicy, now t: Double) throws {
         guard let ref = values["ref"], let text = values["relay_text"] else { return }
         try db.run("UPDATE report_ref SET awaiting_answer = 0 WHERE ref = ? AND contact_key = ?", [ref, key.hex])
+        try passToCoordinators(db, text: text, payload: ["type": "report_answer", "ref": ref, "answer": values["answer"] ?? ""],
+                               envelope: envelope, vault: vault, policy: policy, now: t)
+    }
+
+    /// An SMS to each on-duty coordinator phone and, if configured, the signed webhook: sealed
+    /// until sent, then gone.
+    static func passToCoordinators(_ db: Database, text: String, payload: [String: String], envelope: InboundEnvelope,
+                                   vault: PIIVault, policy: InboundPolicy, now t: Double) throws {
         for number in policy.coordinatorNumbers {
             _ = try enqueue(db, contact: nil, provider: envelope.provider, sender: envelope.to, recipient: try vault.seal(number.e164),
                             vault: vault, kind: .relay, text: text, now: t)
         }
-        if policy.reportWebhook {
-            let payload = ["type": "report_answer", "ref": ref, "answer": values["answer"] ?? "",
-                           "received_at": ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: t))]
-            let json = String(decoding: try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys]), as: UTF8.self)
-            try db.run("INSERT INTO relay_queue (payload, next_attempt_at, created_at) VALUES (?, ?, ?)", [try vault.seal(json), t, t])
-        }
+        guard policy.reportWebhook else { return }
+        var payload = payload
+        payload["received_at"] = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: t))
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys]), as: UTF8.self)
+        try db.run("INSERT INTO relay_queue (payload, next_attempt_at, created_at) VALUES (?, ?, ?)", [try vault.seal(json), t, t])
     }
 
     /// A coordinator answers a report by its reference; the text goes to the reporter.
@@ -107,14 +104,9 @@ extension AppDatabase {
         let vault = self.vault
         let coordinator = vault.contactKey(for: envelope.from)
         let sealedCoordinator = try vault.seal(envelope.from.e164)
+        let seen = Self.dedupeKeys(envelope, vault: vault)
         return try await writer.write { db in
-            var fresh = true
-            for id in [envelope.messageID] + envelope.replayKeys {
-                try db.run("INSERT OR IGNORE INTO seen_message (id_hash, day) VALUES (?, ?)",
-                           [vault.dedupeKey(provider: envelope.provider, id: id), Self.day(t)])
-                fresh = fresh && db.changesCount > 0
-            }
-            guard fresh else { return .duplicate }
+            guard try Self.markSeen(db, seen, now: t) else { return .duplicate }
             let outcome: CoordinatorReplyOutcome
             let body = text.trimmingCharacters(in: .whitespacesAndNewlines)
             if let ref = ReferenceCode.parse(rawRef, prefix: "R") {

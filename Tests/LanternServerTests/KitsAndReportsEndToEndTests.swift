@@ -155,16 +155,16 @@ import Testing
         }
     }
 
+    /// She reports a bad batch in BS5 (unexpected effects, today); returns the reference she is given.
+    func reportBadBatch(_ env: Env, _ description: String) async throws -> String {
+        for text in ["report", "bs5", "2", "1", description] { try await env.text(text) }
+        return try #require(ref("R", in: await env.lastTo(Self.her, count: 5)))
+    }
+
     @Test func aReportIsRelayedAtOnceSignedAndKeptNowhere() async throws {
         let canary = "canary-\(UUID().uuidString.prefix(8)) brown powder"
         try await withLantern(canaries: [canary]) { env in
-            try await env.text("report")
-            try await env.text("bs5")
-            try await env.text("2")
-            try await env.text("1")      // today
-            try await env.text("Sold as heroin, \(canary)")
-            let thanks = await env.lastTo(Self.her, count: 5)
-            let report = try #require(ref("R", in: thanks))
+            let report = try await reportBadBatch(env, "Sold as heroin, \(canary)")
             // The on-duty coordinator's phone got it, without the reporter's number.
             let relay = try #require(await env.fake.waitForRequests(5).first { $0.form["To"] == Self.coordinatorPhone })
             let relayBody = relay.form["Body"] ?? ""
@@ -201,12 +201,7 @@ import Testing
     @Test func aCoordinatorAnswersAReportFromHerPhone() async throws {
         let canary = "canary-\(UUID().uuidString.prefix(8))"
         try await withLantern(canaries: [canary]) { env in
-            try await env.text("report")
-            try await env.text("bs5")
-            try await env.text("2")
-            try await env.text("1")      // today
-            try await env.text("Sold as heroin, \(canary)")
-            let report = try #require(ref("R", in: await env.lastTo(Self.her, count: 5)))
+            let report = try await reportBadBatch(env, "Sold as heroin, \(canary)")
             // The relay tells the coordinator how to answer by text, not a command line.
             let relay = await env.lastTo(Self.coordinatorPhone, count: 1) ?? ""
             #expect(relay.contains("To answer her, text: \(report) and your answer") && !relay.contains("lantern reports"), "\(relay)")
