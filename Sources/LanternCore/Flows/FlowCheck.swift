@@ -127,8 +127,7 @@ public struct FlowCheck: Sendable {
             }
             if locale != defaultLocale {
                 // What coordinators read (the relayed report) stays in the service's own language.
-                let coordinatorsOnly: Set<String> = [FlowLibrary.reportRelayKey, FlowLibrary.reportAnswerRelayKey]
-                let missing = base.messages.keys.filter { catalogue.messages[$0] == nil && !coordinatorsOnly.contains($0) }.sorted()
+                let missing = base.messages.keys.filter { catalogue.messages[$0] == nil && !FlowLibrary.coordinatorOnlyKeys.contains($0) }.sorted()
                 if !missing.isEmpty {
                     out.append(FlowDiagnostic(.warning, "\(locale) is missing \(missing.count) translation(s), which fall back to \(defaultLocale): \(missing.joined(separator: ", "))", at: catalogue.location))
                 }

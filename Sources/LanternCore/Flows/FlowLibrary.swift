@@ -44,6 +44,14 @@ public struct FlowLibrary: Sendable {
     /// get (in the service's language, like the report itself).
     public static let reportAnswerThanksKey = "report.answer_thanks"
     public static let reportAnswerRelayKey = "report.answer_relay"
+    /// What a coordinator hears back after answering a report by text.
+    public static let coordinatorSentKey = "report.coordinator.sent"
+    public static let coordinatorUnknownKey = "report.coordinator.unknown"
+    public static let coordinatorEmptyKey = "report.coordinator.empty"
+    public static let coordinatorTooLongKey = "report.coordinator.too_long"
+    /// Messages only coordinators read: kept in the service's own language, never translated.
+    public static let coordinatorOnlyKeys: Set<String> = [reportRelayKey, reportAnswerRelayKey, coordinatorSentKey,
+                                                          coordinatorUnknownKey, coordinatorEmptyKey, coordinatorTooLongKey]
     /// The answer to a text we don't understand just after an alert reached her.
     public static let alertReplyKey = "alert.reply"
     /// Said when someone asks for alerts in more areas than one person may have.
@@ -55,6 +63,7 @@ public struct FlowLibrary: Sendable {
             alertConfirmedKey: ["text"], alertUnconfirmedKey: ["text"], alertOptOutKey: [],
             reportRelayKey: ["ref", "area", "happened", "when", "description"],
             slowDownKey: [], languageSetKey: [], tooManyAreasKey: ["max"], alertReplyKey: [], reportAnswerThanksKey: ["ref"], reportAnswerRelayKey: ["ref", "answer"],
+            coordinatorSentKey: ["ref"], coordinatorUnknownKey: ["ref"], coordinatorEmptyKey: ["ref"], coordinatorTooLongKey: ["ref", "segments"],
         ]
         for s in KitInfo.Status.allCases { m[kitStatePrefix + s.rawValue] = [] }
         // What she is told when a coordinator marks her request.

@@ -52,7 +52,9 @@ public struct ConversationService: Sendable {
         let envelope = InboundEnvelope(provider: message.provider, messageID: message.messageID, from: message.from, to: message.to,
                                        replayKeys: message.replayKeys)
         if coordinatorNumbers.contains(message.from.e164), let (ref, answer) = Self.reportAnswer(text) {
-            let result = try await database.coordinatorReply(envelope, ref: ref, text: answer, acknowledge: Self.acknowledgement, now: now())
+            let library = engine.library
+            let result = try await database.coordinatorReply(envelope, ref: ref, text: answer,
+                                                             acknowledge: { Self.acknowledgement($0, library: library) }, now: now())
             if result != .duplicate { await outboxWakeUp.notify() }
             Counter(label: "lantern_report_replies_total", dimensions: [("via", "sms")]).increment()
             logger.info("coordinator answered a report by text", metadata: ["outcome": "\(result)"])
@@ -148,15 +150,16 @@ public struct ConversationService: Sendable {
         return nil
     }
 
-    /// What a coordinator hears back, in the service's own language.
-    @Sendable static func acknowledgement(_ outcome: CoordinatorReplyOutcome) -> String {
-        switch outcome {
-        case .sent(let ref): "Sent to the person who made report \(ref)."
-        case .unknownReference(let ref): "Not sent: no live report \(ref). References last 7 days, and FORGET removes them. Check the reference and try again."
-        case .empty(let ref): "Not sent: write your answer after the reference, like: \(ref) Was that today?"
-        case .tooLong(let ref, let n): "Not sent: your answer to \(ref) is \(n) texts long; at most 3. Please shorten it."
-        case .duplicate: ""
+    /// What a coordinator hears back, in the service's own language (like the relayed report).
+    static func acknowledgement(_ outcome: CoordinatorReplyOutcome, library: FlowLibrary) -> String {
+        let (key, values): (String, [String: String]) = switch outcome {
+        case .sent(let ref): (FlowLibrary.coordinatorSentKey, ["ref": ref])
+        case .unknownReference(let ref): (FlowLibrary.coordinatorUnknownKey, ["ref": ref])
+        case .empty(let ref): (FlowLibrary.coordinatorEmptyKey, ["ref": ref])
+        case .tooLong(let ref, let n): (FlowLibrary.coordinatorTooLongKey, ["ref": ref, "segments": String(n)])
+        case .duplicate: ("", [:])
         }
+        return key.isEmpty ? "" : library.render(key, locale: defaultLocale, values: values)
     }
 
     /// Texts not to answer at all: from our own number (a loop) or an automatic reply (ping-pong).
