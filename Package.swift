@@ -72,7 +72,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "LanternCoreTests", dependencies: ["LanternCore", .product(name: "PropertyBased", package: "swift-property-based")]),
-        .testTarget(name: "LanternStoreTests", dependencies: ["LanternStore", "LanternTesting"]),
+        .testTarget(name: "LanternStoreTests", dependencies: ["LanternStore", "LanternServer", "LanternTesting"]),
         .testTarget(name: "LanternProvidersTests", dependencies: ["LanternProviders", "LanternTesting",
                                                                   .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "LanternServerTests", dependencies: ["LanternServer", "LanternTesting", .product(name: "Prometheus", package: "swift-prometheus")],

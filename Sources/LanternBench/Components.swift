@@ -12,6 +12,7 @@ import Logging
 struct Components: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Per-component costs: engine, signature check, store transaction.")
     @Option var count = 20_000
+    @Option(help: "Run only the engine part (for profiling).") var only: String?
 
     func run() async throws {
         let (library, _) = FlowFiles(flowsDirectory: Repository.flows, localesDirectory: Repository.locales).loadAndCheck()
@@ -26,6 +27,7 @@ struct Components: AsyncParsableCommand {
             for i in 0..<count { _ = engine.handle(text: texts[i % texts.count], contact: ContactContext(), conversation: nil, now: Date()) }
         }
         report("engine.handle", count, d)
+        if only == "engine" { return }
 
         // The emergency recogniser runs first on every text: its cost over the labelled corpus
         // (every language, emergencies and everyday texts alike), and over a long text.

@@ -82,14 +82,7 @@ public struct Lantern: Sendable {
         let policy = InboundPolicy(
             kitLimit: configuration.kits.limit, kitPeriod: configuration.kits.limitPeriod,
             reportReferenceLifetime: reports.referenceLifetime, coordinatorNumbers: reports.coordinatorNumbers,
-            reportWebhook: reports.webhookURL != nil,
-            renderRelay: { values in
-                var v = values
-                v["area"] = library.describe(areas: AreaCodes.split(values["area"]), locale: defaultLocale)
-                return library.render(FlowLibrary.reportRelayKey, locale: defaultLocale, values: v)
-            },
-            describeAreas: { library.describe(areas: AreaCodes.split($0), locale: defaultLocale) },
-            random: random)
+            reportWebhook: reports.webhookURL != nil, random: random)
         if library.flows.contains(where: { $0.states.values.contains { $0.actions.contains(.relayReport) } }) && !reports.hasChannel {
             logger.warning("REPORT is offered but no coordinator channel is set: reports are counted and then dropped. Set LANTERN_COORDINATOR_NUMBERS and/or LANTERN_REPORT_WEBHOOK_URL.")
         }

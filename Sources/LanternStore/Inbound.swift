@@ -40,187 +40,181 @@ public enum IgnoredInbound: String, Sendable, Equatable {
     case autoReply = "auto_reply"
 }
 
-/// One inbound text waiting to be handled: who sent it, and the engine call that decides
-/// what to do (it holds the text in its closure; the store never sees the text itself).
-public struct PendingInbound: Sendable {
+/// An inbound text's keyed hashes and sealed number, worked out before the write lock is
+/// taken (not while others wait for it).
+public struct PreparedInbound: Sendable {
     public let envelope: InboundEnvelope
-    /// Her contact key when the caller already computed it (the rate limiter does), so the
-    /// keyed hash is not computed twice per text.
-    public let key: ContactKey?
-    public let decide: @Sendable (ContactContext, ConversationState?) -> EngineOutcome
-
-    public init(_ envelope: InboundEnvelope, key: ContactKey? = nil,
-                decide: @escaping @Sendable (ContactContext, ConversationState?) -> EngineOutcome) {
-        self.envelope = envelope
-        self.key = key
-        self.decide = decide
-    }
+    public let key: ContactKey
+    let sealedNumber: Data
+    let seenKeys: [String]
 }
 
-extension AppDatabase {
-    /// Handles one inbound text in one write transaction: dedupe on the provider's id, find or
-    /// create the contact by keyed hash, run `decide` (the engine) on her state, then record the
-    /// opt-out/erasure, the new conversation state and the replies to send.
-    public func handleInbound(
-        _ envelope: InboundEnvelope,
-        now: Date,
-        policy: InboundPolicy = InboundPolicy(),
-        decide: @escaping @Sendable (ContactContext, ConversationState?) -> EngineOutcome
-    ) async throws -> InboundResult {
-        try await handleInbound([PendingInbound(envelope, decide: decide)], now: now, policy: policy)[0].get()
+/// One inbound text's part of a write transaction: the named steps the conversation use case
+/// takes, in order, each applied mechanically. It never calls back into the engine.
+public struct InboundTransaction {
+    let db: Database
+    let vault: PIIVault
+    let policy: InboundPolicy
+    let item: PreparedInbound
+    let t: Double
+
+    public var key: ContactKey { item.key }
+    var envelope: InboundEnvelope { item.envelope }
+
+    /// Records the message id and replay keys (to the day); false if any was seen before: a
+    /// re-split replay keeps one of them and changes the other.
+    public func markSeen() throws -> Bool {
+        try AppDatabase.markSeen(db, item.seenKeys, now: t)
     }
 
-    /// Handles several inbound texts in one transaction (group commit), each in its own
-    /// savepoint: one failing does not undo the others, and texts from the same person are
-    /// applied in order. Under load this is what lets one SQLite writer keep up.
-    public func handleInbound(_ batch: [PendingInbound], now: Date, policy: InboundPolicy = InboundPolicy()) async throws -> [Result<InboundResult, any Error>] {
-        struct Prepared: Sendable {
-            let item: PendingInbound
-            let key: ContactKey
-            let sealed: Data
-            let seen: [String]
-        }
-        let vault = self.vault
-        // Hashing and sealing happen before the write lock is taken, not while others wait for it.
-        let prepared = try batch.map {
-            Prepared(item: $0, key: $0.key ?? vault.contactKey(for: $0.envelope.from), sealed: try vault.seal($0.envelope.from.e164),
-                     seen: Self.dedupeKeys($0.envelope, vault: vault))
-        }
-        let t = now.timeIntervalSince1970
-        return try await writer.write { db in
-            prepared.map { p in
-                Result {
-                    var result: InboundResult = .duplicate
-                    try db.inSavepoint {
-                        result = try Self.handle(db, p.item, key: p.key, sealed: p.sealed, seen: p.seen, vault: vault, policy: policy, now: t)
-                        return .commit
-                    }
-                    return result
-                }
-            }
-        }
-    }
-
-    static func handle(_ db: Database, _ item: PendingInbound, key: ContactKey, sealed: Data, seen: [String], vault: PIIVault,
-                       policy: InboundPolicy, now t: Double) throws -> InboundResult {
-        let envelope = item.envelope
-        let version = vault.keys.version
-        guard try markSeen(db, seen, now: t) else { return .duplicate }
-
-        // Everything the engine needs about her, in one statement.
-        let row = try db.fetchRow("""
-            SELECT language, opted_out_at, alerts_paused_until, wording,
-                   (SELECT group_concat(area, ',') FROM (SELECT area FROM subscription WHERE contact_key = c.key ORDER BY created_at, area)) AS areas,
-                   EXISTS (SELECT 1 FROM kit_request WHERE contact_key = c.key) AS has_kits,
-                   EXISTS (SELECT 1 FROM report_ref WHERE contact_key = c.key AND expires_at > ?) AS has_report,
-                   EXISTS (SELECT 1 FROM outbox WHERE contact_key = c.key AND kind = 'broadcast'
+    /// Everything the engine needs about her (in one statement), her conversation, and her
+    /// contact row touched (created on her first text, its last-active day moved on).
+    public func loadContact() throws -> (context: ContactContext, conversation: ConversationState?) {
+        let key = item.key
+        // A block outlives FORGET, so it is looked up by key whether or not she has a record.
+        let found = try db.fetchRow("""
+            SELECT c.key IS NOT NULL AS known, language, opted_out_at, alerts_paused_until, wording,
+                   (SELECT group_concat(area, ',') FROM (SELECT area FROM subscription WHERE contact_key = q.k ORDER BY created_at, area)) AS areas,
+                   EXISTS (SELECT 1 FROM kit_request WHERE contact_key = q.k) AS has_kits,
+                   EXISTS (SELECT 1 FROM report_ref WHERE contact_key = q.k AND expires_at > ?) AS has_report,
+                   EXISTS (SELECT 1 FROM outbox WHERE contact_key = q.k AND kind = 'broadcast'
                            AND status IN ('sent', 'delivered') AND updated_at >= ?) AS recent_alert,
-                   (SELECT ref FROM report_ref WHERE contact_key = c.key AND awaiting_answer = 1 AND expires_at > ?
-                    ORDER BY expires_at DESC LIMIT 1) AS awaiting_ref
-            FROM contact c WHERE key = ?
-            """, [t, day(t) - 86400, t, key.hex])
+                   (SELECT ref FROM report_ref WHERE contact_key = q.k AND awaiting_answer = 1 AND expires_at > ?
+                    ORDER BY expires_at DESC LIMIT 1) AS awaiting_ref,
+                   EXISTS (SELECT 1 FROM blocked_number WHERE contact_key = q.k) AS blocked
+            FROM (SELECT ? AS k) q LEFT JOIN contact c ON c.key = q.k
+            """, [t, AppDatabase.day(t) - 86400, t, key.hex])
+        let blocked = (found?["blocked"] as Bool?) == true
+        let row = (found?["known"] as Bool?) == true ? found : nil
         if row == nil {
             try db.run("""
                 INSERT INTO contact (key, number, key_version, language, created_at, last_active_at, provider, sender)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """, [key.hex, sealed, version, defaultLocale, day(t), day(t), envelope.provider, envelope.to])
+                """, [key.hex, item.sealedNumber, vault.keys.version, defaultLocale, AppDatabase.day(t), AppDatabase.day(t), envelope.provider, envelope.to])
         } else {
             // To the day: it only feeds retention, and a copied database must not show when she texted.
             try db.run("UPDATE contact SET last_active_at = ?, provider = ?, sender = ? WHERE key = ?",
-                       [day(t), envelope.provider, envelope.to, key.hex])
+                       [AppDatabase.day(t), envelope.provider, envelope.to, key.hex])
         }
-        let subscriptions = AreaCodes.split(row?["areas"])
-        let (kit, kitsInPeriod) = (row?["has_kits"] as Bool?) == true ? try kitState(db, key: key, since: t - policy.kitPeriod) : (nil, 0)
+        let (kit, kitsInPeriod) = (row?["has_kits"] as Bool?) == true
+            ? try AppDatabase.kitState(db, key: key, since: t - policy.kitPeriod) : (nil, 0)
         var context = ContactContext(isOptedOut: row?["opted_out_at"] as Double? != nil,
-                                     language: row?["language"] ?? defaultLocale, subscriptions: subscriptions,
+                                     language: row?["language"] ?? defaultLocale, subscriptions: AreaCodes.split(row?["areas"]),
                                      alertsPausedUntil: (row?["alerts_paused_until"] as Double?).map(Date.init(timeIntervalSince1970:)),
-                                     kit: kit, kitLimitReached: kitsInPeriod >= policy.kitLimit, seed: policy.random(),
-                                     isBlocked: try db.fetchRow("SELECT 1 FROM blocked_number WHERE contact_key = ?", [key.hex]) != nil,
+                                     kit: kit, kitLimitReached: kitsInPeriod >= policy.kitLimit,
+                                     isBlocked: blocked,
                                      isNew: row == nil, wording: (row?["wording"] as String?).flatMap(Wording.init(rawValue:)),
                                      hasLiveReport: (row?["has_report"] as Bool?) == true)
         context.recentAlert = (row?["recent_alert"] as Bool?) == true
         context.awaitingReportAnswer = row?["awaiting_ref"]
-        let conversation = try loadConversation(db, key: key, vault: vault)
-        var outcome = item.decide(context, conversation)
-        // A reference she is given must be hers alone: if it is taken, decide again with new
-        // randomness (in this transaction, so no one else can take it meanwhile).
-        var draws = 1
-        while try referenceTaken(db, outcome), draws < 16 {
-            context.seed = policy.random()
-            outcome = item.decide(context, conversation)
-            draws += 1
-        }
+        return (context, try AppDatabase.loadConversation(db, key: key, vault: vault))
+    }
 
-        // Opt-out and erasure are recorded before anything is queued.
-        for action in outcome.actions {
-            switch action {
-            case .optOut:
-                try db.run("UPDATE contact SET opted_out_at = ? WHERE key = ?", [day(t), key.hex])
-                try cancelQueued(db, key: key, now: t)
-            case .optIn:
-                try db.run("UPDATE contact SET opted_out_at = NULL WHERE key = ?", [key.hex])
-            case .erase:
-                try erase(db, key: key, vault: vault, now: t)
-            case .subscribe:
-                let areas = AreaCodes.split(outcome.variables["areas"])
-                if areas.contains(AreaCodes.everywhere) {
-                    try db.run("DELETE FROM subscription WHERE contact_key = ?", [key.hex])
-                }
-                for area in areas {
-                    // Never more than one person may have, whatever the engine was given.
-                    try db.run("""
-                        INSERT OR IGNORE INTO subscription (contact_key, area, created_at)
-                        SELECT ?, ?, ? WHERE (SELECT count(*) FROM subscription WHERE contact_key = ?) < ?
-                        """, [key.hex, area, day(t), key.hex, AreaCodes.maxPerPerson])
-                }
-            case .unsubscribe:
-                for area in AreaCodes.split(outcome.variables["areas"]) {
-                    try db.run("DELETE FROM subscription WHERE contact_key = ? AND area = ?", [key.hex, area])
-                }
-            case .unsubscribeAll:
-                try db.run("DELETE FROM subscription WHERE contact_key = ?", [key.hex])
+    /// Whether the kit or report reference these effects hand out already exists.
+    public func referenceTaken(_ effects: [Effect]) throws -> Bool {
+        guard let (ref, kind) = effects.newReference else { return false }
+        let table = kind == .requestKit ? "kit_request" : "report_ref"
+        return try db.fetchRow("SELECT 1 FROM \(table) WHERE ref = ?", [ref]) != nil
+    }
+
+    /// Applies one effect: one statement or named store function per case.
+    public func apply(_ effect: Effect) throws {
+        let key = item.key.hex
+        switch effect {
+        case .optOut:
+            try db.run("UPDATE contact SET opted_out_at = ? WHERE key = ?", [AppDatabase.day(t), key])
+            try AppDatabase.cancelQueued(db, key: item.key, now: t)
+        case .optIn:
+            try db.run("UPDATE contact SET opted_out_at = NULL WHERE key = ?", [key])
+        case .erase:
+            try AppDatabase.erase(db, key: item.key, vault: vault, now: t)
+        case .subscribe(let areas):
+            if areas.contains(AreaCodes.everywhere) {
+                try db.run("DELETE FROM subscription WHERE contact_key = ?", [key])
+            }
+            for area in areas {
+                // Never more than one person may have, whatever the engine was given.
                 try db.run("""
-                    UPDATE outbox SET status = 'cancelled', text = NULL, recipient = NULL, updated_at = ?
-                    WHERE contact_key = ? AND status = 'queued' AND kind = 'broadcast'
-                    """,
-                           [t, key.hex])
-            case .pause:
-                let hours = Double(Int(outcome.variables["hours"] ?? "") ?? 0)
-                try db.run("UPDATE contact SET alerts_paused_until = ? WHERE key = ?", [t + hours * 3600, key.hex])
-            case .resume:
-                try db.run("UPDATE contact SET alerts_paused_until = NULL WHERE key = ?", [key.hex])
-            case .setLanguage:
-                if let tag = outcome.variables["language"], tag.count <= 16, tag.allSatisfy({ $0.isLetter || $0 == "-" }) {
-                    try db.run("UPDATE contact SET language = ? WHERE key = ?", [tag, key.hex])
+                    INSERT OR IGNORE INTO subscription (contact_key, area, created_at)
+                    SELECT ?, ?, ? WHERE (SELECT count(*) FROM subscription WHERE contact_key = ?) < ?
+                    """, [key, area, AppDatabase.day(t), key, AreaCodes.maxPerPerson])
+            }
+        case .unsubscribe(let areas):
+            for area in areas {
+                try db.run("DELETE FROM subscription WHERE contact_key = ? AND area = ?", [key, area])
+            }
+        case .unsubscribeAll:
+            try db.run("DELETE FROM subscription WHERE contact_key = ?", [key])
+            try db.run("""
+                UPDATE outbox SET status = 'cancelled', text = NULL, recipient = NULL, updated_at = ?
+                WHERE contact_key = ? AND status = 'queued' AND kind = 'broadcast'
+                """, [t, key])
+        case .pause(let until):
+            try db.run("UPDATE contact SET alerts_paused_until = ? WHERE key = ?", [until.timeIntervalSince1970, key])
+        case .resume:
+            try db.run("UPDATE contact SET alerts_paused_until = NULL WHERE key = ?", [key])
+        case .setLanguage(let tag):
+            guard tag.count <= 16, tag.allSatisfy({ $0.isLetter || $0 == "-" }) else { return }
+            try db.run("UPDATE contact SET language = ? WHERE key = ?", [tag, key])
+        case .setWording(let wording):
+            try db.run("UPDATE contact SET wording = ? WHERE key = ?", [wording.rawValue, key])
+        case .requestKit(let order):
+            try AppDatabase.requestKit(db, key: item.key, order: order, vault: vault, now: t)
+        case .cancelKit:
+            try db.run("""
+                UPDATE kit_request SET status = 'cancelled', reason = 'person_asked', address = NULL, pickup = NULL, updated_at = ?
+                WHERE contact_key = ? AND status = 'open'
+                """, [AppDatabase.day(t), key])
+        case .relayReport(let report):
+            try AppDatabase.relayReport(db, key: item.key, envelope: envelope, report: report, vault: vault, policy: policy, now: t)
+        case .relayReportAnswer(let answer):
+            try AppDatabase.relayReportAnswer(db, key: item.key, envelope: envelope, answer: answer, vault: vault, policy: policy, now: t)
+        }
+    }
+
+    /// Keeps where she is in a conversation (sealed), or forgets it when it ended.
+    public func saveConversation(_ state: ConversationState?) throws {
+        try AppDatabase.saveConversation(db, key: item.key, state, vault: vault)
+    }
+
+    /// Queues the replies to her number (sealed, like every text). After an erasure they are
+    /// linked to no one.
+    public func enqueue(_ replies: [Reply], kind: OutboxKind, notBefore: Date?, erased: Bool) throws -> [Int64] {
+        try replies.map { reply in
+            try AppDatabase.enqueue(db, contact: erased ? nil : item.key, provider: envelope.provider, sender: envelope.to,
+                                    recipient: item.sealedNumber, vault: vault, kind: kind, text: reply.text, now: t,
+                                    notBefore: notBefore?.timeIntervalSince1970)
+        }
+    }
+}
+
+extension AppDatabase {
+    /// Hashes and seals for one inbound text, outside any transaction. `key`: her contact key
+    /// when the caller already computed it (the rate limiter does).
+    public func prepare(_ envelope: InboundEnvelope, key: ContactKey? = nil) throws -> PreparedInbound {
+        PreparedInbound(envelope: envelope, key: key ?? vault.contactKey(for: envelope.from),
+                        sealedNumber: try vault.seal(envelope.from.e164), seenKeys: Self.dedupeKeys(envelope, vault: vault))
+    }
+
+    /// Runs `body` for each inbound text in one write transaction (group commit), each in its own
+    /// savepoint: one failing does not undo the others, and texts from the same person are
+    /// handled in order. Under load this is what lets one SQLite writer keep up.
+    public func writeInbound<T: Sendable>(_ items: [PreparedInbound], now: Date, policy: InboundPolicy,
+                                          _ body: @escaping @Sendable (InboundTransaction, Int) throws -> T) async throws -> [Result<T, any Error>] {
+        let vault = self.vault
+        let t = now.timeIntervalSince1970
+        return try await writer.write { db in
+            items.indices.map { i in
+                Result {
+                    var result: T?
+                    try db.inSavepoint {
+                        result = try body(InboundTransaction(db: db, vault: vault, policy: policy, item: items[i], t: t), i)
+                        return .commit
+                    }
+                    return result!
                 }
-            case .plainWording, .discreetWording:
-                try db.run("UPDATE contact SET wording = ? WHERE key = ?",
-                           [(action == .plainWording ? Wording.plain : .discreet).rawValue, key.hex])
-            case .requestKit:
-                try requestKit(db, key: key, values: outcome.variables, vault: vault, now: t)
-            case .cancelKit:
-                try db.run("""
-                    UPDATE kit_request SET status = 'cancelled', reason = 'person_asked', address = NULL, pickup = NULL, updated_at = ?
-                    WHERE contact_key = ? AND status = 'open'
-                    """, [day(t), key.hex])
-            case .relayReport:
-                try relayReport(db, key: key, envelope: envelope, values: outcome.variables, vault: vault, policy: policy, now: t)
-            case .relayReportAnswer:
-                try relayReportAnswer(db, key: key, envelope: envelope, values: outcome.variables, vault: vault, policy: policy, now: t)
             }
         }
-        let erased = outcome.actions.contains(.erase)
-        if !erased && (conversation != nil || outcome.conversation != nil) {
-            try saveConversation(db, key: key, outcome.conversation, vault: vault)
-        }
-        var ids: [Int64] = []
-        for reply in outcome.replies {
-            ids.append(try enqueue(db, contact: erased ? nil : key, provider: envelope.provider,
-                                   sender: envelope.to, recipient: sealed, vault: vault,
-                                   kind: outcome.isUrgent ? .emergency : .reply, text: reply.text, now: t,
-                                   notBefore: outcome.notBefore?.timeIntervalSince1970))
-        }
-        return .handled(contact: key, outcome: outcome, queued: ids)
     }
 
     /// What a message is deduplicated on: its id and any replay keys, each a keyed hash.
@@ -237,14 +231,6 @@ extension AppDatabase {
             fresh = fresh && db.changesCount > 0
         }
         return fresh
-    }
-
-    /// Whether the kit or report reference an outcome hands out already exists.
-    static func referenceTaken(_ db: Database, _ outcome: EngineOutcome) throws -> Bool {
-        guard let ref = outcome.variables["ref"] else { return false }
-        if outcome.actions.contains(.requestKit), try db.fetchRow("SELECT 1 FROM kit_request WHERE ref = ?", [ref]) != nil { return true }
-        if outcome.actions.contains(.relayReport), try db.fetchRow("SELECT 1 FROM report_ref WHERE ref = ?", [ref]) != nil { return true }
-        return false
     }
 
     /// A conversation's saved answers are sealed like numbers: they can say what she asked about.

@@ -57,13 +57,12 @@ extension AppDatabase {
         return (latest, n)
     }
 
-    static func requestKit(_ db: Database, key: ContactKey, values: [String: String], vault: PIIVault, now t: Double) throws {
-        guard let ref = values["ref"], let kind = values["kind"], let method = values["method"] else { return }
-        let address = try values["address"].map { try vault.seal($0) }
+    static func requestKit(_ db: Database, key: ContactKey, order: KitOrder, vault: PIIVault, now t: Double) throws {
+        let address = try order.address.map { try vault.seal($0) }
         try db.run("""
             INSERT INTO kit_request (ref, contact_key, kind, method, pickup, address, key_version, status, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)
-            """, [ref, key.hex, kind, method, values["pickup"], address, vault.keys.version, day(t), day(t)])
+            """, [order.ref, key.hex, order.kind, order.method, order.pickup, address, vault.keys.version, day(t), day(t)])
     }
 
     /// The coordinators' queue: open requests first, oldest first.

@@ -13,27 +13,17 @@ public struct InboundPolicy: Sendable {
     public var coordinatorNumbers: [PhoneNumber]
     /// Whether reports are also queued for the signed webhook.
     public var reportWebhook: Bool
-    /// The words of a report as coordinators receive it (rendered from the catalogue).
-    public var renderRelay: @Sendable (_ values: [String: String]) -> String
-    /// Area codes as words ("BS5 and Bristol"), for the webhook payload.
-    public var describeAreas: @Sendable (_ codes: String) -> String
     /// Randomness handed to the engine for reference codes (injectable so tests are reproducible).
     public var random: @Sendable () -> UInt64
 
     public init(kitLimit: Int = 3, kitPeriod: TimeInterval = 30 * 86400, reportReferenceLifetime: TimeInterval = 7 * 86400,
                 coordinatorNumbers: [PhoneNumber] = [], reportWebhook: Bool = false,
-                renderRelay: @escaping @Sendable ([String: String]) -> String = { v in
-                    "Report \(v["ref"] ?? ""): \(v["area"] ?? ""), \(v["happened"] ?? ""). \(v["description"] ?? "")"
-                },
-                describeAreas: @escaping @Sendable (String) -> String = { $0 },
                 random: @escaping @Sendable () -> UInt64 = { UInt64.random(in: .min ... .max) }) {
         self.kitLimit = kitLimit
         self.kitPeriod = kitPeriod
         self.reportReferenceLifetime = reportReferenceLifetime
         self.coordinatorNumbers = coordinatorNumbers
         self.reportWebhook = reportWebhook
-        self.renderRelay = renderRelay
-        self.describeAreas = describeAreas
         self.random = random
     }
 }

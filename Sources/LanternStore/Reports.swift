@@ -27,29 +27,27 @@ extension AppDatabase {
     /// Passes a report on at once and keeps none of it: the relay texts and the webhook payload
     /// are sealed until sent, then deleted. What stays is a count per area and day, and a
     /// reference that lets a coordinator answer without ever seeing her number.
-    static func relayReport(_ db: Database, key: ContactKey, envelope: InboundEnvelope, values: [String: String],
+    static func relayReport(_ db: Database, key: ContactKey, envelope: InboundEnvelope, report: Report,
                             vault: PIIVault, policy: InboundPolicy, now t: Double) throws {
-        guard let ref = values["ref"] else { return }
         // Never REPLACE: that would hand another woman's reference (and a coordinator's answer) to her.
         try db.run("INSERT INTO report_ref (ref, contact_key, expires_at) VALUES (?, ?, ?)",
-                   [ref, key.hex, t + policy.reportReferenceLifetime])
+                   [report.ref, key.hex, t + policy.reportReferenceLifetime])
         let day = ISO8601DateFormatter.day.string(from: Date(timeIntervalSince1970: t))
-        for area in AreaCodes.split(values["area"]) {
+        for area in report.areas {
             try db.run("INSERT INTO report_count (day, area, n) VALUES (?, ?, 1) ON CONFLICT(day, area) DO UPDATE SET n = n + 1", [day, area])
         }
-        try passToCoordinators(db, text: policy.renderRelay(values), payload: [
-            "type": "report", "ref": ref, "area": values["area"] ?? "", "area_name": policy.describeAreas(values["area"] ?? ""),
-            "happened": values["happened"] ?? "", "when": values["when"] ?? "", "description": values["description"] ?? "",
+        try passToCoordinators(db, text: report.relayText, payload: [
+            "type": "report", "ref": report.ref, "area": AreaCodes.join(report.areas), "area_name": report.areaName,
+            "happened": report.happened, "when": report.when, "description": report.description,
         ], envelope: envelope, vault: vault, policy: policy, now: t)
     }
 
     /// Her answer to a coordinator's question goes to the coordinators (their phones and the
     /// webhook), sealed until sent; the question is then settled.
-    static func relayReportAnswer(_ db: Database, key: ContactKey, envelope: InboundEnvelope, values: [String: String],
+    static func relayReportAnswer(_ db: Database, key: ContactKey, envelope: InboundEnvelope, answer: ReportAnswer,
                                   vault: PIIVault, policy: InboundPolicy, now t: Double) throws {
-        guard let ref = values["ref"], let text = values["relay_text"] else { return }
-        try db.run("UPDATE report_ref SET awaiting_answer = 0 WHERE ref = ? AND contact_key = ?", [ref, key.hex])
-        try passToCoordinators(db, text: text, payload: ["type": "report_answer", "ref": ref, "answer": values["answer"] ?? ""],
+        try db.run("UPDATE report_ref SET awaiting_answer = 0 WHERE ref = ? AND contact_key = ?", [answer.ref, key.hex])
+        try passToCoordinators(db, text: answer.relayText, payload: ["type": "report_answer", "ref": answer.ref, "answer": answer.answer],
                                envelope: envelope, vault: vault, policy: policy, now: t)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import LanternCore
+import LanternServer
 import LanternStore
 
 /// Synthetic subscribers for load and crash tests. Beyond the 1,000 reserved UK drama numbers
@@ -22,8 +23,8 @@ public enum Seed {
         for chunk in stride(from: 0, to: numbers.count, by: 1_000) {
             let batch = numbers[chunk..<min(chunk + 1_000, numbers.count)].enumerated().map { i, n in
                 PendingInbound(InboundEnvelope(provider: provider, messageID: "seed-\(first + chunk + i)", from: n, to: sender)) { _, _ in
-                    EngineOutcome(replies: [], actions: [.subscribe], conversation: nil,
-                                  decision: .keyword(flow: "alerts", keyword: "ALERTS"), variables: ["areas": areas])
+                    EngineOutcome(replies: [], effects: [.subscribe(AreaCodes.split(areas))], conversation: nil,
+                                  decision: .keyword(flow: "alerts", keyword: "ALERTS"))
                 }
             }
             for result in try await database.handleInbound(batch, now: now) { _ = try result.get() }

@@ -52,15 +52,21 @@ import Testing
         #expect(o.variables["description"] == "my friend overdosed on it")
     }
 
-    @Test func referencesComeFromTheSeedGiven() {
-        let a = engine.handle(text: "kit", contact: ContactContext(seed: 42), conversation: nil, now: now)
-        let o = engine.handle(text: "1 Road, Bristol BS5 6AA", contact: ContactContext(seed: 42),
-                              conversation: a.conversation, now: now)
-        #expect(o.actions == [.requestKit])
-        let ref = try? #require(o.variables["ref"])
-        #expect(ref == ReferenceCode.make(prefix: "K", seed: 42))
-        #expect(o.replies.map(\.text) == ["Kit \(ref ?? "")."])
-        #expect(o.variables["address"] == "1 Road, Bristol BS5 6AA")
+    @Test func referencesComeFromTheSeedGivenAndTheRequestIsATypedEffect() throws {
+        let a = engine.handle(text: "kit", contact: ContactContext(), conversation: nil, now: now, seed: 42)
+        var waiting = try #require(a.conversation)
+        waiting.variables = ["kind": "spray", "method": "post"]      // as the shipped flow's menus set them
+        let o = engine.handle(text: "1 Road, Bristol BS5 6AA", contact: ContactContext(), conversation: waiting, now: now, seed: 42)
+        guard o.effects.count == 1, case .requestKit(let order) = try #require(o.effects.first) else {
+            Issue.record("expected one kit request, got \(o.effects)")
+            return
+        }
+        #expect(order.ref == ReferenceCode.make(prefix: "K", seed: 42))
+        #expect(order == KitOrder(ref: order.ref, kind: "spray", method: "post", address: "1 Road, Bristol BS5 6AA"))
+        #expect(o.replies.map(\.text) == ["Kit \(order.ref)."])
+        // Another seed, another reference: the engine has no randomness of its own.
+        let other = engine.handle(text: "1 Road, Bristol BS5 6AA", contact: ContactContext(), conversation: waiting, now: now, seed: 43)
+        #expect(other.effects != o.effects)
     }
 
     @Test func referenceCodesAreReadable() {

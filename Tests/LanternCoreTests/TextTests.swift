@@ -1,7 +1,18 @@
+import PropertyBased
 import Testing
 @testable import LanternCore
 
 @Suite struct KeywordTextTests {
+    /// Plain ASCII skips Foundation's folding (the common case, on every text): it must read
+    /// every such text exactly as the folding path does.
+    @Test func asciiTextsReadTheSameWithoutFoundationsFolding() async {
+        #expect(KeywordText.asciiWords("Naloxone!! won't  KIT-status 24h") == ["NALOXONE", "WONT", "KIT", "STATUS", "24H"])
+        #expect(KeywordText.asciiWords("naloxoné") == nil)
+        await propertyCheck(count: 3000 * fuzzScale, input: Gen.character(in: "\u{0}"..."\u{7F}").string(of: 0...60)) { text in
+            #expect(KeywordText.asciiWords(text) == KeywordText.foldedWords(text), "\(Array(text.unicodeScalars))")
+        }
+    }
+
     @Test(arguments: [
         ("Naloxone!!", ["NALOXONE"]),
         ("  naloxoné ", ["NALOXONE"]),

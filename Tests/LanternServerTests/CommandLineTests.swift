@@ -237,8 +237,9 @@ struct CommandLineTests {
         // A request as the KIT flow would make it.
         _ = try await db.handleInbound(InboundEnvelope(provider: "twilio", messageID: "k1", from: PhoneNumber("+447700900141")!, to: nil),
                                        now: Date()) { _, _ in
-            EngineOutcome(replies: [], actions: [.requestKit], conversation: nil, decision: .keyword(flow: "kit", keyword: "KIT"),
-                          variables: ["ref": "K-TEST", "kind": "spray", "method": "post", "address": "1 Test Road, Bristol BS5 6AA"])
+            EngineOutcome(replies: [], effects: [.requestKit(KitOrder(ref: "K-TEST", kind: "spray", method: "post",
+                                                                       address: "1 Test Road, Bristol BS5 6AA"))],
+                          conversation: nil, decision: .keyword(flow: "kit", keyword: "KIT"))
         }
         var r = try await run(["kits", "list", "--data-dir", dir.path, "--token", token])
         #expect(r.status == 0, "\(r.stderr)")

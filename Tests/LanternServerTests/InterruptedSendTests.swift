@@ -33,7 +33,7 @@ private struct HangingProvider: SMSProvider {
         let her = PhoneNumber("+447700900123")!
         for i in 1...3 {   // three replies to one person: sent one after another
             _ = try await db.handleInbound(InboundEnvelope(provider: "twilio", messageID: "SM\(i)", from: her, to: nil), now: Date()) { _, _ in
-                EngineOutcome(replies: [Reply(key: "k", text: "reply \(i)")], actions: [], conversation: nil, decision: .fallback(flow: "menu", timedOut: false))
+                EngineOutcome(replies: [Reply(key: "k", text: "reply \(i)")], effects: [], conversation: nil, decision: .fallback(flow: "menu", timedOut: false))
             }
         }
         let (stream, continuation) = AsyncStream<Int64>.makeStream()
@@ -84,7 +84,7 @@ private struct RecordingProvider: SMSProvider {
         let db = try AppDatabase.open(path: dir.url.appendingPathComponent("t.sqlite").path, vault: PIIVault(keys: .generate()))
         for (n, number) in ["+447700900123", "+12025550123", "+8821300000001"].enumerated() {
             _ = try await db.handleInbound(InboundEnvelope(provider: "twilio", messageID: "SM\(n)", from: PhoneNumber(number)!, to: nil), now: Date()) { _, _ in
-                EngineOutcome(replies: [Reply(key: "k", text: "hi")], actions: [], conversation: nil, decision: .fallback(flow: "menu", timedOut: false))
+                EngineOutcome(replies: [Reply(key: "k", text: "hi")], effects: [], conversation: nil, decision: .fallback(flow: "menu", timedOut: false))
             }
         }
         let log = SentLog()

@@ -5,6 +5,7 @@ import LanternCore
 import LanternTesting
 import Synchronization
 import Testing
+import LanternServer
 @testable import LanternStore
 
 /// Retention, erasure by number, blocking, and key rotation, on a real SQLite file.
@@ -13,11 +14,11 @@ import Testing
     let her = PhoneNumber("+447700900123")!
     let other = PhoneNumber("+447700900124")!
 
-    func outcome(_ actions: [FlowAction] = [], conversation: ConversationState? = nil, vars: [String: String] = [:],
+    func outcome(_ effects: [Effect] = [], conversation: ConversationState? = nil,
                  reply: String = "ok") -> @Sendable (ContactContext, ConversationState?) -> EngineOutcome {
         { _, _ in
-            EngineOutcome(replies: [Reply(key: "k", text: reply)], actions: actions, conversation: conversation,
-                          decision: .fallback(flow: "menu", timedOut: false), variables: vars)
+            EngineOutcome(replies: [Reply(key: "k", text: reply)], effects: effects, conversation: conversation,
+                          decision: .fallback(flow: "menu", timedOut: false))
         }
     }
 
@@ -37,7 +38,7 @@ import Testing
         let db = try AppDatabase.open(path: dir.url.appendingPathComponent("t.sqlite").path, vault: PIIVault(keys: .generate()))
         let waiting = ConversationState(flow: "kit", state: "ask_address", expiresAt: clock.now.addingTimeInterval(1800), variables: ["kind": "spray"])
         _ = try await text(db, her, "SM1", outcome(conversation: waiting))
-        _ = try await text(db, other, "SM2", outcome([.subscribe], vars: ["areas": "BS5"]))
+        _ = try await text(db, other, "SM2", outcome([.subscribe(["BS5"])]))
         let sent = try await db.claimDue(limit: 10, now: clock.now)
         try await db.recordSends(sent.map { SendRecord(id: $0.id, result: .accepted(providerMessageID: "SMout\($0.id)")) }, now: clock.now)
 
@@ -75,16 +76,16 @@ import Testing
         defer { dir.remove() }
         let db = try AppDatabase.open(path: dir.url.appendingPathComponent("t.sqlite").path, vault: PIIVault(keys: .generate()))
         let waiting = ConversationState(flow: "kit", state: "x", expiresAt: clock.now.addingTimeInterval(600))
-        _ = try await text(db, her, "SM1", outcome([.subscribe], conversation: waiting, vars: ["areas": "BS5"]))
-        _ = try await text(db, her, "SM2", outcome([.requestKit], vars: ["ref": "K-2345", "kind": "spray", "method": "post",
-                                                                           "address": "1 Canary Street BS5 6AA"]))
+        _ = try await text(db, her, "SM1", outcome([.subscribe(["BS5"])], conversation: waiting))
+        _ = try await text(db, her, "SM2", outcome([.requestKit(KitOrder(ref: "K-2345", kind: "spray", method: "post",
+                                                                                    address: "1 Canary Street BS5 6AA"))]))
         #expect(try await db.forgetContact(her, by: "sam", now: clock.now))
         #expect(try await db.contact(for: her) == nil)
         for table in ["conversation", "subscription", "kit_request", "outbox WHERE status = 'queued'"] {
             #expect(try await count(db, "SELECT count(*) FROM \(table)") == 0, "\(table)")
         }
         // Her earlier texts replayed after the erasure are still recognised, and re-create nothing.
-        #expect(try await text(db, her, "SM1", outcome([.subscribe], conversation: waiting, vars: ["areas": "BS5"])) == .duplicate)
+        #expect(try await text(db, her, "SM1", outcome([.subscribe(["BS5"])], conversation: waiting)) == .duplicate)
         #expect(try await db.contact(for: her) == nil)
         let audit = try await db.auditLog()
         #expect(audit.first?.actor == "sam" && audit.first?.action == "contact.erased" && audit.first?.subject == nil)
@@ -100,7 +101,7 @@ import Testing
         let seen = Mutex<[Bool]>([])
         let record: @Sendable (ContactContext, ConversationState?) -> EngineOutcome = { contact, _ in
             seen.withLock { $0.append(contact.isBlocked) }
-            return EngineOutcome(replies: [], actions: [], conversation: nil, decision: .fallback(flow: "menu", timedOut: false))
+            return EngineOutcome(replies: [], effects: [], conversation: nil, decision: .fallback(flow: "menu", timedOut: false))
         }
         #expect(try await db.setBlocked(her, true, by: "sam", now: clock.now))
         #expect(try await db.setBlocked(her, true, by: "sam", now: clock.now) == false)
@@ -123,9 +124,9 @@ import Testing
         let old = try KeyFile.loadOrCreate(directory: dir.url, environment: [:])
         let before = try AppDatabase.open(path: path, vault: PIIVault(keys: old))
         try await Seed.subscribers(300, areas: "BS5", database: before, provider: "twilio")
-        _ = try await text(before, her, "SM1", outcome([.requestKit], conversation: ConversationState(flow: "kit", state: "x",
-                                expiresAt: clock.now.addingTimeInterval(600), variables: ["kind": "spray"]),
-                                vars: ["ref": "K-2345", "kind": "spray", "method": "post", "address": "1 Rotation Road BS5 6AA"]))
+        _ = try await text(before, her, "SM1", outcome([.requestKit(KitOrder(ref: "K-2345", kind: "spray", method: "post", address: "1 Rotation Road BS5 6AA"))],
+                                conversation: ConversationState(flow: "kit", state: "x",
+                                expiresAt: clock.now.addingTimeInterval(600), variables: ["kind": "spray"])))
         let subscribersBefore = try await count(before, "SELECT count(*) FROM subscription")
 
         try KeyFile.replace(old.rotated(), directory: dir.url)
@@ -231,18 +232,20 @@ import Testing
             if let d = draws.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) { return d }
             return next.withLock { n in n += 1; return n << 32 | n }
         })
-        @Sendable func asking(_ action: FlowAction, _ prefix: String) -> @Sendable (ContactContext, ConversationState?) -> EngineOutcome {
-            { contact, _ in
-                let ref = ReferenceCode.make(prefix: prefix, seed: contact.seed, shift: prefix == "R" ? 32 : 0)
-                return EngineOutcome(replies: [Reply(key: "k", text: "Your reference is \(ref)")], actions: [action], conversation: nil,
-                                     decision: .fallback(flow: "kit", timedOut: false),
-                                     variables: ["ref": ref, "kind": "spray", "method": "collect", "pickup": "Hub", "area": "BS5"])
+        @Sendable func asking(_ action: FlowAction, _ prefix: String) -> @Sendable (ContactContext, ConversationState?, UInt64) -> EngineOutcome {
+            { _, _, seed in
+                let ref = ReferenceCode.make(prefix: prefix, seed: seed, shift: prefix == "R" ? 32 : 0)
+                let effect: Effect = action == .requestKit
+                    ? .requestKit(KitOrder(ref: ref, kind: "spray", method: "collect", pickup: "Hub"))
+                    : .relayReport(Report(ref: ref, areas: ["BS5"], areaName: "BS5", happened: "x", when: "today", description: "y", relayText: "r"))
+                return EngineOutcome(replies: [Reply(key: "k", text: "Your reference is \(ref)")], effects: [effect], conversation: nil,
+                                     decision: .fallback(flow: "kit", timedOut: false), variables: ["ref": ref])
             }
         }
         var refs: [String] = []
         for (n, (action, prefix)) in [(FlowAction.requestKit, "K"), (.requestKit, "K"), (.relayReport, "R"), (.relayReport, "R")].enumerated() {
             let result = try await db.handleInbound(InboundEnvelope(provider: "twilio", messageID: "SM\(n)", from: PhoneNumber("+44770090013\(n)")!, to: nil),
-                                                    now: clock.now, policy: policy, decide: asking(action, prefix))
+                                                    now: clock.now, policy: policy, decideWithSeed: asking(action, prefix))
             guard case .handled(_, let outcome, _) = result else { Issue.record("not handled: \(result)"); continue }
             refs.append(try #require(outcome.variables["ref"]))
             #expect(outcome.replies.first?.text.hasSuffix(outcome.variables["ref"]!) == true)
@@ -260,9 +263,9 @@ import Testing
         let db = try AppDatabase.open(path: dir.url.appendingPathComponent("t.sqlite").path, vault: PIIVault(keys: .generate()))
         let afternoon = Date(timeIntervalSince1970: 1_800_000_000 + 13 * 3600 + 1234)   // not on a day boundary
         let waiting = ConversationState(flow: "kit", state: "ask_address", expiresAt: afternoon.addingTimeInterval(1800), variables: ["kind": "spray"])
-        _ = try await text(db, her, "SM1", at: afternoon, outcome([.subscribe], conversation: waiting, vars: ["areas": "BS5"]))
-        _ = try await text(db, other, "SM2", at: afternoon, outcome([.requestKit], vars: ["ref": "K-2345AB", "kind": "spray", "method": "collect",
-                                                                                     "pickup": "Example needle exchange"]))
+        _ = try await text(db, her, "SM1", at: afternoon, outcome([.subscribe(["BS5"])], conversation: waiting))
+        _ = try await text(db, other, "SM2", at: afternoon, outcome([.requestKit(KitOrder(ref: "K-2345AB", kind: "spray", method: "collect",
+                                                                                              pickup: "Example needle exchange"))]))
         let sent = try await db.claimDue(limit: 10, now: afternoon)
         try await db.recordSends(sent.map { SendRecord(id: $0.id, result: .accepted(providerMessageID: "SMout\($0.id)")) }, now: afternoon)
         _ = try await db.markKit("K-2345AB", as: .collected, reason: .collected, by: "sam", now: afternoon) { _, _ in nil }

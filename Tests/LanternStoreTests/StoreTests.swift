@@ -2,6 +2,7 @@ import Foundation
 import LanternCore
 import LanternTesting
 import Testing
+import LanternServer
 @testable import LanternStore
 
 @Suite struct VaultAndKeyFileTests {
@@ -56,8 +57,8 @@ import Testing
         try await body(db, dir)
     }
 
-    func reply(_ text: String, actions: [FlowAction] = [], conversation: ConversationState? = nil) -> @Sendable (ContactContext, ConversationState?) -> EngineOutcome {
-        { _, _ in EngineOutcome(replies: [Reply(key: "k", text: text)], actions: actions, conversation: conversation, decision: .fallback(flow: "menu", timedOut: false)) }
+    func reply(_ text: String, effects: [Effect] = [], conversation: ConversationState? = nil) -> @Sendable (ContactContext, ConversationState?) -> EngineOutcome {
+        { _, _ in EngineOutcome(replies: [Reply(key: "k", text: text)], effects: effects, conversation: conversation, decision: .fallback(flow: "menu", timedOut: false)) }
     }
 
     let number = PhoneNumber("+447700900123")!
@@ -123,7 +124,7 @@ import Testing
             _ = try await db.handleInbound(InboundEnvelope(provider: "twilio", messageID: "SM1", from: number, to: nil),
                                            now: clock.now, decide: reply("first"))
             _ = try await db.handleInbound(InboundEnvelope(provider: "twilio", messageID: "SM2", from: number, to: nil),
-                                           now: clock.now, decide: reply("You won't get more texts", actions: [.optOut]))
+                                           now: clock.now, decide: reply("You won't get more texts", effects: [.optOut]))
             let counts = try await db.outboxCounts()
             #expect(counts[.cancelled] == 1)
             #expect(counts[.queued] == 1)                                // only the confirmation
@@ -140,7 +141,7 @@ import Testing
                                            now: clock.now, decide: reply("menu", conversation: waiting))
             #expect(try await db.contact(for: number)?.conversation == waiting)
             _ = try await db.handleInbound(InboundEnvelope(provider: "twilio", messageID: "SM2", from: number, to: nil),
-                                           now: clock.now, decide: reply("Deleted.", actions: [.erase]))
+                                           now: clock.now, decide: reply("Deleted.", effects: [.erase]))
             #expect(try await db.contact(for: number) == nil)
             let claimed = try await db.claimDue(limit: 10, now: clock.now)
             #expect(claimed.map(\.text) == ["Deleted."])
@@ -211,7 +212,7 @@ import Testing
         let her = PhoneNumber("+447700900123")!, other = PhoneNumber("+447700900124")!
         func item(_ id: String, _ n: PhoneNumber, optOut: Bool = false) -> PendingInbound {
             PendingInbound(InboundEnvelope(provider: "twilio", messageID: id, from: n, to: nil)) { context, _ in
-                EngineOutcome(replies: context.isOptedOut ? [] : [Reply(key: "k", text: "to \(id)")], actions: optOut ? [.optOut] : [],
+                EngineOutcome(replies: context.isOptedOut ? [] : [Reply(key: "k", text: "to \(id)")], effects: optOut ? [.optOut] : [],
                               conversation: nil, decision: .fallback(flow: "menu", timedOut: false))
             }
         }

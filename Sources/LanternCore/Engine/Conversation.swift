@@ -10,8 +10,6 @@ public struct ContactContext: Sendable, Equatable {
     /// Her latest kit request, if any.
     public var kit: KitInfo?
     public var kitLimitReached: Bool
-    /// Randomness for this message (reference codes), supplied by the caller: the engine has none of its own.
-    public var seed: UInt64
     /// A coordinator blocked this number for abuse: only opting out and erasure still work.
     public var isBlocked: Bool
     /// First text from this number (no record of her yet): her first keyword may pick her language.
@@ -30,7 +28,7 @@ public struct ContactContext: Sendable, Equatable {
     public var awaitingReportAnswer: String?
 
     public init(isOptedOut: Bool = false, language: String = defaultLocale, subscriptions: [String] = [],
-                alertsPausedUntil: Date? = nil, kit: KitInfo? = nil, kitLimitReached: Bool = false, seed: UInt64 = 0,
+                alertsPausedUntil: Date? = nil, kit: KitInfo? = nil, kitLimitReached: Bool = false,
                 isBlocked: Bool = false, isNew: Bool = false, wording: Wording? = nil, hasLiveReport: Bool = false) {
         self.hasLiveReport = hasLiveReport
         self.isBlocked = isBlocked
@@ -42,7 +40,6 @@ public struct ContactContext: Sendable, Equatable {
         self.alertsPausedUntil = alertsPausedUntil
         self.kit = kit
         self.kitLimitReached = kitLimitReached
-        self.seed = seed
     }
 }
 
@@ -160,12 +157,13 @@ public enum Decision: Sendable, Equatable, CustomStringConvertible {
 /// Everything one inbound text leads to. Applied by the store in one transaction.
 public struct EngineOutcome: Sendable, Equatable {
     public var replies: [Reply]
-    public var actions: [FlowAction]
+    /// What changes, in order (an opt-out or erasure is applied before anything is queued).
+    public var effects: [Effect]
     /// The conversation to keep, or nil when it ended (or never started).
     public var conversation: ConversationState?
     public var decision: Decision
-    /// The flow's validated values when its actions ran (e.g. `areas`, `hours`), which the
-    /// store needs to carry the actions out.
+    /// The flow's validated values when it stopped (what she chose, the reference she was
+    /// given): what the engine decided on, for tests and reprompts. The store reads none of it.
     public var variables: [String: String]
     /// Emergency or crisis words: nothing may hold them back (limits, pauses, opt-out, a queue
     /// of alerts), and they go out before anything else waiting.
@@ -174,14 +172,20 @@ public struct EngineOutcome: Sendable, Equatable {
     /// minute's budget is spent, so a reply waits instead of being lost.
     public var notBefore: Date?
 
-    public init(replies: [Reply], actions: [FlowAction], conversation: ConversationState?, decision: Decision,
+    public init(replies: [Reply], effects: [Effect], conversation: ConversationState?, decision: Decision,
                 variables: [String: String] = [:]) {
         self.replies = replies
-        self.actions = actions
+        self.effects = effects
         self.conversation = conversation
         self.decision = decision
         self.variables = variables
     }
+
+    /// The kinds of effect, in order: what logs and metrics may say of them.
+    public var actions: [FlowAction] { effects.map(\.action) }
+
+    /// Whether this outcome erases her.
+    public var erases: Bool { effects.contains(.erase) }
 }
 
 extension EngineOutcome {
@@ -243,13 +247,13 @@ extension EngineOutcome {
     public func limited(by limit: InboundLimit, keeping conversation: ConversationState?, notice: Reply?,
                         vitalReplies: Bool = true) -> EngineOutcome {
         if isUrgent { return self }
-        let vital = actions.filter { $0 == .optOut || $0 == .erase }
+        let vital = effects.filter(\.isVital)
         if !vital.isEmpty {
-            return EngineOutcome(replies: limit == .blocked || !vitalReplies ? [] : replies, actions: vital,
+            return EngineOutcome(replies: limit == .blocked || !vitalReplies ? [] : replies, effects: vital,
                                  conversation: vital.contains(.erase) ? nil : conversation,
                                  decision: decision, variables: variables)
         }
-        return EngineOutcome(replies: notice.map { [$0] } ?? [], actions: [], conversation: conversation,
+        return EngineOutcome(replies: notice.map { [$0] } ?? [], effects: [], conversation: conversation,
                              decision: .limited(limit))
     }
 }

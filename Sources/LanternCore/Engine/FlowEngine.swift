@@ -7,6 +7,8 @@ public struct FlowEngine: Sendable {
     /// Whether a reply to an alert is also passed to the coordinators, as a report they can
     /// answer (a service's choice: `LANTERN_RELAY_ALERT_REPLIES`).
     public let relayAlertReplies: Bool
+    /// This text's randomness (reference codes), given by the caller with the text.
+    private var seed: UInt64 = 0
 
     public init(library: FlowLibrary, relayAlertReplies: Bool = false) {
         self.library = library
@@ -36,12 +38,17 @@ public struct FlowEngine: Sendable {
     /// a text someone typed, and reading it all would only cost time.
     public static let maxInboundCharacters = 1_600
 
-    public func handle(text: String, contact: ContactContext, conversation: ConversationState?, now: Date) -> EngineOutcome {
-        decide(text: InboundText.capped(text), contact: contact, conversation: conversation, now: now).clippedToSegmentCeiling()
+    /// `seed`: randomness for the references this text may hand out (the caller draws it, and
+    /// draws again if a reference turns out to be taken).
+    public func handle(text: String, contact: ContactContext, conversation: ConversationState?, now: Date, seed: UInt64 = 0) -> EngineOutcome {
+        var turn = self
+        turn.seed = seed
+        return turn.decide(text: InboundText.capped(text), contact: contact, conversation: conversation, now: now).clippedToSegmentCeiling()
     }
 
     private func decide(text: String, contact: ContactContext, conversation: ConversationState?, now: Date) -> EngineOutcome {
         let words = KeywordText.words(text)
+        let typed = TypedWords(words)
         let active = conversation.flatMap { $0.expiresAt > now ? $0 : nil }
         var contact = contact
         contact.activeFlow = active?.flow
@@ -66,7 +73,7 @@ public struct FlowEngine: Sendable {
             if !contact.isOptedOut, freeText, let (a, flow, state) = waiting,
                let answered = answer(words, text: text, flow: flow, state: state, vars: a.variables, contact: contact, now: now) {
                 outcome.replies += answered.replies
-                outcome.actions += answered.actions
+                outcome.effects += answered.effects
                 // Her answer finished that flow; the emergency follow-up stays open.
                 outcome.conversation = answered.conversation ?? outcome.conversation
                 outcome.variables.merge(answered.variables) { _, new in new }
@@ -76,10 +83,10 @@ public struct FlowEngine: Sendable {
 
         if contact.isOptedOut {
             // Opt-out wins: only flows meant for opted-out people (START, FORGET) answer.
-            if let hit = bestKeyword(words, in: library.flows.filter(\.runsWhenOptedOut), includeOptedOutWords: true) {
+            if let hit = bestKeyword(typed, in: .optedOut) {
                 return start(hit, words: words, text: text, contact: contact, now: now)
             }
-            return EngineOutcome(replies: [], actions: [], conversation: nil, decision: .ignoredWhileOptedOut)
+            return EngineOutcome(replies: [], effects: [], conversation: nil, decision: .ignoredWhileOptedOut)
         }
 
         // 2. A language's own name on its own ("POLSKI", "CYMRAEG") switches to it.
@@ -87,12 +94,12 @@ public struct FlowEngine: Sendable {
             var chosen = contact
             chosen.language = locale
             let key = FlowLibrary.languageSetKey
-            return EngineOutcome(replies: [Reply(key: key, text: library.render(key, locale: locale))], actions: [.setLanguage],
+            return EngineOutcome(replies: [Reply(key: key, text: library.render(key, locale: locale))], effects: [.setLanguage(locale)],
                                  conversation: nil, decision: .keyword(flow: "language", keyword: words.joined(separator: " ")),
                                  variables: ["language": locale])
         }
         // 3. Global keywords win in every state.
-        if let hit = bestKeyword(words, in: library.flows.filter(\.isGlobal), includeOptedOutWords: false, wholeOnly: freeText) {
+        if let hit = bestKeyword(typed, in: .global, wholeOnly: freeText) {
             return start(hit, words: words, text: text, contact: contact, now: now)
         }
         // 4. An answer to the question she was asked.
@@ -102,7 +109,7 @@ public struct FlowEngine: Sendable {
             }
         }
         // 5. A keyword that starts a flow.
-        if let hit = bestKeyword(words, in: library.flows.filter { !$0.isGlobal }, includeOptedOutWords: false, wholeOnly: freeText) {
+        if let hit = bestKeyword(typed, in: .local, wholeOnly: freeText) {
             return start(hit, words: words, text: text, contact: contact, now: now)
         }
         // 6. Still waiting for an answer we could not use: say so, and ask again.
@@ -116,23 +123,24 @@ public struct FlowEngine: Sendable {
             let relay = library.render(FlowLibrary.reportAnswerRelayKey, locale: defaultLocale, values: ["ref": ref, "answer": answer])
             let thanks = library.render(FlowLibrary.reportAnswerThanksKey, locale: contact.language, values: ["ref": ref],
                                         discreet: library.isDiscreet(contact))
-            return EngineOutcome(replies: [Reply(key: FlowLibrary.reportAnswerThanksKey, text: thanks)], actions: [.relayReportAnswer],
+            return EngineOutcome(replies: [Reply(key: FlowLibrary.reportAnswerThanksKey, text: thanks)],
+                                 effects: [.relayReportAnswer(ReportAnswer(ref: ref, answer: answer, relayText: relay))],
                                  conversation: nil, decision: .fallback(flow: "report_answer", timedOut: timedOut),
-                                 variables: ["ref": ref, "answer": answer, "relay_text": relay])
+                                 variables: ["ref": ref, "answer": answer])
         }
         // 8. Just after an alert, a text we don't understand is most likely about it: say what
         //    she can do about it rather than show the menu.
         if contact.recentAlert && !contact.isOptedOut {
             let options = library.render(FlowLibrary.alertReplyKey, locale: contact.language, discreet: library.isDiscreet(contact))
-            var outcome = EngineOutcome(replies: [Reply(key: FlowLibrary.alertReplyKey, text: options)], actions: [], conversation: nil,
+            var outcome = EngineOutcome(replies: [Reply(key: FlowLibrary.alertReplyKey, text: options)], effects: [], conversation: nil,
                                         decision: .fallback(flow: "alert_reply", timedOut: timedOut))
             if relayAlertReplies {
                 // Passed on as a report the coordinators can answer by its reference; kept nowhere.
-                let ref = ReferenceCode.make(prefix: "R", seed: contact.seed, shift: 32)
+                let ref = ReferenceCode.make(prefix: "R", seed: seed, shift: 32)
                 let words = FreeText.prefix(text.trimmingCharacters(in: .whitespacesAndNewlines), scalars: 500, bytes: 1_500)
-                outcome.actions = [.relayReport]
                 outcome.variables = ["ref": ref, "area": AreaCodes.unknown, "happened": "a reply to an alert", "when": "today",
                                      "description": words]
+                outcome.effects = [.relayReport(report(outcome.variables))]
                 outcome.replies.insert(Reply(key: FlowLibrary.reportAnswerThanksKey,
                                              text: library.render(FlowLibrary.reportAnswerThanksKey, locale: contact.language,
                                                                   values: ["ref": ref], discreet: library.isDiscreet(contact))), at: 0)
@@ -143,7 +151,7 @@ public struct FlowEngine: Sendable {
         if let flow = library.flows.first(where: { $0.fallbackState != nil }), let state = flow.fallbackState {
             return run(flow, state: state, vars: [:], contact: contact, now: now, decision: .fallback(flow: flow.id, timedOut: timedOut))
         }
-        return EngineOutcome(replies: [], actions: [], conversation: nil, decision: .fallback(flow: "", timedOut: timedOut))
+        return EngineOutcome(replies: [], effects: [], conversation: nil, decision: .fallback(flow: "", timedOut: timedOut))
     }
 
     // MARK: - Emergencies
@@ -170,7 +178,7 @@ public struct FlowEngine: Sendable {
                                    decision: .emergency(flow: extra.id)).replies
         }
         if let chosenLanguage {
-            outcome.actions.insert(.setLanguage, at: 0)
+            outcome.effects.insert(.setLanguage(chosenLanguage), at: 0)
             outcome.variables["language"] = chosenLanguage
         }
         return outcome
@@ -216,7 +224,7 @@ public struct FlowEngine: Sendable {
             chosen.language = locale
             chosen.isNew = false
             var outcome = start(hit, words: words, text: text, contact: chosen, now: now)
-            outcome.actions.insert(.setLanguage, at: 0)
+            outcome.effects.insert(.setLanguage(locale), at: 0)
             outcome.variables["language"] = locale
             return outcome
         }
@@ -322,51 +330,66 @@ public struct FlowEngine: Sendable {
                           now: Date, words: [String] = []) -> EngineOutcome {
         var key = state.invalid ?? (state.menu.isEmpty ? FlowLibrary.invalidAnswerKey : FlowLibrary.invalidChoiceKey)
         if tooManyAreas(words, state: state) { key = FlowLibrary.tooManyAreasKey }
-        var values = renderValues(conversation.variables, contact: contact)
-        values["max"] = String(AreaCodes.maxPerPerson)
+        let values = placeholders(conversation.variables, contact: contact, extra: ["max": String(AreaCodes.maxPerPerson)])
         let discreet = library.isDiscreet(contact)
-        var text = library.render(key, locale: contact.language, values: values, discreet: discreet)
+        var text = library.render(key, locale: contact.language, discreet: discreet, value: values)
         if !state.menu.isEmpty {
-            text += "\n" + library.menuLines(state.menu, locale: contact.language, values: values, discreet: discreet)
+            text += "\n" + library.menuLines(state.menu, locale: contact.language, discreet: discreet, value: values)
         }
         var kept = conversation
         kept.expiresAt = now.addingTimeInterval(flow.timeout)
-        return EngineOutcome(replies: [Reply(key: key, text: text)], actions: [], conversation: kept,
+        return EngineOutcome(replies: [Reply(key: key, text: text)], effects: [], conversation: kept,
                              decision: .invalidAnswer(flow: flow.id, state: state.id), variables: conversation.variables)
     }
 
     // MARK: - Running states
 
     /// What placeholders read as: saved values (area codes in words) and what we know of her.
-    func renderValues(_ vars: [String: String], contact: ContactContext) -> [String: String] {
-        var values = vars
-        if let codes = vars["areas"] { values["areas"] = library.describe(areas: AreaCodes.split(codes), locale: contact.language) }
-        values["my_areas"] = library.describe(areas: contact.subscriptions, locale: contact.language)
-        if let codes = vars["area"] {
-            values["area"] = library.describe(areas: AreaCodes.split(codes), locale: contact.language)
-            values["pickup_points"] = library.pickupPointList(for: AreaCodes.split(codes), discreet: library.isDiscreet(contact))
+    /// Each is worked out only when a message being rendered uses it.
+    func placeholders(_ vars: [String: String], contact: ContactContext, extra: [String: String] = [:]) -> (String) -> String? {
+        let library = self.library
+        return { name in
+            if let value = extra[name] { return value }
+            switch name {
+            case "areas":
+                return vars["areas"].map { library.describe(areas: AreaCodes.split($0), locale: contact.language) }
+            case "my_areas":
+                return library.describe(areas: contact.subscriptions, locale: contact.language)
+            case "area":
+                return vars["area"].map { library.describe(areas: AreaCodes.split($0), locale: contact.language) }
+            case "pickup_points":
+                return vars["area"].map { library.pickupPointList(for: AreaCodes.split($0), discreet: library.isDiscreet(contact)) }
+            case "languages":
+                return library.languageList
+            case "pickup":
+                // The pickup point she chose, by its discreet name where she gets discreet wording.
+                if let chosen = vars["pickup"], library.isDiscreet(contact),
+                   let point = library.pickupPoints.first(where: { $0.name == chosen }) {
+                    return point.name(discreet: true)
+                }
+            case "paused_until":
+                if let until = contact.alertsPausedUntil { return Self.ukTime(until) }
+            case "covered":
+                if let covers = library.covers { return library.describe(areas: covers, locale: contact.language) }
+            case "kit_ref":
+                if let kit = contact.kit { return kit.ref }
+            case "kit_status":
+                if let kit = contact.kit {
+                    return library.render(FlowLibrary.kitStatePrefix + kit.status.rawValue, locale: contact.language,
+                                          discreet: library.isDiscreet(contact))
+                }
+            default:
+                break
+            }
+            return vars[name]
         }
-        values["languages"] = library.languageList
-        // The pickup point she chose, by its discreet name where she gets discreet wording.
-        if let chosen = vars["pickup"], library.isDiscreet(contact),
-           let point = library.pickupPoints.first(where: { $0.name == chosen }) {
-            values["pickup"] = point.name(discreet: true)
-        }
-        if let until = contact.alertsPausedUntil { values["paused_until"] = Self.ukTime(until) }
-        if let covers = library.covers { values["covered"] = library.describe(areas: covers, locale: contact.language) }
-        if let kit = contact.kit {
-            values["kit_ref"] = kit.ref
-            values["kit_status"] = library.render(FlowLibrary.kitStatePrefix + kit.status.rawValue, locale: contact.language,
-                                                  discreet: library.isDiscreet(contact))
-        }
-        return values
     }
 
     private func run(_ flow: Flow, state start: String, vars initialVars: [String: String], contact initial: ContactContext, now: Date,
                      decision: Decision) -> EngineOutcome {
         var vars = initialVars
         var replies: [Reply] = []
-        var actions: [FlowAction] = []
+        var effects: [Effect] = []
         var contact = initial
         var current: String? = start
         var conversation: ConversationState?
@@ -375,17 +398,16 @@ public struct FlowEngine: Sendable {
             visited += 1
             current = nil
             for action in state.actions {
-                actions.append(action)
-                Self.apply(action, vars: &vars, to: &contact, now: now)
+                if let effect = apply(action, vars: &vars, to: &contact, now: now) { effects.append(effect) }
             }
-            let values = renderValues(vars, contact: contact)
+            let values = placeholders(vars, contact: contact)
             // Emergency and crisis words are always plain: life comes first.
             let discreet = library.isDiscreet(contact) && flow.intent == nil
             for key in state.say {
-                replies.append(Reply(key: key, text: library.render(key, locale: contact.language, values: values, discreet: discreet)))
+                replies.append(Reply(key: key, text: library.render(key, locale: contact.language, discreet: discreet, value: values)))
             }
             if !state.menu.isEmpty {
-                let lines = library.menuLines(state.menu, locale: contact.language, values: values, discreet: discreet)
+                let lines = library.menuLines(state.menu, locale: contact.language, discreet: discreet, value: values)
                 if let last = replies.popLast() {
                     replies.append(Reply(key: last.key, text: last.text + "\n" + lines))
                 } else {
@@ -402,25 +424,38 @@ public struct FlowEngine: Sendable {
                 current = state.next
             }
         }
-        if actions.contains(.erase) || actions.contains(.optOut) { conversation = nil }
-        var outcome = EngineOutcome(replies: replies, actions: actions, conversation: conversation, decision: decision, variables: vars)
+        if effects.contains(where: \.isVital) { conversation = nil }
+        var outcome = EngineOutcome(replies: replies, effects: effects, conversation: conversation, decision: decision, variables: vars)
         outcome.isUrgent = flow.intent != nil
         return outcome
     }
 
-    /// Mirrors an action on the engine's copy of the person, so later words in the same reply
-    /// ("You now get alerts for {my_areas}") are already true.
-    static func apply(_ action: FlowAction, vars: inout [String: String], to contact: inout ContactContext, now: Date) {
+    /// Carries out an action on the engine's copy of the person, so later words in the same
+    /// reply ("You now get alerts for {my_areas}") are already true, and says it as the typed
+    /// effect the store will apply (nil when the flow saved nothing to act on).
+    private func apply(_ action: FlowAction, vars: inout [String: String], to contact: inout ContactContext, now: Date) -> Effect? {
         switch action {
-        case .optOut: contact.isOptedOut = true
-        case .optIn: contact.isOptedOut = false
+        case .optOut:
+            contact.isOptedOut = true
+            return .optOut
+        case .optIn:
+            contact.isOptedOut = false
+            return .optIn
         case .erase:
             // What the erasure ended is still said in its confirmation ("your kit request K-… is cancelled").
             if let kit = contact.kit, kit.status == .open { vars["kit_ref"] = kit.ref }
             contact = ContactContext(language: contact.language)
-        case .setLanguage: if let l = vars["language"] { contact.language = l }
-        case .plainWording: contact.wording = .plain
-        case .discreetWording: contact.wording = .discreet
+            return .erase
+        case .setLanguage:
+            guard let l = vars["language"] else { return nil }
+            contact.language = l
+            return .setLanguage(l)
+        case .plainWording:
+            contact.wording = .plain
+            return .setWording(.plain)
+        case .discreetWording:
+            contact.wording = .discreet
+            return .setWording(.discreet)
         case .subscribe:
             let add = AreaCodes.split(vars["areas"])
             if add.contains(AreaCodes.everywhere) { contact.subscriptions = [AreaCodes.everywhere] }
@@ -428,22 +463,50 @@ public struct FlowEngine: Sendable {
                 contact.subscriptions += add.filter { !contact.subscriptions.contains($0) }
                 contact.subscriptions = Array(contact.subscriptions.prefix(AreaCodes.maxPerPerson))
             }
+            return .subscribe(add)
         case .unsubscribe:
-            let remove = Set(AreaCodes.split(vars["areas"]))
+            let remove = AreaCodes.split(vars["areas"])
             contact.subscriptions.removeAll { remove.contains($0) }
-        case .unsubscribeAll: contact.subscriptions = []
-        case .pause: contact.alertsPausedUntil = now.addingTimeInterval(Double(Int(vars["hours"] ?? "") ?? 0) * 3600)
-        case .resume: contact.alertsPausedUntil = nil
-        case .relayReportAnswer: contact.awaitingReportAnswer = nil
+            return .unsubscribe(remove)
+        case .unsubscribeAll:
+            contact.subscriptions = []
+            return .unsubscribeAll
+        case .pause:
+            let until = now.addingTimeInterval(Double(Int(vars["hours"] ?? "") ?? 0) * 3600)
+            contact.alertsPausedUntil = until
+            return .pause(until: until)
+        case .resume:
+            contact.alertsPausedUntil = nil
+            return .resume
+        case .relayReportAnswer:
+            contact.awaitingReportAnswer = nil
+            guard let ref = vars["ref"], let answer = vars["answer"] else { return nil }
+            return .relayReportAnswer(ReportAnswer(ref: ref, answer: answer, relayText: library.render(
+                FlowLibrary.reportAnswerRelayKey, locale: defaultLocale, values: ["ref": ref, "answer": answer])))
         case .requestKit:
-            let ref = ReferenceCode.make(prefix: "K", seed: contact.seed)
+            let ref = ReferenceCode.make(prefix: "K", seed: seed)
             vars["ref"] = ref
             contact.kit = KitInfo(ref: ref, status: .open, method: vars["method"] ?? "")
+            guard let kind = vars["kind"], let method = vars["method"] else { return nil }
+            return .requestKit(KitOrder(ref: ref, kind: kind, method: method, pickup: vars["pickup"], address: vars["address"]))
         case .cancelKit:
             if let kit = contact.kit, kit.status == .open { contact.kit = KitInfo(ref: kit.ref, status: .cancelled, method: kit.method) }
+            return .cancelKit
         case .relayReport:
-            vars["ref"] = ReferenceCode.make(prefix: "R", seed: contact.seed, shift: 32)
+            vars["ref"] = ReferenceCode.make(prefix: "R", seed: seed, shift: 32)
+            return .relayReport(report(vars))
         }
+    }
+
+    /// A report as the coordinators get it, in the service's own language.
+    private func report(_ vars: [String: String]) -> Report {
+        let areas = AreaCodes.split(vars["area"])
+        let areaName = library.describe(areas: areas, locale: defaultLocale)
+        var values = vars
+        values["area"] = areaName
+        return Report(ref: vars["ref"] ?? "", areas: areas, areaName: areaName, happened: vars["happened"] ?? "",
+                      when: vars["when"] ?? "", description: vars["description"] ?? "",
+                      relayText: library.render(FlowLibrary.reportRelayKey, locale: defaultLocale, values: values))
     }
 
     /// Variables holding free words she typed, by flow.
@@ -475,39 +538,10 @@ public struct FlowEngine: Sendable {
         let distance: Int
     }
 
-    /// The best keyword among these flows: the longest keyword wins ("KIT STATUS" over "KIT"),
-    /// then the fewest typos, then the flow listed first.
-    private func bestKeyword(_ words: [String], in flows: [Flow], includeOptedOutWords: Bool, wholeOnly: Bool = false) -> KeywordHit? {
-        guard !words.isEmpty else { return nil }
-        var best: KeywordHit?
-        func consider(_ flow: Flow, _ keyword: Keyword, _ state: String) {
-            if wholeOnly && keyword.words.count != words.count { return }
-            guard let d = Self.match(words, keyword) else { return }
-            if let b = best {
-                if keyword.words.count < b.keyword.words.count { return }
-                if keyword.words.count == b.keyword.words.count && d >= b.distance { return }
-            }
-            best = KeywordHit(flow: flow, keyword: keyword, state: state, distance: d)
+    private func bestKeyword(_ typed: TypedWords, in group: KeywordIndex.Group, wholeOnly: Bool = false) -> KeywordHit? {
+        library.keywords.best(typed, in: group, wholeOnly: wholeOnly).map {
+            KeywordHit(flow: library.flows[$0.entry.flow], keyword: $0.entry.keyword, state: $0.entry.state, distance: $0.distance)
         }
-        for flow in flows {
-            for keyword in flow.keywords { consider(flow, keyword, flow.start) }
-            for shortcut in flow.shortcuts { consider(flow, shortcut.keyword, shortcut.state) }
-            if includeOptedOutWords { for keyword in flow.optedOutKeywords { consider(flow, keyword, flow.start) } }
-        }
-        return best
-    }
-
-    /// Typo distance if the typed words are this keyword (whole) or begin with it (start).
-    static func match(_ words: [String], _ keyword: Keyword) -> Int? {
-        let k = keyword.words
-        guard !k.isEmpty, words.count >= k.count else { return nil }
-        if keyword.match == .whole && words.count != k.count { return nil }
-        var total = 0
-        for (typed, want) in zip(words, k) {
-            guard let d = KeywordText.wordMatches(typed: typed, keyword: want, tolerant: true) else { return nil }
-            total += d
-        }
-        return total
     }
 
 }

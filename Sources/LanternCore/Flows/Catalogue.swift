@@ -63,12 +63,18 @@ public struct MessageTemplate: Sendable {
     /// Fills placeholders; a value that was not supplied is left visibly as `{name}` rather than
     /// silently dropped (and `flows check` catches it before it ships).
     public func render(_ values: [String: String]) -> String {
+        render { values[$0] }
+    }
+
+    /// Fills placeholders from `value`, asked only for the names this text uses (some values,
+    /// such as a list of areas in words, cost something to work out).
+    public func render(_ value: (String) -> String?) -> String {
         guard let pieces else { return text }
         var out = ""
         for piece in pieces {
             switch piece {
             case .literal(let s): out += s
-            case .placeholder(let name): out += values[name] ?? "{\(name)}"
+            case .placeholder(let name): out += value(name) ?? "{\(name)}"
             }
         }
         return out

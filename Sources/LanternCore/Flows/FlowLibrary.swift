@@ -1,7 +1,7 @@
 import Foundation
 
 /// Every flow and every language Lantern speaks, loaded once and shared read-only.
-public struct FlowLibrary: Sendable {
+public final class FlowLibrary: Sendable {
     public let flows: [Flow]
     public let catalogues: [String: Catalogue]
     /// Areas the service names (besides postcode districts).
@@ -12,6 +12,8 @@ public struct FlowLibrary: Sendable {
     /// The districts and named areas the service works in (`covers:` in service.yaml); nil: everywhere.
     public let covers: [String]?
     let flowsByID: [String: Flow]
+    /// Every flow's keywords, grouped the ways the engine looks them up.
+    let keywords: KeywordIndex
     /// Per language, the keys whose plain text contains a tell-tale word.
     let giveaways: [String: Set<String>]
     /// Every language's emergency words, compiled once.
@@ -76,8 +78,12 @@ public struct FlowLibrary: Sendable {
     /// Placeholders the engine fills from what it knows about the person, in any message.
     public static let builtinPlaceholders: Set<String> = ["my_areas", "kit_ref", "kit_status", "languages", "paused_until", "covered"]
 
-    /// Languages in the order LANG lists them: English first, then by tag.
-    public var languages: [Catalogue] { Self.inOrder(catalogues.values) }
+    /// Languages in the order LANG lists them: English first, then by tag (worked out once).
+    public let languages: [Catalogue]
+    /// The numbered list of languages, each in its own words.
+    public let languageList: String
+    /// A language's own name as typed words ("POLSKI", "CYMRAEG") → its tag.
+    let languageBySelector: [[String]: String]
 
     /// English first, then by tag: the order LANG lists languages and the recogniser tries them.
     static func inOrder(_ catalogues: some Sequence<Catalogue>) -> [Catalogue] {
@@ -87,7 +93,7 @@ public struct FlowLibrary: Sendable {
     /// The language a message selects when it is just a language's name (POLSKI, CYMRAEG).
     public func selectedLanguage(_ words: [String]) -> String? {
         guard !words.isEmpty else { return nil }
-        return languages.first { c in c.selectors.contains { $0.words == words } }?.locale
+        return languageBySelector[words]
     }
     /// Placeholders filled from a saved `area`, in flows that save one.
     public static let areaPlaceholders: Set<String> = ["pickup_points"]
@@ -116,6 +122,14 @@ public struct FlowLibrary: Sendable {
         self.pickupPoints = pickupPoints
         self.catalogues = Dictionary(catalogues.map { ($0.locale, $0) }, uniquingKeysWith: { first, _ in first })
         self.flowsByID = Dictionary(flows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let ordered = Self.inOrder(self.catalogues.values)
+        self.languages = ordered
+        self.languageList = ordered.enumerated().map { "\($0.offset + 1) \($0.element.name)" }.joined(separator: "\n")
+        // The first language (in LANG's order) that claims a name has it.
+        var selectors: [[String]: String] = [:]
+        for c in ordered { for s in c.selectors where selectors[s.words] == nil { selectors[s.words] = c.locale } }
+        self.languageBySelector = selectors
+        self.keywords = KeywordIndex(flows: flows)
         // In the languages' usual order: the first language that matches answers.
         self.recogniser = EmergencyRecogniser(lexicons: Self.inOrder(catalogues).map { ($0.locale, $0.emergency) })
         // Worked out once, not on every reply: which plain texts name something.
@@ -138,16 +152,21 @@ public struct FlowLibrary: Sendable {
     /// catalogue is visible in testing rather than sending an empty text; `flows check` stops it shipping.
     /// Discreet: the key's `.discreet` variant where one exists (her language's, else English's).
     public func render(_ key: String, locale: String, values: [String: String] = [:], discreet: Bool = false) -> String {
+        render(key, locale: locale, discreet: discreet) { values[$0] }
+    }
+
+    /// As `render(_:locale:values:discreet:)`, asking `value` only for the placeholders used.
+    public func render(_ key: String, locale: String, discreet: Bool = false, value: (String) -> String?) -> String {
         if discreet {
             // Her language first: its discreet words, or its plain words when they give nothing
             // away; only then English's discreet words.
-            if let own = catalogues[locale]?.messages[key + Self.discreetSuffix] { return own.render(values) }
+            if let own = catalogues[locale]?.messages[key + Self.discreetSuffix] { return own.render(value) }
             if let plain = catalogues[locale]?.messages[key], giveaways[locale]?.contains(key) != true {
-                return plain.render(values)
+                return plain.render(value)
             }
-            if let english = catalogues[defaultLocale]?.messages[key + Self.discreetSuffix] { return english.render(values) }
+            if let english = catalogues[defaultLocale]?.messages[key + Self.discreetSuffix] { return english.render(value) }
         }
-        return template(key, locale: locale)?.render(values) ?? key
+        return template(key, locale: locale)?.render(value) ?? key
     }
 
     /// Whether a person gets discreet wording: her own choice, else the service's default.
@@ -196,7 +215,11 @@ public struct FlowLibrary: Sendable {
 
     /// A menu's options as the person sees them: one "N label" line each.
     public func menuLines(_ options: [MenuOption], locale: String, values: [String: String] = [:], discreet: Bool = false) -> String {
-        options.enumerated().map { i, option in "\(i + 1) " + render(option.label, locale: locale, values: values, discreet: discreet) }
+        menuLines(options, locale: locale, discreet: discreet) { values[$0] }
+    }
+
+    public func menuLines(_ options: [MenuOption], locale: String, discreet: Bool = false, value: (String) -> String?) -> String {
+        options.enumerated().map { i, option in "\(i + 1) " + render(option.label, locale: locale, discreet: discreet, value: value) }
             .joined(separator: "\n")
     }
 }

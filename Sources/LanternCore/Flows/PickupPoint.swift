@@ -29,11 +29,6 @@ extension FlowLibrary {
             .map { "\($0.offset + 1) \($0.element.name(discreet: discreet)) (\($0.element.hours))" }.joined(separator: "\n")
     }
 
-    /// The numbered list of languages, each in its own words.
-    public var languageList: String {
-        languages.enumerated().map { "\($0.offset + 1) \($0.element.name)" }.joined(separator: "\n")
-    }
-
     public func pickupPoints(for codes: [String]) -> [PickupPoint] {
         guard !codes.isEmpty else { return [] }
         guard let reach = AreaCodes.reach(of: codes, areas: areas) else { return pickupPoints }

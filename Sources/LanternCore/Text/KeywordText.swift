@@ -5,6 +5,11 @@ import Foundation
 /// vanish so "won't" reads as WONT, and anything else that is not a letter or digit splits words.
 public enum KeywordText {
     public static func words(_ text: String) -> [String] {
+        asciiWords(text) ?? foldedWords(text)
+    }
+
+    /// Any text: Foundation's folding, then letters and digits.
+    static func foldedWords(_ text: String) -> [String] {
         let folded = text.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
         var words: [String] = []
         var current = ""
@@ -21,6 +26,33 @@ public enum KeywordText {
         return words
     }
 
+    /// The common case, plain ASCII, without Foundation's folding: the same words `words` gives.
+    static func asciiWords(_ text: String) -> [String]? {
+        var words: [String] = []
+        var current: [UInt8] = []
+        for byte in text.utf8 {
+            switch byte {
+            case 0x80...: return nil
+            case UInt8(ascii: "'"), UInt8(ascii: "`"): continue
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): current.append(byte - 32)
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): current.append(byte)
+            default:
+                if !current.isEmpty {
+                    words.append(String(decoding: current, as: UTF8.self))
+                    current.removeAll(keepingCapacity: true)
+                }
+            }
+        }
+        if !current.isEmpty { words.append(String(decoding: current, as: UTF8.self)) }
+        return words
+    }
+
+    /// A word's letters as a 64-bit set (scalar value mod 64): a typed word whose set differs from
+    /// a keyword's in more places than the typos allowed cannot be that keyword, whatever the order.
+    static func letterMask(_ scalars: [Unicode.Scalar]) -> UInt64 {
+        scalars.reduce(0) { $0 | (1 << UInt64($1.value & 63)) }
+    }
+
     /// How many typing mistakes a word of this length may carry and still count as the keyword.
     /// Short words must be exact: STOP must not match SHOP, and KIT must not match KID.
     public static func tolerance(forLength n: Int) -> Int {
@@ -35,7 +67,10 @@ public enum KeywordText {
     /// early once `limit` is exceeded because only small distances matter here.
     public static func distance(_ a: String, _ b: String, limit: Int) -> Int {
         if a == b { return 0 }
-        let x = Array(a.unicodeScalars), y = Array(b.unicodeScalars)
+        return distance(Array(a.unicodeScalars), Array(b.unicodeScalars), limit: limit)
+    }
+
+    static func distance(_ x: [Unicode.Scalar], _ y: [Unicode.Scalar], limit: Int) -> Int {
         if abs(x.count - y.count) > limit { return limit + 1 }
         if x.isEmpty { return y.count }
         if y.isEmpty { return x.count }

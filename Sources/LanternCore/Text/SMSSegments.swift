@@ -72,6 +72,9 @@ public enum SMSSegments {
 
     /// `text` shortened to fit `segments`, cut at a word where one is near, ending "...".
     public static func clip(_ text: String, toSegments limit: Int) -> String {
+        // Short enough for `limit` segments in any encoding (UCS-2 parts hold 67 UTF-16 units;
+        // GSM-7's escaped characters are single UTF-16 units, so they fit too): nothing to count.
+        if limit >= 1 && text.utf16.count <= (limit == 1 ? 70 : 67 * limit) { return text }
         guard count(text).segments > limit else { return text }
         let characters = Array(text)
         var low = 0, high = characters.count

@@ -65,9 +65,9 @@ public struct ConversationService: Sendable {
         let verdict = await limits.admit(contact: key.hex, now: now())
         let budget = replyBudget, emptyForgets = self.emptyForgets, vitalWhileLimited = self.vitalWhileLimited
         let countryAllowed = message.from.isIn(countryCodes: allowedCountryCodes)
-        let result = try await commits.handle(PendingInbound(envelope, key: key) { contact, conversation in
+        let result = try await commits.handle(PendingInbound(envelope, key: key) { contact, conversation, seed in
             let time = now()
-            var outcome = engine.handle(text: text, contact: contact, conversation: conversation, now: time)
+            var outcome = engine.handle(text: text, contact: contact, conversation: conversation, now: time, seed: seed)
             if contact.isBlocked { return outcome.limited(by: .blocked, keeping: conversation, notice: nil) }
             // Outside the countries the service texts: what she asked is done (STOP, FORGET),
             // nothing is sent back.
@@ -75,7 +75,7 @@ public struct ConversationService: Sendable {
                 outcome.replies = []
                 return outcome
             }
-            let vital = outcome.actions.contains(.optOut) || outcome.actions.contains(.erase)
+            let vital = outcome.effects.contains(where: \.isVital)
             if let verdict {
                 let notice = verdict.notify
                     ? Reply(key: FlowLibrary.slowDownKey, text: engine.library.render(FlowLibrary.slowDownKey, locale: contact.language))
@@ -85,7 +85,7 @@ public struct ConversationService: Sendable {
             }
             // Erasing a number we had never seen (or already erased) is done, but said at most
             // once an hour: repeated FORGETs must not buy a reply each.
-            if outcome.actions.contains(.erase) && contact.isNew && !outcome.replies.isEmpty && !emptyForgets.allow(key.hex, now: time) {
+            if outcome.erases && contact.isNew && !outcome.replies.isEmpty && !emptyForgets.allow(key.hex, now: time) {
                 outcome.replies = []
             }
             guard !outcome.isUrgent, !outcome.replies.isEmpty else { return outcome }
