@@ -1,6 +1,7 @@
 import ArgumentParser
 import Crypto
 import Foundation
+import Synchronization
 import LanternCore
 import LanternProviders
 import LanternServer
@@ -28,6 +29,7 @@ struct Components: AsyncParsableCommand {
         }
         report("engine.handle", count, d)
         if only == "engine" { return }
+        if only == "store" { try await storeOnly(engine: engine, texts: texts, report: report); return }
 
         // The emergency recogniser runs first on every text: its cost over the labelled corpus
         // (every language, emergencies and everyday texts alike), and over a long text.
@@ -86,6 +88,11 @@ struct Components: AsyncParsableCommand {
             report("hmac sha256", 5000, clock.measure { for _ in 0..<5000 { _ = WebhookCrypto.hmacSHA256(key: Data("k".utf8), msg) } })
         }
 
+        try await storeOnly(engine: engine, texts: texts, report: report)
+    }
+
+    func storeOnly(engine: FlowEngine, texts: [String], report: (String, Int, Duration) -> Void) async throws {
+        let clock = ContinuousClock()
         let dir = try TemporaryDirectory(prefix: "lantern-bench")
         defer { dir.remove() }
         let db = try AppDatabase.open(path: dir.url.appendingPathComponent("b.sqlite").path, vault: PIIVault(keys: .generate()))
@@ -113,5 +120,55 @@ struct Components: AsyncParsableCommand {
             try await group.waitForAll()
         }
         report("store.handleInbound (x16)", count, start2.duration(to: clock.now))
+
+        // As the server runs it: texts that arrive while a write is under way go in the next
+        // transaction together (group commit), here 64 at a time. The engine's own time is
+        // subtracted: this is what the store costs per text.
+        let decided = (0..<count).map { i in engine.handle(text: texts[i % texts.count], contact: ContactContext(), conversation: nil, now: Date()) }
+        let start3 = clock.now
+        for chunk in stride(from: 0, to: count, by: 64) {
+            let batch = (chunk..<min(chunk + 64, count)).map { i in
+                PendingInbound(InboundEnvelope(provider: "twilio", messageID: "G\(i)", from: PhoneNumber("+447700900" + String(format: "%03d", i % 1000))!,
+                                               to: "+447700900999")) { _, _ in decided[i] }
+            }
+            for r in try await db.handleInbound(batch, now: Date()) { _ = try r.get() }
+        }
+        report("store (group commit of 64)", count, start3.duration(to: clock.now))
+
+        // The same, step by step, to see where a text's time goes.
+        let steps = Mutex<[String: Duration]>([:])
+        var prepareTime = Duration.zero
+        let start4 = clock.now
+        for chunk in stride(from: 0, to: count, by: 64) {
+            let range = chunk..<min(chunk + 64, count)
+            var prepared: [PreparedInbound] = []
+            prepareTime += try clock.measure {
+                prepared = try range.map { i in
+                    try db.prepare(InboundEnvelope(provider: "twilio", messageID: "S\(i)", from: PhoneNumber("+447700900" + String(format: "%03d", i % 1000))!,
+                                                   to: "+447700900999"))
+                }
+            }
+            let before = clock.now
+            _ = try await db.writeInbound(prepared, now: Date(), policy: InboundPolicy()) { tx, j in
+                if j == 0 { steps.withLock { $0["(closure started)", default: .zero] += before.duration(to: ContinuousClock.now) } }
+                let c = ContinuousClock()
+                var local: [(String, Duration)] = []
+                var t = c.now
+                func lap(_ name: String) { let n = c.now; local.append((name, n - t)); t = n }
+                _ = try tx.markSeen(); lap("markSeen")
+                let (_, conversation) = try tx.loadContact(); lap("loadContact")
+                let outcome = decided[range.lowerBound + j]
+                for e in outcome.effects { try tx.apply(e) }; lap("effects")
+                if conversation != nil || outcome.conversation != nil { try tx.saveConversation(outcome.conversation) }; lap("saveConversation")
+                _ = try tx.enqueue(outcome.replies, kind: .reply, notBefore: nil, erased: false); lap("enqueue")
+                steps.withLock { s in for (k, d) in local { s[k, default: .zero] += d } }
+                if j == range.count - 1 { steps.withLock { $0["(last text done)", default: .zero] += before.duration(to: ContinuousClock.now) } }
+            }
+            steps.withLock { $0["(write returned)", default: .zero] += before.duration(to: clock.now) }
+        }
+        let total = start4.duration(to: clock.now)
+        report("store steps, whole", count, total)
+        report("  prepare (hash, seal)", count, prepareTime)
+        for (k, d) in steps.withLock({ $0 }).sorted(by: { $0.key < $1.key }) { report("  " + k, count, d) }
     }
 }

@@ -18,6 +18,9 @@ public struct AppDatabase: Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA journal_size_limit = 4194304")
             try db.execute(sql: "PRAGMA cache_size = -16000")
+            // Savepoint and sort scratch stays in memory: never in a temp file on disk (it holds
+            // pages of sealed texts), and no file write for every page a text's savepoint touches.
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         config.busyMode = .timeout(10)
         let pool = try DatabasePool(path: path, configuration: config)

@@ -74,6 +74,7 @@ public struct InboundTransaction {
         // A block outlives FORGET, so it is looked up by key whether or not she has a record.
         let found = try db.fetchRow("""
             SELECT c.key IS NOT NULL AS known, language, opted_out_at, alerts_paused_until, wording,
+                   c.last_active_at, c.provider, c.sender,
                    (SELECT group_concat(area, ',') FROM (SELECT area FROM subscription WHERE contact_key = q.k ORDER BY created_at, area)) AS areas,
                    EXISTS (SELECT 1 FROM kit_request WHERE contact_key = q.k) AS has_kits,
                    EXISTS (SELECT 1 FROM report_ref WHERE contact_key = q.k AND expires_at > ?) AS has_report,
@@ -91,8 +92,10 @@ public struct InboundTransaction {
                 INSERT INTO contact (key, number, key_version, language, created_at, last_active_at, provider, sender)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """, [key.hex, item.sealedNumber, vault.keys.version, defaultLocale, AppDatabase.day(t), AppDatabase.day(t), envelope.provider, envelope.to])
-        } else {
-            // To the day: it only feeds retention, and a copied database must not show when she texted.
+        } else if let row, row["last_active_at"] as Double? != AppDatabase.day(t) || row["provider"] as String? != envelope.provider
+                    || row["sender"] as String? != envelope.to {
+            // To the day: it only feeds retention, and a copied database must not show when she
+            // texted. Written only when something changed: most texts leave her row as it was.
             try db.run("UPDATE contact SET last_active_at = ?, provider = ?, sender = ? WHERE key = ?",
                        [AppDatabase.day(t), envelope.provider, envelope.to, key.hex])
         }
@@ -237,15 +240,14 @@ extension AppDatabase {
     static func loadConversation(_ db: Database, key: ContactKey, vault: PIIVault) throws -> ConversationState? {
         guard let row = try db.fetchRow("SELECT flow, state, expires_at, variables FROM conversation WHERE contact_key = ?",
                                          [key.hex]) else { return nil }
-        let json = (row["variables"] as Data?).flatMap { try? vault.open($0) } ?? "{}"
-        let object = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] ?? [:]
+        let json = Data(((row["variables"] as Data?).flatMap { try? vault.open($0) } ?? "{}").utf8)
+        let expiresAt = Date(timeIntervalSince1970: row["expires_at"])
         // Where she is in a conversation is sealed with her answers; older rows kept it in the clear.
-        if let flow = object["flow"] as? String, let state = object["state"] as? String {
-            return ConversationState(flow: flow, state: state, expiresAt: Date(timeIntervalSince1970: row["expires_at"]),
-                                     variables: object["variables"] as? [String: String] ?? [:])
+        if let sealed = try? JSONDecoder().decode(SealedConversation.self, from: json) {
+            return ConversationState(flow: sealed.flow, state: sealed.state, expiresAt: expiresAt, variables: sealed.variables ?? [:])
         }
-        return ConversationState(flow: row["flow"], state: row["state"],
-                                 expiresAt: Date(timeIntervalSince1970: row["expires_at"]), variables: object as? [String: String] ?? [:])
+        return ConversationState(flow: row["flow"], state: row["state"], expiresAt: expiresAt,
+                                 variables: (try? JSONDecoder().decode([String: String].self, from: json)) ?? [:])
     }
 
     static func saveConversation(_ db: Database, key: ContactKey, _ state: ConversationState?, vault: PIIVault) throws {
@@ -255,8 +257,8 @@ extension AppDatabase {
         }
         // The flow and state (e.g. "kit, waiting for an address") are sealed with her answers:
         // the clear columns say nothing.
-        let whole: [String: Any] = ["flow": state.flow, "state": state.state, "variables": state.variables]
-        let sealed = try vault.seal(String(decoding: try JSONSerialization.data(withJSONObject: whole), as: UTF8.self))
+        let whole = SealedConversation(flow: state.flow, state: state.state, variables: state.variables)
+        let sealed = try vault.seal(String(decoding: try JSONEncoder().encode(whole), as: UTF8.self))
         try db.run("""
             INSERT INTO conversation (contact_key, flow, state, expires_at, variables) VALUES (?, '', '', ?, ?)
             ON CONFLICT(contact_key) DO UPDATE SET flow = '', state = '', expires_at = excluded.expires_at, variables = excluded.variables
@@ -297,6 +299,13 @@ extension AppDatabase {
                              segments, max(now, notBefore ?? now), day(now), day(now)])
         return db.lastInsertedRowID
     }
+}
+
+/// What is sealed of a conversation: where she is and her validated answers, together.
+struct SealedConversation: Codable {
+    let flow: String
+    let state: String
+    let variables: [String: String]?
 }
 
 extension Database {

@@ -65,6 +65,7 @@ public struct ConversationService: Sendable {
         let verdict = await limits.admit(contact: key.hex, now: now())
         let budget = replyBudget, emptyForgets = self.emptyForgets, vitalWhileLimited = self.vitalWhileLimited
         let countryAllowed = message.from.isIn(countryCodes: allowedCountryCodes)
+        let prepared = try database.prepare(envelope, key: key)
         let result = try await commits.handle(PendingInbound(envelope, key: key) { contact, conversation, seed in
             let time = now()
             var outcome = engine.handle(text: text, contact: contact, conversation: conversation, now: time, seed: seed)
@@ -95,7 +96,7 @@ public struct ConversationService: Sendable {
             }
             if when > time { outcome.notBefore = when }
             return outcome
-        })
+        }, prepared: prepared)
         switch result {
         case .ignored, .coordinatorReply: break
         case .duplicate:

@@ -10,7 +10,7 @@ actor InboundCommitQueue {
     private let policy: InboundPolicy
     private let now: @Sendable () -> Date
     private let maxBatch: Int
-    private var pending: [(item: PendingInbound, reply: CheckedContinuation<InboundResult, any Error>)] = []
+    private var pending: [(item: PendingInbound, prepared: PreparedInbound, reply: CheckedContinuation<InboundResult, any Error>)] = []
     private var writing = false
 
     init(database: AppDatabase, policy: InboundPolicy, now: @escaping @Sendable () -> Date, maxBatch: Int = 256) {
@@ -20,9 +20,11 @@ actor InboundCommitQueue {
         self.maxBatch = maxBatch
     }
 
-    func handle(_ item: PendingInbound) async throws -> InboundResult {
+    /// `prepared`: her hashes and sealed number, worked out by the caller (on its own thread,
+    /// in parallel with others) so the one writer spends no time on them.
+    func handle(_ item: PendingInbound, prepared: PreparedInbound) async throws -> InboundResult {
         try await withCheckedThrowingContinuation { continuation in
-            pending.append((item, continuation))
+            pending.append((item, prepared, continuation))
             if !writing {
                 writing = true
                 Task { await self.drain() }
@@ -35,7 +37,10 @@ actor InboundCommitQueue {
             let batch = Array(pending.prefix(maxBatch))
             pending.removeFirst(batch.count)
             do {
-                let results = try await database.handleInbound(batch.map(\.item), now: now(), policy: policy)
+                let items = batch.map(\.item), policy = self.policy
+                let results = try await database.writeInbound(batch.map(\.prepared), now: now(), policy: policy) { tx, i in
+                    try InboundTurn.run(tx, items[i], policy: policy)
+                }
                 for (entry, result) in zip(batch, results) { entry.reply.resume(with: result) }
             } catch {
                 for entry in batch { entry.reply.resume(throwing: error) }
