@@ -54,16 +54,9 @@ public struct Lantern: Sendable {
         let database = try openDatabase(configuration)
 
         var providers: [String: any SMSProvider] = [:]
-        if var twilio = configuration.twilio {
-            twilio.publicBaseURL = twilio.publicBaseURL ?? configuration.publicBaseURL
-            providers["twilio"] = Twilio(configuration: twilio, transport: transport)
-            if !twilio.verifySignatures {
-                logger.critical("TWILIO SIGNATURE CHECK IS OFF: anyone who finds /webhooks/twilio can send texts as anyone. Never run like this in production (unset LANTERN_TWILIO_SIGNATURE_CHECK).")
-            }
-        }
-        let others = configuration.providers.withPublicBaseURL(configuration.publicBaseURL)
-        for provider in others.providers(transport: transport, now: now) { providers[provider.name] = provider }
-        for name in others.unchecked {
+        let registry = configuration.providers.withPublicBaseURL(configuration.publicBaseURL)
+        for provider in registry.providers(transport: transport, now: now) { providers[provider.name] = provider }
+        for name in registry.unchecked {
             logger.critical("\(name.uppercased()) SIGNATURE CHECK IS OFF: anyone who finds /webhooks/\(name) can send texts as anyone. Never run like this in production (unset LANTERN_\(name.uppercased())_SIGNATURE_CHECK).")
         }
         if providers.isEmpty {
@@ -89,7 +82,7 @@ public struct Lantern: Sendable {
         let conversations = ConversationService(database: database, engine: engine, policy: policy, limits: configuration.limits,
                                                 outboxWakeUp: wakeUp, now: now,
                                                 logger: logger)
-        let sender = OutboxSender(database: database, providers: providers, pacer: SendPacer(rate: configuration.sendRate),
+        let sender = OutboxSender(database: database, providers: providers, pacer: SendPacer(rate: configuration.sendRate, rates: configuration.providerSendRates),
                                   retry: configuration.retry, maxConcurrent: configuration.maxConcurrentSends,
                                   wakeUp: wakeUp, pauses: ProviderPauses(logger: logger),
                                   allowedCountryCodes: configuration.limits.allowedCountryCodes, now: now, logger: logger)

@@ -37,9 +37,13 @@ extension AppDatabase {
     /// Claims up to `limit` due texts (replies before broadcasts, oldest first) and marks them
     /// `sending`, so a crash after this point is seen at restart. Broadcasts to anyone opted out
     /// are never claimed.
-    public func claimDue(limit: Int, now: Date, excludingProviders paused: Set<String> = []) async throws -> [OutboxMessage] {
+    /// `excludingRoutes`: `provider|sender` pairs (sender empty for the provider's default
+    /// number) that may not send now because they are over their rate.
+    public func claimDue(limit: Int, now: Date, excludingProviders paused: Set<String> = [],
+                        excludingRoutes resting: Set<String> = []) async throws -> [OutboxMessage] {
         let t = now.timeIntervalSince1970
         let skip = paused.sorted().joined(separator: ",")
+        let skipRoutes = resting.sorted().joined(separator: ",")
         struct Claimed: Sendable {
             let id: Int64, contactKey: String?, provider: String, sender: String?, recipient: Data?, text: String?
             let segments: Int, attempts: Int, kind: String
@@ -56,13 +60,14 @@ extension AppDatabase {
                     LEFT JOIN broadcast b ON b.id = o.broadcast_id
                     WHERE o.status = 'queued' AND o.next_attempt_at <= :now
                       AND (:skip = '' OR instr(',' || :skip || ',', ',' || o.provider || ',') = 0)
+                      AND (:routes = '' OR instr(',' || :routes || ',', ',' || o.provider || '|' || coalesce(o.sender, '') || ',') = 0)
                       AND (o.broadcast_id IS NULL OR (
                             b.status = 'sending' AND b.expires_at > :now AND c.opted_out_at IS NULL
                             AND (c.alerts_paused_until IS NULL OR c.alerts_paused_until <= :now)))
                     ORDER BY o.priority, o.next_attempt_at
                     LIMIT :limit)
                 RETURNING id, contact_key, provider, sender, recipient, text, segments, attempts, kind, broadcast_id, locale
-                """), arguments: ["now": t, "limit": limit, "skip": skip])
+                """), arguments: ["now": t, "limit": limit, "skip": skip, "routes": skipRoutes])
             var texts: [String: String] = [:]
             return try claimed.map { row in
                 var text: String? = (row["text"] as Data?).flatMap { try? vault.open($0) }

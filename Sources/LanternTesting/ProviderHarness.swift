@@ -37,10 +37,10 @@ public enum ProviderHarness: String, Sendable, CaseIterable, CustomStringConvert
 
     public func configure(_ c: inout LanternConfiguration, fakeAPI: URL) {
         let base = URL(string: Self.publicBase)!
-        c.twilio = nil
+        c.providers.twilio = nil
         switch self {
         case .twilio:
-            c.twilio = TwilioConfiguration(accountSID: "AC00000000000000000000000000000000", authToken: Self.secret, fromNumber: Self.ours,
+            c.providers.twilio = TwilioConfiguration(accountSID: "AC00000000000000000000000000000000", authToken: Self.secret, fromNumber: Self.ours,
                                            apiBaseURL: fakeAPI, publicBaseURL: base)
         case .vonage, .vonageMessages:
             c.providers.vonage = VonageConfiguration(apiKey: "key", apiSecret: "api-secret", signatureSecret: Self.secret, fromNumber: Self.ours,
@@ -65,7 +65,7 @@ public enum ProviderHarness: String, Sendable, CaseIterable, CustomStringConvert
         configure(&c, fakeAPI: fakeAPI)
         let t = URLSessionTransport()
         switch self {
-        case .twilio: return Twilio(configuration: c.twilio!, transport: t)
+        case .twilio: return Twilio(configuration: c.providers.twilio!, transport: t)
         case .vonage, .vonageMessages: return Vonage(configuration: c.providers.vonage!, transport: t, now: now)
         case .telnyx: return Telnyx(configuration: c.providers.telnyx!, transport: t, now: now)
         case .plivo: return Plivo(configuration: c.providers.plivo!, transport: t, now: now)

@@ -68,7 +68,7 @@ public func testConfiguration(directory: URL, fakeAPI: URL? = nil, authToken: St
                                  retry: RetryPolicy(baseDelay: 0.05, maxDelay: 0.5, maxAttempts: 6))
     c.limits.allowedCountryCodes = ["44", Seed.syntheticCountryCode]
     if let fakeAPI {
-        c.twilio = TwilioConfiguration(accountSID: "AC00000000000000000000000000000000", authToken: authToken,
+        c.providers.twilio = TwilioConfiguration(accountSID: "AC00000000000000000000000000000000", authToken: authToken,
                                        fromNumber: "+447700900999", apiBaseURL: fakeAPI,
                                        publicBaseURL: URL(string: publicBaseURL), requestTimeout: requestTimeout)
     }

@@ -68,7 +68,7 @@ public struct Transcript: Sendable {
         let counter = Mutex<UInt64>(0x5EED)
         let random: @Sendable () -> UInt64 = { counter.withLock { $0 = $0 &* 6364136223846793005 &+ 1442695040888963407; return $0 } }
         var config = LanternConfiguration(dataDirectory: dir.url, flowsDirectory: flows, localesDirectory: locales, sendRate: 0)
-        config.twilio = nil
+        config.providers.twilio = nil
         let lantern = try Lantern.boot(configuration: config, logger: Logger(label: "transcript") { _ in SwiftLogNoOpLogHandler() },
                                        console: { line in
                                            let text = line.split(separator: "\n", maxSplits: 1).dropFirst().first.map(String.init) ?? ""

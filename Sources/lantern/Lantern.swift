@@ -124,7 +124,6 @@ struct Chat: AsyncParsableCommand {
         // A database of its own, so trying things out never mixes with real contacts.
         config.dataDirectory = config.dataDirectory.appendingPathComponent("chat")
         // Whatever providers are configured, chat answers here, never through one of them.
-        config.twilio = nil
         config.providers = ProviderSettings()
         config.host = "127.0.0.1"
         config.limits.allowedCountryCodes = ["*"]

@@ -42,6 +42,33 @@ import LanternCore
         #expect(TwilioSignature.compute(url: url, params: dup, authToken: token) == "IK+Dwps556ElfBT0I3Rgjkr1wJU=")
     }
 
+    /// The verifier every webhook goes through (key and URL variants prepared once) accepts
+    /// exactly what the published vectors say, and nothing tampered.
+    @Test func thePreparedVerifierAgreesWithThePublishedVectors() {
+        let https = TwilioSignature.Verifier(publicBaseURL: "https://mycompany.com", authToken: token)
+        let uri = "/myapp.php?foo=1&bar=2"
+        #expect(https.isValid(signature: "RSOYDt4T1cUTdK1PDd93/VVr8B8=", uri: uri, params: params))
+        #expect(https.isValid(signature: "kvajT1Ptam85bY51eRf/AJRuM3w=", uri: uri, params: params))
+        #expect(TwilioSignature.Verifier(publicBaseURL: "https://mycompany.com:443", authToken: token)
+            .isValid(signature: "RSOYDt4T1cUTdK1PDd93/VVr8B8=", uri: uri, params: params))
+        #expect(TwilioSignature.Verifier(publicBaseURL: "http://mycompany.com", authToken: token)
+            .isValid(signature: "0ZXoZLH/DfblKGATFgpif+LLRf4=", uri: uri, params: params))
+        #expect(TwilioSignature.Verifier(publicBaseURL: "http://mycompany.com:1234", authToken: token)
+            .isValid(signature: "Zmvh+3yNM1Phv2jhDCwEM3q5ebU=", uri: uri, params: params))
+        let dup: [(name: String, value: String)] = [("Sid", "CA123"), ("SidAccount", "AC123"), ("Digits", "5678"),
+                                                    ("Digits", "1234"), ("Digits", "1234")]
+        #expect(https.isValid(signature: "IK+Dwps556ElfBT0I3Rgjkr1wJU=", uri: uri, params: dup))
+        // Tampered: another value, another path, a truncated or empty signature, the wrong token.
+        #expect(!https.isValid(signature: "RSOYDt4T1cUTdK1PDd93/VVr8B8=", uri: uri, params: params.map { ($0.name, $0.value + "0") }))
+        #expect(!https.isValid(signature: "RSOYDt4T1cUTdK1PDd93/VVr8B8=", uri: "/myapp.php?foo=1&bar=3", params: params))
+        #expect(!https.isValid(signature: "RSOYDt4T1cUTdK1PDd93/VVr8B8", uri: uri, params: params))
+        #expect(!https.isValid(signature: "", uri: uri, params: params))
+        // Same bytes once decoded (the last character's two spare bits differ), but not the signature Twilio sent.
+        #expect(!https.isValid(signature: "RSOYDt4T1cUTdK1PDd93/VVr8B9=", uri: uri, params: params))
+        #expect(!TwilioSignature.Verifier(publicBaseURL: "https://mycompany.com", authToken: "12346")
+            .isValid(signature: "RSOYDt4T1cUTdK1PDd93/VVr8B8=", uri: uri, params: params))
+    }
+
     @Test func jsonBodyWithBodySHA256() {
         let body = Array(#"{"property": "value", "boolean": true}"#.utf8)
         let hash = "0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620"

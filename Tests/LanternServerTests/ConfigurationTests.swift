@@ -8,7 +8,7 @@ import Testing
         #expect(c.port == 8080)
         #expect(c.host == "127.0.0.1")
         #expect(c.dataDirectory.lastPathComponent == ".lantern")
-        #expect(c.twilio == nil)
+        #expect(c.providers.twilio == nil)
         #expect(c.maxBodyBytes == 64 * 1024)
     }
 
@@ -17,8 +17,8 @@ import Testing
 
     @Test func twilioNeedsItsPartsTogether() throws {
         let c = try LanternConfiguration.fromEnvironment(twilio)
-        #expect(c.twilio?.verifySignatures == true)
-        #expect(c.twilio?.publicBaseURL?.absoluteString == "https://sms.example.org")
+        #expect(c.providers.twilio?.verifySignatures == true)
+        #expect(c.providers.twilio?.publicBaseURL?.absoluteString == "https://sms.example.org")
         #expect(throws: ConfigurationError.self) { try LanternConfiguration.fromEnvironment(["TWILIO_ACCOUNT_SID": "AC1"]) }
         var noURL = twilio
         noURL["LANTERN_PUBLIC_URL"] = nil
@@ -31,7 +31,7 @@ import Testing
     @Test func signatureCheckingIsOffOnlyWhenSaidExplicitly() throws {
         var off = twilio
         off["LANTERN_TWILIO_SIGNATURE_CHECK"] = "off"
-        #expect(try LanternConfiguration.fromEnvironment(off).twilio?.verifySignatures == false)
+        #expect(try LanternConfiguration.fromEnvironment(off).providers.twilio?.verifySignatures == false)
         off["LANTERN_TWILIO_SIGNATURE_CHECK"] = "false"
         #expect(throws: ConfigurationError.invalid("LANTERN_TWILIO_SIGNATURE_CHECK", "must be on or off")) {
             try LanternConfiguration.fromEnvironment(off)

@@ -20,7 +20,12 @@ public struct WebhookRequest: Sendable {
 
     public var contentType: String? {
         // An empty or ";"-only header has no media type (found by fuzzing: indexing [0] crashed).
-        headers["content-type"].map { ($0.split(separator: ";").first ?? "").trimmingCharacters(in: .whitespaces).lowercased() }
+        headers["content-type"].map { value in
+            let media = value.utf8.prefix { $0 != UInt8(ascii: ";") }
+            let isSpace: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+            let trimmed = media.drop(while: isSpace).reversed().drop(while: isSpace).reversed()
+            return String(decoding: trimmed, as: UTF8.self).lowercased()
+        }
     }
 
     /// The query string without the leading `?`, or nil.

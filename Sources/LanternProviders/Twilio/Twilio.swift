@@ -48,9 +48,15 @@ public struct Twilio: SMSProvider {
     /// Error codes that mean the recipient has opted out of this sender.
     public static let optedOutErrorCodes: Set<String> = ["21610"]
 
+    /// Key and URL variants for the signature check, prepared once.
+    let verifier: TwilioSignature.Verifier?
+
     public init(configuration: TwilioConfiguration, transport: any HTTPTransport) {
         self.configuration = configuration
         self.transport = transport
+        self.verifier = configuration.publicBaseURL.map {
+            TwilioSignature.Verifier(publicBaseURL: $0.absoluteString.trimmingSuffix("/"), authToken: configuration.authToken)
+        }
     }
 
     // MARK: Webhooks
@@ -83,13 +89,13 @@ public struct Twilio: SMSProvider {
             guard let signature = request.headers["x-twilio-signature"], !signature.isEmpty else {
                 throw .forbidden("missing X-Twilio-Signature")
             }
-            guard let base = configuration.publicBaseURL else {
+            guard let base = configuration.publicBaseURL, let verifier else {
                 throw .forbidden("signature cannot be checked: LANTERN_PUBLIC_URL is not set")
             }
-            let url = base.absoluteString.trimmingSuffix("/") + request.uri
             let valid = isJSON
-                ? TwilioSignature.isValidJSON(signature: signature, url: url, body: request.body, authToken: configuration.authToken)
-                : TwilioSignature.isValid(signature: signature, url: url, params: params, authToken: configuration.authToken)
+                ? TwilioSignature.isValidJSON(signature: signature, url: base.absoluteString.trimmingSuffix("/") + request.uri,
+                                              body: request.body, authToken: configuration.authToken)
+                : verifier.isValid(signature: signature, uri: request.uri, params: params)
             guard valid else { throw .forbidden("X-Twilio-Signature does not match") }
         }
         return params

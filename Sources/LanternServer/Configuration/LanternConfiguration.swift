@@ -14,11 +14,12 @@ public struct LanternConfiguration: Sendable {
     public var localesDirectory: URL
     /// The address providers reach us on (e.g. `https://sms.example.org`); signatures are over it.
     public var publicBaseURL: URL?
-    public var twilio: TwilioConfiguration?
     /// Vonage, Telnyx, Plivo, Sinch and MessageBird accounts, alongside or instead of Twilio.
     public var providers: ProviderSettings = ProviderSettings()
-    /// Segments per second the outbox may send (the provider's rate); 0 means no limit.
+    /// Segments per second each sending number may send (the provider's rate); 0 means no limit.
     public var sendRate: Double
+    /// Per provider, where it differs from `sendRate` (`LANTERN_<PROVIDER>_SEND_RATE`).
+    public var providerSendRates: [String: Double] = [:]
     public var maxConcurrentSends: Int
     /// Largest webhook body accepted; anything bigger is refused with 413.
     public var maxBodyBytes: Int
@@ -54,7 +55,7 @@ public struct LanternConfiguration: Sendable {
 
     public init(dataDirectory: URL = URL(fileURLWithPath: ".lantern"), host: String = "127.0.0.1", port: Int = 8080,
                 flowsDirectory: URL = URL(fileURLWithPath: "flows"), localesDirectory: URL = URL(fileURLWithPath: "locales"),
-                publicBaseURL: URL? = nil, twilio: TwilioConfiguration? = nil, sendRate: Double = 1,
+                publicBaseURL: URL? = nil, sendRate: Double = 1,
                 maxConcurrentSends: Int = 8, maxBodyBytes: Int = 64 * 1024, retry: RetryPolicy = RetryPolicy(),
                 logLevel: Logger.Level = .info, broadcasts: BroadcastSettings = BroadcastSettings(),
                 kits: KitSettings = KitSettings(), reports: ReportSettings = ReportSettings(),
@@ -71,7 +72,6 @@ public struct LanternConfiguration: Sendable {
         self.flowsDirectory = flowsDirectory
         self.localesDirectory = localesDirectory
         self.publicBaseURL = publicBaseURL
-        self.twilio = twilio
         self.sendRate = sendRate
         self.maxConcurrentSends = maxConcurrentSends
         self.maxBodyBytes = maxBodyBytes
@@ -137,6 +137,12 @@ public struct LanternConfiguration: Sendable {
         if let v = nonEmpty("LANTERN_SEND_RATE") {
             guard let r = Double(v), r >= 0 else { throw .invalid("LANTERN_SEND_RATE", "must be segments per second (0 for no limit)") }
             c.sendRate = r
+        }
+        for provider in ProviderSettings.names {
+            let name = "LANTERN_\(provider.uppercased())_SEND_RATE"
+            guard let v = nonEmpty(name) else { continue }
+            guard let r = Double(v), r >= 0, r.isFinite else { throw .invalid(name, "must be segments per second for each \(provider) number (0 for no limit)") }
+            c.providerSendRates[provider] = r
         }
         if let v = nonEmpty("LANTERN_MAX_CONCURRENT_SENDS") {
             guard let n = Int(v), n > 0 else { throw .invalid("LANTERN_MAX_CONCURRENT_SENDS", "must be a positive whole number") }
@@ -225,35 +231,6 @@ public struct LanternConfiguration: Sendable {
             c.reports.webhookSecret = secret
         }
 
-        let sid = nonEmpty("TWILIO_ACCOUNT_SID"), token = nonEmpty("TWILIO_AUTH_TOKEN")
-        switch (sid, token) {
-        case (nil, nil): break
-        case (let sid?, let token?):
-            var t = TwilioConfiguration(accountSID: sid, authToken: token, fromNumber: nonEmpty("TWILIO_FROM_NUMBER"),
-                                        messagingServiceSID: nonEmpty("TWILIO_MESSAGING_SERVICE_SID"),
-                                        publicBaseURL: c.publicBaseURL)
-            if let v = nonEmpty("TWILIO_API_BASE_URL") {
-                guard let u = URL(string: v) else { throw .invalid("TWILIO_API_BASE_URL", "must be a URL") }
-                t.apiBaseURL = u
-            }
-            if let v = nonEmpty("LANTERN_TWILIO_SIGNATURE_CHECK") {
-                switch v.lowercased() {
-                case "on": t.verifySignatures = true
-                case "off": t.verifySignatures = false
-                default: throw .invalid("LANTERN_TWILIO_SIGNATURE_CHECK", "must be on or off")
-                }
-            }
-            if t.verifySignatures && c.publicBaseURL == nil {
-                throw .invalid("LANTERN_PUBLIC_URL", "is required with Twilio: signatures are computed over the public URL Twilio calls (e.g. https://sms.example.org)")
-            }
-            if t.fromNumber == nil && t.messagingServiceSID == nil {
-                throw .invalid("TWILIO_FROM_NUMBER", "or TWILIO_MESSAGING_SERVICE_SID is required to send with Twilio")
-            }
-            if let from = t.fromNumber.flatMap({ PhoneNumber($0) }) { c.limits.ownNumbers.insert(from.e164) }
-            c.twilio = t
-        default:
-            throw .invalid("TWILIO_ACCOUNT_SID", "and TWILIO_AUTH_TOKEN must be set together")
-        }
         c.providers = try ProviderSettings.fromEnvironment(env, publicBaseURL: c.publicBaseURL)
         for raw in c.providers.ownNumbers {
             if let n = PhoneNumber(international: raw) { c.limits.ownNumbers.insert(n.e164) }

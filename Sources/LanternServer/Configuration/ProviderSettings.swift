@@ -2,9 +2,10 @@ import Foundation
 import LanternCore
 import LanternProviders
 
-/// The SMS accounts Lantern talks to besides Twilio. Any number of them can be set at once;
-/// each text is answered through the provider and number it came in on.
+/// The SMS accounts Lantern talks to: one registry for all six. Any number of them can be set
+/// at once; each text is answered through the provider and number it came in on.
 public struct ProviderSettings: Sendable {
+    public var twilio: TwilioConfiguration?
     public var vonage: VonageConfiguration?
     public var telnyx: TelnyxConfiguration?
     public var plivo: PlivoConfiguration?
@@ -12,12 +13,15 @@ public struct ProviderSettings: Sendable {
     public var messageBird: MessageBirdConfiguration?
     public init() {}
 
+    /// Every provider's route name (`/webhooks/<name>`, `LANTERN_<NAME>_…`).
+    public static let names = ["twilio", "vonage", "telnyx", "plivo", "sinch", "messagebird"]
+
     /// The numbers we send from, for loop protection.
     var ownNumbers: [String] {
-        [vonage?.fromNumber, telnyx?.fromNumber, plivo?.fromNumber, sinch?.fromNumber, messageBird?.originator].compactMap { $0 }
+        [twilio?.fromNumber, vonage?.fromNumber, telnyx?.fromNumber, plivo?.fromNumber, sinch?.fromNumber, messageBird?.originator].compactMap { $0 }
     }
 
-    /// Reads `VONAGE_*`, `TELNYX_*`, `PLIVO_*`, `SINCH_*` and `MESSAGEBIRD_*`. A provider is on
+    /// Reads `TWILIO_*`, `VONAGE_*`, `TELNYX_*`, `PLIVO_*`, `SINCH_*` and `MESSAGEBIRD_*`. A provider is on
     /// when its credentials are set; its webhook check is on unless `LANTERN_<NAME>_SIGNATURE_CHECK=off`.
     static func fromEnvironment(_ env: [String: String], publicBaseURL: URL?) throws(ConfigurationError) -> ProviderSettings {
         func value(_ name: String) -> String? { env[name].flatMap { $0.isEmpty ? nil : $0 } }
@@ -49,6 +53,19 @@ public struct ProviderSettings: Sendable {
             }
         }
         var s = ProviderSettings()
+        if let t = try required(["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"], for: "Twilio") {
+            let verify = try check("TWILIO")
+            if verify && publicBaseURL == nil {
+                throw .invalid("LANTERN_PUBLIC_URL", "is required with Twilio: signatures are computed over the public URL Twilio calls (e.g. https://sms.example.org)")
+            }
+            guard value("TWILIO_FROM_NUMBER") != nil || value("TWILIO_MESSAGING_SERVICE_SID") != nil else {
+                throw .invalid("TWILIO_FROM_NUMBER", "or TWILIO_MESSAGING_SERVICE_SID is required to send with Twilio")
+            }
+            s.twilio = TwilioConfiguration(accountSID: t[0], authToken: t[1], fromNumber: value("TWILIO_FROM_NUMBER"),
+                                           messagingServiceSID: value("TWILIO_MESSAGING_SERVICE_SID"),
+                                           apiBaseURL: try url("TWILIO_API_BASE_URL", "https://api.twilio.com"),
+                                           publicBaseURL: publicBaseURL, verifySignatures: verify)
+        }
         if let v = try required(["VONAGE_API_KEY", "VONAGE_API_SECRET", "VONAGE_SIGNATURE_SECRET"], for: "Vonage") {
             let method = try value("VONAGE_SIGNATURE_METHOD").map { raw throws(ConfigurationError) in
                 guard let m = VonageSignature.Method(rawValue: raw.lowercased()) else {
@@ -107,6 +124,7 @@ public struct ProviderSettings: Sendable {
     /// Fills in the public URL (signatures and callback URLs use it) where a provider has none.
     func withPublicBaseURL(_ url: URL?) -> ProviderSettings {
         var s = self
+        if twilio?.publicBaseURL == nil { s.twilio?.publicBaseURL = url }
         if vonage?.publicBaseURL == nil { s.vonage?.publicBaseURL = url }
         if telnyx?.publicBaseURL == nil { s.telnyx?.publicBaseURL = url }
         if plivo?.publicBaseURL == nil { s.plivo?.publicBaseURL = url }
@@ -118,6 +136,7 @@ public struct ProviderSettings: Sendable {
     /// One adapter per configured account, by route name.
     func providers(transport: any HTTPTransport, now: @escaping @Sendable () -> Date) -> [any SMSProvider] {
         var list: [any SMSProvider] = []
+        if let c = twilio { list.append(Twilio(configuration: c, transport: transport)) }
         if let c = vonage { list.append(Vonage(configuration: c, transport: transport, now: now)) }
         if let c = telnyx { list.append(Telnyx(configuration: c, transport: transport, now: now)) }
         if let c = plivo { list.append(Plivo(configuration: c, transport: transport, now: now)) }
@@ -128,7 +147,7 @@ public struct ProviderSettings: Sendable {
 
     /// Providers whose webhook check an operator turned off, for a loud warning at start.
     var unchecked: [String] {
-        [vonage.map { ("vonage", $0.verifySignatures) }, telnyx.map { ("telnyx", $0.verifySignatures) },
+        [twilio.map { ("twilio", $0.verifySignatures) }, vonage.map { ("vonage", $0.verifySignatures) }, telnyx.map { ("telnyx", $0.verifySignatures) },
          plivo.map { ("plivo", $0.verifySignatures) }, sinch.map { ("sinch", $0.verifySignatures) },
          messageBird.map { ("messagebird", $0.verifySignatures) }].compactMap { $0 }.filter { !$0.1 }.map(\.0)
     }

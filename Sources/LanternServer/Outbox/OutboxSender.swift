@@ -70,10 +70,34 @@ public struct OutboxSender: Service {
     /// In-flight sends always finish (and are recorded) even during shutdown.
     @discardableResult
     public func sendBatch() async throws -> Int {
-        let allowed = try await pacer.reserve(upTo: maxConcurrent)
-        let batch = try await database.claimDue(limit: allowed, now: now(), excludingProviders: Set(pauses.active(at: now()).keys))
+        let paused = Set(pauses.active(at: now()).keys)
+        var resting = await pacer.resting()
+        var claimed = try await database.claimDue(limit: maxConcurrent, now: now(), excludingProviders: paused,
+                                                  excludingRoutes: Set(resting.map(\.description)))
+        if claimed.isEmpty, let wait = await pacer.soonestReady() {
+            // Only routes that are paying back have texts due: wait for the first (briefly), not a whole idle poll.
+            try await Task.sleep(for: min(wait, .seconds(1)))
+            resting = await pacer.resting()
+            claimed = try await database.claimDue(limit: maxConcurrent, now: now(), excludingProviders: paused,
+                                                  excludingRoutes: Set(resting.map(\.description)))
+        }
+        guard !claimed.isEmpty else { return 0 }
+        // Each text takes its cost from its own route; one whose route has run out goes back to
+        // the queue for when it has paid back (no attempt used).
+        var batch: [OutboxMessage] = []
+        var held: [SendRecord] = []
+        for message in claimed {
+            let route = SendRoute(provider: message.provider, sender: message.sender)
+            if await pacer.take(route, segments: message.segments) {
+                batch.append(message)
+            } else {
+                let wait = await pacer.wait(for: route)
+                held.append(SendRecord(id: message.id, result: .held(until: now().addingTimeInterval(Double(wait.components.seconds)
+                    + Double(wait.components.attoseconds) / 1e18), reason: "lantern:paced")))
+            }
+        }
+        if !held.isEmpty { try await database.recordSends(held, now: now()) }
         guard !batch.isEmpty else { return 0 }
-        for message in batch { await pacer.consume(segments: message.segments) }
         // Different people in parallel; one person's texts one after another, in the order
         // they were queued, so two quick replies never arrive the wrong way round.
         let byRecipient = Dictionary(grouping: batch, by: \.to).values.map { $0.sorted { $0.id < $1.id } }

@@ -1,46 +1,82 @@
 import Foundation
 
-/// Keeps sends within the provider's rate, counted in segments (a 3-segment text costs 3).
-/// A token bucket that may go into debt for a long message, paid back before the next send.
+/// Where a text goes out: a provider and the number it is sent from. Carriers limit each
+/// sending number, and accounts differ per provider, so each route is paced on its own.
+public struct SendRoute: Hashable, Sendable, CustomStringConvertible {
+    public let provider: String
+    /// Our number it is sent from; nil for the provider's configured default.
+    public let sender: String?
+
+    public init(provider: String, sender: String?) {
+        self.provider = provider
+        self.sender = sender
+    }
+
+    /// As the outbox query names it.
+    public var description: String { provider + "|" + (sender ?? "") }
+}
+
+/// Keeps each route's sends within its provider's rate, counted in segments (a 3-segment text
+/// costs 3): one token bucket per route, which may go into debt for a long message and is paid
+/// back before that route sends again. Other routes are not held up meanwhile.
 public actor SendPacer {
-    /// Segments per second; 0 means unlimited.
-    public let rate: Double
-    let capacity: Double
-    private var tokens: Double
-    private var last: ContinuousClock.Instant
+    /// Segments per second for each provider's numbers; 0 means unlimited.
+    public let defaultRate: Double
+    public let rates: [String: Double]
+
+    struct Bucket {
+        let rate: Double
+        var tokens: Double
+        var last: ContinuousClock.Instant
+    }
+    private var buckets: [SendRoute: Bucket] = [:]
     private let clock = ContinuousClock()
 
-    public init(rate: Double) {
-        self.rate = rate
-        self.capacity = max(1, rate)
-        self.tokens = max(1, rate)
-        self.last = clock.now
+    /// `rates`: per provider, where it differs from `rate`.
+    public init(rate: Double, rates: [String: Double] = [:]) {
+        self.defaultRate = rate
+        self.rates = rates
     }
 
-    private func refill() {
+    public func rate(for provider: String) -> Double { rates[provider] ?? defaultRate }
+
+    private func refilled(_ route: SendRoute) -> Bucket {
         let now = clock.now
-        let elapsed = last.duration(to: now)
+        let rate = rate(for: route.provider)
+        var b = buckets[route] ?? Bucket(rate: rate, tokens: max(1, rate), last: now)
+        let elapsed = b.last.duration(to: now)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        tokens = min(capacity, tokens + seconds * rate)
-        last = now
+        b.tokens = min(max(1, rate), b.tokens + seconds * rate)
+        b.last = now
+        buckets[route] = b
+        return b
     }
 
-    /// Waits until at least one send is allowed, then returns how many (up to `limit`) may start now.
-    public func reserve(upTo limit: Int) async throws -> Int {
-        guard rate > 0 else { return limit }
-        refill()
-        while tokens < 1 {
-            let wait = (1 - tokens) / rate
-            try await Task.sleep(for: .milliseconds(Int((wait * 1000).rounded(.up))))
-            refill()
-        }
-        return max(1, min(limit, Int(tokens)))
+    /// Routes that may not send now (still paying back), so they are not claimed.
+    public func resting() -> Set<SendRoute> {
+        Set(buckets.keys.filter { $0.provider.isEmpty == false && rate(for: $0.provider) > 0 && refilled($0).tokens < 1 })
     }
 
-    /// Records what was actually sent.
-    public func consume(segments: Int) {
-        guard rate > 0 else { return }
-        refill()
-        tokens -= Double(segments)
+    /// Takes the cost of one text from its route: true if it may go now.
+    public func take(_ route: SendRoute, segments: Int) -> Bool {
+        guard rate(for: route.provider) > 0 else { return true }
+        var b = refilled(route)
+        guard b.tokens >= 1 else { return false }
+        b.tokens -= Double(segments)
+        buckets[route] = b
+        return true
+    }
+
+    /// How long until `route` may send again (zero if it may now).
+    public func wait(for route: SendRoute) -> Duration {
+        let rate = rate(for: route.provider)
+        guard rate > 0 else { return .zero }
+        let b = refilled(route)
+        return b.tokens >= 1 ? .zero : .milliseconds(Int(((1 - b.tokens) / rate * 1000).rounded(.up)))
+    }
+
+    /// The soonest any resting route may send again; nil if none is resting.
+    public func soonestReady() -> Duration? {
+        resting().map { wait(for: $0) }.min()
     }
 }

@@ -1,0 +1,70 @@
+import Foundation
+import LanternCore
+import LanternProviders
+import LanternServer
+import LanternStore
+import LanternTesting
+import Logging
+import Testing
+
+/// Each provider, and each number it sends from, is paced at its own rate: a slow route never
+/// holds back a fast one, and nothing over a route's rate is lost (it waits its turn).
+@Suite struct SendPacingTests {
+    actor Sent {
+        var routes: [String] = []
+        func add(_ r: String) { routes.append(r) }
+        func count(_ r: String) -> Int { routes.filter { $0 == r }.count }
+    }
+
+    struct Recording: SMSProvider {
+        let name: String
+        let sendsAreIdempotent = false
+        let receivesWebhooks = true
+        let acknowledgement = WebhookAcknowledgement(contentType: "text/plain", body: "")
+        let sent: Sent
+        func inboundMessage(from request: WebhookRequest) throws(WebhookRejection) -> InboundMessage { throw .ignored("") }
+        func deliveryReport(from request: WebhookRequest) throws(WebhookRejection) -> DeliveryReport { throw .ignored("") }
+        func send(_ message: OutboundSMS) async -> SendOutcome {
+            await sent.add(name + "|" + (message.from ?? ""))
+            return .accepted(providerMessageID: "SM\(message.outboxID)")
+        }
+    }
+
+    @Test func aSlowRouteNeverHoldsBackAFastOneAndNothingIsLost() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let db = try AppDatabase.open(path: dir.url.appendingPathComponent("t.sqlite").path, vault: PIIVault(keys: .generate()))
+        // Ten replies each through: Twilio from one number, Twilio from another, and Vonage.
+        let routes = [("twilio", "+447700900991"), ("twilio", "+447700900992"), ("vonage", "+447700900993")]
+        for (r, (provider, number)) in routes.enumerated() {
+            for i in 0..<10 {
+                let from = PhoneNumber("+4477009001\(r)\(i)")!
+                _ = try await db.handleInbound(InboundEnvelope(provider: provider, messageID: "M\(r)-\(i)", from: from, to: number), now: Date()) { _, _ in
+                    EngineOutcome(replies: [Reply(key: "k", text: "hi")], effects: [], conversation: nil, decision: .fallback(flow: "menu", timedOut: false))
+                }
+            }
+        }
+        let sent = Sent()
+        // Twilio numbers 1 segment a second each; Vonage fast.
+        let sender = OutboxSender(database: db, providers: ["twilio": Recording(name: "twilio", sent: sent), "vonage": Recording(name: "vonage", sent: sent)],
+                                  pacer: SendPacer(rate: 1, rates: ["vonage": 1_000]), retry: RetryPolicy(), maxConcurrent: 8,
+                                  wakeUp: OutboxWakeUp(), logger: Logger(label: "t"))
+        let started = ContinuousClock.now
+        while await sent.count("vonage|+447700900993") < 10, ContinuousClock.now - started < .seconds(10) {
+            try await sender.sendBatch()
+        }
+        let took = ContinuousClock.now - started
+        // Vonage's ten went at its own pace, while Twilio's numbers were still paying back.
+        #expect(await sent.count("vonage|+447700900993") == 10)
+        #expect(took < .seconds(4), "vonage took \(took)")
+        let first = await sent.count("twilio|+447700900991"), second = await sent.count("twilio|+447700900992")
+        // Each Twilio number has its own bucket: both sent, and neither more than its rate allows.
+        let allowance = 1 + Int(Double(took.components.seconds) + 1)
+        #expect(first >= 1 && second >= 1)
+        #expect(first <= allowance && second <= allowance, "\(first), \(second) in \(took)")
+        // What waited is still queued, with no attempt used.
+        let counts = try await db.outboxCounts()
+        #expect(counts[.queued] == 20 - first - second, "\(counts)")
+        #expect(counts[.failed] == nil || counts[.failed] == 0)
+    }
+}
