@@ -12,7 +12,14 @@ import Testing
         ("g31 6aa", ["G31"]), ("all", ["*"]), ("BS5 and everywhere", ["*"]), ("M14 Bristol", ["M14", "@bristol"]),
     ])
     func parses(input: String, codes: [String]) {
-        #expect(AreaCodes.parse(KeywordText.words(input), areas: areas) == codes)
+        #expect(AreaCodes.parse(KeywordText.words(input), areas: areas, everywhereWords: ["ALL", "EVERYWHERE"]) == codes)
+    }
+
+    /// Words for "everywhere" come from the locale files: without them only ALL means it.
+    @Test func everywhereIsWhatTheLocaleFilesSay() {
+        #expect(AreaCodes.parse(["EVERYWHERE"], areas: areas) == nil)
+        #expect(AreaCodes.parse(["ALL"], areas: areas) == ["*"])
+        #expect(AreaCodes.parse(["WSZEDZIE"], areas: areas, everywhereWords: ["WSZEDZIE"]) == ["*"])
     }
 
     @Test(arguments: ["", "somewhere", "BS5 somewhere", "glasgow west", "and"])
@@ -44,7 +51,7 @@ import Testing
         "p.done": MessageTemplate(text: "Paused {hours}h."),
         "m.some": MessageTemplate(text: "You have {my_areas}."),
         "m.none": MessageTemplate(text: "None."),
-    ]) { _, new in new }, emergency: Fixture.lexicon)
+    ]) { _, new in new }, emergency: Fixture.lexicon, answers: Fixture.answers)
 
     static let library = FlowLibrary(flows: Fixture.library.flows + [
         Flow(id: "alerts", keywords: [Keyword("ALERTS")], start: "ask", states: [

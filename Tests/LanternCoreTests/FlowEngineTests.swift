@@ -38,7 +38,13 @@ enum Fixture {
         "child.call": message("999 for the child."),
         "crisis.lines": message("Samaritans."),
         "danger.lines": message("Helpline."),
-    ]) { _, new in new }, emergency: lexicon)
+    ]) { _, new in new }, emergency: lexicon, answers: answers)
+
+    /// Yes, no and the rest in a few languages, as locale files give them.
+    static let answers: [AnswerWord: [String]] = [
+        .yes: ["YES", "Y", "OK", "TAK", "DA", "SÍ", "SIM", "IE"], .no: ["NO", "N", "NIE", "NU", "NÃO", "NA"],
+        .dontKnow: ["DON'T KNOW", "SKIP"], .everywhere: ["ALL", "EVERYWHERE"],
+    ]
 
     /// A few emergency words, enough to test the engine's rules (the shipped ones are tested
     /// on the corpus).

@@ -35,7 +35,10 @@ extension CommandLineTests {
             let asked = ContinuousClock.now
             task.cancel()
             _ = try? await task.value
-            #expect(ContinuousClock.now - asked < .seconds(20), "\(service) took \(ContinuousClock.now - asked) to stop")
+            // Alone each stops in milliseconds; while the whole suite keeps both cores' task
+            // threads busy, a stop has been seen to take 21 s. The bound still catches a loop
+            // deaf to cancellation (housekeeping would wait out its 60 s tick).
+            #expect(ContinuousClock.now - asked < .seconds(45), "\(service) took \(ContinuousClock.now - asked) to stop")
         }
     }
 }

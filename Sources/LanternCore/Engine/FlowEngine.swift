@@ -248,7 +248,7 @@ public struct FlowEngine: Sendable {
     /// Whether `words` name areas, but more than one person may have.
     func tooManyAreas(_ words: [String], state: FlowState) -> Bool {
         guard state.ask?.expect == .areas, words.count > AreaCodes.maxPerPerson,
-              let codes = AreaCodes.parse(words, areas: library.areas) else { return false }
+              let codes = AreaCodes.parse(words, areas: library.areas, everywhereWords: library.answers.everywhere) else { return false }
         return codes.count > AreaCodes.maxPerPerson
     }
 
@@ -269,24 +269,13 @@ public struct FlowEngine: Sendable {
         return nil
     }
 
-    /// "I don't know" in the languages Lantern speaks, folded as typed words are.
-    static let dontKnowWords: Set<String> = Set(["SKIP", "DONT KNOW", "DON'T KNOW", "DO NOT KNOW", "NOT SURE", "NO IDEA", "IDK", "DUNNO",
-                                                 "UNKNOWN", "NIE WIEM", "POMIN", "NO SÉ", "NÃO SEI", "NU ȘTIU", "DIM SYNIAD", "PATA NAHI",
-                                                 "PATA NAHIN", "پتہ نہیں", "پتا نہیں", "ਪਤਾ ਨਹੀਂ"]
-        .map { KeywordText.words($0).joined(separator: " ") })
-
-    /// Yes and no in English and in each language Lantern speaks, folded as typed words are.
-    static let yesWords = Set(["YES", "Y", "YEAH", "YEP", "YA", "OK", "OKAY", "SURE", "TAK", "DA", "SI", "SIM", "IE", "HAN", "JI",
-                               "ہاں", "جی", "ਹਾਂ", "ਜੀ"].flatMap(KeywordText.words))
-    static let noWords = Set(["NO", "N", "NOPE", "NAH", "NIE", "NU", "NAO", "NA", "NAHI", "NAHIN", "نہیں", "ਨਹੀਂ"].flatMap(KeywordText.words))
-
     /// Turns a typed answer into the structured value that may be kept; nil if it does not fit.
     func validate(_ words: [String], text: String, as kind: AnswerKind, vars: [String: String] = [:]) -> String? {
         switch kind {
         case .yesNo:
             guard let first = words.first, words.count <= 3 else { return nil }
-            if Self.yesWords.contains(first) { return "yes" }
-            if Self.noWords.contains(first) { return "no" }
+            if library.answers.yes.contains(first) { return "yes" }
+            if library.answers.no.contains(first) { return "no" }
             return nil
         case .postcodeDistrict:
             return PostcodeDistrict(words.joined(separator: " "))?.code
@@ -294,10 +283,11 @@ public struct FlowEngine: Sendable {
             guard words.count == 1, let n = Int(words[0]), n >= 0 else { return nil }
             return String(n)
         case .areas:
-            guard let codes = AreaCodes.parse(words, areas: library.areas), codes.count <= AreaCodes.maxPerPerson else { return nil }
+            guard let codes = AreaCodes.parse(words, areas: library.areas, everywhereWords: library.answers.everywhere),
+                  codes.count <= AreaCodes.maxPerPerson else { return nil }
             return AreaCodes.join(codes)
         case .areasOrUnknown:
-            if Self.dontKnowWords.contains(words.joined(separator: " ")) { return AreaCodes.unknown }
+            if library.answers.dontKnow.contains(words.joined(separator: " ")) { return AreaCodes.unknown }
             return validate(words, text: text, as: .areas, vars: vars)
         case .hours:
             let digits = words.first.map { $0.hasSuffix("H") || $0.hasSuffix("HRS") ? String($0.prefix { $0.isNumber }) : $0 }

@@ -97,11 +97,14 @@ public struct Catalogue: Sendable {
     public let telltaleWords: [String]
     /// How an emergency or a crisis is said in this language (`emergency:`).
     public let emergency: EmergencyLexicon
+    /// How yes, no, "I don't know" and "everywhere" are said in this language (`answers:`).
+    public let answers: [AnswerWord: [String]]
 
     public init(locale: String, name: String, messages: [String: MessageTemplate], location: SourceLocation? = nil,
                 selectors: [Keyword] = [], keywordAliases: [String: [Keyword]] = [:], telltaleWords: [String] = [],
-                emergency: EmergencyLexicon = EmergencyLexicon()) {
+                emergency: EmergencyLexicon = EmergencyLexicon(), answers: [AnswerWord: [String]] = [:]) {
         self.emergency = emergency
+        self.answers = answers
         self.telltaleWords = telltaleWords.map { KeywordText.words($0).joined() }.filter { !$0.isEmpty }
         self.locale = locale
         self.name = name
@@ -109,5 +112,33 @@ public struct Catalogue: Sendable {
         self.location = location
         self.selectors = selectors
         self.keywordAliases = keywordAliases
+    }
+}
+
+/// Answers the engine reads in every language at once (someone may answer YES in English to a
+/// Polish question): each language's words live in its locale file, under `answers:`.
+public enum AnswerWord: String, Sendable, CaseIterable {
+    case yes, no
+    case dontKnow = "dont_know"
+    /// Alerts for every area the service covers ("ALERTS ALL").
+    case everywhere
+}
+
+/// Every language's answer words, folded the way typed words are, worked out once.
+public struct AnswerVocabulary: Sendable {
+    /// Words a yes or no answer may start with.
+    public let yes: Set<String>
+    public let no: Set<String>
+    /// Whole answers meaning "I don't know" (words joined by a space).
+    public let dontKnow: Set<String>
+    /// Single words meaning every area.
+    public let everywhere: Set<String>
+
+    public init(_ catalogues: [Catalogue]) {
+        func all(_ kind: AnswerWord) -> [String] { catalogues.flatMap { $0.answers[kind] ?? [] } }
+        yes = Set(all(.yes).flatMap(KeywordText.words))
+        no = Set(all(.no).flatMap(KeywordText.words))
+        dontKnow = Set(all(.dontKnow).map { KeywordText.words($0).joined(separator: " ") })
+        everywhere = Set(all(.everywhere).flatMap(KeywordText.words))
     }
 }

@@ -38,6 +38,7 @@ public struct FlowCheck: Sendable {
         var allowedPlaceholders: [String: Set<String>] = FlowLibrary.systemMessages
         out += checkPickupPoints()
         out += checkWayOut()
+        out += checkAnswerWords()
 
         for key in FlowLibrary.engineKeys.sorted() where base.messages[key] == nil {
             out.append(FlowDiagnostic(.error, "message '\(key)' is missing: Lantern itself uses it", at: base.location))
@@ -284,6 +285,24 @@ public struct FlowCheck: Sendable {
     /// Every question (other than yes/no, whose NO is the way out) says how to get out: its
     /// words mention MENU in every language, so nobody is stuck answering something she
     /// cannot answer.
+    /// A yes/no question no language can answer (no `answers: yes/no` in any locale file) would
+    /// keep asking forever.
+    func checkAnswerWords() -> [FlowDiagnostic] {
+        var out: [FlowDiagnostic] = []
+        for flow in library.flows {
+            for state in flow.states.values.sorted(by: { $0.id < $1.id }) {
+                guard let ask = state.ask else { continue }
+                if ask.expect == .yesNo && (library.answers.yes.isEmpty || library.answers.no.isEmpty) {
+                    out.append(FlowDiagnostic(.error, "flow '\(flow.id)' asks yes or no in state '\(state.id)', but no locale file lists 'answers: yes' and 'no'", at: flow.location))
+                }
+                if ask.expect == .areasOrUnknown && library.answers.dontKnow.isEmpty {
+                    out.append(FlowDiagnostic(.warning, "flow '\(flow.id)' accepts \"don't know\" in state '\(state.id)', but no locale file lists 'answers: dont_know'", at: flow.location))
+                }
+            }
+        }
+        return out
+    }
+
     func checkWayOut() -> [FlowDiagnostic] {
         var out: [FlowDiagnostic] = []
         for flow in library.flows where flow.intent == nil {

@@ -18,6 +18,8 @@ public final class FlowLibrary: Sendable {
     let giveaways: [String: Set<String>]
     /// Every language's emergency words, compiled once.
     public let recogniser: EmergencyRecogniser
+    /// Every language's yes, no, "don't know" and "everywhere".
+    public let answers: AnswerVocabulary
 
     /// The suffix of a message's discreet variant.
     public static let discreetSuffix = ".discreet"
@@ -130,6 +132,7 @@ public final class FlowLibrary: Sendable {
         for c in ordered { for s in c.selectors where selectors[s.words] == nil { selectors[s.words] = c.locale } }
         self.languageBySelector = selectors
         self.keywords = KeywordIndex(flows: flows)
+        self.answers = AnswerVocabulary(catalogues)
         // In the languages' usual order: the first language that matches answers.
         self.recogniser = EmergencyRecogniser(lexicons: Self.inOrder(catalogues).map { ($0.locale, $0.emergency) })
         // Worked out once, not on every reply: which plain texts name something.

@@ -26,12 +26,14 @@ public enum AreaCodes {
     /// Areas one person may have alerts for. Each costs nothing to keep, but without a cap one
     /// text could sign a number up for hundreds, and every "MY ALERTS" would list them all.
     public static let maxPerPerson = 10
-    static let everywhereWords: Set<String> = ["ALL", "EVERYWHERE", "ANYWHERE", "UK", "WSZYSTKIE", "WSZEDZIE"]
+    /// What coordinators (and files) write for every area; a person's words come from the locale files.
+    public static let allWord: Set<String> = ["ALL"]
     static let fillerWords: Set<String> = ["AND", "OR", "PLUS", "IN", "THE"]
 
     /// Reads "BS5, M14 and Bristol", "bs5 6aa", "all". Nil if any part is not an area, so a
     /// typo is asked again rather than silently dropped.
-    public static func parse(_ words: [String], areas: [NamedArea]) -> [String]? {
+    /// `everywhereWords`: single words meaning every area (the locale files' `answers: everywhere`).
+    public static func parse(_ words: [String], areas: [NamedArea], everywhereWords: Set<String> = allWord) -> [String]? {
         var codes: [String] = []
         var i = 0
         func add(_ c: String) { if !codes.contains(c) { codes.append(c) } }

@@ -149,7 +149,7 @@ public struct BroadcastService: Sendable {
         guard !request.areas.isEmpty else { throw .noAreas }
         var codes: [String] = []
         for area in request.areas {
-            guard let parsed = AreaCodes.parse(KeywordText.words(area), areas: library.areas) else { throw .unknownArea(area) }
+            guard let parsed = AreaCodes.parse(KeywordText.words(area), areas: library.areas, everywhereWords: library.answers.everywhere.union(AreaCodes.allWord)) else { throw .unknownArea(area) }
             codes += parsed.filter { !codes.contains($0) }
         }
         if codes.contains(AreaCodes.everywhere) { codes = [AreaCodes.everywhere] }

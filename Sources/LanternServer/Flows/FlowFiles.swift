@@ -372,7 +372,7 @@ struct NodeReader {
     // MARK: catalogues
 
     mutating func catalogue(_ node: Node) -> Catalogue? {
-        guard let fields = mapping(node, "a locale file", allowed: ["locale", "name", "selectors", "keywords", "telltale_words", "emergency", "messages"]) else { return nil }
+        guard let fields = mapping(node, "a locale file", allowed: ["locale", "name", "selectors", "keywords", "telltale_words", "answers", "emergency", "messages"]) else { return nil }
         let d = Dictionary(fields.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         guard let locale = d["locale"].flatMap({ string($0, "'locale'") }) else { error("a locale file needs 'locale: <tag>'", node); return nil }
         let name = d["name"].flatMap { string($0, "'name'") } ?? locale
@@ -399,8 +399,12 @@ struct NodeReader {
         }
         let telltales = d["telltale_words"].map { strings($0, "'telltale_words'").map(\.0) } ?? []
         let lexicon = d["emergency"].map { emergency($0) } ?? EmergencyLexicon()
+        var answers: [AnswerWord: [String]] = [:]
+        for (kind, _, value) in (d["answers"].flatMap { keyedMapping($0, "'answers'", allowed: Set(AnswerWord.allCases.map(\.rawValue))) }) ?? [] {
+            if let word = AnswerWord(rawValue: kind) { answers[word] = strings(value, "answers for '\(kind)'").map(\.0) }
+        }
         return Catalogue(locale: locale, name: name, messages: messages, location: at(node), selectors: selectors, keywordAliases: aliases,
-                         telltaleWords: telltales, emergency: lexicon)
+                         telltaleWords: telltales, emergency: lexicon, answers: answers)
     }
 
     /// A locale's `emergency:` section: the recogniser's words for this language.
