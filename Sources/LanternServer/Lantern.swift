@@ -25,6 +25,8 @@ public struct Lantern: Sendable {
     public let broadcasts: BroadcastService
     public let broadcastRunner: BroadcastRunner
     public let kits: KitService
+    /// What coordinators and admins can do, for every face (API, CLI, console).
+    public var desk: CoordinatorDesk { CoordinatorDesk(broadcasts: broadcasts, kits: kits, now: now) }
     public let housekeeping: Housekeeping
     let reportRelay: ReportRelay?
     public let flowWarnings: [FlowDiagnostic]
@@ -184,7 +186,7 @@ public struct Lantern: Sendable {
     }
 
     func addAdmin(to router: Router<LanternRequestContext>, metricsNeedToken: Bool) {
-        AdminRoutes(broadcasts: broadcasts, kits: kits, rateLimit: adminRateLimit, failures: authenticationFailures,
+        AdminRoutes(desk: desk, rateLimit: adminRateLimit, failures: authenticationFailures,
                     maxBodyBytes: configuration.maxBodyBytes,
                     now: now, logger: logger).register(on: router)
         if let metrics {

@@ -8,15 +8,14 @@ import Metrics
 /// `/admin`: the coordinators' API. Every route needs a bearer token; token management
 /// needs the admin role. Errors are JSON `{"error": "…"}` that say what to fix.
 struct AdminRoutes: Sendable {
-    let broadcasts: BroadcastService
-    let kits: KitService
+    let desk: CoordinatorDesk
     let rateLimit: AdminRateLimit
     let failures: AuthenticationFailures
     let maxBodyBytes: Int
     let now: @Sendable () -> Date
     let logger: Logger
 
-    var database: AppDatabase { broadcasts.database }
+    var database: AppDatabase { desk.database }
 
     func register(on router: Router<LanternRequestContext>) {
         let admin = router.group("admin").add(middleware: AdminAuthentication(database: database, rateLimit: rateLimit, failures: failures,
@@ -24,25 +23,25 @@ struct AdminRoutes: Sendable {
         admin.get("whoami") { _, context in
             try json(["name": context.identity!.name, "role": context.identity!.role.rawValue])
         }
-        admin.post("broadcasts/preview") { request, context in
-            try json(try await broadcasts.preview(decode(BroadcastRequest.self, request)))
+        admin.post("broadcasts/preview") { request, _ in
+            try json(try await desk.preview(decode(BroadcastRequest.self, request)))
         }
         admin.post("broadcasts") { request, context in
-            try json(try await broadcasts.send(decode(BroadcastRequest.self, request), by: context.identity!), status: .created)
+            try json(try await desk.send(decode(BroadcastRequest.self, request), by: context.identity!), status: .created)
         }
-        admin.get("broadcasts") { _, _ in try json(try await broadcasts.list()) }
-        admin.get("broadcasts/:id") { _, context in try json(try await broadcasts.status(id(context))) }
+        admin.get("broadcasts") { _, _ in try json(try await desk.broadcastList()) }
+        admin.get("broadcasts/:id") { _, context in try json(try await desk.broadcast(id(context))) }
         admin.post("broadcasts/:id/approve") { _, context in
-            try json(try await broadcasts.approve(id(context), by: context.identity!))
+            try json(try await desk.approve(id(context), by: context.identity!))
         }
         admin.post("broadcasts/:id/cancel") { _, context in
-            try json(try await broadcasts.cancel(id(context), by: context.identity!))
+            try json(try await desk.cancel(id(context), by: context.identity!))
         }
         admin.get("kits") { request, _ in
-            try json(try await kits.queue(includeClosed: request.uri.queryParameters.get("all") == "true"))
+            try json(try await desk.kitQueue(includeClosed: request.uri.queryParameters.get("all") == "true"))
         }
         admin.get("kits/:ref") { _, context in
-            try json(try await kits.show(context.parameters.get("ref") ?? "", by: context.identity!))
+            try json(try await desk.kit(context.parameters.get("ref") ?? "", by: context.identity!))
         }
         admin.post("kits/:ref/:status") { request, context in
             struct Close: Decodable { let reason: KitCloseReason? }
@@ -50,57 +49,42 @@ struct AdminRoutes: Sendable {
                 throw AdminError(.badRequest, "mark a request sent, collected or cancelled")
             }
             let close = try await decodeOptional(Close.self, request)
-            return try json(try await kits.mark(context.parameters.get("ref") ?? "", as: status, reason: close?.reason, by: context.identity!))
+            return try json(try await desk.markKit(context.parameters.get("ref") ?? "", as: status, reason: close?.reason, by: context.identity!))
         }
         admin.post("reports/:ref/reply") { request, context in
             struct ReplyBody: Decodable { let text: String }
             let body = try await decode(ReplyBody.self, request)
-            let id = try await database.replyToReport(context.parameters.get("ref") ?? "", text: body.text, by: context.identity!.name, now: now())
-            return try json(["queued": id], status: .created)
+            return try json(["queued": try await desk.replyToReport(context.parameters.get("ref") ?? "", text: body.text, by: context.identity!)],
+                            status: .created)
         }
-        admin.get("reports/counts") { _, _ in
-            let since = ISO8601DateFormatter.dayString(now().addingTimeInterval(-30 * 86400))
-            return try json(try await database.reportCounts(since: since).map { ReportCount(day: $0.day, area: $0.area, count: $0.count) })
-        }
+        admin.get("reports/counts") { _, _ in try json(try await desk.reportCounts()) }
         admin.post("contacts/forget") { request, context in
             // The same answer whether or not the number ever texted: this must not tell anyone
             // (a coordinator included) that someone used the service.
-            _ = try await database.forgetContact(try await number(request), by: context.identity!.name, now: now())
+            try await desk.forget(try await number(request), by: context.identity!)
             logger.notice("erasure requested by a coordinator", metadata: ["by": "\(context.identity!.name)"])
             return try json(["erased": true])
         }
         admin.post("contacts/block") { request, context in
-            let changed = try await database.setBlocked(try await number(request), true, by: context.identity!.name, now: now())
-            return try json(["blocked": true, "changed": changed])
+            try json(["blocked": true, "changed": try await desk.setBlocked(try await number(request), true, by: context.identity!)])
         }
         admin.post("contacts/unblock") { request, context in
-            let changed = try await database.setBlocked(try await number(request), false, by: context.identity!.name, now: now())
-            return try json(["blocked": false, "changed": changed])
+            try json(["blocked": false, "changed": try await desk.setBlocked(try await number(request), false, by: context.identity!)])
         }
         admin.get("audit") { request, context in
-            try requireAdmin(context)
             let limit = request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 100
-            return try json(try await database.auditLog(limit: min(max(limit, 1), 1000)).map {
-                AuditEntry(at: $0.at, actor: $0.actor, action: $0.action, subject: $0.subject)
-            })
+            return try json(try await desk.auditLog(limit: limit, by: context.identity!))
         }
-        admin.get("tokens") { _, context in
-            try requireAdmin(context)
-            return try json(try await database.adminTokens())
-        }
+        admin.get("tokens") { _, context in try json(try await desk.tokens(by: context.identity!)) }
         admin.post("tokens") { request, context in
-            try requireAdmin(context)
             struct NewToken: Decodable { let name: String; let role: AdminRole }
             let body = try await decode(NewToken.self, request)
-            let token = try await database.createAdminToken(name: body.name, role: body.role, now: now())
+            let token = try await desk.createToken(name: body.name, role: body.role, by: context.identity!)
             return try json(["name": body.name, "role": body.role.rawValue, "token": token], status: .created)
         }
         admin.delete("tokens/:name") { _, context in
-            try requireAdmin(context)
             let name = context.parameters.get("name") ?? ""
-            guard try await database.revokeAdminToken(name: name, by: context.identity!.name, now: now()) else {
-                throw AdminError(.notFound, "no live token named '\(name)'")
-            }
+            try await desk.revokeToken(name: name, by: context.identity!)
             return try json(["revoked": name])
         }
     }
@@ -111,10 +95,6 @@ struct AdminRoutes: Sendable {
         let body = try await decode(NumberBody.self, request)
         guard let n = PhoneNumber(body.number) else { throw AdminError(.badRequest, "'number' is not a phone number (use +44…)") }
         return n
-    }
-
-    func requireAdmin(_ context: LanternRequestContext) throws {
-        guard context.identity?.role == .admin else { throw AdminError(.forbidden, "this needs an admin token") }
     }
 
     func id(_ context: LanternRequestContext) throws -> Int64 {
@@ -256,6 +236,11 @@ struct AdminAuthentication: RouterMiddleware {
             case .unknownReference: throw AdminError(.notFound, e.description)
             case .emptyReply, .replyTooLong: throw AdminError(.unprocessableContent, e.description)
             }
+        } catch let e as DeskError {
+            switch e {
+            case .needsAdmin: throw AdminError(.forbidden, e.description)
+            case .noSuchToken: throw AdminError(.notFound, e.description)
+            }
         }
     }
 }
@@ -274,11 +259,6 @@ public struct AuditEntry: Codable, Sendable {
     }
 }
 
-struct ReportCount: Codable {
-    let day: String
-    let area: String
-    let count: Int
-}
 
 extension ISO8601DateFormatter {
     static func dayString(_ date: Date) -> String {
