@@ -10,6 +10,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Bearer-token authentication and the admin role policy on /admin (and, next, the console's sign-in).
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -45,6 +47,7 @@ let package = Package(
         .target(name: "LanternServer", dependencies: [
             "LanternCore", "LanternStore", "LanternProviders",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -75,7 +78,9 @@ let package = Package(
         .testTarget(name: "LanternStoreTests", dependencies: ["LanternStore", "LanternServer", "LanternTesting"]),
         .testTarget(name: "LanternProvidersTests", dependencies: ["LanternProviders", "LanternTesting",
                                                                   .product(name: "PropertyBased", package: "swift-property-based")]),
-        .testTarget(name: "LanternServerTests", dependencies: ["LanternServer", "LanternTesting", .product(name: "Prometheus", package: "swift-prometheus")],
+        .testTarget(name: "LanternServerTests", dependencies: ["LanternServer", "LanternTesting", .product(name: "Prometheus", package: "swift-prometheus"),
+                                                              .product(name: "Hummingbird", package: "hummingbird"),
+                                                              .product(name: "HummingbirdTesting", package: "hummingbird")],
                     exclude: ["Transcripts", "Corpus"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdAuth
 import LanternCore
 import LanternStore
 import Logging
@@ -18,30 +19,38 @@ struct AdminRoutes: Sendable {
     var database: AppDatabase { desk.database }
 
     func register(on router: Router<LanternRequestContext>) {
-        let admin = router.group("admin").add(middleware: AdminAuthentication(database: database, rateLimit: rateLimit, failures: failures,
-                                                                              logger: logger, now: now))
+        let admin = router.group("admin")
+            .add(middleware: AdminErrors())
+            .add(middleware: AdminTokenAuthenticator(database: database, failures: failures, logger: logger, now: now))
+            .add(middleware: AdminTokenRateLimit(rateLimit: rateLimit, now: now))
+        // Tokens and the audit log: admins only (the desk checks again, for the CLI).
+        let adminOnly = admin.group()
+            .add(middleware: AuthorizationPolicyMiddleware(RolePolicy<AdminIdentity>(.admin),
+                                                           deniedError: AdminError(.forbidden, "this needs an admin token"),
+                                                           context: LanternRequestContext.self))
         admin.get("whoami") { _, context in
-            try json(["name": context.identity!.name, "role": context.identity!.role.rawValue])
+            let who = try context.requireIdentity()
+            return try json(["name": who.name, "role": who.role.rawValue])
         }
         admin.post("broadcasts/preview") { request, _ in
             try json(try await desk.preview(decode(BroadcastRequest.self, request)))
         }
         admin.post("broadcasts") { request, context in
-            try json(try await desk.send(decode(BroadcastRequest.self, request), by: context.identity!), status: .created)
+            try json(try await desk.send(decode(BroadcastRequest.self, request), by: try context.requireIdentity()), status: .created)
         }
         admin.get("broadcasts") { _, _ in try json(try await desk.broadcastList()) }
         admin.get("broadcasts/:id") { _, context in try json(try await desk.broadcast(id(context))) }
         admin.post("broadcasts/:id/approve") { _, context in
-            try json(try await desk.approve(id(context), by: context.identity!))
+            try json(try await desk.approve(id(context), by: try context.requireIdentity()))
         }
         admin.post("broadcasts/:id/cancel") { _, context in
-            try json(try await desk.cancel(id(context), by: context.identity!))
+            try json(try await desk.cancel(id(context), by: try context.requireIdentity()))
         }
         admin.get("kits") { request, _ in
             try json(try await desk.kitQueue(includeClosed: request.uri.queryParameters.get("all") == "true"))
         }
         admin.get("kits/:ref") { _, context in
-            try json(try await desk.kit(context.parameters.get("ref") ?? "", by: context.identity!))
+            try json(try await desk.kit(context.parameters.get("ref") ?? "", by: try context.requireIdentity()))
         }
         admin.post("kits/:ref/:status") { request, context in
             struct Close: Decodable { let reason: KitCloseReason? }
@@ -49,42 +58,43 @@ struct AdminRoutes: Sendable {
                 throw AdminError(.badRequest, "mark a request sent, collected or cancelled")
             }
             let close = try await decodeOptional(Close.self, request)
-            return try json(try await desk.markKit(context.parameters.get("ref") ?? "", as: status, reason: close?.reason, by: context.identity!))
+            return try json(try await desk.markKit(context.parameters.get("ref") ?? "", as: status, reason: close?.reason, by: try context.requireIdentity()))
         }
         admin.post("reports/:ref/reply") { request, context in
             struct ReplyBody: Decodable { let text: String }
             let body = try await decode(ReplyBody.self, request)
-            return try json(["queued": try await desk.replyToReport(context.parameters.get("ref") ?? "", text: body.text, by: context.identity!)],
+            return try json(["queued": try await desk.replyToReport(context.parameters.get("ref") ?? "", text: body.text, by: try context.requireIdentity())],
                             status: .created)
         }
         admin.get("reports/counts") { _, _ in try json(try await desk.reportCounts()) }
         admin.post("contacts/forget") { request, context in
             // The same answer whether or not the number ever texted: this must not tell anyone
             // (a coordinator included) that someone used the service.
-            try await desk.forget(try await number(request), by: context.identity!)
-            logger.notice("erasure requested by a coordinator", metadata: ["by": "\(context.identity!.name)"])
+            let who = try context.requireIdentity()
+            try await desk.forget(try await number(request), by: who)
+            logger.notice("erasure requested by a coordinator", metadata: ["by": "\(who.name)"])
             return try json(["erased": true])
         }
         admin.post("contacts/block") { request, context in
-            try json(["blocked": true, "changed": try await desk.setBlocked(try await number(request), true, by: context.identity!)])
+            try json(["blocked": true, "changed": try await desk.setBlocked(try await number(request), true, by: try context.requireIdentity())])
         }
         admin.post("contacts/unblock") { request, context in
-            try json(["blocked": false, "changed": try await desk.setBlocked(try await number(request), false, by: context.identity!)])
+            try json(["blocked": false, "changed": try await desk.setBlocked(try await number(request), false, by: try context.requireIdentity())])
         }
-        admin.get("audit") { request, context in
+        adminOnly.get("audit") { request, context in
             let limit = request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 100
-            return try json(try await desk.auditLog(limit: limit, by: context.identity!))
+            return try json(try await desk.auditLog(limit: limit, by: try context.requireIdentity()))
         }
-        admin.get("tokens") { _, context in try json(try await desk.tokens(by: context.identity!)) }
-        admin.post("tokens") { request, context in
+        adminOnly.get("tokens") { _, context in try json(try await desk.tokens(by: try context.requireIdentity())) }
+        adminOnly.post("tokens") { request, context in
             struct NewToken: Decodable { let name: String; let role: AdminRole }
             let body = try await decode(NewToken.self, request)
-            let token = try await desk.createToken(name: body.name, role: body.role, by: context.identity!)
+            let token = try await desk.createToken(name: body.name, role: body.role, by: try context.requireIdentity())
             return try json(["name": body.name, "role": body.role.rawValue, "token": token], status: .created)
         }
-        admin.delete("tokens/:name") { _, context in
+        adminOnly.delete("tokens/:name") { _, context in
             let name = context.parameters.get("name") ?? ""
-            try await desk.revokeToken(name: name, by: context.identity!)
+            try await desk.revokeToken(name: name, by: try context.requireIdentity())
             return try json(["revoked": name])
         }
     }
@@ -179,24 +189,24 @@ struct AdminError: Error, HTTPResponseError {
     }
 }
 
-/// Checks the bearer token on every /admin request: none or unknown → 401.
-struct AdminAuthentication: RouterMiddleware {
+/// Who is calling /admin, from their bearer token (hummingbird-auth). No token or an unknown
+/// one is a 401 at once; an address that keeps guessing waits, whatever it sends next.
+struct AdminTokenAuthenticator: AuthenticatorMiddleware {
     typealias Context = LanternRequestContext
     let database: AppDatabase
-    let rateLimit: AdminRateLimit
     let failures: AuthenticationFailures
     let logger: Logger
     let now: @Sendable () -> Date
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        // An address that keeps guessing waits, whatever it sends next.
+    func authenticate(request: Request, context: Context) async throws -> AdminIdentity? {
         if let wait = await failures.blocked(context.clientAddress, now: now()) {
             var e = AdminError(.tooManyRequests, "too many failed attempts from this address; try again in \(wait) s")
             e.headers[.retryAfter] = "\(wait)"
             throw e
         }
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
-              let identity = try await database.adminIdentity(forToken: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) else {
+        let token = request.headers.bearer?.token.trimmingCharacters(in: .whitespaces)
+            ?? request.headers[.authorization].flatMap { $0.lowercased().hasPrefix("bearer ") ? String($0.dropFirst(7)) : nil }
+        guard let token, let identity = try await database.adminIdentity(forToken: token) else {
             let count = await failures.record(context.clientAddress, now: now())
             Counter(label: "lantern_admin_auth_failures_total").increment()
             // Never the token itself: a mistyped real one would end up in the log.
@@ -206,13 +216,31 @@ struct AdminAuthentication: RouterMiddleware {
             e.headers[.wwwAuthenticate] = "Bearer"
             throw e
         }
-        if let wait = await rateLimit.admit(token: identity.name, now: now()) {
+        return identity
+    }
+}
+
+/// Each token's requests per minute.
+struct AdminTokenRateLimit: RouterMiddleware {
+    typealias Context = LanternRequestContext
+    let rateLimit: AdminRateLimit
+    let now: @Sendable () -> Date
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let wait = await rateLimit.admit(token: try context.requireIdentity().name, now: now()) {
             var e = AdminError(.tooManyRequests, "too many requests with this token; try again in \(wait) s")
             e.headers[.retryAfter] = "\(wait)"
             throw e
         }
-        var context = context
-        context.identity = identity
+        return try await next(request, context)
+    }
+}
+
+/// What went wrong in a coordinator's request, as a status and words that say what to fix.
+struct AdminErrors: RouterMiddleware {
+    typealias Context = LanternRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let e as BroadcastRequestError {
