@@ -50,13 +50,15 @@ import Testing
                                   pacer: SendPacer(rate: 1, rates: ["vonage": 1_000]), retry: RetryPolicy(), maxConcurrent: 8,
                                   wakeUp: OutboxWakeUp(), logger: Logger(label: "t"))
         let started = ContinuousClock.now
-        while await sent.count("vonage|+447700900993") < 10, ContinuousClock.now - started < .seconds(10) {
+        while await sent.count("vonage|+447700900993") < 10, ContinuousClock.now - started < .seconds(20) {
             try await sender.sendBatch()
         }
         let took = ContinuousClock.now - started
         // Vonage's ten went at its own pace, while Twilio's numbers were still paying back.
         #expect(await sent.count("vonage|+447700900993") == 10)
-        #expect(took < .seconds(4), "vonage took \(took)")
+        // Through one shared 1/s bucket its ten would need nine seconds at least; alone it
+        // takes milliseconds (the bound leaves room for a loaded runner).
+        #expect(took < .seconds(8), "vonage took \(took)")
         let first = await sent.count("twilio|+447700900991"), second = await sent.count("twilio|+447700900992")
         // Each Twilio number has its own bucket: both sent, and neither more than its rate allows.
         let allowance = 1 + Int(Double(took.components.seconds) + 1)
