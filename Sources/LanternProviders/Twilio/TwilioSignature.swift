@@ -49,12 +49,16 @@ public enum TwilioSignature {
     /// The check made on every webhook, with what never changes worked out once: the key, and
     /// the public URL's variants (as given, with and without its port). Same rules as `isValid`.
     public struct Verifier: Sendable {
-        let key: SymmetricKey
-        let bases: [[UInt8]]
+        /// One HMAC per URL variant, keyed and fed the variant already: a request adds only its own part.
+        let started: [HMAC<Insecure.SHA1>]
 
         public init(publicBaseURL: String, authToken: String) {
-            key = SymmetricKey(data: Data(authToken.utf8))
-            bases = TwilioSignature.urlVariants(publicBaseURL).map { Array($0.utf8) }
+            let key = SymmetricKey(data: Data(authToken.utf8))
+            started = TwilioSignature.urlVariants(publicBaseURL).map { variant in
+                var mac = HMAC<Insecure.SHA1>(key: key)
+                mac.update(data: Array(variant.utf8))
+                return mac
+            }
         }
 
         /// `uri`: the request's path and query, as received (appended to the public URL).
@@ -73,9 +77,8 @@ public enum TwilioSignature {
                 previous = p
             }
             var ok = false
-            for base in bases {
-                var mac = HMAC<Insecure.SHA1>(key: key)
-                mac.update(data: base)
+            for prefix in started {
+                var mac = prefix
                 mac.update(data: tail)
                 // Every variant is computed: the time taken does not reveal which one matched.
                 ok = ConstantTime.equals(Array(Data(mac.finalize()).base64EncodedString().utf8), claimed) || ok
