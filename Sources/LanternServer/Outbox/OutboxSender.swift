@@ -71,16 +71,16 @@ public struct OutboxSender: Service {
     @discardableResult
     public func sendBatch() async throws -> Int {
         let paused = Set(pauses.active(at: now()).keys)
-        var resting = await pacer.resting()
-        var claimed = try await database.claimDue(limit: maxConcurrent, now: now(), excludingProviders: paused,
-                                                  excludingRoutes: Set(resting.map(\.description)))
-        if claimed.isEmpty, let wait = await pacer.soonestReady() {
-            // Only routes that are paying back have texts due: wait for the first (briefly), not a whole idle poll.
+        // Every route over its rate (the usual case with one number and a backlog): wait for the
+        // first to pay back. Not cut short by new texts: each would only be claimed and put
+        // back, a write the inbound path waits behind. (A route that has never sent waits at
+        // most this long.)
+        if await pacer.allResting(), let wait = await pacer.soonestReady() {
             try await Task.sleep(for: min(wait, .seconds(1)))
-            resting = await pacer.resting()
-            claimed = try await database.claimDue(limit: maxConcurrent, now: now(), excludingProviders: paused,
-                                                  excludingRoutes: Set(resting.map(\.description)))
         }
+        let resting = await pacer.resting()
+        let claimed = try await database.claimDue(limit: await pacer.allowance(upTo: maxConcurrent), now: now(), excludingProviders: paused,
+                                                  excludingRoutes: Set(resting.map(\.description)))
         guard !claimed.isEmpty else { return 0 }
         // Each text takes its cost from its own route; one whose route has run out goes back to
         // the queue for when it has paid back (no attempt used).

@@ -75,6 +75,23 @@ public actor SendPacer {
         return b.tokens >= 1 ? .zero : .milliseconds(Int(((1 - b.tokens) / rate * 1000).rounded(.up)))
     }
 
+    /// Every route that has sent is paying back: claiming now could only find texts for routes
+    /// that have never sent (and a claim that skips resting routes walks their whole backlog).
+    public func allResting() -> Bool {
+        let known = buckets.keys.filter { rate(for: $0.provider) > 0 }
+        return !known.isEmpty && known.allSatisfy { refilled($0).tokens < 1 }
+    }
+
+    /// How many texts to claim now: what the routes that have sent may send between them (at
+    /// least one, for a route that has not sent yet), at most `limit`. Claiming more only puts
+    /// texts back, and every put-back is a write the inbound path waits behind.
+    public func allowance(upTo limit: Int) -> Int {
+        let known = buckets.keys.filter { rate(for: $0.provider) > 0 }
+        guard !known.isEmpty else { return limit }
+        let total = known.reduce(0) { $0 + max(0, Int(refilled($1).tokens)) }
+        return max(1, min(limit, total))
+    }
+
     /// The soonest any resting route may send again; nil if none is resting.
     public func soonestReady() -> Duration? {
         resting().map { wait(for: $0) }.min()
