@@ -28,6 +28,18 @@ import Testing
         #expect(throws: ConfigurationError.self) { try LanternConfiguration.fromEnvironment(noSender) }
     }
 
+    @Test func eachProviderMayHaveItsOwnSendRate() throws {
+        var env = twilio
+        env["LANTERN_SEND_RATE"] = "2"
+        env["LANTERN_TWILIO_SEND_RATE"] = "10"
+        let c = try LanternConfiguration.fromEnvironment(env)
+        #expect(c.sendRate == 2 && c.providerSendRates == ["twilio": 10])
+        env["LANTERN_VONAGE_SEND_RATE"] = "fast"
+        #expect(throws: ConfigurationError.invalid("LANTERN_VONAGE_SEND_RATE", "must be segments per second for each vonage number (0 for no limit)")) {
+            try LanternConfiguration.fromEnvironment(env)
+        }
+    }
+
     @Test func signatureCheckingIsOffOnlyWhenSaidExplicitly() throws {
         var off = twilio
         off["LANTERN_TWILIO_SIGNATURE_CHECK"] = "off"
