@@ -32,7 +32,9 @@ struct KeywordIndex: Sendable {
     struct Table: Sendable {
         let entries: [Entry]
         let exact: [String: [Int]]
-        let fuzzy: [(scalars: [Unicode.Scalar], mask: UInt64, tolerance: Int, entries: [Int])]
+        /// Distinct first words that tolerate a typo, by their length in scalars (a typo changes
+        /// the length by at most the tolerance, at most 2), so a text is compared with few.
+        let fuzzy: [Int: [(scalars: [Unicode.Scalar], mask: UInt64, tolerance: Int, entries: [Int])]]
 
         init(_ entries: [Entry]) {
             self.entries = entries
@@ -47,17 +49,19 @@ struct KeywordIndex: Sendable {
                 fuzzy[first, default: (e.words[0], e.masks[0], e.tolerances[0], [])].entries.append(i)
             }
             self.exact = exact
-            self.fuzzy = order.compactMap { fuzzy[$0] }
+            self.fuzzy = Dictionary(grouping: order.compactMap { fuzzy[$0] }, by: \.scalars.count)
         }
 
         /// Indices of the entries whose first word the typed first word may be, in order.
         func candidates(_ typed: TypedWords) -> [Int] {
             var found = exact[typed.words[0]] ?? []
             let (scalars, mask) = (typed.scalars[0], typed.masks[0])
-            for f in fuzzy where abs(scalars.count - f.scalars.count) <= f.tolerance
-                && (mask & ~f.mask).nonzeroBitCount <= f.tolerance && (f.mask & ~mask).nonzeroBitCount <= f.tolerance
-                && KeywordText.distance(scalars, f.scalars, limit: f.tolerance) <= f.tolerance {
-                found += f.entries
+            for length in max(0, scalars.count - 2)...(scalars.count + 2) {
+                for f in fuzzy[length] ?? [] where abs(scalars.count - f.scalars.count) <= f.tolerance
+                    && (mask & ~f.mask).nonzeroBitCount <= f.tolerance && (f.mask & ~mask).nonzeroBitCount <= f.tolerance
+                    && KeywordText.distance(scalars, f.scalars, limit: f.tolerance) <= f.tolerance {
+                    found += f.entries
+                }
             }
             return found.count > 1 ? Array(Set(found)).sorted() : found
         }
