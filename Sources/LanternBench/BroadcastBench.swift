@@ -27,7 +27,7 @@ struct BroadcastBench: AsyncParsableCommand {
         let lantern = try Lantern.boot(configuration: config, logger: quiet)
         let db = lantern.database
         let clock = ContinuousClock()
-        func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+        func seconds(_ d: Duration) -> Double { d.seconds }
 
         print("Lantern broadcast benchmark: \(ProcessInfo.processInfo.activeProcessorCount) cores")
         var t0 = clock.now

@@ -21,7 +21,7 @@ struct Components: AsyncParsableCommand {
         let texts = ["MENU", "NALOXONE", "1", "help", "what is this", "privacy", "nalaxone please", "he is not breathing"]
         let clock = ContinuousClock()
         func report(_ name: String, _ n: Int, _ d: Duration) {
-            let s = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+            let s = d.seconds
             print(String(format: "%-28@ %9.0f /s  (%.1f µs each)", name as NSString, Double(n) / s, s / Double(n) * 1e6))
         }
         var d = clock.measure {

@@ -57,26 +57,6 @@ private struct HangingProvider: SMSProvider {
     }
 }
 
-/// A provider that records what it was asked to send.
-private actor SentLog {
-    var numbers: [String] = []
-    func add(_ n: String) { numbers.append(n) }
-}
-
-private struct RecordingProvider: SMSProvider {
-    let name = "twilio"
-    let sendsAreIdempotent = false
-    let receivesWebhooks = true
-    let acknowledgement = WebhookAcknowledgement(contentType: "text/plain", body: "")
-    let log: SentLog
-    func inboundMessage(from request: WebhookRequest) throws(WebhookRejection) -> InboundMessage { throw .ignored("") }
-    func deliveryReport(from request: WebhookRequest) throws(WebhookRejection) -> DeliveryReport { throw .ignored("") }
-    func send(_ message: OutboundSMS) async -> SendOutcome {
-        await log.add(message.to.e164)
-        return .accepted(providerMessageID: "SM\(message.outboxID)")
-    }
-}
-
 @Suite struct CountryGuardTests {
     @Test func theSenderNeverTextsAbroadWhateverQueuedIt() async throws {
         let dir = try TemporaryDirectory()
@@ -87,7 +67,7 @@ private struct RecordingProvider: SMSProvider {
                 EngineOutcome(replies: [Reply(key: "k", text: "hi")], effects: [], conversation: nil, decision: .fallback(flow: "menu", timedOut: false))
             }
         }
-        let log = SentLog()
+        let log = RecordingProvider.Log()
         let sender = OutboxSender(database: db, providers: ["twilio": RecordingProvider(log: log)], pacer: SendPacer(rate: 0),
                                   retry: RetryPolicy(), maxConcurrent: 10, wakeUp: OutboxWakeUp(), allowedCountryCodes: ["44"],
                                   logger: Logger(label: "t"))

@@ -10,26 +10,6 @@ import Testing
 /// Each provider, and each number it sends from, is paced at its own rate: a slow route never
 /// holds back a fast one, and nothing over a route's rate is lost (it waits its turn).
 @Suite struct SendPacingTests {
-    actor Sent {
-        var routes: [String] = []
-        func add(_ r: String) { routes.append(r) }
-        func count(_ r: String) -> Int { routes.filter { $0 == r }.count }
-    }
-
-    struct Recording: SMSProvider {
-        let name: String
-        let sendsAreIdempotent = false
-        let receivesWebhooks = true
-        let acknowledgement = WebhookAcknowledgement(contentType: "text/plain", body: "")
-        let sent: Sent
-        func inboundMessage(from request: WebhookRequest) throws(WebhookRejection) -> InboundMessage { throw .ignored("") }
-        func deliveryReport(from request: WebhookRequest) throws(WebhookRejection) -> DeliveryReport { throw .ignored("") }
-        func send(_ message: OutboundSMS) async -> SendOutcome {
-            await sent.add(name + "|" + (message.from ?? ""))
-            return .accepted(providerMessageID: "SM\(message.outboxID)")
-        }
-    }
-
     @Test func aSlowRouteNeverHoldsBackAFastOneAndNothingIsLost() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
@@ -44,22 +24,22 @@ import Testing
                 }
             }
         }
-        let sent = Sent()
+        let sent = RecordingProvider.Log()
         // Twilio numbers 1 segment a second each; Vonage fast.
-        let sender = OutboxSender(database: db, providers: ["twilio": Recording(name: "twilio", sent: sent), "vonage": Recording(name: "vonage", sent: sent)],
+        let sender = OutboxSender(database: db, providers: ["twilio": RecordingProvider(name: "twilio", log: sent), "vonage": RecordingProvider(name: "vonage", log: sent)],
                                   pacer: SendPacer(rate: 1, rates: ["vonage": 1_000]), retry: RetryPolicy(), maxConcurrent: 8,
                                   wakeUp: OutboxWakeUp(), logger: Logger(label: "t"))
         let started = ContinuousClock.now
-        while await sent.count("vonage|+447700900993") < 10, ContinuousClock.now - started < .seconds(20) {
+        while await sent.count(route: "vonage|+447700900993") < 10, ContinuousClock.now - started < .seconds(20) {
             try await sender.sendBatch()
         }
         let took = ContinuousClock.now - started
         // Vonage's ten went at its own pace, while Twilio's numbers were still paying back.
-        #expect(await sent.count("vonage|+447700900993") == 10)
+        #expect(await sent.count(route: "vonage|+447700900993") == 10)
         // Through one shared 1/s bucket its ten would need nine seconds at least; alone it
         // takes milliseconds (the bound leaves room for a loaded runner).
         #expect(took < .seconds(8), "vonage took \(took)")
-        let first = await sent.count("twilio|+447700900991"), second = await sent.count("twilio|+447700900992")
+        let first = await sent.count(route: "twilio|+447700900991"), second = await sent.count(route: "twilio|+447700900992")
         // Each Twilio number has its own bucket: both sent, and neither more than its rate allows.
         let allowance = 1 + Int(Double(took.components.seconds) + 1)
         #expect(first >= 1 && second >= 1)

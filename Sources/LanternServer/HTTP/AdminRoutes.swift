@@ -204,8 +204,10 @@ struct AdminTokenAuthenticator: AuthenticatorMiddleware {
             e.headers[.retryAfter] = "\(wait)"
             throw e
         }
-        let token = request.headers.bearer?.token.trimmingCharacters(in: .whitespaces)
-            ?? request.headers[.authorization].flatMap { $0.lowercased().hasPrefix("bearer ") ? String($0.dropFirst(7)) : nil }
+        // "Bearer" in any case, as HTTP allows (hummingbird-auth's `bearer` takes only "Bearer ").
+        let token = request.headers[.authorization].flatMap {
+            $0.lowercased().hasPrefix("bearer ") ? String($0.dropFirst(7)).trimmingCharacters(in: .whitespaces) : nil
+        }
         guard let token, let identity = try await database.adminIdentity(forToken: token) else {
             let count = await failures.record(context.clientAddress, now: now())
             Counter(label: "lantern_admin_auth_failures_total").increment()

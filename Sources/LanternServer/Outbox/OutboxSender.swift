@@ -92,8 +92,7 @@ public struct OutboxSender: Service {
                 batch.append(message)
             } else {
                 let wait = await pacer.wait(for: route)
-                held.append(SendRecord(id: message.id, result: .held(until: now().addingTimeInterval(Double(wait.components.seconds)
-                    + Double(wait.components.attoseconds) / 1e18), reason: "lantern:paced")))
+                held.append(SendRecord(id: message.id, result: .held(until: now().addingTimeInterval(wait.seconds), reason: "lantern:paced")))
             }
         }
         if !held.isEmpty { try await database.recordSends(held, now: now()) }

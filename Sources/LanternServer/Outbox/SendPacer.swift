@@ -25,7 +25,6 @@ public actor SendPacer {
     public let rates: [String: Double]
 
     struct Bucket {
-        let rate: Double
         var tokens: Double
         var last: ContinuousClock.Instant
     }
@@ -43,10 +42,8 @@ public actor SendPacer {
     private func refilled(_ route: SendRoute) -> Bucket {
         let now = clock.now
         let rate = rate(for: route.provider)
-        var b = buckets[route] ?? Bucket(rate: rate, tokens: max(1, rate), last: now)
-        let elapsed = b.last.duration(to: now)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        b.tokens = min(max(1, rate), b.tokens + seconds * rate)
+        var b = buckets[route] ?? Bucket(tokens: max(1, rate), last: now)
+        b.tokens = min(max(1, rate), b.tokens + b.last.duration(to: now).seconds * rate)
         b.last = now
         buckets[route] = b
         return b
@@ -54,7 +51,7 @@ public actor SendPacer {
 
     /// Routes that may not send now (still paying back), so they are not claimed.
     public func resting() -> Set<SendRoute> {
-        Set(buckets.keys.filter { $0.provider.isEmpty == false && rate(for: $0.provider) > 0 && refilled($0).tokens < 1 })
+        Set(buckets.keys.filter { rate(for: $0.provider) > 0 && refilled($0).tokens < 1 })
     }
 
     /// Takes the cost of one text from its route: true if it may go now.
@@ -96,4 +93,9 @@ public actor SendPacer {
     public func soonestReady() -> Duration? {
         resting().map { wait(for: $0) }.min()
     }
+}
+
+extension Duration {
+    /// In seconds, fractions included.
+    public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
