@@ -11,138 +11,84 @@ import Glibc
 /// Abuse and cost limits, coordinator erasure and blocking, and the HTTP hardening, over real
 /// loopback HTTP against a fake Twilio.
 @Suite struct AbuseAndHardeningTests {
-    static let her = "+447700900151"
+    static let her = LanternHarness.her
     static let other = "+447700900152"
     static let ours = "+447700900999"
 
-    struct Env {
-        let lantern: RunningLantern
-        let fake: FakeSMSAPI
-        let clock: TestClock
-        let coordinator: String
-        let admin: String
-        let logs: LogCapture
-        let builder = TwilioWebhookBuilder(publicBaseURL: "https://sms.example.org", authToken: "test-auth-token")
-        let client = TestHTTPClient()
-
-        @discardableResult
-        func text(_ body: String, from: String = AbuseAndHardeningTests.her, to: String = AbuseAndHardeningTests.ours) async throws -> TestHTTPClient.Response {
-            let r = try await client.post(lantern.baseURL, builder.inbound(sid: "SM\(UUID().uuidString)", from: from, to: to, body: body))
-            #expect(r.status == 200)
-            return r
-        }
-
-        /// Every text the fake provider has received for `number`, once the outbox is idle.
-        func textsTo(_ number: String) async throws -> [String] {
-            try await lantern.database.waitUntilOutboxIdle()
-            return await fake.requests().filter { $0.form["To"] == number }.compactMap { $0.form["Body"] }
-        }
-
-        func api(_ method: String, _ path: String, json: String? = nil, token: String? = nil, on base: URL? = nil) async throws -> TestHTTPClient.Response {
-            try await client.request(method, URL(string: (base ?? lantern.baseURL).absoluteString + path)!,
-                                     headers: ["Authorization": "Bearer \(token ?? coordinator)", "Content-Type": "application/json"], body: json)
-        }
-    }
-
-    func withLantern(_ configure: (inout LanternConfiguration) -> Void = { _ in }, _ body: (Env) async throws -> Void) async throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
-        let logs = LogCapture()
-        let fake = try await FakeSMSAPI.start()
-        let clock = TestClock(Date())
-        var config = testConfiguration(directory: dir.url, fakeAPI: fake.baseURL)
-        config.limits.ownNumbers = [Self.ours]
-        configure(&config)
-        let lantern = try await RunningLantern.start(configuration: config, logger: logs.logger(), now: clock.nowFunction)
-        let coordinator = try await lantern.database.createAdminToken(name: "sam", role: .coordinator, now: Date())
-        let admin = try await lantern.database.createAdminToken(name: "root", role: .admin, now: Date())
-        let env = Env(lantern: lantern, fake: fake, clock: clock, coordinator: coordinator, admin: admin, logs: logs)
-        do { try await body(env) } catch {
-            try? await lantern.stop(); await fake.stop()
-            throw error
-        }
-        try await lantern.stop()
-        await fake.stop()
-        for number in [Self.her, Self.other] {
-            #expect(CanaryScan.text(logs.text, containing: number).isEmpty, "\(number) in the logs")
-            #expect(CanaryScan.files(in: dir.url, containing: number).isEmpty, "\(number) at rest")
-        }
-    }
-
     @Test func tooManyTextsInAMinutePauseRepliesPolitelyButStopStillWorks() async throws {
-        try await withLantern({ $0.limits.messagesPerContactPerMinute = 3 }) { env in
+        try await withRunningLantern(clock: TestClock(Date()), configure: { $0.limits.messagesPerContactPerMinute = 3 }) { env in
             for _ in 0..<3 { try await env.text("help") }
             try await env.text("help")     // over: told once
             try await env.text("help")     // and then silence
-            var texts = try await env.textsTo(Self.her)
+            var texts = try await env.allSent(to: Self.her)
             #expect(texts.count == 4)
             #expect(texts.last?.hasPrefix("That's a lot of messages at once") == true)
             // STOP gets through any limit, and is confirmed.
             try await env.text("STOP")
-            texts = try await env.textsTo(Self.her)
+            texts = try await env.allSent(to: Self.her)
             #expect(texts.count == 5 && texts.last?.lowercased().contains("start") == true, "\(texts.last ?? "")")
-            #expect(try await env.lantern.database.contact(for: PhoneNumber(Self.her)!)?.isOptedOut == true)
+            #expect(try await env.db.contact(for: PhoneNumber(Self.her)!)?.isOptedOut == true)
             // A minute on, she is answered again.
             env.clock.advance(by: 61)
             try await env.text("START")
-            texts = try await env.textsTo(Self.her)
+            texts = try await env.allSent(to: Self.her)
             #expect(texts.count == 6)
-            #expect(try await env.lantern.database.contact(for: PhoneNumber(Self.her)!)?.isOptedOut == false)
+            #expect(try await env.db.contact(for: PhoneNumber(Self.her)!)?.isOptedOut == false)
             // Someone else was never limited by her.
             try await env.text("help", from: Self.other)
-            #expect(try await env.textsTo(Self.other).count == 1)
+            #expect(try await env.allSent(to: Self.other).count == 1)
         }
     }
 
     @Test func repliesOverTheServiceWideCapWaitForALaterMinuteAndNoneIsLost() async throws {
         // One segment a minute: each reply needs a minute of its own.
-        try await withLantern({ $0.limits.replySegmentsPerMinute = 1 }) { env in
+        try await withRunningLantern(clock: TestClock(Date()), configure: { $0.limits.replySegmentsPerMinute = 1 }) { env in
             let people = (0..<4).map { "+44770090016\($0)" }
             for number in people { try await env.text("help", from: number) }
-            #expect(try await env.lantern.database.waitForOutbox { $0[.sent] == 1 && $0[.queued] == 3 })
+            #expect(try await env.db.waitForOutbox { $0[.sent] == 1 && $0[.queued] == 3 })
             // An emergency is never held behind them.
             try await env.text("she isnt breathing", from: "+447700900170")
-            #expect(try await env.lantern.database.waitForOutbox { ($0[.sent] ?? 0) >= 2 && $0[.queued] == 3 })
+            #expect(try await env.db.waitForOutbox { ($0[.sent] ?? 0) >= 2 && $0[.queued] == 3 })
             #expect(await env.fake.requests().contains { $0.form["To"] == "+447700900170" })
             env.clock.advance(by: 61)
             // (Two may fall due if the clock started in the last second of a minute.)
-            #expect(try await env.lantern.database.waitForOutbox { ($0[.sent] ?? 0) >= 3 && ($0[.queued] ?? 0) <= 2 })
+            #expect(try await env.db.waitForOutbox { ($0[.sent] ?? 0) >= 3 && ($0[.queued] ?? 0) <= 2 })
             env.clock.advance(by: 180)
-            #expect(try await env.lantern.database.waitForOutbox { $0[.queued] == nil || $0[.queued] == 0 })
-            for number in people { #expect(try await env.textsTo(number).count == 1, "\(number) was not answered") }
+            #expect(try await env.db.waitForOutbox { $0[.queued] == nil || $0[.queued] == 0 })
+            for number in people { #expect(try await env.allSent(to: number).count == 1, "\(number) was not answered") }
             #expect(env.logs.text.contains("replies held by the service-wide reply limit"))
         }
     }
 
     @Test func aReplyThatWouldWaitTooLongIsGivenUpAndSaysSo() async throws {
-        try await withLantern({ $0.limits.replySegmentsPerMinute = 1; $0.limits.replyMaxWait = 60 }) { env in
+        try await withRunningLantern(clock: TestClock(Date()), configure: { $0.limits.replySegmentsPerMinute = 1; $0.limits.replyMaxWait = 60 }) { env in
             for n in 0..<4 { try await env.text("help", from: "+44770090016\(n)") }
             env.clock.advance(by: 61)
-            #expect(try await env.lantern.database.waitForOutbox { $0[.sent] == 2 })
+            #expect(try await env.db.waitForOutbox { $0[.sent] == 2 })
             var answered = 0
-            for n in 0..<4 { answered += try await env.textsTo("+44770090016\(n)").count }
+            for n in 0..<4 { answered += try await env.allSent(to: "+44770090016\(n)").count }
             #expect(answered == 2)
             #expect(env.logs.text.contains("replies given up: the service-wide reply limit is full"))
         }
     }
 
     @Test func loopsFromOurOwnNumberAndAutoRepliesAreDropped() async throws {
-        try await withLantern { env in
+        try await withRunningLantern(clock: TestClock(Date())) { env in
             try await env.text("help", from: Self.ours)
             try await env.text("I'm driving with Do Not Disturb While Driving turned on. I'll see your message when I get where I'm going.")
             try await env.text("Automatic reply: out of office")
-            #expect(try await env.textsTo(Self.ours).isEmpty)
-            #expect(try await env.textsTo(Self.her).isEmpty)
+            #expect(try await env.allSent(to: Self.ours).isEmpty)
+            #expect(try await env.allSent(to: Self.her).isEmpty)
             // Nothing was created for them either.
-            #expect(try await env.lantern.database.contact(for: PhoneNumber(Self.her)!) == nil)
-            #expect(try await env.lantern.database.contact(for: PhoneNumber(Self.ours)!) == nil)
+            #expect(try await env.db.contact(for: PhoneNumber(Self.her)!) == nil)
+            #expect(try await env.db.contact(for: PhoneNumber(Self.ours)!) == nil)
             try await env.text("help")
-            #expect(try await env.textsTo(Self.her).count == 1)
+            #expect(try await env.allSent(to: Self.her).count == 1)
         }
     }
 
     @Test func coordinatorsEraseAndBlockByNumberAndTheAuditRecordsWhoAndWhen() async throws {
-        try await withLantern { env in
+        try await withRunningLantern(clock: TestClock(Date())) { env in
             try await env.text("alerts")
             // A number that never texted gets exactly the answer a real one gets: no oracle.
             let never = try await env.api("POST", "/admin/contacts/forget", json: #"{"number": "+447700900199"}"#)
@@ -151,17 +97,17 @@ import Glibc
             let forgot = try await env.api("POST", "/admin/contacts/forget", json: "{\"number\": \"\(Self.her)\"}")
             #expect(forgot.status == 200, "\(forgot.body)")
             #expect(forgot.body == never.body)
-            #expect(try await env.lantern.database.contact(for: PhoneNumber(Self.her)!) == nil)
+            #expect(try await env.db.contact(for: PhoneNumber(Self.her)!) == nil)
 
             // Blocked: no answers, though STOP still opts her out (silently).
             #expect(try await env.api("POST", "/admin/contacts/block", json: "{\"number\": \"\(Self.other)\"}").status == 200)
             try await env.text("help", from: Self.other)
             try await env.text("STOP", from: Self.other)
-            #expect(try await env.textsTo(Self.other).isEmpty)
-            #expect(try await env.lantern.database.contact(for: PhoneNumber(Self.other)!)?.isOptedOut == true)
+            #expect(try await env.allSent(to: Self.other).isEmpty)
+            #expect(try await env.db.contact(for: PhoneNumber(Self.other)!)?.isOptedOut == true)
             #expect(try await env.api("POST", "/admin/contacts/unblock", json: "{\"number\": \"\(Self.other)\"}").status == 200)
             try await env.text("START", from: Self.other)
-            #expect(try await env.textsTo(Self.other).count == 1)
+            #expect(try await env.allSent(to: Self.other).count == 1)
 
             // The audit log is for admins, and says who and what kind of action, never whom.
             #expect(try await env.api("GET", "/admin/audit").status == 403)
@@ -170,17 +116,17 @@ import Glibc
             let entries = try AdminJSON.decoder.decode([AuditEntry].self, from: Data(audit.body.utf8))
             #expect(entries.map(\.action).prefix(3) == ["contact.unblocked", "contact.blocked", "contact.erased"])
             #expect(entries.allSatisfy { $0.subject == nil || !$0.subject!.contains("7700900") })
-            #expect(entries.prefix(3).allSatisfy { $0.actor == "sam" })
+            #expect(entries.prefix(3).allSatisfy { $0.actor == "alice" })
         }
     }
 
     @Test func theAdminAPIIsRateLimitedPerTokenAndRefusesOversizedBodies() async throws {
-        try await withLantern({ $0.limits.adminRequestsPerMinute = 3; $0.maxBodyBytes = 2048 }) { env in
+        try await withRunningLantern(clock: TestClock(Date()), configure: { $0.limits.adminRequestsPerMinute = 3; $0.maxBodyBytes = 2048 }) { env in
             for _ in 0..<3 { #expect(try await env.api("GET", "/admin/whoami").status == 200) }
             let limited = try await env.api("GET", "/admin/whoami")
             #expect(limited.status == 429)
             #expect(limited.body.contains("too many requests") && Int(limited.headers["retry-after"] ?? "") ?? 0 >= 1)
-            // Another token is not held back by sam's.
+            // Another token is not held back by alice's.
             #expect(try await env.api("GET", "/admin/whoami", token: env.admin).status == 200)
             let big = "{\"text\": \"\(String(repeating: "x", count: 4096))\", \"areas\": [\"BS5\"]}"
             let tooBig = try await env.api("POST", "/admin/broadcasts/preview", json: big, token: env.admin)
@@ -191,7 +137,7 @@ import Glibc
     }
 
     @Test func everyAnswerCarriesSecurityHeadersAndNoInternals() async throws {
-        try await withLantern { env in
+        try await withRunningLantern(clock: TestClock(Date())) { env in
             let answers = [
                 try await env.client.request("GET", env.lantern.baseURL.appendingPathComponent("healthz")),
                 try await env.api("GET", "/admin/whoami"),
@@ -214,7 +160,7 @@ import Glibc
     }
 
     @Test func theAdminAPICanListenApartFromTheWebhooks() async throws {
-        try await withLantern({ $0.adminPort = 0 }) { env in
+        try await withRunningLantern(clock: TestClock(Date()), configure: { $0.adminPort = 0 }) { env in
             let admin = try #require(env.lantern.adminURL)
             #expect(admin != env.lantern.baseURL)
             #expect(try await env.api("GET", "/admin/whoami", on: admin).status == 200)
@@ -222,12 +168,12 @@ import Glibc
             #expect(try await env.api("GET", "/admin/whoami").status == 404)
             #expect(try await env.client.request("GET", env.lantern.baseURL.appendingPathComponent("healthz")).status == 200)
             try await env.text("help")
-            #expect(try await env.textsTo(Self.her).count == 1)
+            #expect(try await env.allSent(to: Self.her).count == 1)
         }
     }
 
     @Test func aConnectionThatSaysNothingIsClosed() async throws {
-        try await withLantern({ $0.idleTimeout = 0.3 }) { env in
+        try await withRunningLantern(clock: TestClock(Date()), configure: { $0.idleTimeout = 0.3 }) { env in
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             #expect(fd >= 0)
             defer { close(fd) }

@@ -9,101 +9,9 @@ import Testing
 /// Alerts end to end: people subscribe by text over signed Twilio webhooks, coordinators use
 /// the admin API with bearer tokens, and a fake Twilio records exactly who got what.
 @Suite struct AlertsEndToEndTests {
-    struct Env {
-        let lantern: RunningLantern
-        let fake: FakeSMSAPI
-        let builder = TwilioWebhookBuilder(publicBaseURL: "https://sms.example.org", authToken: "test-auth-token")
-        let client = TestHTTPClient()
-        let logs: LogCapture
-        let dir: TemporaryDirectory
-        let alice: String    // coordinator
-        let bola: String     // another coordinator
-        let admin: String
-
-        var db: AppDatabase { lantern.database }
-
-        func text(_ from: String, _ body: String) async throws {
-            let r = try await client.post(lantern.baseURL, builder.inbound(sid: "SM\(UUID().uuidString)", from: from, body: body))
-            #expect(r.status == 200)
-        }
-
-        /// Texts ALERTS <area> then YES, and waits for the confirmation to go out.
-        func subscribe(_ from: String, _ area: String) async throws {
-            let before = await fake.requests().count
-            try await text(from, "alerts \(area)")
-            try await text(from, "yes")
-            await fake.waitForRequests(before + 2)
-        }
-
-        func api(_ method: String, _ path: String, token: String?, json: String? = nil) async throws -> TestHTTPClient.Response {
-            var headers = ["Content-Type": "application/json"]
-            if let token { headers["Authorization"] = "Bearer \(token)" }
-            return try await client.request(method, URL(string: lantern.baseURL.absoluteString + path)!, headers: headers, body: json)
-        }
-
-        func broadcast(_ json: String, token: String? = nil) async throws -> [String: Any] {
-            let r = try await api("POST", "/admin/broadcasts", token: token ?? alice, json: json)
-            #expect(r.status == 201, "\(r.body)")
-            return try JSONSerialization.jsonObject(with: Data(r.body.utf8)) as! [String: Any]
-        }
-
-        func status(_ id: Int) async throws -> BroadcastSummary {
-            let r = try await api("GET", "/admin/broadcasts/\(id)", token: alice)
-            return try AdminJSON.decoder.decode(BroadcastSummary.self, from: Data(r.body.utf8))
-        }
-
-        func waitForBroadcast(_ id: Int, timeout: Duration = .seconds(15), until: (BroadcastSummary) -> Bool) async throws -> BroadcastSummary {
-            let clock = ContinuousClock(), deadline = clock.now.advanced(by: timeout)
-            var last = try await status(id)
-            while clock.now < deadline && !until(last) {
-                try await Task.sleep(for: .milliseconds(50))
-                last = try await status(id)
-            }
-            #expect(until(last), "broadcast \(id) stuck: \(last)")
-            return last
-        }
-
-        /// Alert texts (not replies) the fake received, by recipient.
-        func alertsByRecipient() async -> [String: Int] {
-            var out: [String: Int] = [:]
-            for r in await fake.requests() where r.wasAccepted && r.form["Body"]?.contains("Reply STOP to end") == true {
-                out[r.form["To"] ?? "?", default: 0] += 1
-            }
-            return out
-        }
-    }
-
-    func withLantern(sendRate: Double = 0, canaries: [String] = [], _ body: (Env) async throws -> Void) async throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
-        let logs = LogCapture()
-        let fake = try await FakeSMSAPI.start()
-        var config = testConfiguration(directory: dir.url, fakeAPI: fake.baseURL, sendRate: sendRate)
-        config.maxConcurrentSends = 4
-        let lantern = try await RunningLantern.start(configuration: config, logger: logs.logger())
-        let db = lantern.database
-        let env = Env(lantern: lantern, fake: fake, logs: logs, dir: dir,
-                      alice: try await db.createAdminToken(name: "alice", role: .coordinator, now: Date()),
-                      bola: try await db.createAdminToken(name: "bola", role: .coordinator, now: Date()),
-                      admin: try await db.createAdminToken(name: "root", role: .admin, now: Date()))
-        do { try await body(env) } catch {
-            try? await lantern.stop()
-            await fake.stop()
-            throw error
-        }
-        try await lantern.stop()
-        await fake.stop()
-        try await lantern.database.checkpoint()
-        for secret in canaries {
-            #expect(CanaryScan.files(in: dir.url, containing: secret).isEmpty, "'\(secret)' still at rest")
-            #expect(CanaryScan.text(logs.text, containing: secret).isEmpty, "'\(secret)' in the logs")
-        }
-        #expect(CanaryScan.text(logs.text, containing: "test-auth-token").isEmpty, "the Twilio auth token is in the logs")
-        for token in [env.alice, env.bola, env.admin] {
-            #expect(CanaryScan.text(logs.text, containing: String(token.split(separator: "_").last!)).isEmpty, "an admin token is in the logs")
-        }
-        #expect(CanaryScan.text(logs.text, containing: "+447700900").isEmpty,
-                "a number in the logs: \(logs.all.filter { $0.contains("447700900") }.prefix(3))")
+    /// Coordinators send alerts four at a time, at `sendRate` a second (0: no limit).
+    func withLantern(sendRate: Double = 0, canaries: [String] = [], _ body: (LanternHarness) async throws -> Void) async throws {
+        try await withRunningLantern(canaries: canaries, configure: { $0.sendRate = sendRate; $0.maxConcurrentSends = 4 }, body)
     }
 
     @Test func anAlertReachesExactlyItsSubscribersOnce() async throws {
@@ -115,14 +23,14 @@ import Testing
             try await env.subscribe("+447700900104", "Bristol")      // contains BS5
             try await env.subscribe("+447700900105", "all")
             try await env.subscribe("+447700900106", "BS5")
-            try await env.text("+447700900106", "STOP")                // opted out
+            try await env.text("STOP", from: "+447700900106")                // opted out
             try await env.subscribe("+447700900107", "BS5")
-            try await env.text("+447700900107", "PAUSE 24")            // paused
-            try await Task.sleep(for: .milliseconds(200))
+            try await env.text("PAUSE 24", from: "+447700900107")            // paused
+            try await env.settled()
 
             // Naming the drug would show on discreet subscribers' lock screens: refused until the coordinator chooses.
-            let refused = try await env.api("POST", "/admin/broadcasts", token: env.alice,
-                                            json: #"{"text": "Strong heroin in \#(canary).", "areas": ["BS5", "M14"], "confirmed": true}"#)
+            let refused = try await env.api("POST", "/admin/broadcasts",
+                                            json: #"{"text": "Strong heroin in \#(canary).", "areas": ["BS5", "M14"], "confirmed": true}"#, token: env.coordinator)
             #expect(refused.status == 422 && refused.body.contains("HEROIN") && refused.body.contains("plain_for_everyone"), "\(refused.body)")
             let created = try await env.broadcast(#"{"text": "Strong heroin in \#(canary).", "areas": ["BS5", "M14"], "confirmed": true, "plain_for_everyone": true}"#)
             let id = created["id"] as! Int
@@ -139,22 +47,22 @@ import Testing
 
     @Test func tokensAreCheckedAndRolesEnforced() async throws {
         try await withLantern { env in
-            var r = try await env.api("GET", "/admin/broadcasts", token: nil)
+            var r = try await env.client.request("GET", env.base.appendingPathComponent("admin/broadcasts"))
             #expect(r.status == 401)
             #expect(r.headers["www-authenticate"] == "Bearer")
             #expect(r.body.contains("a valid admin token is required"))
             r = try await env.api("GET", "/admin/broadcasts", token: "lnt_guess_guess")
             #expect(r.status == 401)
-            r = try await env.api("GET", "/admin/broadcasts", token: env.alice)
+            r = try await env.api("GET", "/admin/broadcasts", token: env.coordinator)
             #expect(r.status == 200)
-            r = try await env.api("GET", "/admin/tokens", token: env.alice)
+            r = try await env.api("GET", "/admin/tokens", token: env.coordinator)
             #expect(r.status == 403)
             r = try await env.api("GET", "/admin/tokens", token: env.admin)
             #expect(r.status == 200)
-            #expect(r.body.contains("\"alice\"") && !r.body.contains(env.alice))
+            #expect(r.body.contains("\"alice\"") && !r.body.contains(env.coordinator))
             r = try await env.api("DELETE", "/admin/tokens/alice", token: env.admin)
             #expect(r.status == 200)
-            r = try await env.api("GET", "/admin/broadcasts", token: env.alice)
+            r = try await env.api("GET", "/admin/broadcasts", token: env.coordinator)
             #expect(r.status == 401)
         }
     }
@@ -164,8 +72,8 @@ import Testing
             for (i, n) in ["+447700900111", "+447700900112", "+447700900113"].enumerated() {
                 try await env.subscribe(n, i == 2 ? "M14" : "BS5")
             }
-            var r = try await env.api("POST", "/admin/broadcasts/preview", token: env.alice,
-                                      json: #"{"text": "Pills sold as diazepam are much stronger than usual.", "areas": ["bs5"], "confirmed": false}"#)
+            var r = try await env.api("POST", "/admin/broadcasts/preview",
+                                      json: #"{"text": "Pills sold as diazepam are much stronger than usual.", "areas": ["bs5"], "confirmed": false}"#, token: env.coordinator)
             #expect(r.status == 200, "\(r.body)")
             var p = try AdminJSON.decoder.decode(BroadcastPreview.self, from: Data(r.body.utf8))
             #expect(p.recipients == 2)
@@ -175,15 +83,15 @@ import Testing
             #expect(p.totalSegments == 2)
             #expect(p.estimatedSeconds == 1)
             #expect(p.estimatedCost == 0.08 && p.currency == "GBP")
-            r = try await env.api("POST", "/admin/broadcasts/preview", token: env.alice,
-                                  json: #"{"text": "It’s bad ⚠️", "areas": ["all"], "confirmed": true}"#)
+            r = try await env.api("POST", "/admin/broadcasts/preview",
+                                  json: #"{"text": "It’s bad ⚠️", "areas": ["all"], "confirmed": true}"#, token: env.coordinator)
             p = try AdminJSON.decoder.decode(BroadcastPreview.self, from: Data(r.body.utf8))
             #expect(p.recipients == 3)
             #expect(p.messages.first?.encoding == "UCS-2")
             #expect(p.messages.first?.nonGSMCharacters.contains("’") == true)
             // A template renders with the areas filled in.
-            r = try await env.api("POST", "/admin/broadcasts/preview", token: env.alice,
-                                  json: #"{"template": "nitazenes", "areas": ["BS5", "M14"], "confirmed": true}"#)
+            r = try await env.api("POST", "/admin/broadcasts/preview",
+                                  json: #"{"template": "nitazenes", "areas": ["BS5", "M14"], "confirmed": true}"#, token: env.coordinator)
             p = try AdminJSON.decoder.decode(BroadcastPreview.self, from: Data(r.body.utf8))
             #expect(p.messages.first?.locale == "en-GB")
             #expect(p.messages.first?.text.hasPrefix("Confirmed: Nitazenes found in heroin in BS5 and M14.") == true)
@@ -202,14 +110,14 @@ import Testing
     @Test func aTemplateAlertGoesOutInEachPersonsLanguageAndWording() async throws {
         try await withLantern { env in
             let polish = "+447700900161", english = "+447700900162", welsh = "+447700900163"
-            try await env.text(polish, "polski")
-            try await env.text(polish, "alerty BS5")
-            try await env.text(polish, "tak")
+            try await env.text("polski", from: polish)
+            try await env.text("alerty BS5", from: polish)
+            try await env.text("tak", from: polish)
             try await env.subscribe(english, "BS5")
-            try await env.text(english, "plain")
-            try await env.text(welsh, "cymraeg")
-            try await env.text(welsh, "rhybuddion BS5")
-            try await env.text(welsh, "ie")
+            try await env.text("plain", from: english)
+            try await env.text("cymraeg", from: welsh)
+            try await env.text("rhybuddion BS5", from: welsh)
+            try await env.text("ie", from: welsh)
             await env.fake.waitForRequests(9)   // every reply so far (3 each) has gone out
             let id = try await env.broadcast(#"{"template": "nitazenes", "areas": ["BS5"], "confirmed": true}"#)["id"] as! Int
             _ = try await env.waitForBroadcast(id) { $0.status == .completed }
@@ -236,32 +144,33 @@ import Testing
                 ("not json", 400, "not valid JSON"),
             ]
             for (json, status, message) in cases {
-                let r = try await env.api("POST", "/admin/broadcasts", token: env.alice, json: json)
+                let r = try await env.api("POST", "/admin/broadcasts", json: json, token: env.coordinator)
                 #expect(r.status == status, "\(json) → \(r.status) \(r.body)")
                 #expect(r.body.contains(message), "\(json) → \(r.body)")
             }
-            let missing = try await env.api("GET", "/admin/broadcasts/999", token: env.alice)
+            let missing = try await env.api("GET", "/admin/broadcasts/999", token: env.coordinator)
             #expect(missing.status == 404)
         }
     }
 
     @Test func approvalNeedsASecondCoordinator() async throws {
         try await withLantern { env in
+            let bola = try await env.token("bola")
             try await env.subscribe("+447700900121", "BS5")
             let b = try await env.broadcast(#"{"text": "Check your batch.", "areas": ["BS5"], "confirmed": false, "requires_approval": true}"#)
             let id = b["id"] as! Int
             #expect(b["status"] as? String == "awaiting_approval")
             try await Task.sleep(for: .milliseconds(1500))
             #expect(await env.alertsByRecipient().isEmpty)
-            var r = try await env.api("POST", "/admin/broadcasts/\(id)/approve", token: env.alice)
+            var r = try await env.api("POST", "/admin/broadcasts/\(id)/approve", token: env.coordinator)
             #expect(r.status == 403)
             #expect(r.body.contains("different coordinator"))
-            r = try await env.api("POST", "/admin/broadcasts/\(id)/approve", token: env.bola)
+            r = try await env.api("POST", "/admin/broadcasts/\(id)/approve", token: bola)
             #expect(r.status == 200)
             let done = try await env.waitForBroadcast(id) { $0.status == .completed }
             #expect(done.approvedBy == "bola")
             #expect(await env.alertsByRecipient() == ["+447700900121": 1])
-            r = try await env.api("POST", "/admin/broadcasts/\(id)/approve", token: env.bola)
+            r = try await env.api("POST", "/admin/broadcasts/\(id)/approve", token: bola)
             #expect(r.status == 409)
             let audit = try await env.db.auditLog().map { "\($0.actor) \($0.action)" }
             #expect(audit.contains("alice broadcast.created") && audit.contains("bola broadcast.approved"))
@@ -269,7 +178,7 @@ import Testing
     }
 
     /// Subscribers for the mid-broadcast tests, seeded straight into the store (synthetic numbers).
-    func seed(_ env: Env, _ count: Int) async throws -> [PhoneNumber] {
+    func seed(_ env: LanternHarness, _ count: Int) async throws -> [PhoneNumber] {
         try await Seed.subscribers(count, areas: "BS5", database: env.db, provider: "twilio")
     }
 
@@ -278,7 +187,7 @@ import Testing
             let numbers = try await seed(env, 40)
             let id = try await env.broadcast(#"{"text": "Cancel me.", "areas": ["BS5"], "confirmed": true}"#)["id"] as! Int
             _ = try await env.waitForBroadcast(id) { $0.counts.sent >= 5 }
-            let r = try await env.api("POST", "/admin/broadcasts/\(id)/cancel", token: env.alice)
+            let r = try await env.api("POST", "/admin/broadcasts/\(id)/cancel", token: env.coordinator)
             #expect(r.status == 200)
             try await Task.sleep(for: .milliseconds(800))
             let s = try await env.status(id)
@@ -320,7 +229,7 @@ import Testing
             let keys = numbers.map { (env.db.vault.contactKey(for: $0).hex, $0) }.sorted { $0.0 < $1.0 }
             let last = keys.last!.1
             let id = try await env.broadcast(#"{"text": "Going round.", "areas": ["BS5"], "confirmed": true}"#)["id"] as! Int
-            try await env.text(last.e164, "STOP")
+            try await env.text("STOP", from: last.e164)
             let done = try await env.waitForBroadcast(id) { $0.status == .completed }
             let got = await env.alertsByRecipient()
             #expect(got[last.e164] == nil)
@@ -353,7 +262,7 @@ import Testing
             let id = try await env.broadcast(#"{"text": "Going round.", "areas": ["BS5"], "confirmed": true}"#)["id"] as! Int
             _ = try await env.waitForBroadcast(id) { $0.counts.sent >= 2 }
             let mum = "+447700900150"
-            try await env.text(mum, "\(canary) shes not breathing")
+            try await env.text("\(canary) shes not breathing", from: mum)
             let queuedAhead = await env.fake.requests().count
             _ = await env.fake.waitForRequests(queuedAhead + 2)
             let sends = await env.fake.requests()
@@ -372,15 +281,15 @@ import Testing
             let id = try await env.broadcast(#"{"text": "Strong batch going round BS5.", "areas": ["BS5"], "confirmed": true}"#)["id"] as! Int
             _ = try await env.waitForBroadcast(id) { $0.status == .completed }
             let before = await env.fake.requests().count
-            try await env.text("+447700900141", "is it in the brown?")
-            try await env.text("+447700900142", "is it in the brown?")   // never got an alert
+            try await env.text("is it in the brown?", from: "+447700900141")
+            try await env.text("is it in the brown?", from: "+447700900142")   // never got an alert
             let replies = await env.fake.waitForRequests(before + 2).dropFirst(before)
             let hers = replies.first { $0.form["To"] == "+447700900141" }?.form["Body"] ?? ""
             let theirs = replies.first { $0.form["To"] == "+447700900142" }?.form["Body"] ?? ""
             #expect(hers.hasPrefix("Thanks. Seen it, or know more? Text REPORT"), "\(hers)")
             #expect(theirs.hasPrefix("Sorry, I didn't get that"), "\(theirs)")
             // Keywords still work as ever after an alert.
-            try await env.text("+447700900141", "my alerts")
+            try await env.text("my alerts", from: "+447700900141")
             let next = await env.fake.waitForRequests(before + 3).last?.form["Body"] ?? ""
             #expect(next.hasPrefix("You get alerts for BS5"), "\(next)")
         }
@@ -390,10 +299,10 @@ import Testing
         try await withLantern { env in
             try await env.subscribe("+447700900151", "BS5")          // the service's default: discreet
             try await env.subscribe("+447700900152", "BS5")
-            try await env.text("+447700900152", "PLAIN")              // asked for plain words
-            try await Task.sleep(for: .milliseconds(200))
+            try await env.text("PLAIN", from: "+447700900152")              // asked for plain words
+            try await env.settled()
             let both = #"{"texts": {"en-GB": "Strong heroin in BS5.", "en-GB~discreet": "Strong batch in BS5."}, "areas": ["BS5"], "confirmed": true}"#
-            let preview = try await env.api("POST", "/admin/broadcasts/preview", token: env.alice, json: both)
+            let preview = try await env.api("POST", "/admin/broadcasts/preview", json: both, token: env.coordinator)
             #expect(preview.status == 200, "\(preview.body)")
             let json = try JSONSerialization.jsonObject(with: Data(preview.body.utf8)) as! [String: Any]
             let messages = json["messages"] as! [[String: Any]]
@@ -402,9 +311,9 @@ import Testing
             #expect((json["warnings"] as? [String])?.isEmpty == true)
             // Plain words only: the preview warns, and sending is refused.
             let plainOnly = #"{"text": "Strong heroin in BS5.", "areas": ["BS5"], "confirmed": true}"#
-            let warned = try await env.api("POST", "/admin/broadcasts/preview", token: env.alice, json: plainOnly)
+            let warned = try await env.api("POST", "/admin/broadcasts/preview", json: plainOnly, token: env.coordinator)
             #expect(warned.body.contains("lock screens"), "\(warned.body)")
-            #expect(try await env.api("POST", "/admin/broadcasts", token: env.alice, json: plainOnly).status == 422)
+            #expect(try await env.api("POST", "/admin/broadcasts", json: plainOnly, token: env.coordinator).status == 422)
             // Sent with both: each gets her own words.
             let id = try await env.broadcast(both)["id"] as! Int
             _ = try await env.waitForBroadcast(id) { $0.status == .completed }
@@ -412,5 +321,47 @@ import Testing
                 .map { ($0.form["To"]!, $0.form["Body"]!) })
             #expect(bodies["+447700900151"]?.contains("Strong batch") == true && bodies["+447700900152"]?.contains("heroin") == true, "\(bodies)")
         }
+    }
+}
+
+/// What coordinators and subscribers do around an alert.
+extension LanternHarness {
+    /// Texts ALERTS <area> then YES, and waits for the confirmation to go out.
+    func subscribe(_ from: String, _ area: String) async throws {
+        let before = await fake.requests().count
+        try await text("alerts \(area)", from: from)
+        try await text("yes", from: from)
+        await fake.waitForRequests(before + 2)
+    }
+
+    func broadcast(_ json: String, token: String? = nil) async throws -> [String: Any] {
+        let r = try await api("POST", "/admin/broadcasts", json: json, token: token ?? coordinator)
+        #expect(r.status == 201, "\(r.body)")
+        return try JSONSerialization.jsonObject(with: Data(r.body.utf8)) as! [String: Any]
+    }
+
+    func status(_ id: Int) async throws -> BroadcastSummary {
+        let r = try await api("GET", "/admin/broadcasts/\(id)", token: coordinator)
+        return try AdminJSON.decoder.decode(BroadcastSummary.self, from: Data(r.body.utf8))
+    }
+
+    func waitForBroadcast(_ id: Int, timeout: Duration = .seconds(15), until: (BroadcastSummary) -> Bool) async throws -> BroadcastSummary {
+        let clock = ContinuousClock(), deadline = clock.now.advanced(by: timeout)
+        var last = try await status(id)
+        while clock.now < deadline && !until(last) {
+            try await Task.sleep(for: .milliseconds(50))
+            last = try await status(id)
+        }
+        #expect(until(last), "broadcast \(id) stuck: \(last)")
+        return last
+    }
+
+    /// Alert texts (not replies) the fake received, by recipient.
+    func alertsByRecipient() async -> [String: Int] {
+        var out: [String: Int] = [:]
+        for r in await fake.requests() where r.wasAccepted && r.form["Body"]?.contains("Reply STOP to end") == true {
+            out[r.form["To"] ?? "?", default: 0] += 1
+        }
+        return out
     }
 }

@@ -86,42 +86,42 @@ import Testing
 
 extension AbuseAndHardeningTests {
     @Test func oneNumberCannotHoldMoreThanTenAreas() async throws {
-        try await withLantern { env in
+        try await withRunningLantern(clock: TestClock(Date())) { env in
             let first = (1...8).map { "BS\($0)" }.joined(separator: " ")
             try await env.text("ALERTS \(first)")
             try await env.text("YES")
             try await env.text("ALERTS M1 M2 M3 M4")
             try await env.text("YES")
-            let her = try #require(try await env.lantern.database.contact(for: PhoneNumber(Self.her)!))
+            let her = try #require(try await env.db.contact(for: PhoneNumber(Self.her)!))
             #expect(her.subscriptions.count == AreaCodes.maxPerPerson)
             try await env.text("MY ALERTS")
-            for text in try await env.textsTo(Self.her) { #expect(SMSSegments.count(text).segments <= 3) }
+            for text in try await env.allSent(to: Self.her) { #expect(SMSSegments.count(text).segments <= 3) }
         }
     }
 }
 
 extension AbuseAndHardeningTests {
     @Test func aHundredForgetsErasePromptlyButAreAnsweredOnce() async throws {
-        try await withLantern { env in
+        try await withRunningLantern(clock: TestClock(Date())) { env in
             try await env.text("ALERTS BS5")
             try await env.text("YES")
-            let before = try await env.textsTo(Self.her).count
+            let before = try await env.allSent(to: Self.her).count
             for _ in 0..<30 { try await env.text("FORGET") }
-            #expect(try await env.lantern.database.contact(for: PhoneNumber(Self.her)!) == nil)
-            let answers = try await env.textsTo(Self.her).count - before
+            #expect(try await env.db.contact(for: PhoneNumber(Self.her)!) == nil)
+            let answers = try await env.allSent(to: Self.her).count - before
             // The erasure's confirmation, then one "there is nothing to erase" for the next hour.
             #expect(answers == 2, "\(answers) replies to 30 FORGETs")
             // STOP still works for someone over her limit, and is confirmed once.
             for _ in 0..<12 { try await env.text("menu", from: Self.other) }
-            let beforeStop = try await env.textsTo(Self.other).count
+            let beforeStop = try await env.allSent(to: Self.other).count
             for _ in 0..<5 { try await env.text("STOP", from: Self.other) }
-            #expect(try await env.lantern.database.contact(for: PhoneNumber(Self.other)!)?.isOptedOut == true)
-            #expect(try await env.textsTo(Self.other).count - beforeStop == 1)
+            #expect(try await env.db.contact(for: PhoneNumber(Self.other)!)?.isOptedOut == true)
+            #expect(try await env.allSent(to: Self.other).count - beforeStop == 1)
             // An hour on, a FORGET from the erased number is answered again (once).
             env.clock.advance(by: 3601)
             try await env.text("FORGET")
             try await env.text("FORGET")
-            #expect(try await env.textsTo(Self.her).count - before == 3)
+            #expect(try await env.allSent(to: Self.her).count - before == 3)
         }
     }
 }
@@ -141,7 +141,7 @@ extension AmplificationTests {
 
 extension AbuseAndHardeningTests {
     @Test func aCoordinatorsTextIsLimitedInSegmentsAsSent() async throws {
-        try await withLantern { env in
+        try await withRunningLantern(clock: TestClock(Date())) { env in
             let long = String(repeating: "Bad batch in BS5, take care. ", count: 20)
             let preview = try await env.api("POST", "/admin/broadcasts/preview", json: #"{"areas": ["BS5"], "text": "\#(long)", "confirmed": false}"#)
             #expect(preview.status == 422 && preview.body.contains("SMS segments"), "\(preview.status) \(preview.body)")

@@ -7,66 +7,18 @@ import Logging
 import Testing
 
 /// The daemon on a real loopback port with a real SQLite file, a fake Twilio API that records
-/// what it receives, and webhooks signed with Twilio's algorithm. Every test ends by proving
-/// that the message bodies and numbers it used are nowhere at rest: not in the database, its
-/// WAL, the key file, nor any log line.
+/// what it receives, and webhooks signed with Twilio's algorithm (`withRunningLantern`). Every
+/// test ends with the harness proving that the bodies and numbers it used are nowhere at rest:
+/// not in the database, its WAL, the key file, nor any log line.
 @Suite struct EndToEndTests {
-    struct Env {
-        let lantern: RunningLantern
-        let fake: FakeSMSAPI
-        let builder: TwilioWebhookBuilder
-        let client = TestHTTPClient()
-        let logs: LogCapture
-        let dir: TemporaryDirectory
-
-        var base: URL { lantern.baseURL }
-        func post(_ s: TwilioWebhookBuilder.Signed) async throws -> TestHTTPClient.Response { try await client.post(base, s) }
-        func counts() async throws -> [OutboxStatus: Int] { try await lantern.database.outboxCounts() }
-
-        /// Waits (bounded) until the outbox reaches a state.
-        func waitFor(_ what: String, timeout: Duration = .seconds(10), _ condition: ([OutboxStatus: Int]) -> Bool) async throws {
-            if try await lantern.database.waitForOutbox(timeout: timeout, condition) { return }
-            Issue.record("timed out waiting for \(what); outbox: \(try await counts())")
-        }
-    }
-
     static let her = "+447700900123"
     static let ours = "+447700900999"
-
-    /// Runs `body` against a fresh daemon, then stops it and scans everything for the canaries.
-    func withLantern(canaries: [String] = [], requestTimeout: TimeInterval = 10, dir existing: TemporaryDirectory? = nil,
-                     keepDirectory: Bool = false, _ body: (Env) async throws -> Void) async throws {
-        let dir = try existing ?? TemporaryDirectory()
-        let logs = LogCapture()
-        let fake = try await FakeSMSAPI.start()
-        let config = testConfiguration(directory: dir.url, fakeAPI: fake.baseURL, requestTimeout: requestTimeout)
-        let lantern = try await RunningLantern.start(configuration: config, logger: logs.logger())
-        let env = Env(lantern: lantern, fake: fake, builder: TwilioWebhookBuilder(publicBaseURL: "https://sms.example.org", authToken: "test-auth-token"),
-                      logs: logs, dir: dir)
-        do {
-            try await body(env)
-        } catch {
-            try? await lantern.stop()
-            await fake.stop()
-            if !keepDirectory { dir.remove() }
-            throw error
-        }
-        try await lantern.stop()
-        await fake.stop()
-        #expect(CanaryScan.text(logs.text, containing: "test-auth-token").isEmpty, "the Twilio auth token is in the logs")
-        for secret in canaries + [Self.her] {
-            #expect(CanaryScan.files(in: dir.url, containing: secret).isEmpty, "'\(secret)' found at rest")
-            #expect(CanaryScan.text(logs.text, containing: secret).isEmpty, "'\(secret)' found in the logs")
-        }
-        #expect(!logs.all.isEmpty)
-        if !keepDirectory { dir.remove() }
-    }
 
     func canary() -> String { "canary-\(UUID().uuidString.prefix(8).lowercased())" }
 
     @Test func aSignedTextGetsItsReplyThroughTwilio() async throws {
         let secret = canary()
-        try await withLantern(canaries: [secret]) { env in
+        try await withRunningLantern(canaries: [secret]) { env in
             let r = try await env.post(env.builder.inbound(sid: "SM-first", from: Self.her, to: Self.ours, body: "Naloxone please \(secret)"))
             #expect(r.status == 200)
             #expect(r.headers["content-type"]?.hasPrefix("text/xml") == true)
@@ -77,7 +29,7 @@ import Testing
             #expect(form["From"] == Self.ours)
             #expect(form["Body"]?.hasPrefix("The spray or jab can bring someone back") == true)   // discreet by default
             #expect(form["StatusCallback"]?.hasPrefix("https://sms.example.org/webhooks/twilio/status?ref=") == true)
-            try await env.waitFor("sent") { $0[.sent] == 1 }
+            try await env.waitForOutbox("sent") { $0[.sent] == 1 }
             // The reply's own words are cleared once Twilio accepted it.
             try await env.lantern.database.checkpoint()
             #expect(CanaryScan.files(in: env.dir.url, containing: "Naloxone reverses an overdose").isEmpty)
@@ -86,14 +38,14 @@ import Testing
 
     @Test func theSameMessageSidIsAnsweredOnce() async throws {
         let secret = canary()
-        try await withLantern(canaries: [secret]) { env in
+        try await withRunningLantern(canaries: [secret]) { env in
             let webhook = env.builder.inbound(sid: "SM-dup", from: Self.her, body: "menu \(secret)")
             for _ in 0..<3 {
                 let r = try await env.post(webhook)
                 #expect(r.status == 200)
             }
             await env.fake.waitForRequests(1)
-            try await Task.sleep(for: .milliseconds(300))
+            try await env.settled()
             #expect(await env.fake.requests().count == 1)
         }
     }
@@ -102,49 +54,48 @@ import Testing
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let secret = canary()
-        let webhook = TwilioWebhookBuilder(publicBaseURL: "https://sms.example.org", authToken: "test-auth-token")
-            .inbound(sid: "SM-restart", from: Self.her, body: "help \(secret)")
-        try await withLantern(canaries: [secret], dir: dir, keepDirectory: true) { env in
+        let webhook = LanternHarness.twilio.inbound(sid: "SM-restart", from: Self.her, body: "help \(secret)")
+        try await withRunningLantern(directory: dir, canaries: [secret]) { env in
             let r = try await env.post(webhook)
             #expect(r.status == 200)
             await env.fake.waitForRequests(1)
         }
-        try await withLantern(canaries: [secret], dir: dir, keepDirectory: true) { env in
+        try await withRunningLantern(directory: dir, canaries: [secret]) { env in
             #expect(try await env.post(webhook).status == 200)
-            try await Task.sleep(for: .milliseconds(300))
+            try await env.settled()
             #expect(await env.fake.requests().isEmpty)
         }
     }
 
     @Test func rateLimitsAndServerErrorsAreRetriedAndSentOnce() async throws {
-        try await withLantern { env in
+        try await withRunningLantern { env in
             await env.fake.script([.status(429, body: #"{"code":20429}"#), .status(503)])
             #expect(try await env.post(env.builder.inbound(sid: "SM-429", from: Self.her, body: "menu")).status == 200)
-            try await env.waitFor("sent after retries") { $0[.sent] == 1 }
+            try await env.waitForOutbox("sent after retries") { $0[.sent] == 1 }
             #expect(await env.fake.requests().count == 3)
             #expect(await env.fake.acceptedCount() == 1)
-            try await Task.sleep(for: .milliseconds(300))
+            try await env.settled()
             #expect(await env.fake.requests().count == 3)
         }
     }
 
     @Test func aTimedOutSendIsNotResentBlindlyAndItsCallbackSettlesIt() async throws {
-        try await withLantern(requestTimeout: 0.5) { env in
+        try await withRunningLantern(configure: { $0.providers.twilio?.requestTimeout = 0.5 }) { env in
             await env.fake.script([.hang(.milliseconds(1500))])
             #expect(try await env.post(env.builder.inbound(sid: "SM-hang", from: Self.her, body: "menu")).status == 200)
-            try await env.waitFor("unknown") { $0[.unknown] == 1 }
+            try await env.waitForOutbox("unknown") { $0[.unknown] == 1 }
             try await Task.sleep(for: .milliseconds(1500))
             #expect(await env.fake.requests().count == 1)        // never sent twice
             // Twilio did take it: its status callback carries our ref and settles the row.
             let ref = try #require(await env.fake.requests().first?.form["StatusCallback"]?.split(separator: "=").last.flatMap { Int64($0) })
             #expect(try await env.post(env.builder.status(sid: "SM-late", status: "delivered", outboxID: ref)).status == 200)
-            try await env.waitFor("delivered") { $0[.delivered] == 1 && $0[.unknown] == nil }
+            try await env.waitForOutbox("delivered") { $0[.delivered] == 1 && $0[.unknown] == nil }
         }
     }
 
     @Test func forgedAndMissingSignaturesAreRefused() async throws {
         let secret = canary()
-        try await withLantern(canaries: [secret]) { env in
+        try await withRunningLantern(canaries: [secret]) { env in
             let good = env.builder.inbound(sid: "SM-forged", from: Self.her, body: "menu \(secret)")
             var missing = good.headers
             missing["X-Twilio-Signature"] = nil
@@ -155,18 +106,18 @@ import Testing
             r = try await env.post(wrongToken)
             #expect(r.status == 403)
             #expect(r.body == "X-Twilio-Signature does not match\n")
-            let otherHost = TwilioWebhookBuilder(publicBaseURL: "https://evil.example.com", authToken: "test-auth-token").inbound(sid: "SM-f3", from: Self.her, body: "menu")
+            let otherHost = TwilioWebhookBuilder(publicBaseURL: "https://evil.example.com", authToken: LanternHarness.providerSecret).inbound(sid: "SM-f3", from: Self.her, body: "menu")
             #expect(try await env.post(otherHost).status == 403)
             let tampered = TwilioWebhookBuilder.Signed(path: good.path, headers: good.headers, body: good.body.replacingOccurrences(of: "menu", with: "stop"))
             #expect(try await env.post(tampered).status == 403)
-            try await Task.sleep(for: .milliseconds(200))
+            try await env.settled()
             #expect(await env.fake.requests().isEmpty)
             #expect(try await env.lantern.database.contact(for: PhoneNumber(Self.her)!) == nil)
         }
     }
 
     @Test func badRequestsGetClearFourHundreds() async throws {
-        try await withLantern { env in
+        try await withRunningLantern { env in
             let url = env.base.appendingPathComponent("webhooks/twilio")
             var r = try await env.client.request("POST", url, headers: ["Content-Type": "text/plain", "X-Twilio-Signature": "x"], body: "hello")
             #expect(r.status == 415)
@@ -192,10 +143,10 @@ import Testing
     }
 
     @Test func optedOutErrorFromTwilioStopsEverything() async throws {
-        try await withLantern { env in
+        try await withRunningLantern { env in
             #expect(try await env.post(env.builder.inbound(sid: "SM-a", from: Self.her, body: "menu")).status == 200)
             let sent = await env.fake.waitForRequests(1)
-            try await env.waitFor("sent") { $0[.sent] == 1 }
+            try await env.waitForOutbox("sent") { $0[.sent] == 1 }
             // The fake numbers its messages SM000…001 onwards.
             let sid = "SM" + String(format: "%032d", 1)
             #expect(sent.count == 1)
@@ -203,7 +154,7 @@ import Testing
             #expect(try await env.post(status).status == 200)
             #expect(try await env.lantern.database.contact(for: PhoneNumber(Self.her)!)?.isOptedOut == true)
             #expect(try await env.post(env.builder.inbound(sid: "SM-b", from: Self.her, body: "menu")).status == 200)
-            try await Task.sleep(for: .milliseconds(300))
+            try await env.settled()
             #expect(await env.fake.requests().count == 1)
             // A forged status callback is refused like any other webhook.
             let forged = TwilioWebhookBuilder(publicBaseURL: "https://sms.example.org", authToken: "nope").status(sid: sid, status: "delivered")
@@ -213,7 +164,7 @@ import Testing
 
     @Test func stopAndForgetOverHTTP() async throws {
         let secret = canary()
-        try await withLantern(canaries: [secret]) { env in
+        try await withRunningLantern(canaries: [secret]) { env in
             let her = PhoneNumber(Self.her)!
             #expect(try await env.post(env.builder.inbound(sid: "SM-1", from: Self.her, body: "naloxone \(secret)")).status == 200)
             #expect(try await env.post(env.builder.inbound(sid: "SM-2", from: Self.her, body: "STOP")).status == 200)
@@ -225,7 +176,7 @@ import Testing
             #expect(sent.last?.form["To"] == Self.her)
             #expect(sent.last?.form["Body"]?.hasPrefix("Done. We have deleted your number") == true)
             #expect(try await env.lantern.database.contact(for: her) == nil)
-            try await env.waitFor("all sent") { $0[.queued] == nil && $0[.sending] == nil }
+            try await env.waitForOutbox("all sent") { $0[.queued] == nil && $0[.sending] == nil }
             try await env.lantern.database.checkpoint()
             let key = env.lantern.database.vault.contactKey(for: her)
             #expect(CanaryScan.files(in: env.dir.url, containing: key.hex).isEmpty, "erased contact key still on disk")
@@ -233,7 +184,7 @@ import Testing
     }
 
     @Test func healthAndReadiness() async throws {
-        try await withLantern { env in
+        try await withRunningLantern { env in
             let health = try await env.client.request("GET", env.base.appendingPathComponent("healthz"))
             #expect(health.status == 200)
             let ready = try await env.client.request("GET", env.base.appendingPathComponent("readyz"))
@@ -243,12 +194,12 @@ import Testing
     }
 
     @Test func gracefulShutdownFinishesSendsInFlight() async throws {
-        try await withLantern { env in
+        try await withRunningLantern { env in
             await env.fake.setDelay(.milliseconds(800))
             #expect(try await env.post(env.builder.inbound(sid: "SM-drain", from: Self.her, body: "menu")).status == 200)
             await env.fake.waitForRequests(1)
             try await env.lantern.stop()        // as SIGTERM would, while Twilio is still answering
-            let counts = try await env.counts()
+            let counts = try await env.db.outboxCounts()
             #expect(counts[.sent] == 1)
             #expect(counts[.sending] == nil)
         }
@@ -259,23 +210,14 @@ import Testing
     /// Several quick texts from one person: her replies reach the provider in the order she asked,
     /// even though the sender works on many people at once.
     @Test func repliesToOnePersonKeepTheirOrder() async throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
-        let fake = try await FakeSMSAPI.start()
-        await fake.setDelay(.milliseconds(30))
-        var config = testConfiguration(directory: dir.url, fakeAPI: fake.baseURL)
-        config.maxConcurrentSends = 8
-        let running = try await RunningLantern.start(configuration: config, logger: LogCapture().logger())
-        let builder = TwilioWebhookBuilder(publicBaseURL: "https://sms.example.org", authToken: "test-auth-token")
-        // Queue them while the sender is held up, so they are claimed in one batch.
-        let bodies = ["help", "privacy", "naloxone", "kit status", "menu"]
-        for (i, body) in bodies.enumerated() {
-            _ = try await TestHTTPClient().post(running.baseURL, builder.inbound(sid: "SM-order-\(i)", from: "+447700900151", body: body))
+        try await withRunningLantern(configure: { $0.maxConcurrentSends = 8 }) { env in
+            await env.fake.setDelay(.milliseconds(30))
+            // Queue them while the sender is held up, so they are claimed in one batch.
+            let bodies = ["help", "privacy", "naloxone", "kit status", "menu"]
+            for body in bodies { try await env.text(body, from: "+447700900151") }
+            let sent = await env.sent(to: "+447700900151", count: bodies.count)
+            let firstWords = sent.map { String($0.prefix(12)) }
+            #expect(firstWords == ["A free, priv", "We never kee", "The spray or", "You have no ", "Hi. A free, "], "\(firstWords)")
         }
-        let sent = await fake.waitForRequests(bodies.count)
-        try await running.stop()
-        await fake.stop()
-        let firstWords = sent.map { String(($0.form["Body"] ?? "").prefix(12)) }
-        #expect(firstWords == ["A free, priv", "We never kee", "The spray or", "You have no ", "Hi. A free, "], "\(firstWords)")
     }
 }

@@ -8,74 +8,14 @@ import Logging
 import Testing
 
 @Suite struct KitsAndReportsEndToEndTests {
-    static let her = "+447700900131"
+    static let her = LanternHarness.her
     static let coordinatorPhone = "+447700900900"
-    static let webhookSecret = "report-webhook-secret-0123456789"
 
-    struct Env {
-        let lantern: RunningLantern
-        let fake: FakeSMSAPI
-        let receiver: FakeSMSAPI
-        let logs: LogCapture
-        let dir: TemporaryDirectory
-        let alice: String
-        let clock: TestClock
-        let builder = TwilioWebhookBuilder(publicBaseURL: "https://sms.example.org", authToken: "test-auth-token")
-        let client = TestHTTPClient()
-
-        func text(_ body: String, from: String = KitsAndReportsEndToEndTests.her) async throws {
-            clock.advance(by: 10) // a person's typing pace, well under the per-minute limit
-            let r = try await client.post(lantern.baseURL, builder.inbound(sid: "SM\(UUID().uuidString)", from: from, body: body))
-            #expect(r.status == 200)
-        }
-
-        /// The `count`th text the fake provider received for a number (waiting for it, bounded).
-        func lastTo(_ number: String, count: Int) async -> String? {
-            for _ in 0..<250 {
-                let mine = await fake.requests().filter { $0.form["To"] == number }
-                if mine.count >= count { return mine[count - 1].form["Body"] }
-                try? await Task.sleep(for: .milliseconds(20))
-            }
-            return nil
-        }
-
-        func api(_ method: String, _ path: String, json: String? = nil, token: String? = nil) async throws -> TestHTTPClient.Response {
-            try await client.request(method, URL(string: lantern.baseURL.absoluteString + path)!,
-                                     headers: ["Authorization": "Bearer \(token ?? alice)", "Content-Type": "application/json"], body: json)
-        }
-
-        func atRest(_ secret: String) async throws -> [String] {
-            try await lantern.database.checkpoint()
-            return CanaryScan.files(in: dir.url, containing: secret)
-        }
-    }
-
-    func withLantern(canaries: [String], _ body: (Env) async throws -> Void) async throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
-        let logs = LogCapture()
-        let fake = try await FakeSMSAPI.start()
-        let receiver = try await FakeSMSAPI.start()
-        let clock = TestClock(Date())
-        var config = testConfiguration(directory: dir.url, fakeAPI: fake.baseURL)
-        config.reports.coordinatorNumbers = [PhoneNumber(Self.coordinatorPhone)!]
-        config.reports.webhookURL = receiver.baseURL.appendingPathComponent("reports")
-        config.reports.webhookSecret = Self.webhookSecret
-        let lantern = try await RunningLantern.start(configuration: config, logger: logs.logger(), now: clock.nowFunction)
-        let alice = try await lantern.database.createAdminToken(name: "alice", role: .coordinator, now: Date())
-        let env = Env(lantern: lantern, fake: fake, receiver: receiver, logs: logs, dir: dir, alice: alice, clock: clock)
-        do { try await body(env) } catch {
-            try? await lantern.stop(); await fake.stop(); await receiver.stop()
-            throw error
-        }
-        try await lantern.stop()
-        await fake.stop()
-        await receiver.stop()
-        try await lantern.database.checkpoint()
-        for secret in canaries + [Self.her] {
-            #expect(CanaryScan.files(in: dir.url, containing: secret).isEmpty, "'\(secret)' at rest")
-            #expect(CanaryScan.text(logs.text, containing: secret).isEmpty, "'\(secret)' in the logs")
-        }
+    /// Coordinators on a phone and a webhook; she types at a person's pace (10 s a text, well
+    /// under the per-minute limit) on a clock the test moves.
+    func withLantern(canaries: [String], _ body: (LanternHarness) async throws -> Void) async throws {
+        try await withRunningLantern(clock: TestClock(Date()), typingPace: 10, canaries: canaries, reportWebhook: true,
+                                     configure: { $0.reports.coordinatorNumbers = [PhoneNumber(Self.coordinatorPhone)!] }, body)
     }
 
     func ref(_ prefix: String, in text: String?) -> String? {
@@ -91,7 +31,7 @@ import Testing
             try await env.text("1")
             try await env.text("2")
             try await env.text(address)
-            let confirmation = await env.lastTo(Self.her, count: 4)
+            let confirmation = await env.nth(4, sentTo: Self.her)
             let kit = try #require(ref("K", in: confirmation), "\(confirmation ?? "")")
             // At rest the address exists only sealed.
             #expect(try await env.atRest(street).isEmpty)
@@ -104,11 +44,11 @@ import Testing
             let detail = try AdminJSON.decoder.decode(KitDetail.self, from: Data(one.body.utf8))
             #expect(detail.address == address)
             #expect(detail.summary.kind == "spray" && detail.summary.method == "post")
-            #expect(try await env.lantern.database.auditLog().contains { $0.actor == "alice" && $0.action == "kit.address_viewed" && $0.subject == kit })
+            #expect(try await env.db.auditLog().contains { $0.actor == "alice" && $0.action == "kit.address_viewed" && $0.subject == kit })
 
             let sent = try await env.api("POST", "/admin/kits/\(kit)/sent", json: #"{"reason": "posted"}"#)
             #expect(sent.status == 200, "\(sent.body)")
-            #expect(await env.lastTo(Self.her, count: 5) == "Your parcel \(kit) is on its way.")
+            #expect(await env.nth(5, sentTo: Self.her) == "Your parcel \(kit) is on its way.")
             let again = try await env.api("GET", "/admin/kits/\(kit)")
             #expect(try AdminJSON.decoder.decode(KitDetail.self, from: Data(again.body.utf8)).address == nil)
             #expect(try await env.api("POST", "/admin/kits/\(kit)/sent").status == 409)
@@ -127,13 +67,13 @@ import Testing
                 try await env.text("kit"); try await env.text("3"); try await env.text("2")
                 try await env.text("\(i) Test Road, Bristol BS5 6AA")
                 sent += 4
-                let kit = try #require(ref("K", in: await env.lastTo(Self.her, count: sent)))
+                let kit = try #require(ref("K", in: await env.nth(sent, sentTo: Self.her)))
                 #expect(try await env.api("POST", "/admin/kits/\(kit)/sent").status == 200)
                 sent += 1
                 _ = await env.fake.waitForRequests(sent)
             }
             try await env.text("kit")
-            #expect(await env.lastTo(Self.her, count: sent + 1)?.hasPrefix("Sorry, that's the most kits we can send for now.") == true)
+            #expect(await env.nth(sent + 1, sentTo: Self.her)?.hasPrefix("Sorry, that's the most kits we can send for now.") == true)
         }
     }
 
@@ -142,23 +82,23 @@ import Testing
         try await withLantern(canaries: [street]) { env in
             try await env.text("kit"); try await env.text("1"); try await env.text("2")
             try await env.text("3 \(street), Bristol BS5 6AA")
-            let kit = try #require(ref("K", in: await env.lastTo(Self.her, count: 4)))
+            let kit = try #require(ref("K", in: await env.nth(4, sentTo: Self.her)))
             env.clock.advance(by: 13 * 86400)
             try await env.lantern.lantern.housekeeping.runOnce()
-            #expect(try await env.lantern.database.kitRequest(kit, viewer: "test", now: env.clock.now).address != nil)
+            #expect(try await env.db.kitRequest(kit, viewer: "test", now: env.clock.now).address != nil)
             env.clock.advance(by: 2 * 86400)
             try await env.lantern.lantern.housekeeping.runOnce()
-            let expired = try await env.lantern.database.kitRequest(kit, viewer: "test", now: env.clock.now)
+            let expired = try await env.db.kitRequest(kit, viewer: "test", now: env.clock.now)
             #expect(expired.address == nil && expired.summary.status == .expired)
             try await env.text("kit status")
-            #expect(await env.lastTo(Self.her, count: 5) == "Your request \(kit) is closed, as it wasn't collected in time. Text MENU for more.")
+            #expect(await env.nth(5, sentTo: Self.her) == "Your request \(kit) is closed, as it wasn't collected in time. Text MENU for more.")
         }
     }
 
     /// She reports a bad batch in BS5 (unexpected effects, today); returns the reference she is given.
-    func reportBadBatch(_ env: Env, _ description: String) async throws -> String {
+    func reportBadBatch(_ env: LanternHarness, _ description: String) async throws -> String {
         for text in ["report", "bs5", "2", "1", description] { try await env.text(text) }
-        return try #require(ref("R", in: await env.lastTo(Self.her, count: 5)))
+        return try #require(ref("R", in: await env.nth(5, sentTo: Self.her)))
     }
 
     @Test func aReportIsRelayedAtOnceSignedAndKeptNowhere() async throws {
@@ -171,17 +111,17 @@ import Testing
             #expect(relayBody.contains(canary) && relayBody.contains(report) && relayBody.contains("BS5") && relayBody.contains("unexpected effects"))
             #expect(!relayBody.contains("7700900131"))
             // And the webhook got a signed copy.
-            let hook = try #require(await env.receiver.waitForRequests(1).first)
+            let hook = try #require(await env.reports!.waitForRequests(1).first)
             #expect(hook.path == "/reports")
             let body = Data(hook.body.utf8)
-            let expected = "sha256=" + HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(Self.webhookSecret.utf8)))
+            let expected = "sha256=" + HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(LanternHarness.reportWebhookSecret.utf8)))
                 .map { String(format: "%02x", $0) }.joined()
             #expect(hook.headers["x-lantern-signature"] == expected)
             let json = try #require(try JSONSerialization.jsonObject(with: body) as? [String: String])
             #expect(json["ref"] == report && json["area"] == "BS5" && json["description"] == "Sold as heroin, \(canary)")
             #expect(!hook.body.contains("7700900131"))
             // Nothing of it is at rest once it has gone; a count per area and day stays.
-            try await Task.sleep(for: .milliseconds(300))
+            try await env.settled()
             #expect(try await env.atRest(canary).isEmpty)
             let counts = try await env.api("GET", "/admin/reports/counts")
             #expect(counts.body.contains("\"area\" : \"BS5\"") && counts.body.contains("\"count\" : 1"))
@@ -189,7 +129,7 @@ import Testing
             // A coordinator answers through the reference, never seeing her number.
             let reply = try await env.api("POST", "/admin/reports/\(report.lowercased())/reply", json: #"{"text": "Thank you, we've warned the outreach team."}"#)
             #expect(reply.status == 201, "\(reply.body)")
-            #expect(await env.lastTo(Self.her, count: 6) == "Thank you, we've warned the outreach team.")
+            #expect(await env.nth(6, sentTo: Self.her) == "Thank you, we've warned the outreach team.")
             #expect(try await env.api("POST", "/admin/reports/R-ZZZZ/reply", json: #"{"text": "x"}"#).status == 404)
             // After its lifetime the reference no longer reaches her.
             env.clock.advance(by: 8 * 86400)
@@ -203,28 +143,28 @@ import Testing
         try await withLantern(canaries: [canary]) { env in
             let report = try await reportBadBatch(env, "Sold as heroin, \(canary)")
             // The relay tells the coordinator how to answer by text, not a command line.
-            let relay = await env.lastTo(Self.coordinatorPhone, count: 1) ?? ""
+            let relay = await env.nth(1, sentTo: Self.coordinatorPhone) ?? ""
             #expect(relay.contains("To answer her, text: \(report) and your answer") && !relay.contains("lantern reports"), "\(relay)")
 
             try await env.text("\(report.lowercased()) Was that today? \(canary)", from: Self.coordinatorPhone)
-            #expect(await env.lastTo(Self.her, count: 6) == "Was that today? \(canary)")
-            #expect(await env.lastTo(Self.coordinatorPhone, count: 2) == "Sent to the person who made report \(report).")
+            #expect(await env.nth(6, sentTo: Self.her) == "Was that today? \(canary)")
+            #expect(await env.nth(2, sentTo: Self.coordinatorPhone) == "Sent to the person who made report \(report).")
             // Her next text is her answer: back to the coordinators, kept nowhere.
             try await env.text("yes this morning \(canary)")
-            #expect(await env.lastTo(Self.her, count: 7) == "Thanks, we've passed that on to the team (\(report)).")
-            let answer = await env.lastTo(Self.coordinatorPhone, count: 3) ?? ""
+            #expect(await env.nth(7, sentTo: Self.her) == "Thanks, we've passed that on to the team (\(report)).")
+            let answer = await env.nth(3, sentTo: Self.coordinatorPhone) ?? ""
             #expect(answer == "Answer to \(report): \"yes this morning \(canary)\" To reply, text: \(report) and your answer", "\(answer)")
             // One answer per question: after that she is an ordinary texter again.
             try await env.text("ok bye")
-            #expect(await env.lastTo(Self.her, count: 8)?.hasPrefix("Sorry, I didn't get that") == true)
+            #expect(await env.nth(8, sentTo: Self.her)?.hasPrefix("Sorry, I didn't get that") == true)
             // A reference that is not live: the coordinator is told, nobody else gets anything.
             try await env.text("R-ZZZZZZ hello", from: Self.coordinatorPhone)
-            #expect(await env.lastTo(Self.coordinatorPhone, count: 4)?.hasPrefix("Not sent: no live report R-ZZZZZZ") == true)
+            #expect(await env.nth(4, sentTo: Self.coordinatorPhone)?.hasPrefix("Not sent: no live report R-ZZZZZZ") == true)
             #expect(await env.fake.requests().filter { $0.form["To"] == Self.her }.count == 8)
             // Anything else from a coordinator's phone is an ordinary text.
             try await env.text("menu", from: Self.coordinatorPhone)
-            #expect(await env.lastTo(Self.coordinatorPhone, count: 5)?.contains("Reply with a number") == true)
-            let audit = try await env.lantern.database.auditLog()
+            #expect(await env.nth(5, sentTo: Self.coordinatorPhone)?.contains("Reply with a number") == true)
+            let audit = try await env.db.auditLog()
             #expect(audit.contains { $0.action == "report.replied" && $0.actor.hasPrefix("coordinator-sms:") })
         }
     }
@@ -235,10 +175,10 @@ import Testing
             try await env.text("1")
             try await env.text("2")
             try await env.text("Flat 2, 12 Example Street, Bristol BS5 6AA")
-            let kit = try #require(ref("K", in: await env.lastTo(Self.her, count: 4)))
+            let kit = try #require(ref("K", in: await env.nth(4, sentTo: Self.her)))
             let closed = try await env.api("POST", "/admin/kits/\(kit)/cancelled", json: #"{"reason": "no_stock"}"#)
             #expect(closed.status == 200, "\(closed.body)")
-            let told = await env.lastTo(Self.her, count: 5) ?? ""
+            let told = await env.nth(5, sentTo: Self.her) ?? ""
             #expect(told.contains("run out of kits") && told.contains("pharmacies") && told.contains("2 weeks"), "\(told)")
             #expect(!told.contains("Text KIT to ask again"))
         }

@@ -10,67 +10,32 @@ import Testing
 /// tampered one is refused; delivery reports settle the outbox; an opted-out report stops
 /// everything for her; and the text she sent is nowhere at rest or in the logs.
 @Suite struct ProviderContractTests {
-    static let her = "+447700900131"
-
-    struct Env {
-        let provider: ProviderHarness
-        let lantern: RunningLantern
-        let fake: FakeSMSAPI
-        let client = TestHTTPClient()
-        func post(_ w: SignedWebhook) async throws -> TestHTTPClient.Response { try await client.send(lantern.baseURL, w) }
-        func sentTo(_ number: String, count: Int) async -> [(to: String, text: String)] {
-            for _ in 0..<250 {
-                let mine = await fake.requests().map(provider.sent).filter { $0.to == number }
-                if mine.count >= count { return mine }
-                try? await Task.sleep(for: .milliseconds(20))
-            }
-            return await fake.requests().map(provider.sent).filter { $0.to == number }
-        }
-    }
-
-    func withProvider(_ provider: ProviderHarness, canaries: [String], _ body: (Env) async throws -> Void) async throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
-        let logs = LogCapture()
-        let fake = try await FakeSMSAPI.start(acceptance: provider.acceptance)
-        var config = testConfiguration(directory: dir.url)
-        provider.configure(&config, fakeAPI: fake.baseURL)
-        let lantern = try await RunningLantern.start(configuration: config, logger: logs.logger())
-        #expect(lantern.lantern.providers.keys.sorted() == [provider.name], "nothing outside the adapter should know another provider")
-        do { try await body(Env(provider: provider, lantern: lantern, fake: fake)) } catch {
-            try? await lantern.stop(); await fake.stop()
-            throw error
-        }
-        try await lantern.stop()
-        await fake.stop()
-        for secret in canaries + [Self.her, "7700900131"] {
-            #expect(CanaryScan.files(in: dir.url, containing: secret).isEmpty, "\(provider): '\(secret)' at rest")
-            #expect(CanaryScan.text(logs.text, containing: secret).isEmpty, "\(provider): '\(secret)' in the logs")
-        }
-    }
+    static let her = LanternHarness.her
 
     @Test(arguments: ProviderHarness.allCases)
     func aSignedTextIsAnsweredOnceThroughItsOwnProvider(_ provider: ProviderHarness) async throws {
         let canary = "canary\(UUID().uuidString.prefix(6).lowercased())"
-        try await withProvider(provider, canaries: [canary]) { env in
+        try await withRunningLantern(provider: provider, canaries: [canary]) { env in
+            #expect(env.lantern.lantern.providers.keys.sorted() == [provider.name], "nothing outside the adapter should know another provider")
             let text = provider.inbound(id: "in-1-\(canary.suffix(6))", from: Self.her, text: "naloxone \(canary)")
             let r = try await env.post(text)
             #expect(r.status == 200, "\(r.status) \(r.body)")
-            let sent = await env.sentTo(Self.her, count: 1)
-            #expect(sent.count == 1 && sent.first?.text.contains("spray or jab") == true, "\(sent)")
+            let sent = await env.sent(to: Self.her, count: 1)
+            #expect(sent.count == 1 && sent.first?.contains("spray or jab") == true, "\(sent)")
             #expect(await env.fake.requests().allSatisfy(provider.isAuthenticated))
             // The provider retries the same message (signed afresh, as a retry is): handled once.
             let retry = try await env.post(provider.inbound(id: "in-1-\(canary.suffix(6))", from: Self.her, text: "naloxone \(canary)"))
             #expect(retry.status == 200)
-            try await Task.sleep(for: .milliseconds(200))
-            #expect(await env.sentTo(Self.her, count: 1).count == 1)
-            #expect(try await env.lantern.database.contact(for: PhoneNumber(Self.her)!) != nil)
+            try await env.settled()
+            #expect(await env.sent(to: Self.her, count: 1).count == 1)
+            #expect(try await env.db.contact(for: PhoneNumber(Self.her)!) != nil)
         }
     }
 
     @Test(arguments: ProviderHarness.allCases)
     func forgedTamperedAndUnsignedWebhooksAreRefused(_ provider: ProviderHarness) async throws {
-        try await withProvider(provider, canaries: []) { env in
+        try await withRunningLantern(provider: provider) { env in
+            #expect(env.lantern.lantern.providers.keys.sorted() == [provider.name], "nothing outside the adapter should know another provider")
             let good = provider.inbound(id: "in-forged", from: Self.her, text: "help")
             // The text changed after signing (in the body, or in the query of a GET webhook).
             let tampered = SignedWebhook(method: good.method, path: good.path.replacingOccurrences(of: "help", with: "STOP"),
@@ -80,37 +45,39 @@ import Testing
             let refusedUnsigned = try await env.post(provider.unsigned(good))
             #expect(refusedUnsigned.status == 403, "\(refusedUnsigned.body)")
             // Nothing was processed; the genuine one still is.
-            let contact = try await env.lantern.database.contact(for: PhoneNumber(Self.her)!)
+            let contact = try await env.db.contact(for: PhoneNumber(Self.her)!)
             #expect(contact == nil)
             let accepted = try await env.post(good)
             #expect(accepted.status == 200)
-            #expect(await env.sentTo(Self.her, count: 1).count == 1)
+            #expect(await env.sent(to: Self.her, count: 1).count == 1)
         }
     }
 
     @Test(arguments: ProviderHarness.allCases)
     func deliveryReportsSettleTheOutboxAndOptOutsStopHer(_ provider: ProviderHarness) async throws {
-        try await withProvider(provider, canaries: []) { env in
+        try await withRunningLantern(provider: provider) { env in
+            #expect(env.lantern.lantern.providers.keys.sorted() == [provider.name], "nothing outside the adapter should know another provider")
             _ = try await env.post(provider.inbound(id: "in-a", from: Self.her, text: "help"))
-            _ = await env.sentTo(Self.her, count: 1)
-            try await env.lantern.database.waitForOutbox { ($0[.sent] ?? 0) >= 1 }
+            _ = await env.sent(to: Self.her, count: 1)
+            try await env.db.waitForOutbox { ($0[.sent] ?? 0) >= 1 }
             let delivered = try await env.post(provider.status(messageID: provider.messageID(1), outboxID: 1, delivered: true))
             #expect(delivered.status == 200, "\(delivered.body)")
-            #expect(try await env.lantern.database.outboxCounts()[.delivered] == 1)
+            #expect(try await env.db.outboxCounts()[.delivered] == 1)
 
             guard provider.reportsOptOuts else { return }
             _ = try await env.post(provider.inbound(id: "in-b", from: Self.her, text: "menu"))
-            _ = await env.sentTo(Self.her, count: 2)
-            try await env.lantern.database.waitForOutbox { ($0[.sent] ?? 0) >= 1 }
+            _ = await env.sent(to: Self.her, count: 2)
+            try await env.db.waitForOutbox { ($0[.sent] ?? 0) >= 1 }
             let refused = try await env.post(provider.status(messageID: provider.messageID(2), outboxID: 2, delivered: false, optedOut: true))
             #expect(refused.status == 200, "\(refused.body)")
-            #expect(try await env.lantern.database.contact(for: PhoneNumber(Self.her)!)?.isOptedOut == true)
+            #expect(try await env.db.contact(for: PhoneNumber(Self.her)!)?.isOptedOut == true)
         }
     }
 
     /// Plivo signs no timestamp: an exact copy of a signed request is refused by its nonce.
     @Test func aPlivoReplayIsRefusedByItsNonce() async throws {
-        try await withProvider(.plivo, canaries: []) { env in
+        try await withRunningLantern(provider: .plivo) { env in
+            #expect(env.lantern.lantern.providers.keys.sorted() == [ProviderHarness.plivo.name], "nothing outside the adapter should know another provider")
             let once = ProviderHarness.plivo.inbound(id: "in-replay", from: Self.her, text: "help")
             let first = try await env.post(once)
             #expect(first.status == 200)

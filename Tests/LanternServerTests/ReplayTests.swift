@@ -9,7 +9,7 @@ import Testing
 extension EndToEndTests {
     @Test func aTwilioRequestReSplitToANewMessageSidIsNotANewMessage() async throws {
         let secret = canary()
-        try await withLantern(canaries: [secret]) { env in
+        try await withRunningLantern(canaries: [secret]) { env in
             let sid = TwilioWebhookBuilder.sid("SM-captured")
             let original = env.builder.inbound(sid: sid, from: Self.her, body: "menu \(secret)")
             #expect(try await env.post(original).status == 200)
@@ -28,13 +28,13 @@ extension EndToEndTests {
             if sameShape != original.body {
                 _ = try await env.post(TwilioWebhookBuilder.Signed(path: original.path, headers: original.headers, body: sameShape))
             }
-            try await Task.sleep(for: .milliseconds(300))
+            try await env.settled()
             #expect(await env.fake.requests().count == 1, "a replay was answered")
         }
     }
 
     @Test func herEarlierTextsReplayedAfterForgetDoNotBringHerBack() async throws {
-        try await withLantern { env in
+        try await withRunningLantern { env in
             let alerts = env.builder.inbound(sid: "SM-alerts", from: Self.her, body: "ALERTS BS5")
             let yes = env.builder.inbound(sid: "SM-yes", from: Self.her, body: "YES")
             #expect(try await env.post(alerts).status == 200)
@@ -46,7 +46,7 @@ extension EndToEndTests {
             let answered = await env.fake.requests().count
             #expect(try await env.post(alerts).status == 200)
             #expect(try await env.post(yes).status == 200)
-            try await Task.sleep(for: .milliseconds(300))
+            try await env.settled()
             #expect(try await env.lantern.database.contact(for: PhoneNumber(Self.her)!) == nil, "a replay re-created her")
             #expect(await env.fake.requests().count == answered)
         }

@@ -5,7 +5,7 @@ import Testing
 /// Slow-body clients (a byte every few hundred milliseconds) must not starve webhooks.
 extension AbuseAndHardeningTests {
     @Test func slowClientsAreCutOffAndCannotStarveAnEmergency() async throws {
-        try await withLantern({ $0.requestDeadline = 1; $0.maxConnectionsPerAddress = 5; $0.maxConnections = 50 }) { env in
+        try await withRunningLantern(clock: TestClock(Date()), configure: { $0.requestDeadline = 1; $0.maxConnectionsPerAddress = 5; $0.maxConnections = 50 }) { env in
             let port = try #require(env.lantern.baseURL.port)
             let started = ContinuousClock.now
             // Five slow clients from one address: headers, then a trickle of body.
@@ -35,14 +35,14 @@ extension AbuseAndHardeningTests {
             // Their slots are free again.
             let after = try await RawHTTPConnection(port: port).request("GET", "/healthz", headers: [:], body: "")
             #expect(after.hasPrefix("HTTP/1.1 200"), "\(after.prefix(200))")
-            #expect(try await env.textsTo(Self.other).count >= 1)
+            #expect(try await env.allSent(to: Self.other).count >= 1)
         }
     }
 }
 
 extension AbuseAndHardeningTests {
     @Test func guessingAdminTokensIsCountedLoggedAndBackedOff() async throws {
-        try await withLantern { env in
+        try await withRunningLantern(clock: TestClock(Date())) { env in
             var statuses: [Int] = []
             for n in 0..<40 { statuses.append(try await env.api("GET", "/admin/whoami", token: "lnt_guess\(n)").status) }
             #expect(statuses.prefix(10).allSatisfy { $0 == 401 })

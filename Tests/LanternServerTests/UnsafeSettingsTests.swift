@@ -68,18 +68,18 @@ import Testing
 
 extension AbuseAndHardeningTests {
     @Test func numbersAbroadAreNeverTextedWhateverTheProviderAllows() async throws {
-        try await withLantern { env in
+        try await withRunningLantern(clock: TestClock(Date())) { env in
             // An SMS-pumping run from premium numbers abroad: nothing goes back.
             for n in 0..<5 { try await env.text("HELP", from: "+88213000000\(n)") }
             try await env.text("she isnt breathing", from: "+12025550123")
             try await env.text("HELP")
-            #expect(try await env.lantern.database.waitForOutbox { ($0[.sent] ?? 0) >= 1 })
+            #expect(try await env.db.waitForOutbox { ($0[.sent] ?? 0) >= 1 })
             let sentTo = Set(await env.fake.requests().compactMap { $0.form["To"] })
             #expect(sentTo == [Self.her], "\(sentTo)")
             #expect(env.logs.text.contains("outside the countries this service texts"))
             // STOP from abroad is still honoured (silently).
             try await env.text("STOP", from: "+12025550123")
-            #expect(try await env.lantern.database.contact(for: PhoneNumber("+12025550123")!)?.isOptedOut == true)
+            #expect(try await env.db.contact(for: PhoneNumber("+12025550123")!)?.isOptedOut == true)
         }
     }
 }
