@@ -36,16 +36,12 @@ struct Webhooks: AsyncParsableCommand {
         let dir = try TemporaryDirectory(prefix: "lantern-bench")
         defer { dir.remove() }
         let token = "bench-auth-token"
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        child.arguments = ["serve-child", "--data-dir", dir.path, "--fake", fake.baseURL.absoluteString, "--token", token,
-                           "--send-rate", String(sendRate), "--provider", provider]
-        let out = Pipe()
-        child.standardOutput = out
-        child.standardError = FileHandle.nullDevice
-        try child.run()
-        defer { if child.isRunning { kill(child.processIdentifier, SIGTERM) } }
-        guard let line = String(data: out.fileHandleForReading.availableData, encoding: .utf8),
+        let child = try ChildProcess(URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath(),
+                                     ["serve-child", "--data-dir", dir.path, "--fake", fake.baseURL.absoluteString, "--token", token,
+                                      "--send-rate", String(sendRate), "--provider", provider],
+                                     environment: ProcessInfo.processInfo.environment, output: .pipe)
+        defer { if child.isRunning { child.signal(SIGTERM) } }
+        guard let line = String(data: child.readSomeOutput(), encoding: .utf8),
               let port = Int(line.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "PORT ", with: "")) else {
             throw ValidationError("the server did not start")
         }
@@ -71,15 +67,14 @@ struct Webhooks: AsyncParsableCommand {
                      rate, seconds, paced.percentile(0.5) / 1000, paced.percentile(0.99) / 1000,
                      (paced.latencies.max() ?? 0) / 1000, paced.failed, "\(paced.statusCounts)"))
 
-        let status = (try? String(contentsOfFile: "/proc/\(child.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let status = (try? String(contentsOfFile: "/proc/\(child.pid)/status", encoding: .utf8)) ?? ""
         func kib(_ field: String) -> Int {
             status.split(separator: "\n").first { $0.hasPrefix(field) }.flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") } ?? 0
         }
         print(String(format: "server memory: peak RSS %.1f MiB, RSS now %.1f MiB", Double(kib("VmHWM:")) / 1024, Double(kib("VmRSS:")) / 1024))
         let sent = await fake.requests().count
         print("replies sent to the fake provider during the run: \(sent) (paced at \(Int(sendRate))/s; the rest wait in the outbox)")
-        kill(child.processIdentifier, SIGTERM)
-        child.waitUntilExit()
+        child.terminate()
         await fake.stop()
     }
 }

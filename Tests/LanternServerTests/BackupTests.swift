@@ -11,16 +11,10 @@ import Glibc
 /// `lantern backup` while texts keep arriving, then `lantern restore`, as an operator would.
 extension CommandLineTests {
     /// `lantern serve` on a free port in `data`; returns the process and its address.
-    func startServe(data: URL, log: URL) async throws -> (Process, URL) {
-        let p = Process()
-        p.executableURL = Self.binary
-        p.arguments = ["serve", "--data-dir", data.path, "--port", "0"]
-        p.currentDirectoryURL = Repository.root
-        p.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TWILIO_") && !$0.key.hasPrefix("LANTERN_") }
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        p.standardError = try FileHandle(forWritingTo: log)
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
+    func startServe(data: URL, log: URL) async throws -> (ChildProcess, URL) {
+        let p = try ChildProcess(Self.binary, ["serve", "--data-dir", data.path, "--port", "0"],
+                                 environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TWILIO_") && !$0.key.hasPrefix("LANTERN_") },
+                                 directory: Repository.root, error: .file(log))
         for _ in 0..<400 {
             try await Task.sleep(for: .milliseconds(50))
             let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
@@ -33,8 +27,8 @@ extension CommandLineTests {
         throw CancellationError()
     }
 
-    func stop(_ p: Process) async {
-        kill(p.processIdentifier, SIGTERM)
+    func stop(_ p: ChildProcess) async {
+        p.signal(SIGTERM)
         for _ in 0..<200 where p.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
     }
 

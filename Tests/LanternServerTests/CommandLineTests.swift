@@ -47,23 +47,13 @@ struct CommandLineTests {
 
     static func runBlocking(_ arguments: [String], stdin: String?, environment: [String: String], directory: URL,
                             executable: URL = binary) throws -> Finished {
-        let p = Process()
-        p.executableURL = executable
-        p.arguments = arguments
-        p.currentDirectoryURL = directory
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TWILIO_") && !$0.key.hasPrefix("LANTERN_") }
         env.merge(environment) { _, new in new }
-        p.environment = env
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = input
-        try p.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Finished(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        let p = try ChildProcess(executable, arguments, environment: env, directory: directory, input: true, output: .pipe, error: .pipe)
+        p.finishInput(Data((stdin ?? "").utf8))
+        let (o, e) = p.readOutputs()
+        let status = p.wait()
+        return Finished(status: status, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
 
     @Test func chatAnswersInTheTerminalWhateverProvidersAreConfigured() async throws {
@@ -131,17 +121,10 @@ struct CommandLineTests {
     @Test func serveRunsWithNoConfigurationAndStopsCleanlyOnSIGTERM() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let p = Process()
-        p.executableURL = Self.binary
-        p.arguments = ["serve", "--data-dir", dir.path, "--port", "0"]
-        p.currentDirectoryURL = Repository.root
-        p.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TWILIO_") && !$0.key.hasPrefix("LANTERN_") }
         let errLog = dir.url.appendingPathComponent("stderr.log"), outLog = dir.url.appendingPathComponent("stdout.log")
-        _ = FileManager.default.createFile(atPath: errLog.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: outLog.path, contents: nil)
-        p.standardError = try FileHandle(forWritingTo: errLog)
-        p.standardOutput = try FileHandle(forWritingTo: outLog)
-        try p.run()
+        let p = try ChildProcess(Self.binary, ["serve", "--data-dir", dir.path, "--port", "0"],
+                                 environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TWILIO_") && !$0.key.hasPrefix("LANTERN_") },
+                                 directory: Repository.root, output: .file(outLog), error: .file(errLog))
         defer { if p.isRunning { p.terminate() } }
 
         var port: Int?
@@ -173,10 +156,10 @@ struct CommandLineTests {
         #expect(metrics.body.contains("lantern_inbound_messages_total"), "\(metrics.body)")
         #expect(metrics.body.contains("lantern_outbox_sends_total"))
 
-        kill(p.processIdentifier, SIGTERM)
+        p.signal(SIGTERM)
         for _ in 0..<200 where p.isRunning { try await Task.sleep(for: .milliseconds(50)) }
         #expect(!p.isRunning, "did not stop within 10 s of SIGTERM")
-        #expect(p.terminationStatus == 0)
+        #expect(p.wait() == 0)
 
         for file in ["keys.json", "lantern.sqlite"] {
             let mode = try FileManager.default.attributesOfItem(atPath: dir.url.appendingPathComponent(file).path)[.posixPermissions] as? Int

@@ -11,26 +11,19 @@ import Glibc
 @Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: lanternBinary.path), "build the lantern binary first: swift build"))
 struct CrashTests {
     final class Daemon {
-        let process = Process()
+        let process: ChildProcess
         let log: URL
-        var port: Int?
 
         init(dataDir: URL, fake: URL, name: String) throws {
             log = dataDir.deletingLastPathComponent().appendingPathComponent("\(name).log")
-            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-            process.executableURL = lanternBinary
-            process.arguments = ["serve", "--data-dir", dataDir.path, "--port", "0"]
-            process.currentDirectoryURL = Repository.root
             var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TWILIO_") && !$0.key.hasPrefix("LANTERN_") }
             env.merge(["TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000000", "TWILIO_AUTH_TOKEN": "crash-test-token",
                        "TWILIO_FROM_NUMBER": "+447700900999", "TWILIO_API_BASE_URL": fake.absoluteString,
                        "LANTERN_PUBLIC_URL": "https://sms.example.org", "LANTERN_SEND_RATE": "0",
                        "LANTERN_ALLOWED_COUNTRY_CODES": "44,\(Seed.syntheticCountryCode)",
                        "LANTERN_MAX_CONCURRENT_SENDS": "8"]) { _, new in new }
-            process.environment = env
-            process.standardError = try FileHandle(forWritingTo: log)
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
+            process = try ChildProcess(lanternBinary, ["serve", "--data-dir", dataDir.path, "--port", "0"], environment: env,
+                                       directory: Repository.root, error: .file(log))
         }
 
         func waitForPort() async throws -> URL {
@@ -47,12 +40,12 @@ struct CrashTests {
         }
 
         func kill9() {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            process.signal(SIGKILL)
+            process.wait()
         }
 
         func stop() {
-            if process.isRunning { kill(process.processIdentifier, SIGTERM); process.waitUntilExit() }
+            if process.isRunning { process.terminate() }
         }
     }
 
