@@ -126,22 +126,23 @@ public struct Lantern: Sendable {
                                  + "and replace the database or its keys. Make it the service's own: chmod 700 \(dir.path)")
         }
         var loaded: VaultKeys?
-        do { loaded = try KeyFile.load(directory: dir) } catch { throw .keys(error) }
+        let keySettings = configuration.keySettings
+        do { loaded = try KeyFile.load(directory: dir, environment: keySettings) } catch { throw .keys(error) }
         if loaded == nil {
             // New keys only ever for an empty database: for one with data they would orphan everyone.
             guard !AppDatabase.holdsData(path: configuration.databasePath) else {
                 throw .keysMissing(database: configuration.databasePath,
                                    keyFile: dir.appendingPathComponent(KeyFile.fileName).path)
             }
-            do { loaded = try KeyFile.loadOrCreate(directory: dir) } catch { throw .keys(error) }
+            do { loaded = try KeyFile.loadOrCreate(directory: dir, environment: keySettings) } catch { throw .keys(error) }
         }
         guard let keys = loaded else { throw .keys(.keyMaterialInvalid(source: dir.path)) }
         do {
             // Follows a `lantern keys rotate` run beside this process by re-reading the keys.
-            let vault = PIIVault(keys: keys, reload: { try KeyFile.load(directory: dir) ?? keys })
+            let vault = PIIVault(keys: keys, reload: { try KeyFile.load(directory: dir, environment: keySettings) ?? keys })
             return try AppDatabase.open(path: configuration.databasePath, vault: vault)
         } catch let error as KeyCheckError {
-            throw .wrongKeys(error, source: KeyFile.usesEnvironment() ? "LANTERN_DATA_KEY/LANTERN_INDEX_KEY"
+            throw .wrongKeys(error, source: KeyFile.usesEnvironment(keySettings) ? "LANTERN_DATA_KEY/LANTERN_INDEX_KEY"
                                                                       : dir.appendingPathComponent(KeyFile.fileName).path)
         } catch {
             throw .database(configuration.databasePath, "\(error)")

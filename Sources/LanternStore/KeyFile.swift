@@ -21,6 +21,9 @@ public enum KeyFile {
         var retired_data_keys: [String: String]?
     }
 
+    /// The settings that can hold the keys instead of the key file.
+    public static let settingNames = ["LANTERN_DATA_KEY", "LANTERN_INDEX_KEY", "LANTERN_RETIRED_DATA_KEYS", "LANTERN_KEY_VERSION"]
+
     /// Whether the keys come from the environment (a secret store) rather than the key file.
     public static func usesEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
         environment["LANTERN_DATA_KEY"] != nil && environment["LANTERN_INDEX_KEY"] != nil

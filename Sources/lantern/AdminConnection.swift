@@ -14,15 +14,19 @@ struct AdminConnection: ParsableArguments {
     @OptionGroup var common: CommonOptions
     @Option(help: "A running Lantern's address, e.g. http://127.0.0.1:8080 (default: work on the local database).")
     var url: String?
-    @Option(help: "Your admin token (or set LANTERN_ADMIN_TOKEN).")
+    @Option(help: "Your admin token (or set LANTERN_ADMIN_TOKEN, in the environment or the config file).")
     var token: String?
     @Flag(help: "Print the raw JSON.") var json = false
 
-    var resolvedToken: String? { token ?? ProcessInfo.processInfo.environment["LANTERN_ADMIN_TOKEN"] }
+    /// `--token`, else `LANTERN_ADMIN_TOKEN` from the environment or the config file.
+    func resolvedToken() throws -> String? {
+        if let token { return token }
+        do { return try SettingSources().value("LANTERN_ADMIN_TOKEN") } catch { throw ValidationError("configuration: \(error)") }
+    }
 
     /// Calls the admin API, or does the same against the local database, returning the JSON.
     func call(_ operation: AdminOperation) async throws -> Data {
-        guard let token = resolvedToken else { throw ValidationError("give --token or set LANTERN_ADMIN_TOKEN (create one with: lantern tokens create)") }
+        guard let token = try resolvedToken() else { throw ValidationError("give --token or set LANTERN_ADMIN_TOKEN (create one with: lantern tokens create)") }
         if let url { return try await remote(operation, url: url, token: token) }
         var config = try loadConfiguration()
         common.apply(to: &config)

@@ -52,7 +52,7 @@ struct Restore: AsyncParsableCommand {
         guard FileManager.default.fileExists(atPath: backup) else { throw ValidationError("no backup at \(backup)") }
         let keys: VaultKeys
         do {
-            guard let loaded = try KeyFile.load(directory: dir) else {
+            guard let loaded = try KeyFile.load(directory: dir, environment: config.keySettings) else {
                 throw ValidationError("no keys: put the keys.json that belongs to this backup in \(dir.path) (mode 600), or set LANTERN_DATA_KEY/LANTERN_INDEX_KEY")
             }
             keys = loaded

@@ -38,7 +38,7 @@ struct CommonOptions: ParsableArguments {
 
 func loadConfiguration() throws -> LanternConfiguration {
     do {
-        return try LanternConfiguration.fromEnvironment(ConfigurationFile.merged())
+        return try LanternConfiguration.fromEnvironment()
     } catch {
         throw ValidationError("configuration: \(error)")
     }

@@ -169,6 +169,23 @@ struct CommandLineTests {
         #expect(!logs.contains("+447700900555") && !logs.lowercased().contains("body=naloxone"))
     }
 
+    /// A coordinator's token and the data directory can live in the owner-only config file.
+    @Test func theAdminTokenAndDataDirectoryComeFromTheConfigFile() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let data = dir.url.appendingPathComponent("data")
+        let created = try await run(["tokens", "create", "--data-dir", data.path, "--name", "alice"])
+        let token = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(created.status == 0 && token.hasPrefix("lnt_"), "\(created.stderr)")
+        let file = dir.url.appendingPathComponent("lantern.env").path
+        try "LANTERN_DATA_DIR=\(data.path)\nLANTERN_ADMIN_TOKEN=\(token)\n".write(toFile: file, atomically: true, encoding: .utf8)
+        chmod(file, 0o600)
+        let r = try await run(["broadcast", "status"], environment: ["LANTERN_CONFIG_FILE": file])
+        #expect(r.status == 0, "\(r.stderr)")
+        let without = try await run(["broadcast", "status", "--data-dir", data.path])
+        #expect(without.status != 0 && without.stderr.contains("LANTERN_ADMIN_TOKEN"))
+    }
+
     @Test func tokensAndBroadcastsFromTheCommandLine() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

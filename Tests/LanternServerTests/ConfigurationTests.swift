@@ -1,4 +1,8 @@
 import Foundation
+import LanternCore
+import LanternStore
+import LanternTesting
+import Logging
 import Testing
 @testable import LanternServer
 
@@ -111,19 +115,55 @@ import Testing
             LANTERN_CURRENCY='EUR'
             """.write(toFile: path, atomically: true, encoding: .utf8)
         chmod(path, 0o644)
-        #expect(throws: ConfigurationError.self) { try ConfigurationFile.merged(["LANTERN_CONFIG_FILE": path]) }
+        #expect(throws: ConfigurationError.self) { try LanternConfiguration.fromEnvironment(["LANTERN_CONFIG_FILE": path]) }
         chmod(path, 0o600)
-        let merged = try ConfigurationFile.merged(["LANTERN_CONFIG_FILE": path, "LANTERN_PORT": "8181"])
-        #expect(merged["LANTERN_PORT"] == "8181")          // the environment wins
-        #expect(merged["LANTERN_SEND_RATE"] == "2" && merged["LANTERN_CURRENCY"] == "EUR")
-        #expect(try LanternConfiguration.fromEnvironment(merged).sendRate == 2)
+        let c = try LanternConfiguration.fromEnvironment(["LANTERN_CONFIG_FILE": path, "LANTERN_PORT": "8181"])
+        #expect(c.port == 8181)          // the environment wins
+        #expect(c.sendRate == 2 && c.broadcasts.currency == "EUR")
+        #expect(c.settingOrigins["LANTERN_PORT"] == .environment)
+        #expect(c.settingOrigins["LANTERN_SEND_RATE"] == .file && c.settingOrigins["LANTERN_CURRENCY"] == .file)
+        #expect(c.settingOrigins["LANTERN_HOST"] == .default)
         try "TWILIO_AUTH_TOKEN secret-without-equals\n".write(toFile: path, atomically: true, encoding: .utf8)
         chmod(path, 0o600)
         do {
-            _ = try ConfigurationFile.merged(["LANTERN_CONFIG_FILE": path])
+            _ = try LanternConfiguration.fromEnvironment(["LANTERN_CONFIG_FILE": path])
             Issue.record("a malformed line was accepted")
         } catch {
             #expect(error.description.contains("lantern.env:1") && !error.description.contains("secret-without-equals"))
+        }
+    }
+
+    /// The vault's keys work from the config file as from the environment (keys.json is then
+    /// never made), and half of them is refused rather than quietly ignored.
+    @Test func vaultKeysFromTheConfigFileAreUsedAndHalfOfThemIsRefused() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        // Keys as an operator's secret store would hold them: taken from a key file made elsewhere.
+        let elsewhere = dir.url.appendingPathComponent("elsewhere")
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        let keys = try KeyFile.loadOrCreate(directory: elsewhere, environment: [:])
+        let stored = try JSONSerialization.jsonObject(with: Data(contentsOf: elsewhere.appendingPathComponent(KeyFile.fileName))) as! [String: Any]
+        let dataKey = stored["data_key"] as! String, indexKey = stored["index_key"] as! String
+        let path = dir.url.appendingPathComponent("lantern.env").path
+        try "LANTERN_DATA_KEY=\(dataKey)\nLANTERN_INDEX_KEY=\(indexKey)\n".write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o600)
+        let data = dir.url.appendingPathComponent("data")
+        var c = try LanternConfiguration.fromEnvironment(["LANTERN_CONFIG_FILE": path, "LANTERN_DATA_DIR": data.path])
+        #expect(c.settingOrigins["LANTERN_DATA_KEY"] == .file)
+        c.flowsDirectory = Repository.flows
+        c.localesDirectory = Repository.locales
+        let lantern = try Lantern.boot(configuration: c, logger: Logger(label: "t"))
+        let her = PhoneNumber("+447700900123")!
+        #expect(lantern.database.vault.contactKey(for: her) == PIIVault(keys: keys).contactKey(for: her))
+        #expect(!FileManager.default.fileExists(atPath: data.appendingPathComponent("keys.json").path))
+
+        for half in [["LANTERN_DATA_KEY": dataKey], ["LANTERN_INDEX_KEY": indexKey]] {
+            #expect {
+                try LanternConfiguration.fromEnvironment(half)
+            } throws: { error in
+                let text = "\(error)"
+                return text.contains("LANTERN_DATA_KEY") && text.contains("LANTERN_INDEX_KEY") && !text.contains(half.values.first!)
+            }
         }
     }
 }

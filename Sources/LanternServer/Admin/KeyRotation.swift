@@ -37,9 +37,9 @@ public struct KeyRotation: Sendable {
     /// deleted. With keys in the environment: re-encrypts under the key the environment gives.
     public func run(by actor: String) async throws -> Outcome {
         let dir = configuration.dataDirectory
-        let fromEnvironment = KeyFile.usesEnvironment()
+        let fromEnvironment = KeyFile.usesEnvironment(configuration.keySettings)
         if !fromEnvironment {
-            guard let old = try KeyFile.load(directory: dir) else { throw Failure.noKeyFile(dir.path) }
+            guard let old = try KeyFile.load(directory: dir, environment: configuration.keySettings) else { throw Failure.noKeyFile(dir.path) }
             try KeyFile.replace(old.rotated(), directory: dir)
         }
         let database = try Lantern.openDatabase(configuration)

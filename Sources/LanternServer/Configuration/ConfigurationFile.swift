@@ -6,8 +6,8 @@ import Glibc
 
 /// Settings from a file as well as the environment: the same `NAME=value` lines (comments with
 /// `#`, optional quotes), so one file can hold a service's provider credentials. Named by
-/// `LANTERN_CONFIG_FILE`; anything also set in the environment wins. It holds secrets, so it
-/// must be readable by its owner only.
+/// `LANTERN_CONFIG_FILE`; anything also set in the environment wins (`SettingSources`). It
+/// holds secrets, so it must be readable by its owner only.
 public enum ConfigurationFile {
     public static func read(_ path: String) throws(ConfigurationError) -> [String: String] {
         var st = stat()
@@ -42,11 +42,5 @@ public enum ConfigurationFile {
             values[name] = value
         }
         return values
-    }
-
-    /// The environment, with the config file (if `LANTERN_CONFIG_FILE` names one) underneath it.
-    public static func merged(_ env: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> [String: String] {
-        guard let path = env["LANTERN_CONFIG_FILE"], !path.isEmpty else { return env }
-        return try read(path).merging(env) { _, fromEnvironment in fromEnvironment }
     }
 }

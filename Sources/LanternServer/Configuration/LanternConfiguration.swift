@@ -50,6 +50,11 @@ public struct LanternConfiguration: Sendable {
     /// `/readyz` says not ready when the data directory's disk has less free space than this:
     /// SQLite cannot record a text (or an opt-out) on a full disk.
     public var minFreeDiskBytes: Int64 = 64 * 1024 * 1024
+    /// The vault's keys when they come from settings (`LANTERN_DATA_KEY`, `LANTERN_INDEX_KEY`, …)
+    /// rather than `keys.json`.
+    public var keySettings: [String: String] = [:]
+    /// Where each setting read came from: the environment, the config file, or the default.
+    public var settingOrigins: [String: SettingSources.Origin] = [:]
 
     public static let databaseFileName = "lantern.sqlite"
 
@@ -93,10 +98,16 @@ public struct LanternConfiguration: Sendable {
     }
 
 
-    /// Reads the environment. Refuses settings that would silently run unsafely.
+    /// Reads the environment, and the config file it names (`LANTERN_CONFIG_FILE`) beneath it.
+    /// Refuses settings that would silently run unsafely.
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> LanternConfiguration {
+        try read(from: SettingSources(environment: env))
+    }
+
+    /// Reads every setting from `sources`, checking each; the first problem is thrown.
+    public static func read(from sources: SettingSources) throws(ConfigurationError) -> LanternConfiguration {
         var c = LanternConfiguration()
-        func nonEmpty(_ name: String) -> String? { env[name].flatMap { $0.isEmpty ? nil : $0 } }
+        func nonEmpty(_ name: String) -> String? { sources.value(name) }
         if let v = nonEmpty("LANTERN_DATA_DIR") { c.dataDirectory = URL(fileURLWithPath: v) }
         if let v = nonEmpty("LANTERN_HOST") { c.host = v }
         if let v = nonEmpty("LANTERN_PORT") {
@@ -231,10 +242,18 @@ public struct LanternConfiguration: Sendable {
             c.reports.webhookSecret = secret
         }
 
-        c.providers = try ProviderSettings.fromEnvironment(env, publicBaseURL: c.publicBaseURL)
+        c.providers = try ProviderSettings.read(from: sources, publicBaseURL: c.publicBaseURL)
         for raw in c.providers.ownNumbers {
             if let n = PhoneNumber(international: raw) { c.limits.ownNumbers.insert(n.e164) }
         }
+        // The vault's keys, from the environment or the config file alike; both or neither.
+        for name in KeyFile.settingNames { if let v = nonEmpty(name) { c.keySettings[name] = v } }
+        switch (c.keySettings["LANTERN_DATA_KEY"], c.keySettings["LANTERN_INDEX_KEY"]) {
+        case (nil, nil), (_?, _?): break
+        case (nil, _?): throw .invalid("LANTERN_DATA_KEY", "is required with LANTERN_INDEX_KEY (set both, or neither to use keys.json)")
+        case (_?, nil): throw .invalid("LANTERN_INDEX_KEY", "is required with LANTERN_DATA_KEY (set both, or neither to use keys.json)")
+        }
+        c.settingOrigins = sources.origins
         return c
     }
 }

@@ -23,8 +23,8 @@ public struct ProviderSettings: Sendable {
 
     /// Reads `TWILIO_*`, `VONAGE_*`, `TELNYX_*`, `PLIVO_*`, `SINCH_*` and `MESSAGEBIRD_*`. A provider is on
     /// when its credentials are set; its webhook check is on unless `LANTERN_<NAME>_SIGNATURE_CHECK=off`.
-    static func fromEnvironment(_ env: [String: String], publicBaseURL: URL?) throws(ConfigurationError) -> ProviderSettings {
-        func value(_ name: String) -> String? { env[name].flatMap { $0.isEmpty ? nil : $0 } }
+    static func read(from sources: SettingSources, publicBaseURL: URL?) throws(ConfigurationError) -> ProviderSettings {
+        func value(_ name: String) -> String? { sources.value(name) }
         func url(_ name: String, _ fallback: String) throws(ConfigurationError) -> URL {
             guard let raw = value(name) else { return URL(string: fallback)! }
             guard let u = URL(string: raw), u.scheme != nil else { throw .invalid(name, "must be a URL") }
