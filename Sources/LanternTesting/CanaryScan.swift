@@ -38,6 +38,31 @@ public enum CanaryScan {
         return hits
     }
 
+    /// For many secrets at once: every file is read once, and each secret looked for in it.
+    /// Returns "secret: file (encoding)" for each find.
+    public static func files(in directory: URL, containingAny secrets: [String]) -> [String] {
+        guard let e = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil) else { return [] }
+        let needles = secrets.map { ($0, encodings(of: $0).map { (name: $0.name, data: Data($0.bytes)) }) }
+        var hits: [String] = []
+        for case let url as URL in e {
+            guard let data = try? Data(contentsOf: url) else { continue }
+            for (secret, encoded) in needles {
+                for (name, needle) in encoded where data.count >= needle.count && data.range(of: needle) != nil {
+                    hits.append("'\(secret)' at rest: \(url.lastPathComponent) (\(name))")
+                }
+            }
+        }
+        return hits
+    }
+
+    /// For many secrets at once in one text: "secret (encoding)" for each find.
+    public static func text(_ haystack: String, containingAny secrets: [String]) -> [String] {
+        let data = Data(haystack.utf8)
+        return secrets.flatMap { secret in
+            encodings(of: secret).filter { data.range(of: Data($0.bytes)) != nil }.map { "'\(secret)' (\($0.name))" }
+        }
+    }
+
     public static func text(_ haystack: String, containing canary: String) -> [String] {
         let bytes = Array(haystack.utf8)
         return encodings(of: canary).filter { contains(bytes, $0.bytes) }.map(\.name)

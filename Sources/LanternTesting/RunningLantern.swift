@@ -32,7 +32,13 @@ public struct RunningLantern: Sendable {
             config.adminHost = "127.0.0.1"
             config.adminPort = 0
         }
-        let lantern = try Lantern.boot(configuration: config, logger: logger, metrics: metrics, transport: transport, console: console, now: now)
+        // Booting is synchronous work (SQLite, migrations, flows and their keyword index): done on
+        // a thread of its own, so dozens of tests starting at once never hold up the few shared
+        // threads every test server answers on.
+        let settled = config
+        let lantern = try await onThreadOfItsOwn {
+            try Lantern.boot(configuration: settled, logger: logger, metrics: metrics, transport: transport, console: console, now: now)
+        }
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let (adminPorts, adminContinuation) = AsyncStream.makeStream(of: Int.self)
         let services = lantern.services(onServerRunning: { port in continuation.yield(port) },
@@ -100,5 +106,12 @@ public struct TestHTTPClient: Sendable {
 
     public func post(_ base: URL, _ signed: TwilioWebhookBuilder.Signed) async throws -> Response {
         try await request("POST", URL(string: base.absoluteString + signed.path)!, headers: signed.headers, body: signed.body)
+    }
+}
+
+/// Runs blocking work on a new thread and awaits it, leaving Swift's shared threads free.
+public func onThreadOfItsOwn<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
     }
 }

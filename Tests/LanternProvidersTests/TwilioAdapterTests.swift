@@ -181,10 +181,14 @@ enum TwilioSignatureTestSupport {
         await fake.script([.hang(.seconds(3))])
         #expect(await { if case .ambiguous = await twilio(fake, timeout: 1).send(message) { true } else { false } }())
         await fake.stop()
-        // Nothing listens there any more: the request certainly never arrived.
+        // Nothing listens there (and no other test's server can be given the port meanwhile):
+        // the request certainly never arrived.
+        let refusing = try RefusingPort()
         let closed = Twilio(configuration: TwilioConfiguration(accountSID: "AC123", authToken: "tok", fromNumber: "+447700900999",
-                                                               apiBaseURL: fake.baseURL, publicBaseURL: nil, requestTimeout: 2),
+                                                               apiBaseURL: refusing.url, publicBaseURL: nil, requestTimeout: 2),
                             transport: URLSessionTransport())
-        #expect(await { if case .retry = await closed.send(message) { true } else { false } }())
+        let outcome = await closed.send(message)
+        #expect({ if case .retry = outcome { true } else { false } }(), "\(outcome)")
+        withExtendedLifetime(refusing) {}
     }
 }
