@@ -73,19 +73,16 @@ extension AppDatabase {
         guard parts.count == 3, parts[0] == "lnt", parts[1].count <= 16 else { return nil }
         let id = String(parts[1]), presented = Self.sha256Hex(String(parts[2]))
         let row = try await writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT name, role, secret_hash FROM admin_token WHERE id = ? AND revoked_at IS NULL", arguments: [id])
-                .map { (name: $0["name"] as String, role: $0["role"] as String, hash: $0["secret_hash"] as String) }
+            try AdminTokenRow.filter(AdminTokenRow.Columns.id == id && AdminTokenRow.Columns.revokedAt == nil).fetchOne(db)
         }
-        guard let row, ConstantTime.equals(row.hash, presented), let role = AdminRole(rawValue: row.role) else { return nil }
+        guard let row, ConstantTime.equals(row.secretHash, presented), let role = AdminRole(rawValue: row.role) else { return nil }
         return AdminIdentity(name: row.name, role: role)
     }
 
     public func adminTokens() async throws -> [AdminTokenSummary] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT name, role, created_at, revoked_at FROM admin_token ORDER BY name").map {
-                AdminTokenSummary(name: $0["name"], role: AdminRole(rawValue: $0["role"]) ?? .coordinator,
-                                  createdAt: Date(timeIntervalSince1970: $0["created_at"]),
-                                  revokedAt: ($0["revoked_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+            try AdminTokenRow.order(AdminTokenRow.Columns.name).fetchAll(db).map {
+                AdminTokenSummary(name: $0.name, role: AdminRole(rawValue: $0.role) ?? .coordinator, createdAt: $0.createdAt, revokedAt: $0.revokedAt)
             }
         }
     }

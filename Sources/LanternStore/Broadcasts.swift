@@ -97,22 +97,14 @@ public enum BroadcastError: Error, Equatable, CustomStringConvertible {
 }
 
 extension AppDatabase {
-    /// Who an alert may go to: subscribed to an area it reaches, not opted out, not paused.
-    /// Uses `:now` and one `:areaN` per area code (see `arguments`).
-    static func eligibility(reach: String) -> (sql: String, codes: [String]) {
-        let base = "c.opted_out_at IS NULL AND (c.alerts_paused_until IS NULL OR c.alerts_paused_until <= :now)"
+    /// Who an alert may go to at time `t`: subscribed to an area it reaches, not opted out, not
+    /// paused. A condition on `contact c`, with its values bound.
+    static func eligibility(reach: String, at t: Double) -> SQL {
+        let base: SQL = "c.opted_out_at IS NULL AND (c.alerts_paused_until IS NULL OR c.alerts_paused_until <= \(t))"
         if reach == AreaCodes.everywhere {
-            return (base + " AND EXISTS (SELECT 1 FROM subscription s WHERE s.contact_key = c.key)", [])
+            return base + " AND EXISTS (SELECT 1 FROM subscription s WHERE s.contact_key = c.key)"
         }
-        let codes = AreaCodes.split(reach)
-        let list = codes.indices.map { ":area\($0)" }.joined(separator: ", ")
-        return (base + " AND EXISTS (SELECT 1 FROM subscription s WHERE s.contact_key = c.key AND s.area IN (\(list)))", codes)
-    }
-
-    static func arguments(codes: [String], _ named: [String: any DatabaseValueConvertible]) -> StatementArguments {
-        var all = named
-        for (i, code) in codes.enumerated() { all["area\(i)"] = code }
-        return StatementArguments(all)
+        return base + " AND EXISTS (SELECT 1 FROM subscription s WHERE s.contact_key = c.key AND s.area IN \(AreaCodes.split(reach)))"
     }
 
     static func reachString(_ reach: Set<String>?) -> String {
@@ -125,20 +117,20 @@ extension AppDatabase {
     /// language's, else English).
     public func recipientCounts(reach: Set<String>?, locales: Set<String>, defaultWording: Wording = .discreet,
                                 now: Date) async throws -> [String: Int] {
-        let (sql, codes) = Self.eligibility(reach: Self.reachString(reach))
-        let t = now.timeIntervalSince1970
+        let eligible = Self.eligibility(reach: Self.reachString(reach), at: now.timeIntervalSince1970)
+        struct Group: StoredRow { let language: String, wording: String, n: Int }
         return try await writer.read { db in
             var out: [String: Int] = [:]
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT c.language AS language, COALESCE(c.wording, :wording) AS wording, COUNT(*) AS n FROM contact c
-                WHERE \(sql) GROUP BY c.language, COALESCE(c.wording, :wording)
-                """, arguments: Self.arguments(codes: codes, ["now": t, "wording": defaultWording.rawValue]))
+            let wording = defaultWording.rawValue
+            let rows = try SQLRequest<Group>(literal: """
+                SELECT c.language AS language, COALESCE(c.wording, \(wording)) AS wording, COUNT(*) AS n FROM contact c
+                WHERE \(eligible) GROUP BY c.language, COALESCE(c.wording, \(wording))
+                """).fetchAll(db)
             for row in rows {
-                let language: String = row["language"]
-                let discreet = (row["wording"] as String) == Wording.discreet.rawValue
-                let variant = discreet && locales.contains(language + BroadcastDraft.discreetSuffix) ? language + BroadcastDraft.discreetSuffix
-                    : locales.contains(language) ? language : defaultLocale
-                out[variant, default: 0] += row["n"] as Int
+                let discreet = row.wording == Wording.discreet.rawValue
+                let variant = discreet && locales.contains(row.language + BroadcastDraft.discreetSuffix) ? row.language + BroadcastDraft.discreetSuffix
+                    : locales.contains(row.language) ? row.language : defaultLocale
+                out[variant, default: 0] += row.n
             }
             return out
         }
@@ -210,28 +202,27 @@ extension AppDatabase {
             let id: Int64 = b["id"]
             let cursor: String = b["fanout_cursor"]
             if (b["expires_at"] as Double) <= t { return try Self.expire(db, id, now: t) || true }
-            let (eligible, codes) = Self.eligibility(reach: b["reach"])
-            let keys = try String.fetchAll(db, sql: "SELECT c.key FROM contact c WHERE c.key > :cursor AND \(eligible) ORDER BY c.key LIMIT :size",
-                                           arguments: Self.arguments(codes: codes, ["cursor": cursor, "now": t, "size": size]))
+            let eligible = Self.eligibility(reach: b["reach"], at: t)
+            let keys = try SQLRequest<String>(literal: "SELECT c.key FROM contact c WHERE c.key > \(cursor) AND \(eligible) ORDER BY c.key LIMIT \(size)").fetchAll(db)
             guard let last = keys.last else {
                 try db.execute(sql: "UPDATE broadcast SET status = 'sending' WHERE id = ?", arguments: [id])
                 return true
             }
-            try db.execute(sql: """
+            let discreet = BroadcastDraft.discreetSuffix, wording = defaultWording.rawValue
+            try db.execute(literal: """
                 INSERT OR IGNORE INTO outbox (contact_key, provider, sender, recipient, key_version, kind, priority, text, segments,
                                               status, attempts, next_attempt_at, created_at, updated_at, broadcast_id, locale)
-                SELECT c.key, COALESCE(c.provider, :provider), c.sender, c.number, c.key_version, 'broadcast', 10, NULL,
-                       COALESCE(btd.segments, bt.segments, bt0.segments), 'queued', 0, :now, :now, :now, :id,
+                SELECT c.key, COALESCE(c.provider, \(defaultProvider)), c.sender, c.number, c.key_version, 'broadcast', 10, NULL,
+                       COALESCE(btd.segments, bt.segments, bt0.segments), 'queued', 0, \(t), \(t), \(t), \(id),
                        COALESCE(btd.locale, bt.locale, 'en-GB')
                 FROM contact c
-                JOIN broadcast_text bt0 ON bt0.broadcast_id = :id AND bt0.locale = 'en-GB'
-                LEFT JOIN broadcast_text bt ON bt.broadcast_id = :id AND bt.locale = c.language
+                JOIN broadcast_text bt0 ON bt0.broadcast_id = \(id) AND bt0.locale = 'en-GB'
+                LEFT JOIN broadcast_text bt ON bt.broadcast_id = \(id) AND bt.locale = c.language
                 -- Her language's discreet wording, when she has (or the service defaults to) discreet.
-                LEFT JOIN broadcast_text btd ON btd.broadcast_id = :id AND btd.locale = c.language || :discreet
-                    AND COALESCE(c.wording, :wording) = 'discreet'
-                WHERE c.key > :cursor AND c.key <= :last AND \(eligible)
-                """, arguments: Self.arguments(codes: codes, ["provider": defaultProvider, "now": t, "id": id, "cursor": cursor, "last": last,
-                                                              "discreet": BroadcastDraft.discreetSuffix, "wording": defaultWording.rawValue]))
+                LEFT JOIN broadcast_text btd ON btd.broadcast_id = \(id) AND btd.locale = c.language || \(discreet)
+                    AND COALESCE(c.wording, \(wording)) = 'discreet'
+                WHERE c.key > \(cursor) AND c.key <= \(last) AND \(eligible)
+                """)
             let added = db.changesCount
             try db.execute(sql: "UPDATE broadcast SET fanout_cursor = ?, recipients = recipients + ? WHERE id = ?",
                            arguments: [last, added, id])
@@ -284,11 +275,11 @@ extension AppDatabase {
     }
 
     static func summary(_ db: Database, _ id: Int64) throws -> BroadcastSummary? {
-        guard let r = try Row.fetchOne(db, sql: "SELECT * FROM broadcast WHERE id = ?", arguments: [id]) else { return nil }
+        guard let r = try BroadcastRow.fetchOne(db, key: id) else { return nil }
         var counts = BroadcastCounts()
-        for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM outbox WHERE broadcast_id = ? GROUP BY status", arguments: [id]) {
-            let n: Int = row["n"]
-            switch OutboxStatus(rawValue: row["status"]) {
+        for row in try SQLRequest<StatusCount>(literal: "SELECT status, COUNT(*) AS n FROM outbox WHERE broadcast_id = \(id) GROUP BY status").fetchAll(db) {
+            let n = row.n
+            switch OutboxStatus(rawValue: row.status) {
             case .queued: counts.queued += n
             case .sending: counts.sending += n
             case .sent: counts.sent += n
@@ -302,11 +293,10 @@ extension AppDatabase {
         for row in try Row.fetchAll(db, sql: "SELECT locale, text FROM broadcast_text WHERE broadcast_id = ? AND text IS NOT NULL", arguments: [id]) {
             texts[row["locale"]] = row["text"]
         }
-        func date(_ c: String) -> Date? { (r[c] as Double?).map(Date.init(timeIntervalSince1970:)) }
-        return BroadcastSummary(id: id, status: BroadcastStatus(rawValue: r["status"]) ?? .cancelled, areas: AreaCodes.split(r["areas"]),
-                                confirmed: r["confirmed"], requiresApproval: r["requires_approval"], createdBy: r["created_by"],
-                                approvedBy: r["approved_by"], cancelledBy: r["cancelled_by"], createdAt: date("created_at")!,
-                                expiresAt: date("expires_at")!, finishedAt: date("finished_at"), recipients: r["recipients"],
+        return BroadcastSummary(id: id, status: BroadcastStatus(rawValue: r.status) ?? .cancelled, areas: AreaCodes.split(r.areas),
+                                confirmed: r.confirmed, requiresApproval: r.requiresApproval, createdBy: r.createdBy,
+                                approvedBy: r.approvedBy, cancelledBy: r.cancelledBy, createdAt: r.createdAt,
+                                expiresAt: r.expiresAt, finishedAt: r.finishedAt, recipients: r.recipients,
                                 counts: counts, texts: texts)
     }
 
@@ -317,9 +307,7 @@ extension AppDatabase {
     /// Who did what and when (never with what it said).
     public func auditLog(limit: Int = 100) async throws -> [(at: Date, actor: String, action: String, subject: String?)] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT at, actor, action, subject FROM audit ORDER BY id DESC LIMIT ?", arguments: [limit]).map {
-                (Date(timeIntervalSince1970: $0["at"]), $0["actor"], $0["action"], $0["subject"])
-            }
+            try AuditRow.order(AuditRow.Columns.id.desc).limit(limit).fetchAll(db).map { ($0.at, $0.actor, $0.action, $0.subject) }
         }
     }
 }

@@ -52,7 +52,7 @@ extension AppDatabase {
         let rows: [Claimed] = try await writer.write { db in
             // Broadcast rows are claimed only while their broadcast is live and unexpired, and
             // never for anyone who has since opted out or paused alerts.
-            let claimed = try Row.fetchAll(db.cachedStatement(sql: """
+            let claimed = try ClaimedOutboxRow.fetchAll(db.cachedStatement(sql: """
                 UPDATE outbox SET status = 'sending', updated_at = :now
                 WHERE id IN (
                     SELECT o.id FROM outbox o
@@ -70,9 +70,9 @@ extension AppDatabase {
                 """), arguments: ["now": t, "limit": limit, "skip": skip, "routes": skipRoutes])
             var texts: [String: String] = [:]
             return try claimed.map { row in
-                var text: String? = (row["text"] as Data?).flatMap { try? vault.open($0) }
-                if let bid = row["broadcast_id"] as Int64? {
-                    let locale: String = row["locale"] ?? defaultLocale
+                var text: String? = row.text.flatMap { try? vault.open($0) }
+                if let bid = row.broadcastId {
+                    let locale = row.locale ?? defaultLocale
                     let cacheKey = "\(bid)/\(locale)"
                     if texts[cacheKey] == nil {
                         texts[cacheKey] = try String.fetchOne(db.cachedStatement(sql: """
@@ -82,9 +82,8 @@ extension AppDatabase {
                     }
                     text = texts[cacheKey]
                 }
-                return Claimed(id: row["id"], contactKey: row["contact_key"], provider: row["provider"], sender: row["sender"],
-                               recipient: row["recipient"], text: text, segments: row["segments"], attempts: row["attempts"],
-                               kind: row["kind"])
+                return Claimed(id: row.id, contactKey: row.contactKey, provider: row.provider, sender: row.sender,
+                               recipient: row.recipient, text: text, segments: row.segments, attempts: row.attempts, kind: row.kind)
             }
         }
         var out: [OutboxMessage] = []
@@ -192,8 +191,7 @@ extension AppDatabase {
             try db.run("UPDATE outbox SET status = 'queued', updated_at = ? WHERE status = 'sending' AND handed_at IS NULL", [t])
             var requeued = db.changesCount
             if !list.isEmpty {
-                try db.run("UPDATE outbox SET status = 'queued', handed_at = NULL, updated_at = ? WHERE status = 'sending' AND provider IN \(Self.placeholders(list.count))",
-                               StatementArguments([t] + list.map { $0 as (any DatabaseValueConvertible) }))
+                try db.execute(literal: "UPDATE outbox SET status = 'queued', handed_at = NULL, updated_at = \(t) WHERE status = 'sending' AND provider IN \(list)")
                 requeued += db.changesCount
             }
             try db.run("""
@@ -212,15 +210,17 @@ extension AppDatabase {
                                errorCode: String?, optedOut: Bool, now: Date) async throws -> Bool {
         let t = Self.day(now.timeIntervalSince1970)
         return try await writer.write { db in
-            var row = try db.fetchRow("SELECT id, status, contact_key FROM outbox WHERE provider = ? AND provider_message_id = ?",
-                                       [provider, providerMessageID])
+            var row = try SQLRequest<OutboxStateRow>(literal: """
+                SELECT id, status, contact_key FROM outbox WHERE provider = \(provider) AND provider_message_id = \(providerMessageID)
+                """).fetchOne(db)
             if row == nil, let outboxID {
-                row = try db.fetchRow("SELECT id, status, contact_key FROM outbox WHERE id = ? AND provider = ? AND provider_message_id IS NULL",
-                                       [outboxID, provider])
+                row = try SQLRequest<OutboxStateRow>(literal: """
+                    SELECT id, status, contact_key FROM outbox WHERE id = \(outboxID) AND provider = \(provider) AND provider_message_id IS NULL
+                    """).fetchOne(db)
             }
             guard let row else { return false }
-            let id: Int64 = row["id"]
-            let current = DeliveryState(rawValue: row["status"] as String)
+            let id = row.id
+            let current = DeliveryState(rawValue: row.status)
             if current == nil || state.rank >= current!.rank {
                 try db.run("""
                     UPDATE outbox SET status = ?, provider_message_id = ?, error_code = COALESCE(?, error_code),
@@ -228,7 +228,7 @@ extension AppDatabase {
                     WHERE id = ?
                     """, [state.rawValue, providerMessageID, errorCode, t, id])
             }
-            if optedOut, let key = row["contact_key"] as String? {
+            if optedOut, let key = row.contactKey {
                 try Self.recordOptOut(db, key: ContactKey(hex: key), now: t)
             }
             return true
@@ -240,14 +240,12 @@ extension AppDatabase {
         try cancelQueued(db, key: key, now: now)
     }
 
-    static func placeholders(_ n: Int) -> String { "(" + Array(repeating: "?", count: n).joined(separator: ", ") + ")" }
-
     /// How many outbox rows are in each state (for metrics and tests).
     public func outboxCounts() async throws -> [OutboxStatus: Int] {
         try await writer.read { db in
             var out: [OutboxStatus: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM outbox GROUP BY status") {
-                if let s = OutboxStatus(rawValue: row["status"]) { out[s] = row["n"] }
+            for row in try StatusCount.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM outbox GROUP BY status") {
+                if let s = OutboxStatus(rawValue: row.status) { out[s] = row.n }
             }
             return out
         }
@@ -276,14 +274,14 @@ extension AppDatabase {
     public func contact(for number: PhoneNumber) async throws -> ContactSummary? {
         let key = vault.contactKey(for: number)
         return try await writer.read { db -> ContactSummary? in
-            guard let row = try db.fetchRow("SELECT opted_out_at, language, alerts_paused_until FROM contact WHERE key = ?", [key.hex]) else {
+            guard let row = try SQLRequest<ContactRow>(literal: "SELECT opted_out_at, language, alerts_paused_until FROM contact WHERE key = \(key.hex)").fetchOne(db) else {
                 return nil
             }
-            return ContactSummary(key: key, isOptedOut: row["opted_out_at"] as Double? != nil, language: row["language"],
+            return ContactSummary(key: key, isOptedOut: row.optedOutAt != nil, language: row.language,
                                   conversation: try Self.loadConversation(db, key: key, vault: vault),
                                   subscriptions: try String.fetchAll(db, sql: "SELECT area FROM subscription WHERE contact_key = ? ORDER BY area",
                                                                      arguments: [key.hex]),
-                                  alertsPausedUntil: (row["alerts_paused_until"] as Double?).map(Date.init(timeIntervalSince1970:)))
+                                  alertsPausedUntil: row.alertsPausedUntil)
         }
     }
 

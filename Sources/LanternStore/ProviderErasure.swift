@@ -37,15 +37,17 @@ extension AppDatabase {
     public func dueProviderErasures(limit: Int, now: Date) async throws -> [ProviderErasureRequest] {
         let vault = self.vault
         let rows = try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, provider, payload, attempts FROM provider_erasure WHERE next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
-                             arguments: [now.timeIntervalSince1970, limit])
+            try SQLRequest<ProviderErasureRow>(literal: """
+                SELECT id, provider, payload, attempts FROM provider_erasure WHERE next_attempt_at <= \(now.timeIntervalSince1970)
+                ORDER BY next_attempt_at LIMIT \(limit)
+                """).fetchAll(db)
         }
         return rows.compactMap { row in
-            guard let json = try? vault.open(row["payload"]),
+            guard let json = try? vault.open(row.payload),
                   let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
                   let number = (object["number"] as? String).flatMap({ PhoneNumber($0) }) else { return nil }
-            return ProviderErasureRequest(id: row["id"], provider: row["provider"], number: number,
-                                          messageIDs: object["ids"] as? [String] ?? [], attempts: row["attempts"])
+            return ProviderErasureRequest(id: row.id, provider: row.provider, number: number,
+                                          messageIDs: object["ids"] as? [String] ?? [], attempts: row.attempts)
         }
     }
 
