@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LanternCore
+import LanternProviders
 import LanternServer
 import LanternStore
 import LanternTesting
@@ -52,6 +53,24 @@ struct BroadcastBench: AsyncParsableCommand {
         let throughput = Double(sent) / seconds(t0.duration(to: clock.now))
         print(String(format: "send throughput (no rate limit, %d concurrent): %d texts at %.0f msg/s (target >= 2,000)", concurrency, sent, throughput))
         _ = try await lantern.broadcasts.cancel(first.id, by: alice)
+
+        // The same number of bare POSTs through URLSession alone (no store, no signing): the
+        // ceiling the sender runs under, since outbound HTTP must stay on URLSession (libcurl).
+        let transport = URLSessionTransport()
+        let url = fake.baseURL.appendingPathComponent("2010-04-01/Accounts/AC00000000000000000000000000000000/Messages.json")
+        let body = Data("To=%2B447700900123&From=%2B447700900999&Body=Benchmark".utf8)
+        t0 = clock.now
+        await withTaskGroup(of: Void.self) { group in
+            for i in 0..<sendCount {
+                if i >= concurrency { await group.next() }
+                group.addTask {
+                    _ = try? await transport.send(HTTPRequestSpec(method: "POST", url: url, headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                                                                  body: body))
+                }
+            }
+        }
+        let ceiling = Double(sendCount) / seconds(t0.duration(to: clock.now))
+        print(String(format: "URLSession alone (%d concurrent, same fake): %.0f requests/s: the sender's ceiling here", concurrency, ceiling))
 
         for rate in [10.0, 100.0] {
             let second = try await lantern.broadcasts.send(request, by: alice)

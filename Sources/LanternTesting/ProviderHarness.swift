@@ -29,7 +29,8 @@ public enum ProviderHarness: String, Sendable, CaseIterable, CustomStringConvert
     public var name: String { self == .vonageMessages ? "vonage" : rawValue }
     public static let publicBase = "https://sms.example.org"
     public static let ours = "+447700900999"
-    static let secret = "harness-secret-0123456789"
+    /// Long enough for every signing scheme (HS256 needs 32 bytes).
+    static let secret = "harness-secret-0123456789-harness-secret-0123456789"
     /// Telnyx's published test key pair (fixed, so a benchmark's server child and its load
     /// generator agree on it).
     static let telnyxKey = try! Curve25519.Signing.PrivateKey(

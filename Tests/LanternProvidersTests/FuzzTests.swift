@@ -44,7 +44,7 @@ import Testing
             let request = WebhookRequest(method: "POST", uri: "/webhooks/twilio",
                                          headers: ["Content-Type": type, "X-Twilio-Signature": "AAAA"], body: bytes)
             do throws(WebhookRejection) {
-                let m = try twilio(verify: verify).inboundMessage(from: request)
+                let m = try await twilio(verify: verify).inboundMessage(from: request)
                 // Only with the check off can random bytes ever get through.
                 #expect(!verify)
                 #expect(!m.messageID.isEmpty)
@@ -52,7 +52,7 @@ import Testing
                 // A rejection says what was wrong, for the 4xx body.
                 #expect(!error.description.isEmpty)
             }
-            _ = try? twilio(verify: verify).deliveryReport(from: request)
+            _ = try? await twilio(verify: verify).deliveryReport(from: request)
         }
     }
 
@@ -75,29 +75,29 @@ import Testing
         await propertyCheck(count: 1000 * fuzzScale, input: text, Gen.int(in: 0...10_000)) { body, position in
             let signed = builder.inbound(sid: "SM\(position)", from: "+447700900123", body: body)
             let request = WebhookRequest(method: "POST", uri: signed.path, headers: signed.headers, body: Array(signed.body.utf8))
-            #expect((try? twilio(verify: true).inboundMessage(from: request))?.text == body)
+            #expect((try? await twilio(verify: true).inboundMessage(from: request))?.text == body)
 
             var tampered = Array(signed.body.utf8)
             let i = position % tampered.count
             tampered[i] = tampered[i] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
             let bad = WebhookRequest(method: "POST", uri: signed.path, headers: signed.headers, body: tampered)
-            #expect(throws: WebhookRejection.self) { try twilio(verify: true).inboundMessage(from: bad) }
+            await #expect(throws: WebhookRejection.self) { try await twilio(verify: true).inboundMessage(from: bad) }
 
             var headers = signed.headers
             var sig = Array(headers["X-Twilio-Signature"]!)
             sig[position % sig.count] = sig[position % sig.count] == "x" ? "y" : "x"
             headers["X-Twilio-Signature"] = String(sig)
             let forged = WebhookRequest(method: "POST", uri: signed.path, headers: headers, body: Array(signed.body.utf8))
-            #expect(throws: WebhookRejection.self) { try twilio(verify: true).inboundMessage(from: forged) }
+            await #expect(throws: WebhookRejection.self) { try await twilio(verify: true).inboundMessage(from: forged) }
         }
     }
 
     /// Found by `anyBodyIsParsedOrRejectedNeverCrashes`: an empty Content-Type (or one that is
     /// only parameters) crashed the parser, so one request could take the daemon down.
     @Test(arguments: ["", ";", " ; charset=utf-8"])
-    func regressionEmptyContentTypeIsRejectedNotACrash(type: String) {
+    func regressionEmptyContentTypeIsRejectedNotACrash(type: String) async {
         let request = WebhookRequest(method: "POST", uri: "/webhooks/twilio", headers: ["Content-Type": type], body: Array("Body=hi".utf8))
-        #expect(throws: WebhookRejection.self) { try twilio(verify: true).inboundMessage(from: request) }
+        await #expect(throws: WebhookRejection.self) { try await twilio(verify: true).inboundMessage(from: request) }
     }
 
     @Test func urlVariantsNeverCrashOnOddURLs() async {
@@ -131,8 +131,8 @@ let fuzzScale = Int(ProcessInfo.processInfo.environment["LANTERN_FUZZ_SCALE"] ??
         await propertyCheck(count: 500 * fuzzScale, input: WebhookFuzzTests.webhookBytes, Gen<Int>.int(in: 0...7), Gen.bool) { body, h, get in
             let request = WebhookRequest(method: get ? "GET" : "POST", uri: "/webhooks/\(harness.name)?" + String(decoding: body.prefix(60), as: UTF8.self),
                                          headers: Self.headerSets[h], body: body)
-            #expect((try? adapter.inboundMessage(from: request)) == nil, "an unsigned request got through")
-            _ = try? adapter.deliveryReport(from: request)
+            #expect((try? await adapter.inboundMessage(from: request)) == nil, "an unsigned request got through")
+            _ = try? await adapter.deliveryReport(from: request)
         }
     }
 }

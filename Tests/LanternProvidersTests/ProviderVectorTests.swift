@@ -50,7 +50,7 @@ import Testing
                                 secret: "SMSWebhooksSecret") != "ZoHei66PPN/kZjw7hFVfGhJOnml3iGNCMWoyQVcE5o0=")
     }
 
-    @Test func theVectorParsesAsADeliveryReportAtItsTimeButNotLater() throws {
+    @Test func theVectorParsesAsADeliveryReportAtItsTimeButNotLater() async throws {
         func sinch(at t: TimeInterval) -> Sinch {
             Sinch(configuration: SinchConfiguration(servicePlanID: "p", apiToken: "t", webhookSecret: "SMSWebhooksSecret"),
                   transport: URLSessionTransport(), now: { Date(timeIntervalSince1970: t) })
@@ -62,10 +62,10 @@ import Testing
                                                "x-sinch-webhook-signature-timestamp": "1736760161",
                                                "x-sinch-webhook-signature-algorithm": "HmacSHA256"],
                                      body: Array(Self.body.utf8))
-        let report = try sinch(at: 1_736_760_200).deliveryReport(from: request)
+        let report = try await sinch(at: 1_736_760_200).deliveryReport(from: request)
         #expect(report.messageID == "01JHFFHQ0P99JPPNQPJDV7JTBP" && report.state == .delivered && !report.optedOut)
-        #expect(throws: WebhookRejection.forbidden("x-sinch-webhook-signature-timestamp is stale")) {
-            try sinch(at: 1_736_760_161 + 301).deliveryReport(from: request)
+        await #expect(throws: WebhookRejection.forbidden("x-sinch-webhook-signature-timestamp is stale")) {
+            try await sinch(at: 1_736_760_161 + 301).deliveryReport(from: request)
         }
     }
 }

@@ -17,16 +17,16 @@ import Testing
         WebhookRequest(method: "POST", uri: uri ?? s.path, headers: headers ?? s.headers, body: Array((body ?? s.body).utf8))
     }
 
-    @Test func parsesASignedInboundText() throws {
+    @Test func parsesASignedInboundText() async throws {
         let s = builder.inbound(sid: "SM1", from: "+447700900123", to: "+447700900999", body: "Naloxone & more €")
-        let m = try twilio().inboundMessage(from: request(s))
+        let m = try await twilio().inboundMessage(from: request(s))
         #expect(m.messageID == TwilioWebhookBuilder.sid("SM1"))
         #expect(m.from.e164 == "+447700900123")
         #expect(m.to == "+447700900999")
         #expect(m.text == "Naloxone & more €")
     }
 
-    @Test func parametersMustHaveTheShapesTwilioGivesThem() {
+    @Test func parametersMustHaveTheShapesTwilioGivesThem() async {
         let sid = TwilioWebhookBuilder.sid("SM1")
         func params(_ changes: [(String, String)]) -> [(String, String)] {
             var p: [(String, String)] = [("AccountSid", builder.accountSID), ("Body", "hi"), ("From", "+447700900123"),
@@ -37,86 +37,86 @@ import Testing
             return p
         }
         let good = builder.sign(path: "/webhooks/twilio", params: params([]))
-        #expect(throws: Never.self) { try twilio().inboundMessage(from: request(good)) }
+        await #expect(throws: Never.self) { try await twilio().inboundMessage(from: request(good)) }
         for (changes, why) in [([("MessageSid", "SM1")], "MessageSid"), ([("MessageSid", sid + "NumMedia0")], "MessageSid"),
                                ([("AccountSid", "AC11111111111111111111111111111111")], "AccountSid"),
                                ([("NumMedia", "")], "NumMedia"), ([("NumMedia", "0NumSegments1")], "NumMedia")] {
             let signed = builder.sign(path: "/webhooks/twilio", params: params(changes))
-            #expect(throws: WebhookRejection.malformed("parameter \(why) does not have the form Twilio gives it")) {
-                try twilio().inboundMessage(from: request(signed))
+            await #expect(throws: WebhookRejection.malformed("parameter \(why) does not have the form Twilio gives it")) {
+                try await twilio().inboundMessage(from: request(signed))
             }
         }
         let twice = builder.sign(path: "/webhooks/twilio", params: params([]) + [("Body", "again")])
-        #expect(throws: WebhookRejection.malformed("parameter Body appears twice")) { try twilio().inboundMessage(from: request(twice)) }
+        await #expect(throws: WebhookRejection.malformed("parameter Body appears twice")) { try await twilio().inboundMessage(from: request(twice)) }
         // The signature itself travels with the message, so a re-split replay is caught even if it parses.
-        #expect((try? twilio().inboundMessage(from: request(good)))?.replayKeys == ["signature:" + good.headers["X-Twilio-Signature"]!])
+        #expect((try? await twilio().inboundMessage(from: request(good)))?.replayKeys == ["signature:" + good.headers["X-Twilio-Signature"]!])
     }
 
-    @Test func rejectsMissingForgedAndReplayedElsewhereSignatures() {
+    @Test func rejectsMissingForgedAndReplayedElsewhereSignatures() async {
         let s = builder.inbound(sid: "SM1", from: "+447700900123", body: "hi")
         var noSig = s.headers
         noSig["X-Twilio-Signature"] = nil
-        #expect(throws: WebhookRejection.forbidden("missing X-Twilio-Signature")) { try twilio().inboundMessage(from: request(s, headers: noSig)) }
+        await #expect(throws: WebhookRejection.forbidden("missing X-Twilio-Signature")) { try await twilio().inboundMessage(from: request(s, headers: noSig)) }
         var forged = s.headers
         forged["X-Twilio-Signature"] = "RSOYDt4T1cUTdK1PDd93/VVr8B8="
-        #expect(throws: WebhookRejection.forbidden("X-Twilio-Signature does not match")) { try twilio().inboundMessage(from: request(s, headers: forged)) }
+        await #expect(throws: WebhookRejection.forbidden("X-Twilio-Signature does not match")) { try await twilio().inboundMessage(from: request(s, headers: forged)) }
         // A body changed after signing.
-        #expect(throws: WebhookRejection.forbidden("X-Twilio-Signature does not match")) {
-            try twilio().inboundMessage(from: request(s, body: s.body.replacingOccurrences(of: "Body=hi", with: "Body=STOP")))
+        await #expect(throws: WebhookRejection.forbidden("X-Twilio-Signature does not match")) {
+            try await twilio().inboundMessage(from: request(s, body: s.body.replacingOccurrences(of: "Body=hi", with: "Body=STOP")))
         }
         // A valid webhook for another path (the status URL) replayed at the inbound URL.
-        #expect(throws: WebhookRejection.forbidden("X-Twilio-Signature does not match")) {
-            try twilio().inboundMessage(from: request(s, uri: "/webhooks/twilio?x=1"))
+        await #expect(throws: WebhookRejection.forbidden("X-Twilio-Signature does not match")) {
+            try await twilio().inboundMessage(from: request(s, uri: "/webhooks/twilio?x=1"))
         }
     }
 
-    @Test func signatureOffIsExplicitAndStillParses() throws {
+    @Test func signatureOffIsExplicitAndStillParses() async throws {
         let s = builder.inbound(sid: "SM1", from: "+447700900123", body: "hi")
         var noSig = s.headers
         noSig["X-Twilio-Signature"] = nil
-        #expect(try twilio(verify: false).inboundMessage(from: request(s, headers: noSig)).text == "hi")
+        #expect(try await twilio(verify: false).inboundMessage(from: request(s, headers: noSig)).text == "hi")
     }
 
-    @Test func rejectsWrongContentTypeAndBrokenBodies() {
+    @Test func rejectsWrongContentTypeAndBrokenBodies() async {
         let s = builder.inbound(sid: "SM1", from: "+447700900123", body: "hi")
         var h = s.headers
         h["Content-Type"] = "text/plain"
-        #expect(throws: WebhookRejection.unsupportedMediaType("expected application/x-www-form-urlencoded or application/json, got text/plain")) {
-            try twilio().inboundMessage(from: request(s, headers: h))
+        await #expect(throws: WebhookRejection.unsupportedMediaType("expected application/x-www-form-urlencoded or application/json, got text/plain")) {
+            try await twilio().inboundMessage(from: request(s, headers: h))
         }
         let broken = builder.sign(path: "/webhooks/twilio", params: [])
-        #expect(throws: WebhookRejection.malformed("body is not valid form encoding")) {
-            try twilio(verify: false).inboundMessage(from: request(broken, body: "Body=%ZZ"))
+        await #expect(throws: WebhookRejection.malformed("body is not valid form encoding")) {
+            try await twilio(verify: false).inboundMessage(from: request(broken, body: "Body=%ZZ"))
         }
         let noSid = builder.sign(path: "/webhooks/twilio", params: [("From", "+447700900123"), ("Body", "x")])
-        #expect(throws: WebhookRejection.malformed("missing MessageSid")) { try twilio().inboundMessage(from: request(noSid)) }
+        await #expect(throws: WebhookRejection.malformed("missing MessageSid")) { try await twilio().inboundMessage(from: request(noSid)) }
     }
 
-    @Test func alphanumericSendersAreAcknowledgedButIgnored() {
+    @Test func alphanumericSendersAreAcknowledgedButIgnored() async {
         let s = builder.inbound(sid: "SM1", from: "Vodafone", body: "Your bill")
-        #expect(throws: WebhookRejection.ignored("sender is not a phone number we can reply to")) { try twilio().inboundMessage(from: request(s)) }
+        await #expect(throws: WebhookRejection.ignored("sender is not a phone number we can reply to")) { try await twilio().inboundMessage(from: request(s)) }
     }
 
-    @Test func jsonWebhooksAreVerifiedByBodyHash() throws {
+    @Test func jsonWebhooksAreVerifiedByBodyHash() async throws {
         let body = #"{"MessageSid":"SM99999999999999999999999999999999","From":"+447700900123","To":"+447700900999","Body":"hello"}"#
         let hash = Data(Array(body.utf8)).sha256Hex
         let path = "/webhooks/twilio?bodySHA256=\(hash)"
         let sig = TwilioSignature.compute(url: "https://sms.example.org" + path, params: [], authToken: "secret-token")
         let r = WebhookRequest(method: "POST", uri: path, headers: ["Content-Type": "application/json", "X-Twilio-Signature": sig], body: Array(body.utf8))
-        #expect(try twilio().inboundMessage(from: r).text == "hello")
+        #expect(try await twilio().inboundMessage(from: r).text == "hello")
         let tampered = WebhookRequest(method: "POST", uri: path, headers: r.headers, body: Array(body.replacingOccurrences(of: "hello", with: "STOP").utf8))
-        #expect(throws: WebhookRejection.forbidden("X-Twilio-Signature does not match")) { try twilio().inboundMessage(from: tampered) }
+        await #expect(throws: WebhookRejection.forbidden("X-Twilio-Signature does not match")) { try await twilio().inboundMessage(from: tampered) }
     }
 
-    @Test func statusCallbacks() throws {
-        let delivered = try twilio().deliveryReport(from: request(builder.status(sid: "SMa", status: "delivered", outboxID: 42)))
+    @Test func statusCallbacks() async throws {
+        let delivered = try await twilio().deliveryReport(from: request(builder.status(sid: "SMa", status: "delivered", outboxID: 42)))
         #expect(delivered == DeliveryReport(messageID: "SMa", outboxID: 42, state: .delivered, errorCode: nil, optedOut: false))
-        let stopped = try twilio().deliveryReport(from: request(builder.status(sid: "SMb", status: "failed", errorCode: "21610")))
+        let stopped = try await twilio().deliveryReport(from: request(builder.status(sid: "SMb", status: "failed", errorCode: "21610")))
         #expect(stopped.state == .failed)
         #expect(stopped.optedOut)
-        let undelivered = try twilio().deliveryReport(from: request(builder.status(sid: "SMc", status: "undelivered", errorCode: "30003")))
+        let undelivered = try await twilio().deliveryReport(from: request(builder.status(sid: "SMc", status: "undelivered", errorCode: "30003")))
         #expect(undelivered.state == .failed && !undelivered.optedOut)
-        #expect(try twilio().deliveryReport(from: request(builder.status(sid: "SMd", status: "sending"))).state == .sent)
+        #expect(try await twilio().deliveryReport(from: request(builder.status(sid: "SMd", status: "sending"))).state == .sent)
     }
 }
 

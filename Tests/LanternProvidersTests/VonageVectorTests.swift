@@ -42,35 +42,39 @@ import Testing
     }
 
     /// The Messages API bearer: the published HS256 vector, then our own payload_hash and iat checks.
-    @Test func messagesAPIJWT() throws {
+    @Test func messagesAPIJWT() async throws {
         let token = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJPbmxpbmUgSldUIEJ1aWxkZXIiLCJpYXQiOjE2OTc2MzQ2ODAsImV4cCI6MzMyNTQ1NDA4MjgsImF1ZCI6IiIsInN1YiI6IiJ9.88vJc3I2HhuqEDixHXVhc9R30tA6U_HQHZTC29y6CGM"
         let at = Date(timeIntervalSince1970: 1_697_634_680)
         // The published token's signature verifies; it carries no payload_hash, which we require.
-        #expect(throws: VonageSignature.JWTFailure.missingPayloadHash) {
-            try VonageSignature.verifyJWT(token, secret: "qwertyuiopasdfghjklzxcvbnm123456", body: [], now: at)
+        await #expect(throws: VonageSignature.JWTFailure.missingPayloadHash) {
+            try await VonageSignature.verifyJWT(token, secret: "qwertyuiopasdfghjklzxcvbnm123456", body: [], now: at)
         }
-        #expect(throws: VonageSignature.JWTFailure.token(.badSignature)) {
-            try VonageSignature.verifyJWT(token, secret: "asdf", body: [], now: at)
+        await #expect(throws: VonageSignature.JWTFailure.token(.badSignature)) {
+            try await VonageSignature.verifyJWT(token, secret: "another-secret-of-thirty-two-bytes", body: [], now: at)
         }
-        #expect(throws: VonageSignature.JWTFailure.stale) {
-            try VonageSignature.verifyJWT(token, secret: "qwertyuiopasdfghjklzxcvbnm123456", body: [], now: at + 301)
+        // A secret shorter than HS256's 32 bytes is refused by name (jwt-kit would assert on it).
+        await #expect(throws: VonageSignature.JWTFailure.token(.secretTooShort("HS256", 32))) {
+            try await VonageSignature.verifyJWT(token, secret: "asdf", body: [], now: at)
+        }
+        await #expect(throws: VonageSignature.JWTFailure.stale) {
+            try await VonageSignature.verifyJWT(token, secret: "qwertyuiopasdfghjklzxcvbnm123456", body: [], now: at + 301)
         }
         let body = Array(#"{"message_uuid":"m1","from":"447700900123","to":"447700900999","text":"hi","channel":"sms"}"#.utf8)
-        let signed = VonageTestJWT.make(secret: "s3cret", claims: ["iat": 1_697_634_680, "payload_hash": WebhookCrypto.sha256Hex(body)])
-        try VonageSignature.verifyJWT(signed, secret: "s3cret", body: body, now: at)
-        #expect(throws: VonageSignature.JWTFailure.payloadHash) {
-            try VonageSignature.verifyJWT(signed, secret: "s3cret", body: body + [32], now: at)
+        let signed = VonageTestJWT.make(secret: "s3cret-s3cret-s3cret-s3cret-s3cret", claims: ["iat": 1_697_634_680, "payload_hash": WebhookCrypto.sha256Hex(body)])
+        try await VonageSignature.verifyJWT(signed, secret: "s3cret-s3cret-s3cret-s3cret-s3cret", body: body, now: at)
+        await #expect(throws: VonageSignature.JWTFailure.payloadHash) {
+            try await VonageSignature.verifyJWT(signed, secret: "s3cret-s3cret-s3cret-s3cret-s3cret", body: body + [32], now: at)
         }
         // A token without iat or payload_hash could be replayed with any body, at any time.
-        let timeless = VonageTestJWT.make(secret: "s3cret", claims: ["payload_hash": WebhookCrypto.sha256Hex(body)])
-        #expect(throws: VonageSignature.JWTFailure.missingIAT) { try VonageSignature.verifyJWT(timeless, secret: "s3cret", body: body, now: at) }
-        let bodiless = VonageTestJWT.make(secret: "s3cret", claims: ["iat": 1_697_634_680])
-        #expect(throws: VonageSignature.JWTFailure.missingPayloadHash) { try VonageSignature.verifyJWT(bodiless, secret: "s3cret", body: body, now: at) }
+        let timeless = VonageTestJWT.make(secret: "s3cret-s3cret-s3cret-s3cret-s3cret", claims: ["payload_hash": WebhookCrypto.sha256Hex(body)])
+        await #expect(throws: VonageSignature.JWTFailure.missingIAT) { try await VonageSignature.verifyJWT(timeless, secret: "s3cret-s3cret-s3cret-s3cret-s3cret", body: body, now: at) }
+        let bodiless = VonageTestJWT.make(secret: "s3cret-s3cret-s3cret-s3cret-s3cret", claims: ["iat": 1_697_634_680])
+        await #expect(throws: VonageSignature.JWTFailure.missingPayloadHash) { try await VonageSignature.verifyJWT(bodiless, secret: "s3cret-s3cret-s3cret-s3cret-s3cret", body: body, now: at) }
     }
 
     /// A correctly signed SMS API webhook whose `timestamp` is more than 5 minutes from our clock
     /// is refused: a captured request cannot be replayed later.
-    @Test func aStaleSignedWebhookIsRefused() throws {
+    @Test func aStaleSignedWebhookIsRefused() async throws {
         let signedAt = Date(timeIntervalSince1970: 1_700_000_000)
         var p: [(name: String, value: String)] = [("msisdn", "447700900123"), ("to", "447700900999"), ("messageId", "m1"), ("text", "hi"),
                                                   ("type", "text"), ("timestamp", "1700000000")]
@@ -81,11 +85,11 @@ import Testing
             Vonage(configuration: VonageConfiguration(apiKey: "k", apiSecret: "s", signatureSecret: Self.secret), transport: URLSessionTransport(),
                    now: { t })
         }
-        #expect(try vonage(at: signedAt + 299).inboundMessage(from: request).text == "hi")
-        #expect(throws: WebhookRejection.forbidden("timestamp is missing or stale")) { try vonage(at: signedAt + 301).inboundMessage(from: request) }
+        #expect(try await vonage(at: signedAt + 299).inboundMessage(from: request).text == "hi")
+        await #expect(throws: WebhookRejection.forbidden("timestamp is missing or stale")) { try await vonage(at: signedAt + 301).inboundMessage(from: request) }
     }
 
-    @Test func longTextsArriveInPartsAndAreHandledOnceWhole() throws {
+    @Test func longTextsArriveInPartsAndAreHandledOnceWhole() async throws {
         let clock = Date(timeIntervalSince1970: 1_700_000_000)
         let vonage = Vonage(configuration: VonageConfiguration(apiKey: "k", apiSecret: "s", signatureSecret: Self.secret),
                             transport: URLSessionTransport(), now: { clock })
@@ -96,9 +100,9 @@ import Testing
             p.append(("sig", VonageSignature.sign(p, secret: Self.secret, method: .sha256)))
             return WebhookRequest(method: "GET", uri: "/webhooks/vonage?" + FormEncoding.encode(p), headers: [:], body: [])
         }
-        #expect(throws: WebhookRejection.ignored("part of a longer text; waiting for the rest")) { try vonage.inboundMessage(from: part(3, "three")) }
-        #expect(throws: WebhookRejection.ignored("part of a longer text; waiting for the rest")) { try vonage.inboundMessage(from: part(1, "one ")) }
-        let whole = try vonage.inboundMessage(from: part(2, "two "))
+        await #expect(throws: WebhookRejection.ignored("part of a longer text; waiting for the rest")) { try await vonage.inboundMessage(from: part(3, "three")) }
+        await #expect(throws: WebhookRejection.ignored("part of a longer text; waiting for the rest")) { try await vonage.inboundMessage(from: part(1, "one ")) }
+        let whole = try await vonage.inboundMessage(from: part(2, "two "))
         #expect(whole.text == "one two three" && whole.from.e164 == "+447700900123" && whole.messageID.hasPrefix("concat-42-"))
     }
 }

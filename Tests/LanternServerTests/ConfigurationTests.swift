@@ -82,7 +82,7 @@ import Testing
             "TELNYX_API_KEY": "KEY", "TELNYX_PUBLIC_KEY": "+7E99DXiiQXvceNX4nHm3Lbm5mqPWad5RhDr2ufuCik=", "TELNYX_FROM_NUMBER": "+447700900992",
             "PLIVO_AUTH_ID": "MA", "PLIVO_AUTH_TOKEN": "t", "PLIVO_FROM_NUMBER": "447700900993",
             "SINCH_SERVICE_PLAN_ID": "p", "SINCH_API_TOKEN": "t", "SINCH_WEBHOOK_SECRET": "w", "SINCH_FROM_NUMBER": "447700900994",
-            "MESSAGEBIRD_ACCESS_KEY": "a", "MESSAGEBIRD_SIGNING_KEY": "s", "MESSAGEBIRD_ORIGINATOR": "447700900995",
+            "MESSAGEBIRD_ACCESS_KEY": "a", "MESSAGEBIRD_SIGNING_KEY": "36efdd1aace2e26cd490f0d951138253", "MESSAGEBIRD_ORIGINATOR": "447700900995",
         ]) { $1 }
         let c = try LanternConfiguration.fromEnvironment(all)
         #expect(c.providers.vonage?.verifySignatures == true && c.providers.vonage?.signatureMethod == .sha256)
@@ -98,6 +98,10 @@ import Testing
         #expect(throws: ConfigurationError.self) { try LanternConfiguration.fromEnvironment(all.merging(["TELNYX_PUBLIC_KEY": "short"]) { $1 }) }
         #expect(throws: ConfigurationError.self) { try LanternConfiguration.fromEnvironment(all.merging(["VONAGE_SIGNATURE_METHOD": "crc32"]) { $1 }) }
         #expect(throws: ConfigurationError.self) { try LanternConfiguration.fromEnvironment(all.merging(["SINCH_WEBHOOK_SECRET": ""]) { $1 }) }
+        // MessageBird's JWTs are HS256: a key under 32 bytes could never check them.
+        #expect {
+            try LanternConfiguration.fromEnvironment(all.merging(["MESSAGEBIRD_SIGNING_KEY": "short-key"]) { $1 })
+        } throws: { "\($0)".contains("MESSAGEBIRD_SIGNING_KEY") && !"\($0)".contains("short-key") }
         #expect(throws: ConfigurationError.self) { try LanternConfiguration.fromEnvironment(all.merging(["LANTERN_PUBLIC_URL": ""]) { $1 }) }
         let off = try LanternConfiguration.fromEnvironment(all.merging(["LANTERN_SINCH_SIGNATURE_CHECK": "off", "SINCH_WEBHOOK_SECRET": ""]) { $1 })
         #expect(off.providers.sinch?.verifySignatures == false)

@@ -47,14 +47,14 @@ public struct MessageBird: SMSProvider {
     }
 
     /// Verifies the request and returns its fields, from the query (GET) or the form/JSON body.
-    func verifiedFields(_ request: WebhookRequest) throws(WebhookRejection) -> [String: String] {
+    func verifiedFields(_ request: WebhookRequest) async throws(WebhookRejection) -> [String: String] {
         if configuration.verifySignatures {
             guard let url = request.publicURL(base: configuration.publicBaseURL) else {
                 throw .forbidden("signature cannot be checked: LANTERN_PUBLIC_URL is not set")
             }
             if let jwt = request.header("messagebird-signature-jwt") {
                 do {
-                    try MessageBirdSignature.verifyJWT(jwt, signingKey: configuration.signingKey, url: url, body: request.body, now: now())
+                    try await MessageBirdSignature.verifyJWT(jwt, signingKey: configuration.signingKey, url: url, body: request.body, now: now())
                 } catch {
                     throw .forbidden("MessageBird-Signature-JWT: \(error.description)")
                 }
@@ -87,8 +87,8 @@ public struct MessageBird: SMSProvider {
         return fields
     }
 
-    public func inboundMessage(from request: WebhookRequest) throws(WebhookRejection) -> InboundMessage {
-        let f = try verifiedFields(request)
+    public func inboundMessage(from request: WebhookRequest) async throws(WebhookRejection) -> InboundMessage {
+        let f = try await verifiedFields(request)
         guard let id = f["id"], MessageIDFormat.isPlausible(id) else { throw .malformed("missing id") }
         guard let raw = f["originator"] else { throw .malformed("missing originator") }
         guard let from = PhoneNumber(international: raw) else { throw .ignored("sender is not a phone number we can reply to") }
@@ -97,8 +97,8 @@ public struct MessageBird: SMSProvider {
     }
 
     /// Status reports arrive only for sends that carried a `reference` (we send the outbox id).
-    public func deliveryReport(from request: WebhookRequest) throws(WebhookRejection) -> DeliveryReport {
-        let f = try verifiedFields(request)
+    public func deliveryReport(from request: WebhookRequest) async throws(WebhookRejection) -> DeliveryReport {
+        let f = try await verifiedFields(request)
         guard let id = f["id"], !id.isEmpty else { throw .malformed("missing id") }
         let code = f["statusErrorCode"].flatMap { $0.isEmpty || $0 == "0" ? nil : $0 }
         return DeliveryReport(messageID: id, outboxID: f["reference"].flatMap { Int64($0) }, state: Self.deliveryState(f["status"] ?? ""),

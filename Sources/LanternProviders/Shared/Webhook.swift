@@ -166,9 +166,9 @@ public protocol SMSProvider: Sendable {
     var receivesWebhooks: Bool { get }
     var acknowledgement: WebhookAcknowledgement { get }
     /// Verifies the signature, then parses. Never returns an unverified message unless
-    /// verification was explicitly turned off.
-    func inboundMessage(from request: WebhookRequest) throws(WebhookRejection) -> InboundMessage
-    func deliveryReport(from request: WebhookRequest) throws(WebhookRejection) -> DeliveryReport
+    /// verification was explicitly turned off. (Async because jwt-kit's verification is.)
+    func inboundMessage(from request: WebhookRequest) async throws(WebhookRejection) -> InboundMessage
+    func deliveryReport(from request: WebhookRequest) async throws(WebhookRejection) -> DeliveryReport
     func send(_ message: OutboundSMS) async -> SendOutcome
     /// Deletes, at the provider, the messages to and from `number` (and those with `knownIDs`),
     /// after she erased herself: their records lead back to her number.

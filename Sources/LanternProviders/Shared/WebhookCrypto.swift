@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import JWTKit
 import LanternCore
 
 /// The few cryptographic steps providers' signature schemes are built from, in one place.
@@ -48,41 +49,55 @@ public enum WebhookCrypto {
 }
 
 /// JSON Web Tokens signed with a shared secret (HS256/384/512), as Vonage and MessageBird sign
-/// webhooks. Only verification: Lantern never issues them.
+/// webhooks, checked with jwt-kit into typed claims. Only verification: Lantern never issues them.
 public enum JWTVerifier {
     public enum Failure: Error, Equatable, CustomStringConvertible {
-        case malformed, unsupportedAlgorithm(String), badSignature
+        case malformed, unsupportedAlgorithm(String), badSignature, secretTooShort(String, Int)
         public var description: String {
             switch self {
             case .malformed: "token is not a JWT"
             case .unsupportedAlgorithm(let a): "token algorithm \(a) is not accepted"
             case .badSignature: "token signature does not match"
+            case .secretTooShort(let a, let n): "the configured secret is too short for \(a) (at least \(n) bytes; RFC 7518 3.2)"
             }
         }
     }
 
-    /// The claims of a token whose signature checks out under `secret`.
-    public static func verify(_ token: String, secret: some ContiguousBytes, allowed: Set<String> = ["HS256"]) throws(Failure) -> [String: Any] {
+    /// Each algorithm's digest and the shortest key it may use (RFC 7518 3.2: the hash's size;
+    /// jwt-kit asserts it, and will require it).
+    static let digests: [String: (digest: DigestAlgorithm, minimumKeyBytes: Int)] = [
+        "HS256": (.sha256, 32), "HS384": (.sha384, 48), "HS512": (.sha512, 64),
+    ]
+
+    /// The claims of a token whose signature checks out under `secret` with one of the
+    /// `allowed` algorithms. The algorithm is the one the header names (jwt-kit would pick a key
+    /// by `kid`, which these providers do not send), so `alg: none` is refused by name.
+    public static func verify<Claims: JWTPayload>(_ token: String, secret: String, allowed: Set<String> = ["HS256"],
+                                                  as _: Claims.Type) async throws(Failure) -> Claims {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let headerData = WebhookCrypto.base64URLDecode(parts[0]),
-              let header = (try? JSONSerialization.jsonObject(with: headerData)) as? [String: Any],
-              let claimsData = WebhookCrypto.base64URLDecode(parts[1]),
-              let claims = (try? JSONSerialization.jsonObject(with: claimsData)) as? [String: Any],
-              let signature = WebhookCrypto.base64URLDecode(parts[2]) else { throw .malformed }
+              let header = (try? JSONSerialization.jsonObject(with: headerData)) as? [String: Any] else { throw .malformed }
         let alg = header["alg"] as? String ?? "none"
-        guard allowed.contains(alg) else { throw .unsupportedAlgorithm(alg) }
-        let signed = Data((parts[0] + "." + parts[1]).utf8)
-        let key = SymmetricKey(data: secret)
-        let expected: Data
-        switch alg {
-        case "HS256": expected = Data(HMAC<SHA256>.authenticationCode(for: signed, using: key))
-        case "HS384": expected = Data(HMAC<SHA384>.authenticationCode(for: signed, using: key))
-        case "HS512": expected = Data(HMAC<SHA512>.authenticationCode(for: signed, using: key))
-        default: throw .unsupportedAlgorithm(alg)
+        guard allowed.contains(alg), let algorithm = digests[alg] else { throw .unsupportedAlgorithm(alg) }
+        guard secret.utf8.count >= algorithm.minimumKeyBytes else { throw .secretTooShort(alg, algorithm.minimumKeyBytes) }
+        let keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: algorithm.digest)
+        do {
+            return try await keys.verify(token, as: Claims.self)
+        } catch let error as JWTError where error.errorType == .signatureVerificationFailed {
+            throw .badSignature
+        } catch {
+            throw .malformed
         }
-        guard ConstantTime.equals(expected, signature) else { throw .badSignature }
-        return claims
     }
+}
+
+/// Claims checked by the caller against the service's own clock (which tests move), not by
+/// jwt-kit against the wall clock.
+public protocol ClockCheckedClaims: JWTPayload {}
+
+extension ClockCheckedClaims {
+    public func verify(using algorithm: some JWTAlgorithm) async throws {}
 }
 
 /// A webhook's JSON body, parsed once, with typed lookups by path ("data.payload.text").

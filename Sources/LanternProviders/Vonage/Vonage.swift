@@ -91,12 +91,12 @@ public struct Vonage: SMSProvider {
         case smsAPI([String: String])
     }
 
-    func verified(_ request: WebhookRequest) throws(WebhookRejection) -> Verified {
+    func verified(_ request: WebhookRequest) async throws(WebhookRejection) -> Verified {
         if let auth = request.header("authorization"), auth.lowercased().hasPrefix("bearer ") {
             guard request.contentType == "application/json" else { throw .unsupportedMediaType("expected application/json") }
             if configuration.verifySignatures {
                 do {
-                    try VonageSignature.verifyJWT(String(auth.dropFirst(7)), secret: configuration.signatureSecret, body: request.body,
+                    try await VonageSignature.verifyJWT(String(auth.dropFirst(7)), secret: configuration.signatureSecret, body: request.body,
                                                   now: now(), tolerance: configuration.tolerance)
                 } catch {
                     throw .forbidden("Authorization bearer: \(error.description)")
@@ -137,8 +137,8 @@ public struct Vonage: SMSProvider {
         return .smsAPI(Dictionary(params.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }))
     }
 
-    public func inboundMessage(from request: WebhookRequest) throws(WebhookRejection) -> InboundMessage {
-        switch try verified(request) {
+    public func inboundMessage(from request: WebhookRequest) async throws(WebhookRejection) -> InboundMessage {
+        switch try await verified(request) {
         case .messagesAPI(let json):
             guard json.string("channel") ?? "sms" == "sms" else { throw .ignored("not an SMS") }
             guard let id = json.string("message_uuid"), MessageIDFormat.isPlausible(id) else { throw .malformed("missing message_uuid") }
@@ -166,8 +166,8 @@ public struct Vonage: SMSProvider {
         }
     }
 
-    public func deliveryReport(from request: WebhookRequest) throws(WebhookRejection) -> DeliveryReport {
-        switch try verified(request) {
+    public func deliveryReport(from request: WebhookRequest) async throws(WebhookRejection) -> DeliveryReport {
+        switch try await verified(request) {
         case .messagesAPI(let json):
             guard let id = json.string("message_uuid"), !id.isEmpty else { throw .malformed("missing message_uuid") }
             let state: DeliveryState? = switch json.string("status") ?? "" {

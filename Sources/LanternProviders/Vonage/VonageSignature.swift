@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import JWTKit
 import LanternCore
 
 /// Vonage's two webhook signatures: the SMS API's `sig` parameter (one of five methods chosen
@@ -20,9 +21,9 @@ public enum VonageSignature {
         let base = Data(baseString(params).utf8)
         let key = SymmetricKey(data: Data(secret.utf8))
         switch method {
-        case .md5hash: return WebhookCrypto.hex(Insecure.MD5.hash(data: base + Data(secret.utf8)))
-        case .md5: return WebhookCrypto.hex(HMAC<Insecure.MD5>.authenticationCode(for: base, using: key), uppercase: true)
-        case .sha1: return WebhookCrypto.hex(HMAC<Insecure.SHA1>.authenticationCode(for: base, using: key), uppercase: true)
+        case .md5hash: return WebhookCrypto.hex(Crypto.Insecure.MD5.hash(data: base + Data(secret.utf8)))
+        case .md5: return WebhookCrypto.hex(HMAC<Crypto.Insecure.MD5>.authenticationCode(for: base, using: key), uppercase: true)
+        case .sha1: return WebhookCrypto.hex(HMAC<Crypto.Insecure.SHA1>.authenticationCode(for: base, using: key), uppercase: true)
         case .sha256: return WebhookCrypto.hex(HMAC<SHA256>.authenticationCode(for: base, using: key), uppercase: true)
         case .sha512: return WebhookCrypto.hex(HMAC<SHA512>.authenticationCode(for: base, using: key), uppercase: true)
         }
@@ -50,12 +51,22 @@ public enum VonageSignature {
     /// `tolerance` of now, and `payload_hash` the SHA-256 of the raw body. Both claims are
     /// required (as Vonage's SDKs check them): without them a captured token could carry any
     /// body, at any time.
-    public static func verifyJWT(_ token: String, secret: String, body: [UInt8], now: Date, tolerance: TimeInterval = 300) throws(JWTFailure) {
-        let claims: [String: Any]
-        do { claims = try JWTVerifier.verify(token, secret: Data(secret.utf8)) } catch { throw .token(error) }
-        guard let iat = (claims["iat"] as? NSNumber)?.doubleValue else { throw .missingIAT }
+    public static func verifyJWT(_ token: String, secret: String, body: [UInt8], now: Date, tolerance: TimeInterval = 300) async throws(JWTFailure) {
+        let claims: Claims
+        do { claims = try await JWTVerifier.verify(token, secret: secret, as: Claims.self) } catch { throw .token(error) }
+        guard let iat = claims.iat?.value.timeIntervalSince1970 else { throw .missingIAT }
         guard abs(now.timeIntervalSince1970 - iat) <= tolerance else { throw .stale }
-        guard let hash = claims["payload_hash"] as? String else { throw .missingPayloadHash }
+        guard let hash = claims.payloadHash else { throw .missingPayloadHash }
         guard ConstantTime.equals(hash.lowercased(), WebhookCrypto.sha256Hex(body)) else { throw .payloadHash }
+    }
+
+    /// What a Messages API webhook's token claims (Vonage adds more; only these are checked).
+    struct Claims: ClockCheckedClaims {
+        let iat: IssuedAtClaim?
+        let payloadHash: String?
+        enum CodingKeys: String, CodingKey {
+            case iat
+            case payloadHash = "payload_hash"
+        }
     }
 }

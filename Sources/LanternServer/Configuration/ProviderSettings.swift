@@ -114,6 +114,11 @@ public struct ProviderSettings: Sendable {
         if let m = try required(["MESSAGEBIRD_ACCESS_KEY", "MESSAGEBIRD_SIGNING_KEY", "MESSAGEBIRD_ORIGINATOR"], for: "MessageBird") {
             let verify = try check("MESSAGEBIRD")
             try needsPublicURL("MessageBird", verify: verify)
+            // Its webhooks are HS256 JWTs, whose key must be at least the hash's 32 bytes
+            // (RFC 7518 3.2); MessageBird's own keys are longer.
+            if verify && m[1].utf8.count < 32 {
+                throw .invalid("MESSAGEBIRD_SIGNING_KEY", "is shorter than 32 bytes, too short to check MessageBird's HS256 signatures: copy the whole signing key from the dashboard")
+            }
             s.messageBird = MessageBirdConfiguration(accessKey: m[0], signingKey: m[1], originator: m[2],
                                                      apiBaseURL: try url("MESSAGEBIRD_API_BASE_URL", "https://rest.messagebird.com"),
                                                      publicBaseURL: publicBaseURL, verifySignatures: verify)

@@ -55,12 +55,12 @@ struct WebhookRoutes: Sendable {
     /// The one shape of every webhook: read, verify and parse (a rejection becomes its 4xx),
     /// store (a failure becomes 503 so the provider retries), acknowledge.
     func handle<Parsed>(_ request: Request, _ context: LanternRequestContext, kind: String,
-                        parse: (any SMSProvider, WebhookRequest) throws(WebhookRejection) -> Parsed,
+                        parse: (any SMSProvider, WebhookRequest) async throws(WebhookRejection) -> Parsed,
                         store: (any SMSProvider, Parsed) async throws -> Void) async throws -> Response {
         let (provider, webhook) = try await webhookRequest(request, context)
         let parsed: Parsed
         do {
-            parsed = try parse(provider, webhook)
+            parsed = try await parse(provider, webhook)
         } catch {
             return rejection(error, provider: provider, kind: kind)
         }
@@ -76,16 +76,16 @@ struct WebhookRoutes: Sendable {
     }
 
     func inbound(_ request: Request, _ context: LanternRequestContext) async throws -> Response {
-        try await handle(request, context, kind: "inbound") { (provider, webhook) throws(WebhookRejection) in
-            try provider.inboundMessage(from: webhook)
+        try await handle(request, context, kind: "inbound") { (provider, webhook) async throws(WebhookRejection) in
+            try await provider.inboundMessage(from: webhook)
         } store: { _, message in
             _ = try await conversations.receive(message)
         }
     }
 
     func status(_ request: Request, _ context: LanternRequestContext) async throws -> Response {
-        try await handle(request, context, kind: "status") { (provider, webhook) throws(WebhookRejection) in
-            try provider.deliveryReport(from: webhook)
+        try await handle(request, context, kind: "status") { (provider, webhook) async throws(WebhookRejection) in
+            try await provider.deliveryReport(from: webhook)
         } store: { provider, report in
             if report.accountProblem {
                 pauses.pause(provider.name, reason: "a delivery report says the account is blocked or out of credit (code \(report.errorCode ?? "-"))",
