@@ -260,6 +260,16 @@ public struct AppDatabase: Sendable {
             // "Did an alert reach her lately?" is asked on every inbound text (FlowEngine step 8).
             try db.execute(sql: "CREATE INDEX outbox_contact_alerts ON outbox(contact_key, updated_at) WHERE kind = 'broadcast'")
         }
+        m.registerMigration("v13: only alerts that went out are in her recent-alerts index") { db in
+            // Queued alert copies stay out of it, so writing a 100,000-strong broadcast to the
+            // outbox maintains one index fewer; a copy enters it when it is sent. The condition
+            // is word for word the one `loadContact` asks, so SQLite still uses it.
+            try db.execute(sql: """
+                DROP INDEX outbox_contact_alerts;
+                CREATE INDEX outbox_contact_alerts ON outbox(contact_key, updated_at)
+                    WHERE kind = 'broadcast' AND status IN ('sent', 'delivered');
+                """)
+        }
         return m
     }
 
