@@ -48,7 +48,7 @@ struct Components: AsyncParsableCommand {
         // Twilio first on its own (well-formed, signed, accepted webhooks), then every provider.
         let twilioHarness = ProviderHarness.twilio
         // The concrete adapter: Twilio's check is synchronous (only the JWT providers' is not).
-        guard let twilio = twilioHarness.adapter() as? Twilio else { return }
+        guard let twilio = twilioHarness.adapter() as? Twilio else { throw ValidationError("the Twilio harness did not build a Twilio adapter") }
         let reqs = (0..<1000).map { i in
             let w = twilioHarness.inbound(id: "bench-\(i)", from: "+447700900123", text: "MENU")
             return WebhookRequest(method: w.method, uri: w.path, headers: w.headers, body: Array(w.body.utf8))

@@ -24,13 +24,15 @@ public enum KeyFile {
     /// The settings that can hold the keys instead of the key file.
     public static let settingNames = ["LANTERN_DATA_KEY", "LANTERN_INDEX_KEY", "LANTERN_RETIRED_DATA_KEYS", "LANTERN_KEY_VERSION"]
 
-    /// Whether the keys come from the environment (a secret store) rather than the key file.
-    public static func usesEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+    /// Whether the keys come from settings (a secret store) rather than the key file. Callers
+    /// pass `LanternConfiguration.keySettings`, so the config file counts as well as the
+    /// environment.
+    public static func usesEnvironment(_ environment: [String: String]) -> Bool {
         environment["LANTERN_DATA_KEY"] != nil && environment["LANTERN_INDEX_KEY"] != nil
     }
 
     /// Loads keys from the environment or the key file in `directory`, creating the file if neither exists.
-    public static func loadOrCreate(directory: URL, environment: [String: String] = ProcessInfo.processInfo.environment) throws(VaultError) -> VaultKeys {
+    public static func loadOrCreate(directory: URL, environment: [String: String]) throws(VaultError) -> VaultKeys {
         if let keys = try load(directory: directory, environment: environment) { return keys }
         let keys = VaultKeys.generate()
         try write(keys, path: directory.appendingPathComponent(fileName).path)
@@ -38,7 +40,7 @@ public enum KeyFile {
     }
 
     /// Loads keys from the environment or the key file; nil when there are none yet.
-    public static func load(directory: URL, environment: [String: String] = ProcessInfo.processInfo.environment) throws(VaultError) -> VaultKeys? {
+    public static func load(directory: URL, environment: [String: String]) throws(VaultError) -> VaultKeys? {
         if let d = environment["LANTERN_DATA_KEY"], let i = environment["LANTERN_INDEX_KEY"] {
             var retired: [String: String] = [:]
             for pair in (environment["LANTERN_RETIRED_DATA_KEYS"] ?? "").split(separator: ",") {

@@ -23,53 +23,45 @@ public enum CanaryScan {
         return out
     }
 
-    /// Every (file, encoding) where the canary was found, under `directory` (recursively).
-    public static func files(in directory: URL, containing canary: String) -> [String] {
-        var hits: [String] = []
-        let encoded = encodings(of: canary)
-        guard let e = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil) else { return [] }
-        for case let url as URL in e {
-            guard let data = try? Data(contentsOf: url) else { continue }
-            let bytes = [UInt8](data)
-            for (name, needle) in encoded where contains(bytes, needle) {
-                hits.append("\(url.lastPathComponent) (\(name))")
-            }
-        }
-        return hits
+    /// One place a secret was found, and in which encoding.
+    public struct Find: Sendable {
+        public let secret: String
+        public let place: String
+        public let encoding: String
     }
 
-    /// For many secrets at once: every file is read once, and each secret looked for in it.
-    /// Returns "secret: file (encoding)" for each find.
-    public static func files(in directory: URL, containingAny secrets: [String]) -> [String] {
+    /// Every file under `directory` (recursively) holding any of `secrets`: each file is read
+    /// once, and each secret looked for in every encoding.
+    public static func finds(in directory: URL, secrets: [String]) -> [Find] {
         guard let e = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil) else { return [] }
         let needles = secrets.map { ($0, encodings(of: $0).map { (name: $0.name, data: Data($0.bytes)) }) }
-        var hits: [String] = []
+        var found: [Find] = []
         for case let url as URL in e {
             guard let data = try? Data(contentsOf: url) else { continue }
-            for (secret, encoded) in needles {
-                for (name, needle) in encoded where data.count >= needle.count && data.range(of: needle) != nil {
-                    hits.append("'\(secret)' at rest: \(url.lastPathComponent) (\(name))")
-                }
-            }
+            found += finds(in: data, needles, place: url.lastPathComponent)
         }
-        return hits
+        return found
     }
 
-    /// For many secrets at once in one text: "secret (encoding)" for each find.
-    public static func text(_ haystack: String, containingAny secrets: [String]) -> [String] {
-        let data = Data(haystack.utf8)
-        return secrets.flatMap { secret in
-            encodings(of: secret).filter { data.range(of: Data($0.bytes)) != nil }.map { "'\(secret)' (\($0.name))" }
+    /// Every secret in `haystack` (a log, say), in any encoding.
+    public static func finds(in haystack: String, secrets: [String]) -> [Find] {
+        finds(in: Data(haystack.utf8), secrets.map { ($0, encodings(of: $0).map { (name: $0.name, data: Data($0.bytes)) }) }, place: "text")
+    }
+
+    static func finds(in data: Data, _ needles: [(String, [(name: String, data: Data)])], place: String) -> [Find] {
+        needles.flatMap { secret, encoded in
+            encoded.filter { !$0.data.isEmpty && data.count >= $0.data.count && data.range(of: $0.data) != nil }
+                .map { Find(secret: secret, place: place, encoding: $0.name) }
         }
     }
 
+    /// Every "file (encoding)" under `directory` where the canary was found.
+    public static func files(in directory: URL, containing canary: String) -> [String] {
+        finds(in: directory, secrets: [canary]).map { "\($0.place) (\($0.encoding))" }
+    }
+
+    /// The encodings in which the canary appears in `haystack`.
     public static func text(_ haystack: String, containing canary: String) -> [String] {
-        let bytes = Array(haystack.utf8)
-        return encodings(of: canary).filter { contains(bytes, $0.bytes) }.map(\.name)
-    }
-
-    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard !needle.isEmpty, haystack.count >= needle.count else { return false }
-        return Data(haystack).range(of: Data(needle)) != nil
+        finds(in: haystack, secrets: [canary]).map(\.encoding)
     }
 }

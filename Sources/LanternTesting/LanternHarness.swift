@@ -220,8 +220,8 @@ public struct LanternHarness: Sendable {
         let logText = logs.text
         if logs.all.isEmpty { found.append("no log line was captured, so the log scan proves nothing") }
         let secrets = kept.sorted()
-        found += CanaryScan.files(in: dir.url, containingAny: secrets)
-        found += CanaryScan.text(logText, containingAny: secrets).map { "\($0) in the logs" }
+        found += CanaryScan.finds(in: dir.url, secrets: secrets).map { "'\($0.secret)' at rest: \($0.place) (\($0.encoding))" }
+        found += CanaryScan.finds(in: logText, secrets: secrets).map { "'\($0.secret)' in the logs (\($0.encoding))" }
         for token in tokens where !CanaryScan.text(logText, containing: String(token.split(separator: "_").last ?? "")).isEmpty {
             found.append("an admin token in the logs")
         }
@@ -249,7 +249,7 @@ private final class Secrets: Sendable {
         let bytes = Array(w.body.utf8), prefix = Array("447700900".utf8), ours = String(ProviderHarness.ours.dropFirst())
         var i = 0
         while i + 12 <= bytes.count {
-            if Array(bytes[i..<i + 9]) == prefix, bytes[i + 9..<i + 12].allSatisfy({ (48...57).contains($0) }) {
+            if bytes[i..<i + 9].elementsEqual(prefix), bytes[i + 9..<i + 12].allSatisfy({ (48...57).contains($0) }) {
                 let n = String(decoding: bytes[i..<i + 12], as: UTF8.self)
                 if n != ours { state.withLock { _ = $0.kept.insert("+" + n) } }
                 i += 12

@@ -25,23 +25,13 @@ struct CommandLineTests {
     /// Runs the binary on a thread of its own: waiting for a process must never block one of
     /// the few threads every other test (and every test server) shares.
     func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], directory: URL = Repository.root) async throws -> Finished {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                continuation.resume(with: Result {
-                    try Self.runBlocking(arguments, stdin: stdin, environment: environment, directory: directory)
-                })
-            }.start()
-        }
+        try await onThreadOfItsOwn { try Self.runBlocking(arguments, stdin: stdin, environment: environment, directory: directory) }
     }
 
     /// Any program, waited for on a thread of its own.
     static func runProgram(_ path: String, _ arguments: [String]) async throws -> Finished {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                continuation.resume(with: Result {
-                    try Self.runBlocking(arguments, stdin: nil, environment: [:], directory: Repository.root, executable: URL(fileURLWithPath: path))
-                })
-            }.start()
+        try await onThreadOfItsOwn {
+            try Self.runBlocking(arguments, stdin: nil, environment: [:], directory: Repository.root, executable: URL(fileURLWithPath: path))
         }
     }
 
