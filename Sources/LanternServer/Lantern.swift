@@ -28,6 +28,8 @@ public struct Lantern: Sendable {
     /// What coordinators and admins can do, for every face (API, CLI, console).
     public var desk: CoordinatorDesk { CoordinatorDesk(broadcasts: broadcasts, kits: kits, now: now) }
     public let housekeeping: Housekeeping
+    /// The check-in timer (SPOT).
+    public let checkIns: CheckInRunner
     let reportRelay: ReportRelay?
     public let flowWarnings: [FlowDiagnostic]
     let metrics: PrometheusCollectorRegistry?
@@ -72,7 +74,8 @@ public struct Lantern: Sendable {
         }
 
         let wakeUp = OutboxWakeUp()
-        let engine = FlowEngine(library: library, relayAlertReplies: configuration.reports.relayAlertReplies)
+        let engine = FlowEngine(library: library, relayAlertReplies: configuration.reports.relayAlertReplies,
+                                spot: configuration.spot.policy)
         let reports = configuration.reports
         let policy = InboundPolicy(
             kitLimit: configuration.kits.limit, kitPeriod: configuration.kits.limitPeriod,
@@ -105,6 +108,8 @@ public struct Lantern: Sendable {
                        kits: KitService(database: database, library: library, now: now, logger: logger),
                        housekeeping: Housekeeping(database: database, kits: configuration.kits, retention: configuration.retention,
                                                                 now: now, logger: logger),
+                       checkIns: CheckInRunner(database: database, library: library, settings: configuration.spot,
+                                               outboxWakeUp: wakeUp, now: now, logger: logger),
                        reportRelay: relay,
                        flowWarnings: diagnostics.filter { $0.severity == .warning }, metrics: metrics,
                        adminRateLimit: AdminRateLimit(perMinute: configuration.limits.adminRequestsPerMinute), logger: logger, now: now)
@@ -153,7 +158,7 @@ public struct Lantern: Sendable {
     /// webhooks first, then the sender finishes what it has in flight.
     public func services(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
                          onAdminRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> [any Service] {
-        var list: [any Service] = [sender, broadcastRunner, housekeeping, KeyWatcher(vault: database.vault),
+        var list: [any Service] = [sender, broadcastRunner, housekeeping, checkIns, KeyWatcher(vault: database.vault),
                                    ProviderErasureRunner(database: database, providers: providers, now: now, logger: logger)]
             + (reportRelay.map { [$0] } ?? [])
         if let admin = adminApplication(onServerRunning: onAdminRunning) { list.append(admin) }

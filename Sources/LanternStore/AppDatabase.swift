@@ -270,6 +270,53 @@ public struct AppDatabase: Sendable {
                     WHERE kind = 'broadcast' AND status IN ('sent', 'delivered');
                 """)
         }
+        m.registerMigration("v14: check-ins and buddies") { db in
+            try db.execute(sql: """
+                -- Her buddies: two contact keys and whether the buddy said yes. A 'declined' row
+                -- stays so that she never asks that number again.
+                CREATE TABLE buddy (
+                    contact_key TEXT NOT NULL REFERENCES contact(key) ON DELETE CASCADE,
+                    buddy_key TEXT NOT NULL REFERENCES contact(key) ON DELETE CASCADE,
+                    status TEXT NOT NULL,
+                    created_at DOUBLE NOT NULL,
+                    PRIMARY KEY (contact_key, buddy_key)
+                ) WITHOUT ROWID;
+                CREATE INDEX buddy_by_buddy ON buddy(buddy_key, status);
+                -- Who was asked when (to the day): a number is asked at most once a day, a
+                -- person asks at most 3 new numbers a week. Pruned after 8 days.
+                CREATE TABLE buddy_ask (
+                    asker_key TEXT NOT NULL REFERENCES contact(key) ON DELETE CASCADE,
+                    buddy_key TEXT NOT NULL,
+                    day DOUBLE NOT NULL
+                );
+                CREATE INDEX buddy_ask_asker ON buddy_ask(asker_key, day);
+                CREATE INDEX buddy_ask_buddy ON buddy_ask(buddy_key, day);
+                -- One running check-in per person; the place is sealed and goes with the row.
+                CREATE TABLE check_in (
+                    contact_key TEXT PRIMARY KEY NOT NULL REFERENCES contact(key) ON DELETE CASCADE,
+                    status TEXT NOT NULL,
+                    due_at DOUBLE NOT NULL,
+                    next_at DOUBLE NOT NULL,
+                    place BLOB,
+                    key_version INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX check_in_next ON check_in(next_at);
+                -- Who was asked to check on her, once she did not answer.
+                CREATE TABLE check_in_watcher (
+                    owner_key TEXT NOT NULL REFERENCES check_in(contact_key) ON DELETE CASCADE,
+                    watcher_key TEXT NOT NULL REFERENCES contact(key) ON DELETE CASCADE,
+                    PRIMARY KEY (owner_key, watcher_key)
+                ) WITHOUT ROWID;
+                CREATE INDEX check_in_watcher_by ON check_in_watcher(watcher_key);
+                -- Counts only, by day: what coordinators see of check-ins.
+                CREATE TABLE spot_count (
+                    day DOUBLE NOT NULL,
+                    event TEXT NOT NULL,
+                    n INTEGER NOT NULL,
+                    PRIMARY KEY (day, event)
+                ) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 
@@ -307,6 +354,9 @@ public enum OutboxKind: String, Sendable {
     /// Emergency steps and crisis lines: ahead of every other text, including other replies
     /// and a running broadcast.
     case emergency
+    /// A check-in's texts ("Are you OK?", her buddies asked to check on her): ahead of replies
+    /// and alerts, through PAUSE and the reply limits.
+    case checkIn = "check_in"
     case reply
     /// A report passed on to a coordinator's phone.
     case relay
@@ -315,6 +365,7 @@ public enum OutboxKind: String, Sendable {
     var priority: Int {
         switch self {
         case .emergency: -10
+        case .checkIn: -5
         case .reply, .relay: 0
         case .broadcast: 10
         }

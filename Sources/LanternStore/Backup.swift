@@ -48,7 +48,7 @@ extension AppDatabase {
         }
         unlink(temporary)
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
-        return size ?? 0
+        return size
     }
 
     /// Whether `vault`'s keys open the database file at `path` (a backup): its check value, or

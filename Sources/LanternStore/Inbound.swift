@@ -82,7 +82,11 @@ public struct InboundTransaction {
                            AND status IN ('sent', 'delivered') AND updated_at >= ?) AS recent_alert,
                    (SELECT ref FROM report_ref WHERE contact_key = q.k AND awaiting_answer = 1 AND expires_at > ?
                     ORDER BY expires_at DESC LIMIT 1) AS awaiting_ref,
-                   EXISTS (SELECT 1 FROM blocked_number WHERE contact_key = q.k) AS blocked
+                   EXISTS (SELECT 1 FROM blocked_number WHERE contact_key = q.k) AS blocked,
+                   EXISTS (SELECT 1 FROM buddy WHERE contact_key = q.k) AS has_buddies,
+                   EXISTS (SELECT 1 FROM buddy WHERE buddy_key = q.k AND status = 'asked') AS invited,
+                   EXISTS (SELECT 1 FROM check_in WHERE contact_key = q.k) AS checking_in,
+                   EXISTS (SELECT 1 FROM check_in_watcher WHERE watcher_key = q.k) AS watching
             FROM (SELECT ? AS k) q LEFT JOIN contact c ON c.key = q.k
             """, [t, AppDatabase.day(t) - 86400, t, key.hex])
         let blocked = (found?["blocked"] as Bool?) == true
@@ -110,6 +114,7 @@ public struct InboundTransaction {
                                      hasLiveReport: (row?["has_report"] as Bool?) == true)
         context.recentAlert = (row?["recent_alert"] as Bool?) == true
         context.awaitingReportAnswer = row?["awaiting_ref"]
+        if row != nil { try loadSpot(into: &context, flags: row) }
         return (context, try AppDatabase.loadConversation(db, key: key, vault: vault))
     }
 
@@ -127,6 +132,7 @@ public struct InboundTransaction {
         case .optOut:
             try db.run("UPDATE contact SET opted_out_at = ? WHERE key = ?", [AppDatabase.day(t), key])
             try AppDatabase.cancelQueued(db, key: item.key, now: t)
+            try endSpotOnOptOut()
         case .optIn:
             try db.run("UPDATE contact SET opted_out_at = NULL WHERE key = ?", [key])
         case .erase:
@@ -172,6 +178,8 @@ public struct InboundTransaction {
             try AppDatabase.relayReport(db, key: item.key, envelope: envelope, report: report, vault: vault, policy: policy, now: t)
         case .relayReportAnswer(let answer):
             try AppDatabase.relayReportAnswer(db, key: item.key, envelope: envelope, answer: answer, vault: vault, policy: policy, now: t)
+        case .startCheckIn, .setCheckInPlace, .endCheckIn, .checkedOn, .askBuddy, .removeBuddy, .answerBuddyInvites:
+            try applySpot(effect)
         }
     }
 
@@ -274,7 +282,9 @@ extension AppDatabase {
         // The provider's ids go too: through the provider's API they lead back to her number.
         try db.run("UPDATE outbox SET contact_key = NULL, recipient = NULL, text = NULL, provider_message_id = NULL WHERE contact_key = ?",
                    [key.hex])
-        try db.run("DELETE FROM contact WHERE key = ?", [key.hex]) // cascades to conversation
+        // Asked as a buddy: the record of when goes too (her links and check-ins go with her row).
+        try db.run("DELETE FROM buddy_ask WHERE buddy_key = ?", [key.hex])
+        try db.run("DELETE FROM contact WHERE key = ?", [key.hex]) // cascades to conversation, buddies, check-ins
     }
 
     /// Opt-out wins: nothing queued for her goes out after she said STOP.

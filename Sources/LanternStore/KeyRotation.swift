@@ -21,6 +21,7 @@ extension AppDatabase {
         ("outbox", "id", "recipient", "key_version"),
         ("outbox", "id", "text", nil),
         ("kit_request", "ref", "address", "key_version"),
+        ("check_in", "contact_key", "place", "key_version"),
         ("relay_queue", "id", "payload", nil),
         ("key_check", "id", "data_box", nil),
         ("provider_erasure", "id", "payload", nil),

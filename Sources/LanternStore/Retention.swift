@@ -49,6 +49,9 @@ extension AppDatabase {
                 AND NOT EXISTS (SELECT 1 FROM subscription s WHERE s.contact_key = c.key)
                 AND NOT EXISTS (SELECT 1 FROM kit_request k WHERE k.contact_key = c.key AND k.status = 'open')
                 AND NOT EXISTS (SELECT 1 FROM report_ref r WHERE r.contact_key = c.key AND r.expires_at > ?)
+                AND NOT EXISTS (SELECT 1 FROM check_in k WHERE k.contact_key = c.key)
+                AND NOT EXISTS (SELECT 1 FROM buddy b WHERE b.contact_key = c.key)
+                AND NOT EXISTS (SELECT 1 FROM buddy b WHERE b.buddy_key = c.key AND b.status = 'confirmed')
                 LIMIT 5000
                 """, arguments: [t - settings.contactIdle, t])
             for key in idle { try Self.erase(db, key: ContactKey(hex: key), vault: vault, now: t) }
@@ -57,7 +60,10 @@ extension AppDatabase {
         counts.seenWebhooks = try await writer.write { db in
             // Kept to the day: an entry goes once its whole day is older than the window.
             try db.execute(sql: "DELETE FROM seen_message WHERE day < ?", arguments: [t - settings.seenWebhooks - 86400])
-            return db.changesCount
+            let seen = db.changesCount
+            // Buddy requests count against the daily and weekly limits only.
+            try db.execute(sql: "DELETE FROM buddy_ask WHERE day < ?", arguments: [t - 8 * 86400])
+            return seen
         }
         counts.sentHistory = try await writer.write { db in
             let cutoff = t - settings.sentHistory

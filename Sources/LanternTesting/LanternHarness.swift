@@ -22,12 +22,16 @@ import Synchronization
 /// ```
 public func withRunningLantern<T>(provider: ProviderHarness = .twilio, clock: TestClock? = nil, typingPace: TimeInterval = 0,
                                   directory: TemporaryDirectory? = nil, canaries: [String] = [], reportWebhook: Bool = false,
+                                  firstSendNumber: Int = 1,
                                   configure: (inout LanternConfiguration) -> Void = { _ in },
                                   _ body: (LanternHarness) async throws -> T) async throws -> T {
     let dir = try directory ?? TemporaryDirectory()
     defer { if directory == nil { dir.remove() } }
     let logs = LogCapture()
-    let fake = try await FakeSMSAPI.start(acceptance: provider.acceptance)
+    // A second run on the same directory numbers its sends on from the first: a provider never
+    // hands out the same message id twice.
+    let acceptance = provider.acceptance
+    let fake = try await FakeSMSAPI.start(acceptance: { acceptance($0 + firstSendNumber - 1) })
     let reports = reportWebhook ? try await FakeSMSAPI.start() : nil
     func stopFakes() async {
         await fake.stop()

@@ -8,12 +8,27 @@ import Synchronization
 /// A golden conversation: lines of `> inbound` and `< reply` (a reply's lines each start with
 /// `< `; `<---` separates two replies to one text), plus `@ wait 31m` to move the clock and
 /// `? opted out` / `? opted in` / `? erased` / `? waiting flow/state` / `? idle` /
-/// `? alerts BS5,M14` (or `none`) / `? paused` / `? not paused` to check state.
+/// `? alerts BS5,M14` (or `none`) / `? paused` / `? not paused` /
+/// `? check-in running` (`due`, `escalated`, `reminded`, `none`; `with place` when one is kept)
+/// to check state.
+/// Other people in the conversation (her buddies, the on-call phone) are letters: `>B yes` is a
+/// text from B, `<B …` a text to B. `@ wait` also runs the check-in timer.
 /// Run against the shipped flows through the real store and outbox.
 public struct Transcript: Sendable {
+    /// Who is who: her (no letter), her buddies B and C, the service's on-call phone O.
+    public static let parties: [String: PhoneNumber] = [
+        "": PhoneNumber("+447700900123")!, "B": PhoneNumber("+447700900456")!,
+        "C": PhoneNumber("+447700900457")!, "O": PhoneNumber("+447700900800")!,
+    ]
+
+    public struct Sent: Sendable, Equatable {
+        public let party: String
+        public let text: String
+    }
+
     public enum Step: Sendable, Equatable {
-        case inbound(String)
-        case replies([String])
+        case inbound(String, from: String)
+        case replies([Sent])
         case wait(TimeInterval)
         /// How long each text takes to type from here on (default 10 s): `@ pace 1s` sends
         /// them fast enough to meet the per-minute limit.
@@ -23,14 +38,28 @@ public struct Transcript: Sendable {
 
     public let name: String
     public let steps: [Step]
+    /// The service has an on-call phone (O): `@ oncall` at the top of the file.
+    public let onCall: Bool
 
     public init(name: String, text: String) throws {
         self.name = name
         var steps: [Step] = []
         var replyLines: [String] = []
-        var replies: [String] = []
+        var replyParty = ""
+        var replies: [Sent] = []
         func flushReply() {
-            if !replyLines.isEmpty { replies.append(replyLines.joined(separator: "\n")); replyLines = [] }
+            if !replyLines.isEmpty { replies.append(Sent(party: replyParty, text: replyLines.joined(separator: "\n"))); replyLines = [] }
+        }
+        /// "< text" → ("", "text"); "<B text" → ("B", "text"); "<B" → ("B", "").
+        func replyLine(_ line: String) -> (String, String)? {
+            guard line.hasPrefix("<"), !line.hasPrefix("<---") else { return nil }
+            let after = line.dropFirst()
+            let party = after.prefix { $0.isUppercase && $0.isASCII }
+            guard party.count <= 1 else { return nil }
+            let rest = after.dropFirst(party.count)
+            if rest.isEmpty { return (String(party), "") }
+            guard rest.hasPrefix(" ") else { return nil }
+            return (String(party), String(rest.dropFirst()))
         }
         func flushReplies() {
             flushReply()
@@ -39,10 +68,20 @@ public struct Transcript: Sendable {
         for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = String(raw)
             if line.hasPrefix("<---") { flushReply(); continue }
-            if line == "<" { replyLines.append(""); continue }
-            if line.hasPrefix("< ") { replyLines.append(String(line.dropFirst(2))); continue }
+            if let (party, text) = replyLine(line) {
+                if party != replyParty { flushReply(); replyParty = party }
+                replyLines.append(text)
+                continue
+            }
             flushReplies()
-            if line.hasPrefix("> ") || line == ">" { steps.append(.inbound(String(line.dropFirst(2)))) }
+            if line.hasPrefix(">") {
+                let after = line.dropFirst()
+                let party = after.prefix { $0.isUppercase && $0.isASCII }
+                guard party.count <= 1, Self.parties[String(party)] != nil else {
+                    throw TranscriptError(message: "\(name):\(n + 1): unknown person in '\(line)'")
+                }
+                steps.append(.inbound(String(after.dropFirst(party.count).dropFirst()), from: String(party)))
+            }
             else if line.hasPrefix("@ wait ") || line.hasPrefix("@ pace ") {
                 let spec = line.dropFirst(7).trimmingCharacters(in: .whitespaces)
                 let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
@@ -51,53 +90,74 @@ public struct Transcript: Sendable {
                 }
                 steps.append(line.hasPrefix("@ wait ") ? .wait(v * mult) : .pace(v * mult))
             } else if line.hasPrefix("? ") { steps.append(.expect(String(line.dropFirst(2)))) }
-            else if line.hasPrefix("#") || line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+            else if line.hasPrefix("#") || line == "@ oncall" || line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
             else { throw TranscriptError(message: "\(name):\(n + 1): cannot read '\(line)'") }
         }
         flushReplies()
         self.steps = steps
+        self.onCall = text.split(separator: "\n").contains { $0 == "@ oncall" }
     }
 
     /// Plays the inbound texts and returns the transcript as it actually happened, in the same format.
-    public func play(flows: URL, locales: URL, from: PhoneNumber = PhoneNumber("+447700900123")!) async throws -> String {
+    public func play(flows: URL, locales: URL) async throws -> String {
+        let from = Self.parties[""]!
+        let byMask = Dictionary(Self.parties.map { ($0.value.masked, $0.key) }, uniquingKeysWith: { a, _ in a })
         let dir = try TemporaryDirectory(prefix: "lantern-transcript")
         defer { dir.remove() }
         let clock = TestClock()
-        let outbox = Mutex<[String]>([])
+        let outbox = Mutex<[Sent]>([])
         // Reproducible "randomness": reference codes are the same on every run.
         let counter = Mutex<UInt64>(0x5EED)
         let random: @Sendable () -> UInt64 = { counter.withLock { $0 = $0 &* 6364136223846793005 &+ 1442695040888963407; return $0 } }
         var config = LanternConfiguration(dataDirectory: dir.url, flowsDirectory: flows, localesDirectory: locales, sendRate: 0)
         config.providers.twilio = nil
+        config.spot.onCallNumbers = onCall ? [Self.parties["O"]!] : []
         let lantern = try Lantern.boot(configuration: config, logger: Logger(label: "transcript") { _ in SwiftLogNoOpLogHandler() },
                                        console: { line in
-                                           let text = line.split(separator: "\n", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
-                                           outbox.withLock { $0.append(text.hasSuffix("\n") ? String(text.dropLast()) : text) }
+                                           let parts = line.split(separator: "\n", maxSplits: 1)
+                                           let text = parts.dropFirst().first.map(String.init) ?? ""
+                                           // "[console] to +4477•••••456:": who it went to.
+                                           let to = parts.first.flatMap { $0.range(of: " to ").map { parts[0][$0.upperBound...].dropLast() } }
+                                           let party = to.flatMap { byMask[String($0)] } ?? "?"
+                                           outbox.withLock { $0.append(Sent(party: party, text: text.hasSuffix("\n") ? String(text.dropLast()) : text)) }
                                        }, now: clock.nowFunction, random: random)
-        var out: [String] = ["# \(name)"]
+        var out: [String] = ["# \(name)"] + (onCall ? ["@ oncall"] : [])
         var n = 0
         var pace: TimeInterval = 10
         for step in steps {
             switch step {
-            case .inbound(let text):
+            case .inbound(let text, let party):
                 n += 1
                 // A person types a text in about ten seconds; at that pace nobody meets the
                 // per-minute limit (limits have tests of their own).
                 clock.advance(by: pace)
-                out.append("> \(text)")
+                out.append(">\(party) \(text)")
                 _ = try await lantern.conversations.receive(
-                    InboundMessage(provider: "console", messageID: "\(name)-\(n)", from: from, to: nil, text: text))
+                    InboundMessage(provider: "console", messageID: "\(name)-\(n)", from: Self.parties[party]!, to: nil, text: text))
                 while try await lantern.sender.sendBatch() > 0 {}
                 out += Self.lines(replies: outbox.withLock { o in defer { o.removeAll() }; return o })
             case .wait(let seconds):
-                clock.advance(by: seconds)
+                // Minute by minute, as the timer would see it.
+                var left = seconds
+                while left > 0 {
+                    clock.advance(by: min(left, 60))
+                    left -= min(left, 60)
+                    try await lantern.checkIns.runOnce()
+                }
                 out.append("@ wait \(Self.format(seconds))")
+                while try await lantern.sender.sendBatch() > 0 {}
+                out += Self.lines(replies: outbox.withLock { o in defer { o.removeAll() }; return o })
             case .pace(let seconds):
                 pace = seconds
                 out.append("@ pace \(Self.format(seconds))")
             case .expect(let what):
                 let contact = try await lantern.database.contact(for: from)
                 let actual: String
+                if what.hasPrefix("check-in") {
+                    let state = try await lantern.database.checkInState(for: from)
+                    out.append("? check-in " + (state.map { $0.status + ($0.hasPlace ? " with place" : "") } ?? "none"))
+                    continue
+                }
                 switch (contact, contact?.conversation) {
                 case (nil, _): actual = "erased"
                 case (let c?, _) where what == "opted out" || what == "opted in": actual = c.isOptedOut ? "opted out" : "opted in"
@@ -118,10 +178,10 @@ public struct Transcript: Sendable {
 
     /// The expected transcript in the same normalised form `play` produces.
     public var normalised: String {
-        var out: [String] = ["# \(name)"]
+        var out: [String] = ["# \(name)"] + (onCall ? ["@ oncall"] : [])
         for step in steps {
             switch step {
-            case .inbound(let t): out.append("> \(t)")
+            case .inbound(let t, let party): out.append(">\(party) \(t)")
             case .replies(let rs): out += Self.lines(replies: rs)
             case .wait(let s): out.append("@ wait \(Self.format(s))")
             case .pace(let s): out.append("@ pace \(Self.format(s))")
@@ -134,11 +194,14 @@ public struct Transcript: Sendable {
 
 extension Transcript {
     /// Replies as transcript lines: each line "< …", "<---" between two replies.
-    static func lines(replies: [String]) -> [String] {
+    static func lines(replies unordered: [Sent]) -> [String] {
+        // Texts to different people go out side by side, in no fixed order; each person's own
+        // texts keep theirs. So: hers first, then each other person's, in order.
+        let replies = unordered.enumerated().sorted { ($0.element.party, $0.offset) < ($1.element.party, $1.offset) }.map(\.element)
         var out: [String] = []
         for (i, reply) in replies.enumerated() {
             if i > 0 { out.append("<---") }
-            out += reply.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "<" : "< " + $0 }
+            out += reply.text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "<\(reply.party)" : "<\(reply.party) " + $0 }
         }
         return out
     }

@@ -50,6 +50,7 @@ struct AdminConnection: ParsableArguments {
             case .kit(let ref): return try e.encode(try await desk.kit(ref, by: identity))
             case .markKit(let ref, let status, let reason): return try e.encode(try await desk.markKit(ref, as: status, reason: reason, by: identity))
             case .replyToReport(let ref, let text): return try e.encode(["queued": try await desk.replyToReport(ref, text: text, by: identity)])
+            case .spotCounts(let days): return try e.encode(try await desk.spotCounts(days: days))
             case .forget(let number):
                 // The same answer whether she ever texted or not (see the admin API).
                 try await desk.forget(number, by: identity)
@@ -99,10 +100,11 @@ enum AdminOperation {
     case kits(all: Bool), kit(String), markKit(String, KitInfo.Status, KitCloseReason?)
     case replyToReport(String, String)
     case forget(PhoneNumber), block(PhoneNumber, Bool), audit(Int)
+    case spotCounts(days: Int)
 
     var method: String {
         switch self {
-        case .list, .status, .kits, .kit, .audit: "GET"
+        case .list, .status, .kits, .kit, .audit, .spotCounts: "GET"
         default: "POST"
         }
     }
@@ -121,6 +123,7 @@ enum AdminOperation {
         case .forget: "/admin/contacts/forget"
         case .block(_, let blocked): blocked ? "/admin/contacts/block" : "/admin/contacts/unblock"
         case .audit(let limit): "/admin/audit?limit=\(limit)"
+        case .spotCounts(let days): "/admin/spot/counts?days=\(days)"
         }
     }
 

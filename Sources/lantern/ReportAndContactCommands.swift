@@ -24,6 +24,20 @@ struct Reports: AsyncParsableCommand {
     }
 }
 
+struct Spot: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check-ins (SPOT): counts only, never who.", subcommands: [Counts.self])
+
+    struct Counts: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check-ins started, ended OK, escalated to a buddy, answered by a buddy, unanswered.")
+        @OptionGroup var connection: AdminConnection
+        @Option(help: "Days to count back, 1 to 90.") var days = 7
+        func run() async throws {
+            let data = try await connection.call(.spotCounts(days: days))
+            print(String(decoding: data, as: UTF8.self))
+        }
+    }
+}
+
 struct Contacts: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Erase or block a person by number (the number is read from standard input when not given, so it stays out of shell history).",

@@ -26,6 +26,14 @@ public struct ContactContext: Sendable, Equatable {
     public var recentAlert: Bool = false
     /// A coordinator asked her something about this report of hers, and she has not answered yet.
     public var awaitingReportAnswer: String?
+    /// Her check-in timer, while one runs.
+    public var checkIn: CheckInInfo?
+    /// The people she asked to be her buddy (agreed or not yet), in the order she asked.
+    public var buddies: [BuddyInfo] = []
+    /// People who asked this person to be their buddy, waiting for a YES or NO.
+    public var buddyInvites: [BuddyInvite] = []
+    /// Check-ins this person was asked to help with, because she did not answer.
+    public var watching: [WatchedCheckIn] = []
 
     public init(isOptedOut: Bool = false, language: String = defaultLocale, subscriptions: [String] = [],
                 alertsPausedUntil: Date? = nil, kit: KitInfo? = nil, kitLimitReached: Bool = false,

@@ -21,6 +21,19 @@ public enum Effect: Sendable, Equatable {
     case cancelKit
     case relayReport(Report)
     case relayReportAnswer(ReportAnswer)
+    /// A check-in timer (or a new due time for hers).
+    case startCheckIn(CheckInStart)
+    /// Where she is, for her buddies if she doesn't answer: sealed, deleted when it ends.
+    case setCheckInPlace(String)
+    /// She answered or stopped it: ended, its place deleted, anyone told who was asked.
+    case endCheckIn(CheckInEnd, notices: [Notice])
+    /// A buddy (or the on-call phone) checked on her: her check-in ends, she and the others are told.
+    case checkedOn(owner: String, notices: [Notice])
+    /// Asks a number to be her buddy (the store decides whether it may, see `BuddyAskResult`).
+    case askBuddy(BuddyAsk)
+    case removeBuddy(String)
+    /// This person's YES or NO to being someone's buddy; whoever asked is told.
+    case answerBuddyInvites(accept: Bool, notices: [Notice])
 
     /// The flow action this effect carries out: for logs, metrics and tests.
     public var action: FlowAction {
@@ -39,11 +52,26 @@ public enum Effect: Sendable, Equatable {
         case .cancelKit: .cancelKit
         case .relayReport: .relayReport
         case .relayReportAnswer: .relayReportAnswer
+        case .startCheckIn: .startCheckIn
+        case .setCheckInPlace: .setCheckInPlace
+        case .endCheckIn: .endCheckIn
+        case .checkedOn: .checkedOn
+        case .askBuddy: .askBuddy
+        case .removeBuddy: .removeBuddy
+        case .answerBuddyInvites: .answerBuddy
         }
     }
 
     /// Opting out and erasure go through every limit.
     public var isVital: Bool { self == .optOut || self == .erase }
+
+    /// Texts this effect sends to people other than her.
+    public var notices: [Notice] {
+        switch self {
+        case .endCheckIn(_, let n), .checkedOn(_, let n), .answerBuddyInvites(_, let n): n
+        default: []
+        }
+    }
 }
 
 /// A kit request as she made it: the reference she was given and what she chose. The address,

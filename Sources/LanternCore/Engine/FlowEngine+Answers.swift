@@ -19,8 +19,13 @@ extension FlowEngine {
         }
         let decision = Decision.keyword(flow: hit.flow.id, keyword: hit.keyword.text)
         let rest = Array(words.dropFirst(hit.keyword.words.count))
-        if !rest.isEmpty, let state = hit.flow.states[hit.state], let ask = state.ask, ![.text, .address].contains(ask.expect),
-           var outcome = answer(rest, text: rest.joined(separator: " "), flow: hit.flow, state: state, vars: [:], contact: contact, now: now) {
+        // Words after the keyword answer its first question, except free words ("report it was…"):
+        // a number and where she is ("SPOT 10 flat 2", "BUDDY 07700 900456 Jo") as she typed them.
+        if !rest.isEmpty, let state = firstQuestion(hit.flow, from: hit.state, contact: contact, now: now), let ask = state.ask,
+           !ask.expect.takesAnyWords,
+           var outcome = answer(rest, text: ask.expect.wantsTypedText ? Self.typedRest(text, droppingWords: hit.keyword.words.count)
+                                                                      : rest.joined(separator: " "),
+                                flow: hit.flow, state: state, vars: [:], contact: contact, now: now) {
             outcome.decision = decision
             return outcome
         }
@@ -32,6 +37,18 @@ extension FlowEngine {
             return outcome
         }
         return run(hit.flow, state: hit.state, vars: [:], contact: contact, now: now, decision: decision)
+    }
+
+    /// The state a flow first waits in from `id`, passing only silent checks ("has she room for
+    /// another buddy?"): where words after its keyword are an answer.
+    func firstQuestion(_ flow: Flow, from id: String, contact: ContactContext, now: Date) -> FlowState? {
+        var current = flow.states[id]
+        var hops = 0
+        while let state = current, let check = state.check, state.say.isEmpty, state.actions.isEmpty, hops < 8 {
+            current = flow.states[holds(check.condition, for: contact, vars: [:], now: now) ? check.then : check.otherwise]
+            hops += 1
+        }
+        return current
     }
 
     /// Whether `words` name areas, but more than one person may have.
@@ -50,8 +67,13 @@ extension FlowEngine {
             return choose(state.menu[n - 1], in: flow, state: state, vars: vars, contact: contact, now: now)
         }
         if let question = state.ask {
-            guard let value = validate(words, text: text, as: question.expect, vars: vars) else { return nil }
+            guard let value = validate(words, text: text, as: question.expect, vars: vars, contact: contact) else { return nil }
             if let name = question.save { vars[name] = value }
+            switch question.expect {
+            case .minutes: vars["place"] = Self.place(afterMinutesIn: text)
+            case .phone: vars["name"] = Self.buddyNumber(text)?.name
+            default: break
+            }
             guard let next = question.branches[value] ?? question.next else { return nil }
             return run(flow, state: next, vars: vars, contact: contact, now: now, decision: decision)
         }
@@ -59,7 +81,8 @@ extension FlowEngine {
     }
 
     /// Turns a typed answer into the structured value that may be kept; nil if it does not fit.
-    func validate(_ words: [String], text: String, as kind: AnswerKind, vars: [String: String] = [:]) -> String? {
+    func validate(_ words: [String], text: String, as kind: AnswerKind, vars: [String: String] = [:],
+                  contact: ContactContext? = nil) -> String? {
         switch kind {
         case .yesNo:
             guard let first = words.first, words.count <= 3 else { return nil }
@@ -102,6 +125,16 @@ extension FlowEngine {
             let points = library.pickupPoints(for: AreaCodes.split(vars["area"]))
             guard words.count == 1, let n = Int(words[0]), (1...max(1, points.count)).contains(n), n <= points.count else { return nil }
             return points[n - 1].name
+        case .minutes:
+            return Self.minutes(words).map { String($0.minutes) }
+        case .phone:
+            return Self.buddyNumber(text)?.0.e164
+        case .place:
+            return Self.placeText(text)
+        case .buddy:
+            let buddies = contact?.buddies ?? []
+            guard words.count == 1, let n = Int(words[0]), (1...max(1, buddies.count)).contains(n), n <= buddies.count else { return nil }
+            return buddies[n - 1].key
         }
     }
 

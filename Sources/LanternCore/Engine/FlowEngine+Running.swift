@@ -33,6 +33,13 @@ extension FlowEngine {
                 if let covers = library.covers { return library.describe(areas: covers, locale: contact.language) }
             case "kit_ref":
                 if let kit = contact.kit { return kit.ref }
+            case "due_time":
+                if let due = vars["due_time"] { return due }
+                if let checkIn = contact.checkIn { return Self.ukClock(checkIn.dueAt) }
+            case "buddies":
+                return self.buddyList(contact)
+            case "grace":
+                return String(self.spot.graceMinutes)
             case "kit_status":
                 if let kit = contact.kit {
                     return library.render(FlowLibrary.kitStatePrefix + kit.status.rawValue, locale: contact.language,
@@ -155,6 +162,31 @@ extension FlowEngine {
         case .relayReport:
             vars["ref"] = ReferenceCode.make(prefix: "R", seed: seed, shift: 32)
             return .relayReport(report(vars))
+        case .startCheckIn:
+            guard let minutes = vars["minutes"].flatMap(Int.init) else { return nil }
+            let due = now.addingTimeInterval(Double(minutes) * 60)
+            vars["due_time"] = Self.ukClock(due)
+            contact.checkIn = CheckInInfo(status: .running, dueAt: due)
+            return .startCheckIn(CheckInStart(dueAt: due, place: vars["place"]))
+        case .setCheckInPlace:
+            guard let place = vars["place"], contact.checkIn != nil else { return nil }
+            return .setCheckInPlace(place)
+        case .askBuddy:
+            guard let raw = vars["buddy"], let number = PhoneNumber(raw) else { return nil }
+            let ending = String(number.e164.suffix(3))
+            vars["ending"] = ending
+            let invitation = vars["name"].map {
+                library.render(FlowLibrary.buddyInviteNamedKey, locale: contact.language, values: ["name": $0])
+            } ?? library.render(FlowLibrary.buddyInviteKey, locale: contact.language)
+            return .askBuddy(BuddyAsk(number: number, invitation: invitation, replies: buddyAskReplies(ending: ending, contact: contact)))
+        case .removeBuddy:
+            guard let key = vars["buddy"] else { return nil }
+            if let gone = contact.buddies.first(where: { $0.key == key }) { vars["ending"] = gone.ending }
+            contact.buddies.removeAll { $0.key == key }
+            return .removeBuddy(key)
+        case .endCheckIn, .checkedOn, .answerBuddy:
+            // Lantern's own, on an answer to a check-in: never from a flow (flows check refuses it).
+            return nil
         }
     }
 
@@ -171,7 +203,7 @@ extension FlowEngine {
 
     /// Variables holding free words she typed, by flow.
     static func transientVariables(of flow: Flow) -> Set<String> {
-        Set(flow.states.values.compactMap { s in s.ask.flatMap { [.text, .address].contains($0.expect) ? $0.save : nil } })
+        Set(flow.states.values.compactMap { s in s.ask.flatMap { $0.expect.isFreeWords ? $0.save : nil } })
     }
 
     func holds(_ condition: Check.Condition, for contact: ContactContext, vars: [String: String], now: Date) -> Bool {
@@ -185,6 +217,11 @@ extension FlowEngine {
         case .addressCovered: Self.district(ofAddress: vars["address"] ?? "").map { library.covers([$0]) } ?? true
         case .hasKit: contact.kit != nil
         case .kitLimitReached: contact.kitLimitReached
+        case .canBeCheckedOn: spot.hasOnCall || contact.buddies.contains(where: \.confirmed)
+        case .hasPendingBuddy: contact.buddies.contains { !$0.confirmed }
+        case .hasBuddies: !contact.buddies.isEmpty
+        case .buddiesFull: contact.buddies.count >= BuddyAsk.maxPerPerson
+        case .placeGiven: vars["place"]?.isEmpty == false
         case .hasPickupPoints: !library.pickupPoints(for: AreaCodes.split(vars["area"])).isEmpty
         }
     }

@@ -7,12 +7,15 @@ public struct FlowEngine: Sendable {
     /// Whether a reply to an alert is also passed to the coordinators, as a report they can
     /// answer (a service's choice: `LANTERN_RELAY_ALERT_REPLIES`).
     public let relayAlertReplies: Bool
+    /// How check-ins run here (the on-call phone, the grace window), for what SPOT says.
+    public let spot: SpotPolicy
     /// This text's randomness (reference codes), given by the caller with the text.
     private(set) var seed: UInt64 = 0
 
-    public init(library: FlowLibrary, relayAlertReplies: Bool = false) {
+    public init(library: FlowLibrary, relayAlertReplies: Bool = false, spot: SpotPolicy = SpotPolicy()) {
         self.library = library
         self.relayAlertReplies = relayAlertReplies
+        self.spot = spot
     }
 
     /// The postcode district of an address ("12 Example St, Bristol BS5 6AA" → BS5), if it has a full postcode.
@@ -68,7 +71,7 @@ public struct FlowEngine: Sendable {
         let recognition = library.recogniser.recognise(text)
         // Waiting for free words (an address, a description): keywords count only as the whole
         // text, so "help, it was sold as…" is an answer, not HELP.
-        let freeText = waiting?.2.ask.map { [.text, .address].contains($0.expect) } ?? false
+        let freeText = waiting?.2.ask.map { $0.expect.takesAnyWords } ?? false
         if recognition.isEmergency, var outcome = emergency(recognition, contact: contact, now: now) {
             if !contact.isOptedOut, freeText, let (a, flow, state) = waiting,
                let answered = answer(words, text: text, flow: flow, state: state, vars: a.variables, contact: contact, now: now) {
@@ -87,6 +90,11 @@ public struct FlowEngine: Sendable {
                 return start(hit, words: words, text: text, contact: contact, now: now)
             }
             return EngineOutcome(replies: [], effects: [], conversation: nil, decision: .ignoredWhileOptedOut)
+        }
+
+        // 1b. A check-in: her answer to "Are you OK?", or a buddy saying she is safe.
+        if let outcome = checkInTurn(words, text: text, typed: typed, contact: contact, conversation: active, now: now) {
+            return outcome
         }
 
         // 2. A language's own name on its own ("POLSKI", "CYMRAEG") switches to it.
@@ -108,6 +116,10 @@ public struct FlowEngine: Sendable {
                 return outcome
             }
         }
+        // 4b. Someone asked her to be their buddy: YES or NO is her answer.
+        if let outcome = buddyInviteAnswer(words, text: text, contact: contact, conversation: active, now: now) {
+            return outcome
+        }
         // 5. A keyword that starts a flow.
         if let hit = bestKeyword(typed, in: .local, wholeOnly: freeText) {
             return start(hit, words: words, text: text, contact: contact, now: now)
@@ -127,6 +139,11 @@ public struct FlowEngine: Sendable {
                                  effects: [.relayReportAnswer(ReportAnswer(ref: ref, answer: answer, relayText: relay))],
                                  conversation: nil, decision: .fallback(flow: "report_answer", timedOut: timedOut),
                                  variables: ["ref": ref, "answer": answer])
+        }
+        // 7b. She was asked to check on a friend: say how to close it rather than show the menu.
+        if !contact.watching.isEmpty {
+            return EngineOutcome(replies: [notice(FlowLibrary.spotWatchHowToCloseKey, to: contact)], effects: [], conversation: nil,
+                                 decision: .fallback(flow: "spot_watch", timedOut: timedOut))
         }
         // 8. Just after an alert, a text we don't understand is most likely about it: say what
         //    she can do about it rather than show the menu.

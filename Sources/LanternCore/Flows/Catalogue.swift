@@ -122,6 +122,8 @@ public enum AnswerWord: String, Sendable, CaseIterable {
     case dontKnow = "dont_know"
     /// Alerts for every area the service covers ("ALERTS ALL").
     case everywhere
+    /// "I'm OK" to a check-in (hers, or one a buddy was asked to help with).
+    case ok
 }
 
 /// Every language's answer words, folded the way typed words are, worked out once.
@@ -133,6 +135,8 @@ public struct AnswerVocabulary: Sendable {
     public let dontKnow: Set<String>
     /// Single words meaning every area.
     public let everywhere: Set<String>
+    /// Whole answers meaning "I'm OK" / "she's safe" (words joined by a space).
+    public let ok: Set<String>
 
     public init(_ catalogues: [Catalogue]) {
         func all(_ kind: AnswerWord) -> [String] { catalogues.flatMap { $0.answers[kind] ?? [] } }
@@ -140,5 +144,6 @@ public struct AnswerVocabulary: Sendable {
         no = Set(all(.no).flatMap(KeywordText.words))
         dontKnow = Set(all(.dontKnow).map { KeywordText.words($0).joined(separator: " ") })
         everywhere = Set(all(.everywhere).flatMap(KeywordText.words))
+        ok = Set(all(.ok).map { KeywordText.words($0).joined(separator: " ") })
     }
 }

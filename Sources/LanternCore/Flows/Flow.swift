@@ -180,6 +180,16 @@ public struct Check: Sendable {
         case areasCovered = "areas_covered"
         /// The service works where the address she gave is (by its postcode's district).
         case addressCovered = "address_covered"
+        /// Someone would be told if a check-in went unanswered: a buddy who said yes, or the
+        /// service's on-call phone.
+        case canBeCheckedOn = "can_be_checked_on"
+        /// She asked someone to be her buddy who has not said yes yet.
+        case hasPendingBuddy = "has_pending_buddy"
+        case hasBuddies = "has_buddies"
+        /// She has as many buddies as one person may.
+        case buddiesFull = "buddies_full"
+        /// She said where she is (with the minutes, or after).
+        case placeGiven = "place_given"
     }
     public let condition: Condition
     public let then: String
@@ -212,6 +222,34 @@ public enum AnswerKind: String, Sendable, CaseIterable {
     case areasOrUnknown = "areas_or_unknown"
     /// A number from the list of languages (`{languages}`), or a language's own name: saved as its tag.
     case language
+    /// Minutes from 1 to 120 ("10", "10m", "10 mins"); words after them are where she is
+    /// (saved as `place`, never kept beyond the check-in).
+    case minutes
+    /// A phone number (UK numbers without +44 too), and optionally her name for the buddy to
+    /// know her by (`name`). Never kept in the conversation.
+    case phone
+    /// Where she is, in her own words. Sealed with the check-in and deleted when it ends.
+    case place
+    /// A number from the list of her buddies (`{buddies}`).
+    case buddy
+
+    /// Variables this kind of answer fills besides its own (`save:`).
+    public var alsoSaves: [String] {
+        switch self {
+        case .minutes: ["place"]
+        case .phone: ["name"]
+        default: []
+        }
+    }
+
+    /// Answers that are her own words (or a number), never kept in the conversation between texts.
+    public var isFreeWords: Bool { [.text, .address, .place, .phone].contains(self) }
+
+    /// Answers that may be any words at all: while one is awaited, keywords count only as the whole text.
+    public var takesAnyWords: Bool { [.text, .address, .place].contains(self) }
+
+    /// Answers read from her text as she typed it (case and punctuation kept), not as keywords.
+    public var wantsTypedText: Bool { [.text, .address, .place, .phone, .minutes].contains(self) }
 
     /// The variable a flow must save this kind of answer in for actions that use it.
     public var savesFor: [FlowAction] {
@@ -219,6 +257,10 @@ public enum AnswerKind: String, Sendable, CaseIterable {
         case .areas: [.subscribe, .unsubscribe]
         case .hours: [.pause]
         case .language: [.setLanguage]
+        case .minutes: [.startCheckIn]
+        case .phone: [.askBuddy]
+        case .place: [.setCheckInPlace]
+        case .buddy: [.removeBuddy]
         default: []
         }
     }
@@ -253,6 +295,21 @@ public enum FlowAction: String, Sendable, CaseIterable, Codable {
     /// Wording that names drugs, overdose and naloxone plainly, or discreetly (lock screens).
     case plainWording = "plain_wording"
     case discreetWording = "discreet_wording"
+    /// Start (or move) her check-in timer by the minutes in `minutes`, with `place` if she gave it.
+    case startCheckIn = "start_check_in"
+    /// Keep where she is (`place`) with her running check-in.
+    case setCheckInPlace = "set_check_in_place"
+    /// Ask the number in `buddy` to be her buddy.
+    case askBuddy = "ask_buddy"
+    /// Remove the buddy in `buddy`.
+    case removeBuddy = "remove_buddy"
+    /// Not for flows: said of what check-in and buddy answers do, for logs and metrics.
+    case endCheckIn = "end_check_in"
+    case checkedOn = "checked_on"
+    case answerBuddy = "answer_buddy"
+
+    /// Actions the engine takes itself, which no flow may name.
+    public static let engineOnly: Set<FlowAction> = [.endCheckIn, .checkedOn, .answerBuddy]
 
     /// The variables this action reads, which the flow must have saved before it.
     public var requiredVariables: [String] {
@@ -262,6 +319,9 @@ public enum FlowAction: String, Sendable, CaseIterable, Codable {
         case .requestKit: ["kind", "method"]
         case .relayReport: ["area", "happened", "description"]
         case .setLanguage: ["language"]
+        case .startCheckIn: ["minutes"]
+        case .setCheckInPlace: ["place"]
+        case .askBuddy, .removeBuddy: ["buddy"]
         default: []
         }
     }

@@ -141,6 +141,7 @@ public struct FlowCheck: Sendable {
     /// Everything a flow saves: answers to its questions and values its menu options set.
     static func savedVariables(_ flow: Flow) -> Set<String> {
         var out = Set(flow.states.values.compactMap { $0.ask?.save })
+        for state in flow.states.values { out.formUnion(state.ask?.expect.alsoSaves ?? []) }
         for state in flow.states.values { for option in state.menu { out.formUnion(option.set.keys) } }
         return out
     }
@@ -182,7 +183,10 @@ public struct FlowCheck: Sendable {
                     out.append(FlowDiagnostic(.error, "state '\(state.id)' does '\(action.rawValue)', which needs '\(needed)', but flow '\(flow.id)' never saves it", at: state.location))
                 }
             }
-            if let q = state.ask, [.text, .address].contains(q.expect) {
+            for action in state.actions where FlowAction.engineOnly.contains(action) {
+                out.append(FlowDiagnostic(.error, "state '\(state.id)' does '\(action.rawValue)', which only Lantern itself does (on a buddy's or her answer to a check-in)", at: state.location))
+            }
+            if let q = state.ask, q.expect.isFreeWords {
                 for t in q.targets where flow.states[t]?.waitsForAnswer == true {
                     out.append(FlowDiagnostic(.error, "state '\(state.id)' takes free words, so the flow must finish with them: '\(t)' may not wait for another answer (they are never kept)", at: state.location))
                 }

@@ -61,6 +61,37 @@ public final class FlowLibrary: Sendable {
     /// Said when someone asks for alerts in more areas than one person may have.
     public static let tooManyAreasKey = "alerts.too_many_areas"
 
+    /// The check-in flow and the buddy flow, which the engine answers for while a check-in runs.
+    public static let spotFlow = "spot"
+    public static let buddyFlow = "buddy"
+    /// "MORE 10" moves a running check-in on (in the languages' own words too).
+    public static let spotMoreWords: Set<String> = ["MORE", "WIECEJ", "MAI", "MAIS", "MAS", "MWY"]
+    /// Check-in words Lantern says itself: to her while it runs, and to her buddies.
+    public static let spotDueKey = "spot.due"
+    public static let spotStoppedKey = "spot.stopped"
+    public static let spotGladKey = "spot.glad"
+    public static let spotGladToldKey = "spot.glad_told"
+    public static let spotToldBuddiesKey = "spot.told_buddies"
+    public static let spotOwnerCheckedOnKey = "spot.checked_on"
+    public static let spotWatchCheckKey = "spot.watch.check"
+    public static let spotWatchCheckAtKey = "spot.watch.check_at"
+    public static let spotWatchReminderKey = "spot.watch.reminder"
+    public static let spotWatchReminderAtKey = "spot.watch.reminder_at"
+    public static let spotWatchOwnerOKKey = "spot.watch.owner_ok"
+    public static let spotWatchSomeoneElseKey = "spot.watch.someone_else"
+    public static let spotWatchThanksKey = "spot.watch.thanks"
+    public static let spotWatchHowToCloseKey = "spot.watch.how_to_close"
+    /// What a number she asks to be her buddy is sent, and what it and she hear after.
+    public static let buddyInviteKey = "buddy.invite"
+    public static let buddyInviteNamedKey = "buddy.invite_named"
+    public static let buddyInviteAgreedKey = "buddy.invite.agreed"
+    public static let buddyInviteDeclinedKey = "buddy.invite.declined"
+    public static let buddyOwnerAgreedKey = "buddy.agreed"
+    public static let buddyOwnerDeclinedKey = "buddy.declined"
+    public static let buddyAgreedKey = "buddies.agreed"
+    public static let buddyWaitingKey = "buddies.waiting"
+    public static let buddyResultPrefix = "buddy.result."
+
     public static let systemMessages: [String: Set<String>] = {
         var m: [String: Set<String>] = [
             invalidChoiceKey: [], invalidAnswerKey: [], everywhereKey: [], andKey: [],
@@ -73,12 +104,24 @@ public final class FlowLibrary: Sendable {
         // What she is told when a coordinator marks her request.
         for s in [KitInfo.Status.sent, .collected, .cancelled] { m[kitNotifyPrefix + s.rawValue] = ["kit_ref"] }
         m[kitNoStockKey] = ["kit_ref"]
+        for key in [spotDueKey, spotStoppedKey, spotGladKey, spotGladToldKey, spotToldBuddiesKey, spotOwnerCheckedOnKey,
+                    spotWatchCheckKey, spotWatchReminderKey, spotWatchOwnerOKKey, spotWatchSomeoneElseKey, spotWatchThanksKey,
+                    spotWatchHowToCloseKey, buddyInviteKey, buddyInviteAgreedKey, buddyInviteDeclinedKey, buddyAgreedKey, buddyWaitingKey] {
+            m[key] = []
+        }
+        m[spotWatchCheckAtKey] = ["place"]
+        m[spotWatchReminderAtKey] = ["place"]
+        m[buddyInviteNamedKey] = ["name"]
+        m[buddyOwnerAgreedKey] = ["ending"]
+        m[buddyOwnerDeclinedKey] = ["ending"]
+        for result in BuddyAskResult.allCases where result != .asked { m[buddyResultPrefix + result.rawValue] = ["ending"] }
         return m
     }()
     public static var engineKeys: Set<String> { Set(systemMessages.keys) }
 
     /// Placeholders the engine fills from what it knows about the person, in any message.
-    public static let builtinPlaceholders: Set<String> = ["my_areas", "kit_ref", "kit_status", "languages", "paused_until", "covered"]
+    public static let builtinPlaceholders: Set<String> = ["my_areas", "kit_ref", "kit_status", "languages", "paused_until", "covered",
+                                                          "due_time", "buddies", "ending", "grace"]
 
     /// Languages in the order LANG lists them: English first, then by tag (worked out once).
     public let languages: [Catalogue]

@@ -49,6 +49,11 @@ public struct CoordinatorDesk: Sendable {
         return try await database.reportCounts(since: since).map { ReportCount(day: $0.day, area: $0.area, count: $0.count) }
     }
 
+    /// Check-ins over the last `days`, and how many run now: counts only, never who.
+    public func spotCounts(days: Int = 7) async throws -> SpotCounts {
+        try await database.spotCounts(since: now().addingTimeInterval(-Double(days - 1) * 86400))
+    }
+
     // MARK: Contacts
 
     /// Erases everything about a number. Says nothing back: whether she ever texted must not

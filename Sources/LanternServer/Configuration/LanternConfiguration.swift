@@ -28,6 +28,7 @@ public struct LanternConfiguration: Sendable {
     public var broadcasts: BroadcastSettings
     public var kits: KitSettings
     public var reports: ReportSettings
+    public var spot = SpotSettings()
     public var limits: LimitSettings
     public var retention: RetentionSettings
     /// Where the admin API and metrics listen, when not beside the webhooks (e.g. 127.0.0.1:8081
@@ -231,6 +232,23 @@ public struct LanternConfiguration: Sendable {
             }
             c.reports.coordinatorNumbers = numbers
         }
+        func wholeNumber(_ name: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+            guard let v = nonEmpty(name) else { return nil }
+            guard let n = Int(v), range.contains(n) else {
+                throw .invalid(name, "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return n
+        }
+        if let n = try wholeNumber("LANTERN_SPOT_GRACE_MINUTES", in: 1...30) { c.spot.graceMinutes = n }
+        if let n = try wholeNumber("LANTERN_SPOT_REMINDER_MINUTES", in: 1...60) { c.spot.reminderMinutes = n }
+        if let v = nonEmpty("LANTERN_SPOT_ONCALL_NUMBERS") {
+            var numbers: [PhoneNumber] = []
+            for raw in v.split(separator: ",") {
+                guard let n = PhoneNumber(String(raw)) else { throw .invalid("LANTERN_SPOT_ONCALL_NUMBERS", "must be phone numbers separated by commas") }
+                numbers.append(n)
+            }
+            c.spot.onCallNumbers = numbers
+        }
         if let v = nonEmpty("LANTERN_REPORT_WEBHOOK_URL") {
             guard let u = URL(string: v), u.scheme == "https" || u.scheme == "http" else {
                 throw .invalid("LANTERN_REPORT_WEBHOOK_URL", "must be an http(s) URL")
@@ -284,6 +302,19 @@ public struct LimitSettings: Sendable {
     /// The service's own numbers (E.164): texts from them are loops and are dropped.
     public var ownNumbers: Set<String> = []
     public init() {}
+}
+
+/// How check-ins run: who else is told when she doesn't answer, and how long each wait is.
+public struct SpotSettings: Sendable {
+    /// The service's own on-call phones, told (with her buddies) when a check-in goes unanswered.
+    public var onCallNumbers: [PhoneNumber] = []
+    /// How long she has to answer "Are you OK?" before her buddies are told.
+    public var graceMinutes = 3
+    /// How long after her buddies are told before one reminder, and again before it stops.
+    public var reminderMinutes = 5
+    public init() {}
+
+    public var policy: SpotPolicy { SpotPolicy(hasOnCall: !onCallNumbers.isEmpty, graceMinutes: graceMinutes) }
 }
 
 /// Where reports go, and how long a coordinator can answer one.

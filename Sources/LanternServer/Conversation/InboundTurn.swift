@@ -1,6 +1,7 @@
 import Foundation
 import LanternCore
 import LanternStore
+import Metrics
 
 /// One inbound text waiting to be handled: who sent it, and the decision to make on her state
 /// (the engine, with the service's limits around it). The text lives only in that closure.
@@ -43,7 +44,19 @@ enum InboundTurn {
             draws += 1
         }
         // 4. What changes, in the engine's order: an opt-out or erasure before anything is queued.
-        for effect in outcome.effects { try tx.apply(effect) }
+        for effect in outcome.effects {
+            if case .askBuddy(let ask) = effect {
+                // Whether the number may be asked is the store's to say; her reply follows it.
+                let result = try tx.askBuddy(ask)
+                if let reply = ask.replies[result] {
+                    outcome.replies = outcome.replies.map { $0.key == BuddyAsk.replyKey ? reply : $0 }
+                }
+                outcome.variables["buddy_result"] = result.rawValue
+            } else {
+                try tx.apply(effect)
+            }
+            if let event = SpotMetrics.event(effect, checkInWasRunning: context.checkIn != nil) { SpotMetrics.count(event) }
+        }
         // 5. Where she is now, unless she is gone.
         if !outcome.erases && (conversation != nil || outcome.conversation != nil) {
             try tx.saveConversation(outcome.conversation)
@@ -74,5 +87,21 @@ extension AppDatabase {
                               decideWithSeed decide: @escaping @Sendable (ContactContext, ConversationState?, UInt64) -> EngineOutcome)
         async throws -> InboundResult {
         try await handleInbound([PendingInbound(envelope, decide: decide)], now: now, policy: policy)[0].get()
+    }
+}
+
+/// What `/metrics` shows of check-ins: counts by event, never who.
+enum SpotMetrics {
+    static func count(_ event: String) {
+        Counter(label: "lantern_spot_checkins_total", dimensions: [("event", event)]).increment()
+    }
+
+    static func event(_ effect: Effect, checkInWasRunning: Bool) -> String? {
+        switch effect {
+        case .startCheckIn: checkInWasRunning ? nil : "started"
+        case .endCheckIn(let how, _): checkInWasRunning ? how.rawValue : nil
+        case .checkedOn: CheckInEnd.answeredByBuddy.rawValue
+        default: nil
+        }
     }
 }

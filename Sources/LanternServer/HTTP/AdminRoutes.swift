@@ -67,6 +67,10 @@ struct AdminRoutes: Sendable {
                             status: .created)
         }
         admin.get("reports/counts") { _, _ in try json(try await desk.reportCounts()) }
+        admin.get("spot/counts") { request, _ in
+            let days = request.uri.queryParameters.get("days").flatMap(Int.init).map { min(max($0, 1), 90) } ?? 7
+            return try json(try await desk.spotCounts(days: days))
+        }
         admin.post("contacts/forget") { request, context in
             // The same answer whether or not the number ever texted: this must not tell anyone
             // (a coordinator included) that someone used the service.

@@ -1,0 +1,129 @@
+import Foundation
+import LanternCore
+import LanternStore
+import Logging
+import Metrics
+import ServiceLifecycle
+
+/// The check-in timer: every second, each check-in whose time has come takes its next step in
+/// the same transaction as the texts it queues, so a crash or a restart can neither lose a step
+/// nor take it twice. Steps: ask her → ask her buddies → remind them once → stop.
+public struct CheckInRunner: Service, CustomStringConvertible {
+    let database: AppDatabase
+    let library: FlowLibrary
+    let settings: SpotSettings
+    let outboxWakeUp: OutboxWakeUp
+    let now: @Sendable () -> Date
+    let logger: Logger
+    let tick: Duration
+    /// Check-ins stepped per transaction: a thousand due at once never hold the writer for long.
+    static let batch = 500
+
+    public var description: String { "CheckInRunner" }
+
+    public init(database: AppDatabase, library: FlowLibrary, settings: SpotSettings, outboxWakeUp: OutboxWakeUp,
+                now: @escaping @Sendable () -> Date, logger: Logger, tick: Duration = .seconds(1)) {
+        self.database = database
+        self.library = library
+        self.settings = settings
+        self.outboxWakeUp = outboxWakeUp
+        self.now = now
+        self.logger = logger
+        self.tick = tick
+    }
+
+    public func run() async throws {
+        await PeriodicLoop.run(every: tick, logger: logger, failure: "check-in step failed; retrying in a second") {
+            try await runOnce()
+        }
+    }
+
+    /// Takes every step that is due now; returns how many were taken.
+    @discardableResult
+    public func runOnce() async throws -> Int {
+        var total = 0
+        while true {
+            let steps = try await stepBatch()
+            total += steps.count
+            for step in steps {
+                Counter(label: "lantern_spot_steps_total", dimensions: [("step", step.name)]).increment()
+                if step.name == "escalated" { SpotMetrics.count("escalated") }
+                if step.name.hasPrefix("ended_unanswered") || step.name == "nobody_to_tell" { SpotMetrics.count(CheckInEnd.unanswered.rawValue) }
+                let lateness = step.at.timeIntervalSince(step.due)
+                if lateness > 5 {
+                    // After a restart or a stall: it went at once, and how late is on record.
+                    logger.notice("check-in step taken late", metadata: ["contact": "\(step.owner.prefix(8))", "step": "\(step.name)",
+                                                                        "late_seconds": "\(Int(lateness))"])
+                } else {
+                    logger.info("check-in step", metadata: ["contact": "\(step.owner.prefix(8))", "step": "\(step.name)"])
+                }
+            }
+            if steps.isEmpty { break }
+            await outboxWakeUp.notify()
+            if steps.count < Self.batch { break }
+        }
+        return total
+    }
+
+    struct Step: Sendable {
+        let owner: String
+        let name: String
+        let due: Date
+        let at: Date
+    }
+
+    func stepBatch() async throws -> [Step] {
+        let time = now()
+        let settings = self.settings
+        let library = self.library
+        return try await database.writeCheckIns(now: time) { tx in
+            try tx.due(limit: Self.batch).compactMap { checkIn in try Self.step(checkIn, tx: tx, settings: settings, library: library) }
+        }
+    }
+
+    /// One check-in's next step, with its texts.
+    static func step(_ c: DueCheckIn, tx: CheckInTransaction, settings: SpotSettings, library: FlowLibrary) throws -> Step? {
+        let now = tx.now
+        let owner = c.owner.key
+        func words(_ key: String, to party: Party, values: [String: String] = [:]) -> Notice {
+            library.notice(key, to: party, values: values)
+        }
+        let grace = TimeInterval(settings.graceMinutes * 60)
+        let window = TimeInterval(settings.reminderMinutes * 60)
+        switch c.status {
+        case .running:
+            // Her time is up: ask her. The grace window runs from when she is asked.
+            guard try tx.advance(owner, from: .running, to: .due, next: now.addingTimeInterval(grace)) else { return nil }
+            try tx.send(words(FlowLibrary.spotDueKey, to: c.owner))
+            return Step(owner: owner, name: "asked", due: c.nextAt, at: now)
+        case .due:
+            // No answer: her buddies who said yes, and the on-call phone, are asked to check on her.
+            let onCall = try tx.onCallParties(settings.onCallNumbers, owner: owner)
+            let watchers = c.buddies + onCall.filter { o in !c.buddies.contains { $0.key == o.key } }
+            guard !watchers.isEmpty else {
+                // Nobody left to tell (buddies removed or opted out since, no on-call phone): it ends.
+                guard try tx.end(owner, from: .due, as: .unanswered) else { return nil }
+                return Step(owner: owner, name: "nobody_to_tell", due: c.nextAt, at: now)
+            }
+            guard try tx.advance(owner, from: .due, to: .escalated, next: now.addingTimeInterval(window), watchers: watchers) else { return nil }
+            for w in watchers {
+                try tx.send(c.place.map { words(FlowLibrary.spotWatchCheckAtKey, to: w, values: ["place": $0]) }
+                            ?? words(FlowLibrary.spotWatchCheckKey, to: w))
+            }
+            try tx.send(words(FlowLibrary.spotToldBuddiesKey, to: c.owner))
+            return Step(owner: owner, name: "escalated", due: c.nextAt, at: now)
+        case .escalated:
+            // Nobody answered: one reminder, then one last window.
+            guard try tx.advance(owner, from: .escalated, to: .reminded, next: now.addingTimeInterval(window)) else { return nil }
+            for w in c.watchers {
+                try tx.send(c.place.map { words(FlowLibrary.spotWatchReminderAtKey, to: w, values: ["place": $0]) }
+                            ?? words(FlowLibrary.spotWatchReminderKey, to: w))
+            }
+            return Step(owner: owner, name: "reminded", due: c.nextAt, at: now)
+        case .reminded:
+            // Never loops: it ends, and the place is deleted with it.
+            guard try tx.end(owner, from: .reminded, as: .unanswered) else { return nil }
+            return Step(owner: owner, name: "ended_unanswered", due: c.nextAt, at: now)
+        }
+    }
+}

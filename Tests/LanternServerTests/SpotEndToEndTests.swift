@@ -1,0 +1,101 @@
+import Foundation
+import LanternCore
+import LanternServer
+import LanternStore
+import LanternTesting
+import Testing
+
+/// SPOT through the running daemon: signed webhooks in, the fake provider out, a real SQLite
+/// file, the timer on its own loop, and the canary scan at the end of every run.
+@Suite struct SpotEndToEndTests {
+    static let buddy = "+447700900456"
+
+    /// Her buddy says yes, so a check-in can escalate to them.
+    func signUpBuddy(_ lantern: LanternHarness) async throws {
+        _ = try await lantern.text("BUDDY 07700 900456")
+        #expect(await lantern.sent(to: Self.buddy).first?.contains("Reply YES to agree") == true)
+        _ = try await lantern.text("YES", from: Self.buddy)
+        #expect(await lantern.sent(to: LanternHarness.her, count: 2).last?.contains("said YES") == true)
+    }
+
+    @Test func aCheckInDueWhileTheDaemonWasDownFiresOnceAfterTheRestartAndItsPlaceIsDeleted() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let clock = TestClock()
+        let place = "flat 9 canary-\(UUID().uuidString.prefix(8)) court"
+        try await withRunningLantern(clock: clock, directory: dir, canaries: [place]) { lantern in
+            try await signUpBuddy(lantern)
+            _ = try await lantern.text("SPOT 10 \(place)")
+            #expect(await lantern.sent(to: LanternHarness.her, count: 3).last?.contains("I'll text you at") == true)
+            #expect(try await lantern.db.checkInState(for: PhoneNumber(LanternHarness.her)!)?.hasPlace == true)
+        }
+        // Down for 11 minutes: the check-in fell due meanwhile.
+        clock.advance(by: 11 * 60)
+        try await withRunningLantern(clock: clock, directory: dir, canaries: [place], firstSendNumber: 1_000) { lantern in
+            let asked = await lantern.sent(to: LanternHarness.her, count: 1, timeout: .seconds(10))
+            #expect(asked == ["Are you OK? Reply OK."])
+            #expect(lantern.logs.text.contains("check-in step taken late"))
+            // The grace window passes: her buddy is asked, with the place.
+            lantern.clock.advance(by: 3 * 60 + 1)
+            let check = await lantern.sent(to: Self.buddy, count: 1, timeout: .seconds(10))
+            #expect(check.first?.contains(place) == true)
+            _ = try await lantern.text("she's ok", from: Self.buddy)
+            #expect(await lantern.sent(to: LanternHarness.her, count: 3, timeout: .seconds(10)).last?.contains("Your buddy says you're OK") == true)
+            try await lantern.settled()
+            // Exactly once, however many ticks passed.
+            lantern.clock.advance(by: 30 * 60)
+            try await Task.sleep(for: .milliseconds(1500))
+            try await lantern.settled()
+            let toHer = try await lantern.allSent(to: LanternHarness.her)
+            #expect(toHer.filter { $0.contains("Are you OK?") }.count == 1)
+            #expect(try await lantern.allSent(to: Self.buddy).filter { $0.contains("Please check on your friend") }.count == 1)
+            #expect(try await lantern.db.checkInState(for: PhoneNumber(LanternHarness.her)!) == nil)
+            // Coordinators see counts, never who.
+            let counts = try await lantern.api("GET", "/admin/spot/counts")
+            #expect(counts.status == 200)
+            let body = counts.body
+            let seen = try JSONDecoder().decode(SpotCounts.self, from: Data(body.utf8))
+            #expect(seen == SpotCounts(running: 0, started: 1, endedOK: 0, escalated: 1, answeredByBuddy: 1, unanswered: 0, stopped: 0, buddies: 1))
+            #expect(!body.contains("+44") && !body.contains("7700"))
+            // The place is gone from the store, WAL included (the harness scans once more after).
+            #expect(try await lantern.atRest(place).isEmpty)
+        }
+    }
+
+    @Test func buddyRequestsAreLimitedAndANoIsFinal() async throws {
+        try await withRunningLantern(clock: TestClock()) { lantern in
+            let numbers = ["+447700900401", "+447700900402", "+447700900403", "+447700900404"]
+            _ = try await lantern.text("BUDDY \(numbers[0])")
+            _ = try await lantern.text("NO", from: numbers[0])
+            #expect(await lantern.sent(to: LanternHarness.her, count: 2).last?.contains("said no") == true)
+            // Never asked again by her.
+            _ = try await lantern.text("BUDDY \(numbers[0])")
+            #expect(await lantern.sent(to: LanternHarness.her, count: 3).last?.contains("can't ask") == true)
+            _ = try await lantern.text("BUDDY \(numbers[1])")
+            _ = try await lantern.text("BUDDY \(numbers[2])")
+            // A fourth new number in a week is one too many.
+            _ = try await lantern.text("BUDDY \(numbers[3])")
+            #expect(await lantern.sent(to: LanternHarness.her, count: 6).last?.contains("3 new numbers a week") == true)
+            // Someone else asking a number already asked today: refused, and it is not texted twice.
+            _ = try await lantern.text("BUDDY \(numbers[1])", from: "+447700900124")
+            #expect(await lantern.sent(to: "+447700900124", count: 1).first?.contains("can't ask") == true)
+            try await lantern.settled()
+            #expect(try await lantern.allSent(to: numbers[1]).count == 1)
+            #expect(try await lantern.allSent(to: numbers[3]).isEmpty)
+            // Nothing goes to an unconfirmed buddy when a check-in would need one.
+            _ = try await lantern.text("SPOT 5")
+            #expect(await lantern.sent(to: LanternHarness.her, count: 7).last?.contains("hasn't said YES") == true)
+        }
+    }
+
+    @Test func pausedAlertsNeverHoldACheckInBack() async throws {
+        try await withRunningLantern(clock: TestClock()) { lantern in
+            try await signUpBuddy(lantern)
+            _ = try await lantern.text("PAUSE 24")
+            _ = try await lantern.text("SPOT 1")
+            #expect(await lantern.sent(to: LanternHarness.her, count: 4).last?.contains("I'll text you at") == true)
+            lantern.clock.advance(by: 61)
+            #expect(await lantern.sent(to: LanternHarness.her, count: 5, timeout: .seconds(10)).last == "Are you OK? Reply OK.")
+        }
+    }
+}
