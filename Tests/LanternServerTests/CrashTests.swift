@@ -1,5 +1,8 @@
 import Foundation
+import LanternCore
+import LanternProviders
 import LanternServer
+import Logging
 import LanternStore
 import LanternTesting
 import Testing
@@ -113,5 +116,74 @@ struct CrashTests {
         // parked as unknown (Twilio has no idempotency key), not sent again.
         #expect(summary.counts.sent + summary.counts.unknown == count)
         #expect(summary.counts.unknown > 0 && summary.counts.unknown <= 8)
+    }
+
+    /// Check-ins that fell due while the daemon was down fire at start; `kill -9` while their
+    /// "Are you OK?" texts are queued (between due and send) or held at the provider (between
+    /// send and record) still leaves every one of them sent exactly once.
+    @Test func dueCheckInsSurviveKillNineAndFireExactlyOnce() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let dataDir = dir.url.appendingPathComponent("data")
+        var config = LanternConfiguration(dataDirectory: dataDir)
+        config.flowsDirectory = Repository.flows
+        config.localesDirectory = Repository.locales
+        let mums = (0..<40).map { PhoneNumber(String(format: "+4477009002%02d", $0))! }
+        do {
+            // Ten minutes ago, forty mums each signed up a buddy and asked for SPOT 5.
+            let then = Date().addingTimeInterval(-600)
+            let lantern = try Lantern.boot(configuration: config, logger: Logger(label: "seed") { _ in SwiftLogNoOpLogHandler() },
+                                           console: { _ in }, now: { then })
+            for (i, mum) in mums.enumerated() {
+                let buddy = PhoneNumber(String(format: "+4477009003%02d", i))!
+                for (n, (from, text)) in [(mum, "BUDDY \(buddy.e164)"), (buddy, "YES"), (mum, "SPOT 5")].enumerated() {
+                    _ = try await lantern.conversations.receive(InboundMessage(provider: "twilio", messageID: "seed-\(i)-\(n)",
+                                                                               from: from, to: "+447700900999", text: text))
+                }
+                #expect(try await lantern.database.checkInState(for: mum)?.status == "running")
+            }
+        }
+
+        let fake = try await FakeSMSAPI.start()
+        await fake.setDelay(.milliseconds(5))
+        // Queued first (oldest check-in texts first): 80 buddy invitations and answers, then the
+        // 40 "Are you OK?"s. The first daemon's sends stall at the provider after 100 have
+        // arrived: some asks are through, up to 8 are held there, the rest are still queued.
+        await fake.hold(after: 100)
+        let first = try Daemon(dataDir: dataDir, fake: fake.baseURL, name: "first")
+        defer { first.stop() }
+        _ = try await first.waitForPort()
+        var last = -1
+        for _ in 0..<200 {
+            try await Task.sleep(for: .milliseconds(100))
+            let n = await fake.requests().count
+            if n >= 100 && n == last { break }
+            last = n
+        }
+        func asked() async -> [String: Int] {
+            var out: [String: Int] = [:]
+            for r in await fake.requests() where r.form["Body"] == "Are you OK? Reply OK." { out[r.form["To"] ?? "?", default: 0] += 1 }
+            return out
+        }
+        let beforeKill = await asked().count
+        #expect(beforeKill > 0 && beforeKill < mums.count, "killed with \(beforeKill) of \(mums.count) asked")
+        first.kill9()
+        await fake.release()
+
+        let second = try Daemon(dataDir: dataDir, fake: fake.baseURL, name: "second")
+        defer { second.stop() }
+        _ = try await second.waitForPort()
+        for _ in 0..<300 where await asked().count < mums.count {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        // A second and more: nothing more may come.
+        try await Task.sleep(for: .seconds(2))
+        second.stop()
+        let perMum = await asked()
+        await fake.stop()
+        #expect(perMum.count == mums.count, "\(mums.count - perMum.count) mums were never asked")
+        #expect(perMum.values.allSatisfy { $0 == 1 }, "asked twice: \(perMum.filter { $0.value > 1 }.count)")
+        let log = (try? String(contentsOf: first.log, encoding: .utf8)) ?? ""
+        #expect(log.contains("check-in step taken late"))
     }
 }

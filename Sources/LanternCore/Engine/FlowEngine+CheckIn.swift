@@ -24,7 +24,15 @@ extension FlowEngine {
                      conversation: ConversationState?, now: Date) -> EngineOutcome? {
         // Someone asked to check on a friend says she is safe: it ends, and she is told.
         if !contact.watching.isEmpty, isOK(words) {
-            return checkedOn(contact)
+            var outcome = checkedOn(contact)
+            // A buddy who is checking in herself, and was just asked: her OK answers that too.
+            if let own = contact.checkIn, own.status != .running {
+                let mine = ended(own, replyKey: own.hasEscalated ? FlowLibrary.spotGladToldKey : FlowLibrary.spotGladKey,
+                                 contact: contact, conversation: conversation)
+                outcome.effects += mine.effects
+                outcome.replies += mine.replies
+            }
+            return outcome
         }
         guard let checkIn = contact.checkIn else { return nil }
         // "SPOT 20", "MORE 20": a new due time (her buddies, if told, hear she answered).

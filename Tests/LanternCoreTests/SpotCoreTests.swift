@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+@testable import LanternCore
+
+/// What SPOT and BUDDY read from a text: minutes, the place after them, a number and a name.
+@Suite struct SpotCoreTests {
+    @Test(arguments: [
+        ("10", 10), ("10m", 10), ("10 MINS", 10), ("10MIN", 10), ("120", 120), ("1 minute", 1), ("5 min flat 2", 5),
+    ])
+    func minutesAreReadInTheWaysPeopleWriteThem(_ text: String, _ minutes: Int) {
+        #expect(FlowEngine.minutes(KeywordText.words(text))?.minutes == minutes)
+    }
+
+    @Test(arguments: ["0", "121", "ten", "10h", "", "99999"])
+    func minutesOutOfRangeOrNotMinutesAreRefused(_ text: String) {
+        #expect(FlowEngine.minutes(KeywordText.words(text)) == nil)
+    }
+
+    @Test func thePlaceIsWhatFollowsTheMinutesAsSheTypedIt() {
+        #expect(FlowEngine.place(afterMinutesIn: "10 flat 2, 14 Park Rd") == "flat 2, 14 Park Rd")
+        #expect(FlowEngine.place(afterMinutesIn: "10 mins - Flat 2") == "Flat 2")
+        #expect(FlowEngine.place(afterMinutesIn: "10") == nil)
+        #expect(FlowEngine.typedRest("SPOT  10 Flat 2", droppingWords: 1) == "10 Flat 2")
+        // Kept to what a text can carry.
+        let long = "10 " + String(repeating: "a", count: 1000)
+        #expect((FlowEngine.place(afterMinutesIn: long)?.count ?? 0) <= 160)
+    }
+
+    @Test func aBuddysNumberIsReadWithANameThatLooksLikeOne() {
+        let read = FlowEngine.buddyNumber("07700 900456 Jo")
+        #expect(read?.0.e164 == "+447700900456")
+        #expect(read?.name == "Jo")
+        #expect(FlowEngine.buddyNumber("+44 7700 900456")?.name == nil)
+        // A "name" that is a link or a message never reaches the buddy's phone.
+        #expect(FlowEngine.buddyNumber("07700900456 click http://x.example/pay")?.name == nil)
+        #expect(FlowEngine.buddyNumber("07700900456 Jo: send £10")?.name == nil)
+        #expect(FlowEngine.buddyNumber("no number here") == nil)
+        #expect(FlowEngine.buddyNumber("999") == nil)
+    }
+
+    @Test func flowsMayNotTakeLanternsOwnCheckInActions() {
+        let flow = Flow(id: "sneaky", keywords: [Keyword("SNEAKY")], start: "a", states: [FlowState(id: "a", say: [], actions: [.checkedOn])])
+        let library = FlowLibrary(flows: Fixture.library.flows + [flow], catalogues: [Fixture.catalogue])
+        let diagnostics = FlowCheck(library: library).run()
+        #expect(diagnostics.contains { $0.severity == .error && $0.message.contains("only Lantern itself does") })
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import LanternCore
+import LanternServer
+import LanternTesting
+import Testing
+
+/// The engine's check-in decisions on the shipped flows and words: what her answers and a
+/// buddy's mean, decided before anything else but an emergency.
+@Suite struct SpotEngineTests {
+    static let library = FlowFiles(flowsDirectory: Repository.flows, localesDirectory: Repository.locales).load().library
+    let engine = FlowEngine(library: library)
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+    let buddy = BuddyInfo(key: "b", ending: "456", confirmed: true)
+
+    func her(_ status: CheckInInfo.Status?, watchers: [Party] = []) -> ContactContext {
+        var c = ContactContext()
+        c.buddies = [buddy]
+        c.checkIn = status.map { CheckInInfo(status: $0, dueAt: now.addingTimeInterval(60), watchers: watchers) }
+        return c
+    }
+
+    @Test func withoutABuddyWhoSaidYesSpotStartsNothing() {
+        var c = ContactContext()
+        c.buddies = [BuddyInfo(key: "b", ending: "456", confirmed: false)]
+        let o = engine.handle(text: "SPOT 10", contact: c, conversation: nil, now: now)
+        #expect(o.effects.isEmpty)
+        #expect(o.replies.first?.key == "spot.buddy_not_yet")
+        // The service's on-call phone is enough on its own.
+        let onCall = FlowEngine(library: Self.library, spot: SpotPolicy(hasOnCall: true))
+        #expect(onCall.handle(text: "SPOT 10", contact: ContactContext(), conversation: nil, now: now).effects
+                == [.startCheckIn(CheckInStart(dueAt: now.addingTimeInterval(600), place: nil))])
+    }
+
+    @Test func spotWithMinutesAndAPlaceStartsATimerThatKeepsThePlace() {
+        let o = engine.handle(text: "spot 15 Flat 2, 14 Park Rd", contact: her(nil), conversation: nil, now: now)
+        #expect(o.effects == [.startCheckIn(CheckInStart(dueAt: now.addingTimeInterval(900), place: "Flat 2, 14 Park Rd"))])
+        #expect(o.replies.first?.text.contains("I can't call 999") == true)
+        // The place is never echoed back to her screen.
+        #expect(o.replies.allSatisfy { !$0.text.contains("Park Rd") })
+    }
+
+    @Test func whileItRunsOKEndsItAndOtherWordsAreAnsweredAsUsual() {
+        #expect(engine.handle(text: "ok", contact: her(.running), conversation: nil, now: now).effects == [.endCheckIn(.ok, notices: [])])
+        let menu = engine.handle(text: "MENU", contact: her(.running), conversation: nil, now: now)
+        #expect(menu.effects.isEmpty)
+        #expect(menu.replies.first?.key == "menu.main")
+        let more = engine.handle(text: "MORE 20", contact: her(.running), conversation: nil, now: now)
+        #expect(more.effects == [.startCheckIn(CheckInStart(dueAt: now.addingTimeInterval(1200), place: nil))])
+    }
+
+    @Test func onceSheIsAskedAnyTextEndsItAndAKeywordInItIsStillAnswered() {
+        let anything = engine.handle(text: "sorry fell asleep", contact: her(.due), conversation: nil, now: now)
+        #expect(anything.effects == [.endCheckIn(.ok, notices: [])])
+        let kit = engine.handle(text: "KIT", contact: her(.due), conversation: nil, now: now)
+        #expect(kit.effects.first == .endCheckIn(.ok, notices: []))
+        #expect(kit.replies.count == 2)
+        // After her buddy was told, the buddy hears she answered, in the buddy's own language.
+        let pl = Party(key: "b", language: "pl")
+        let late = engine.handle(text: "im fine", contact: her(.escalated, watchers: [pl]), conversation: nil, now: now)
+        guard case .endCheckIn(.ok, let notices) = late.effects.first else { Issue.record("not ended: \(late.effects)"); return }
+        #expect(notices.map(\.to) == ["b"])
+        #expect(notices.first?.text.contains("odpisala") == true)
+    }
+
+    @Test func emergencyWordsGetTheStepsAndLeaveTheTimerRunning() {
+        let o = engine.handle(text: "she isnt breathing", contact: her(.due), conversation: nil, now: now)
+        #expect(o.isUrgent)
+        #expect(!o.effects.contains { if case .endCheckIn = $0 { true } else { false } })
+    }
+
+    @Test func aBuddysOKClosesTheCheckInAndTellsHerAndTheOthers() {
+        var watcher = ContactContext()
+        watcher.watching = [WatchedCheckIn(owner: Party(key: "her"), others: [Party(key: "other")])]
+        let o = engine.handle(text: "she's ok", contact: watcher, conversation: nil, now: now)
+        guard case .checkedOn(let owner, let notices) = o.effects.first else { Issue.record("\(o.effects)"); return }
+        #expect(owner == "her")
+        #expect(Set(notices.map(\.to)) == ["her", "other"])
+        // Anything else from a buddy who was asked: how to close it, not the menu.
+        let other = engine.handle(text: "on my way", contact: watcher, conversation: nil, now: now)
+        #expect(other.effects.isEmpty)
+        #expect(other.replies.first?.key == "spot.watch.how_to_close")
+    }
+
+    @Test func yesOrNoToAnInvitationIsTheAnswerAndWhoAskedIsTold() {
+        var asked = ContactContext()
+        asked.buddyInvites = [BuddyInvite(from: Party(key: "her"), ending: "456")]
+        let yes = engine.handle(text: "Yes", contact: asked, conversation: nil, now: now)
+        guard case .answerBuddyInvites(true, let notices) = yes.effects.first else { Issue.record("\(yes.effects)"); return }
+        #expect(notices.first?.text.contains("456") == true)
+        let no = engine.handle(text: "nah", contact: asked, conversation: nil, now: now)
+        #expect(no.effects.first.map { if case .answerBuddyInvites(false, _) = $0 { true } else { false } } == true)
+        // STOP is still STOP: opted out, and the store ends every link.
+        #expect(engine.handle(text: "STOP", contact: asked, conversation: nil, now: now).effects == [.optOut])
+    }
+
+    @Test func buddyTakesTheNumberAndAnyNameFromTheSameText() {
+        let o = engine.handle(text: "BUDDY 07700 900456 Jo", contact: ContactContext(), conversation: nil, now: now)
+        guard case .askBuddy(let ask) = o.effects.first else { Issue.record("\(o.effects)"); return }
+        #expect(ask.number.e164 == "+447700900456")
+        #expect(ask.invitation.hasPrefix("Jo has asked"))
+        #expect(ask.replies[.refused]?.text.contains("456") == true)
+        // Her own reply until the store says how it went is the 'asked' one.
+        #expect(o.replies.map(\.key) == [BuddyAsk.replyKey])
+        // No conversation keeps the number.
+        #expect(o.conversation == nil)
+    }
+}
