@@ -13,7 +13,7 @@ struct LanternBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "LanternBench",
         abstract: "Lantern's benchmarks. Run with -c release.",
-        subcommands: [Webhooks.self, BroadcastBench.self, Components.self, ServeChild.self]
+        subcommands: [Webhooks.self, BroadcastBench.self, Components.self, SpotBench.self, ServeChild.self]
     )
 }
 

@@ -31,4 +31,24 @@ public enum Seed {
         }
         return numbers
     }
+
+    /// Starts `count` check-ins for synthetic contacts through the store's own inbound path, as
+    /// if each had texted SPOT; check-in `i` falls due at `due(i)`.
+    @discardableResult
+    public static func checkIns(_ count: Int, due: @escaping @Sendable (Int) -> Date, database: AppDatabase, provider: String,
+                                startingAt first: Int = 0, now: Date = Date()) async throws -> [PhoneNumber] {
+        let numbers = (first..<(first + count)).map(syntheticNumber)
+        for chunk in stride(from: 0, to: numbers.count, by: 1_000) {
+            let batch = numbers[chunk..<min(chunk + 1_000, numbers.count)].enumerated().map { i, n in
+                let at = due(chunk + i)
+                return PendingInbound(InboundEnvelope(provider: provider, messageID: "seed-spot-\(first + chunk + i)", from: n,
+                                                      to: "+447700900999")) { _, _ in
+                    EngineOutcome(replies: [], effects: [.startCheckIn(CheckInStart(dueAt: at, place: nil))], conversation: nil,
+                                  decision: .keyword(flow: "spot", keyword: "SPOT"))
+                }
+            }
+            for result in try await database.handleInbound(batch, now: now) { _ = try result.get() }
+        }
+        return numbers
+    }
 }

@@ -38,13 +38,13 @@ public struct CheckInRunner: Service, CustomStringConvertible {
         }
     }
 
-    /// Takes every step that is due now; returns how many were taken.
+    /// Takes every step that is due now; returns how late each was (seconds after it fell due).
     @discardableResult
-    public func runOnce() async throws -> Int {
-        var total = 0
+    public func runOnce() async throws -> [TimeInterval] {
+        var taken: [TimeInterval] = []
         while true {
             let steps = try await stepBatch()
-            total += steps.count
+            taken += steps.map { $0.at.timeIntervalSince($0.due) }
             for step in steps {
                 Counter(label: "lantern_spot_steps_total", dimensions: [("step", step.name)]).increment()
                 if step.name == "escalated" { SpotMetrics.count("escalated") }
@@ -62,7 +62,7 @@ public struct CheckInRunner: Service, CustomStringConvertible {
             await outboxWakeUp.notify()
             if steps.count < Self.batch { break }
         }
-        return total
+        return taken
     }
 
     struct Step: Sendable {
