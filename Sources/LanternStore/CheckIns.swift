@@ -24,6 +24,12 @@ extension InboundTransaction {
                 WHERE b.buddy_key = ? AND b.status = 'asked' AND c.opted_out_at IS NULL
                 """), arguments: [key]).map { BuddyInvite(from: AppDatabase.party($0), ending: String(envelope.from.e164.suffix(3))) }
         }
+        if (row?["is_buddy"] as Bool?) == true {
+            context.buddyFor = try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT c.key, c.language, c.wording FROM buddy b JOIN contact c ON c.key = b.contact_key
+                WHERE b.buddy_key = ? AND b.status = 'confirmed' AND c.opted_out_at IS NULL
+                """), arguments: [key]).map { BuddyInvite(from: AppDatabase.party($0), ending: String(envelope.from.e164.suffix(3))) }
+        }
         if (row?["checking_in"] as Bool?) == true,
            let r = try db.fetchRow("SELECT status, due_at FROM check_in WHERE contact_key = ?", [key]),
            let status = CheckInInfo.Status(rawValue: r["status"]) {
@@ -120,6 +126,8 @@ extension InboundTransaction {
             try db.run("DELETE FROM buddy WHERE contact_key = ? AND buddy_key = ? AND status != 'declined'", [me, buddy])
         case .answerBuddyInvites(let accept, let notices):
             try db.run("UPDATE buddy SET status = ? WHERE buddy_key = ? AND status = 'asked'", [accept ? "confirmed" : "declined", me])
+            for notice in notices { _ = try AppDatabase.enqueueNotice(db, notice, vault: vault, now: t) }
+        case .tell(let notices):
             for notice in notices { _ = try AppDatabase.enqueueNotice(db, notice, vault: vault, now: t) }
         default:
             break

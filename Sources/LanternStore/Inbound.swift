@@ -85,6 +85,7 @@ public struct InboundTransaction {
                    EXISTS (SELECT 1 FROM blocked_number WHERE contact_key = q.k) AS blocked,
                    EXISTS (SELECT 1 FROM buddy WHERE contact_key = q.k) AS has_buddies,
                    EXISTS (SELECT 1 FROM buddy WHERE buddy_key = q.k AND status = 'asked') AS invited,
+                   EXISTS (SELECT 1 FROM buddy WHERE buddy_key = q.k AND status = 'confirmed') AS is_buddy,
                    EXISTS (SELECT 1 FROM check_in WHERE contact_key = q.k) AS checking_in,
                    EXISTS (SELECT 1 FROM check_in_watcher WHERE watcher_key = q.k) AS watching
             FROM (SELECT ? AS k) q LEFT JOIN contact c ON c.key = q.k
@@ -178,7 +179,7 @@ public struct InboundTransaction {
             try AppDatabase.relayReport(db, key: item.key, envelope: envelope, report: report, vault: vault, policy: policy, now: t)
         case .relayReportAnswer(let answer):
             try AppDatabase.relayReportAnswer(db, key: item.key, envelope: envelope, answer: answer, vault: vault, policy: policy, now: t)
-        case .startCheckIn, .setCheckInPlace, .endCheckIn, .checkedOn, .askBuddy, .removeBuddy, .answerBuddyInvites:
+        case .startCheckIn, .setCheckInPlace, .endCheckIn, .checkedOn, .askBuddy, .removeBuddy, .answerBuddyInvites, .tell:
             try applySpot(effect)
         }
     }

@@ -82,6 +82,9 @@ import Testing
             try await lantern.settled()
             #expect(try await lantern.allSent(to: numbers[1]).count == 1)
             #expect(try await lantern.allSent(to: numbers[3]).isEmpty)
+            // A number abroad (outside LANTERN_ALLOWED_COUNTRY_CODES) is never texted.
+            _ = try await lantern.text("BUDDY +1 202 555 0100", from: "+447700900125")
+            #expect(await lantern.sent(to: "+447700900125", count: 1).first?.contains("can't ask") == true)
             // Nothing goes to an unconfirmed buddy when a check-in would need one.
             _ = try await lantern.text("SPOT 5")
             #expect(await lantern.sent(to: LanternHarness.her, count: 7).last?.contains("hasn't said YES") == true)

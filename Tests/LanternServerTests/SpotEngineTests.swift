@@ -89,8 +89,11 @@ import Testing
         #expect(notices.first?.text.contains("456") == true)
         let no = engine.handle(text: "nah", contact: asked, conversation: nil, now: now)
         #expect(no.effects.first.map { if case .answerBuddyInvites(false, _) = $0 { true } else { false } } == true)
-        // STOP is still STOP: opted out, and the store ends every link.
-        #expect(engine.handle(text: "STOP", contact: asked, conversation: nil, now: now).effects == [.optOut])
+        // STOP is still STOP: opted out (the store ends every link), and whoever asked hears it as a no.
+        let stop = engine.handle(text: "STOP", contact: asked, conversation: nil, now: now).effects
+        #expect(stop.last == .optOut)
+        guard case .tell(let told) = stop.first else { Issue.record("\(stop)"); return }
+        #expect(told.map(\.key) == [FlowLibrary.buddyOwnerDeclinedKey])
     }
 
     @Test func buddyTakesTheNumberAndAnyNameFromTheSameText() {
@@ -103,5 +106,31 @@ import Testing
         #expect(o.replies.map(\.key) == [BuddyAsk.replyKey])
         // No conversation keeps the number.
         #expect(o.conversation == nil)
+    }
+
+    @Test func aBuddyWhoLeavesHasWhoeverReliedOnThemTold() {
+        var buddy = ContactContext()
+        buddy.buddyFor = [BuddyInvite(from: Party(key: "her", language: "pl"), ending: "456")]
+        buddy.buddyInvites = [BuddyInvite(from: Party(key: "other"), ending: "456")]
+        for word in ["STOP", "FORGET"] {
+            let o = engine.handle(text: word, contact: buddy, conversation: nil, now: now)
+            guard case .tell(let notices) = o.effects.first else { Issue.record("\(word): \(o.effects)"); continue }
+            #expect(o.effects.dropFirst().contains { $0.isVital })
+            #expect(notices.map(\.to) == ["other", "her"])
+            let told = notices.last?.text ?? ""
+            #expect(told.contains("456"))
+            #expect(told.contains("BUDDY"))
+        }
+    }
+
+    @Test(arguments: ["BUDDY 0117 496 0000", "BUDDY 09098 790000", "BUDDY 12345", "BUDDY 118118"])
+    func aBuddyMustBeAMobile(_ text: String) {
+        let o = engine.handle(text: text, contact: ContactContext(), conversation: nil, now: now)
+        // Not taken: she is asked for a mobile number instead.
+        #expect(o.effects.isEmpty)
+        #expect(o.replies.first?.key == "buddy.ask_number")
+        let again = engine.handle(text: String(text.dropFirst(6)), contact: ContactContext(), conversation: o.conversation, now: now)
+        #expect(again.effects.isEmpty)
+        #expect(again.replies.first?.key == "buddy.bad_number")
     }
 }

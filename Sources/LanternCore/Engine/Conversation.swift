@@ -32,6 +32,8 @@ public struct ContactContext: Sendable, Equatable {
     public var buddies: [BuddyInfo] = []
     /// People who asked this person to be their buddy, waiting for a YES or NO.
     public var buddyInvites: [BuddyInvite] = []
+    /// People this person agreed to be a buddy for.
+    public var buddyFor: [BuddyInvite] = []
     /// Check-ins this person was asked to help with, because she did not answer.
     public var watching: [WatchedCheckIn] = []
 

@@ -34,6 +34,9 @@ public enum Effect: Sendable, Equatable {
     case removeBuddy(String)
     /// This person's YES or NO to being someone's buddy; whoever asked is told.
     case answerBuddyInvites(accept: Bool, notices: [Notice])
+    /// Texts to other people and nothing else: a buddy who leaves (STOP, FORGET) has whoever
+    /// relied on them told, so nobody counts on a buddy who will never hear.
+    case tell([Notice])
 
     /// The flow action this effect carries out: for logs, metrics and tests.
     public var action: FlowAction {
@@ -59,6 +62,7 @@ public enum Effect: Sendable, Equatable {
         case .askBuddy: .askBuddy
         case .removeBuddy: .removeBuddy
         case .answerBuddyInvites: .answerBuddy
+        case .tell: .tell
         }
     }
 
@@ -68,7 +72,7 @@ public enum Effect: Sendable, Equatable {
     /// Texts this effect sends to people other than her.
     public var notices: [Notice] {
         switch self {
-        case .endCheckIn(_, let n), .checkedOn(_, let n), .answerBuddyInvites(_, let n): n
+        case .endCheckIn(_, let n), .checkedOn(_, let n), .answerBuddyInvites(_, let n), .tell(let n): n
         default: []
         }
     }

@@ -128,7 +128,9 @@ extension FlowEngine {
         case .minutes:
             return Self.minutes(words).map { String($0.minutes) }
         case .phone:
-            return Self.buddyNumber(text)?.0.e164
+            // A mobile: in the UK that is 07… (never a landline, a premium-rate or a short number).
+            guard let number = Self.buddyNumber(text)?.0, !number.e164.hasPrefix("+44") || number.e164.hasPrefix("+447") else { return nil }
+            return number.e164
         case .place:
             return Self.placeText(text)
         case .buddy:

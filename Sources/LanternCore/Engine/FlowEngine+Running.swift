@@ -184,7 +184,7 @@ extension FlowEngine {
             if let gone = contact.buddies.first(where: { $0.key == key }) { vars["ending"] = gone.ending }
             contact.buddies.removeAll { $0.key == key }
             return .removeBuddy(key)
-        case .endCheckIn, .checkedOn, .answerBuddy:
+        case .endCheckIn, .checkedOn, .answerBuddy, .tell:
             // Lantern's own, on an answer to a check-in: never from a flow (flows check refuses it).
             return nil
         }

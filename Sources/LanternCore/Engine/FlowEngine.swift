@@ -46,7 +46,14 @@ public struct FlowEngine: Sendable {
     public func handle(text: String, contact: ContactContext, conversation: ConversationState?, now: Date, seed: UInt64 = 0) -> EngineOutcome {
         var turn = self
         turn.seed = seed
-        return turn.decide(text: InboundText.capped(text), contact: contact, conversation: conversation, now: now).clippedToSegmentCeiling()
+        var outcome = turn.decide(text: InboundText.capped(text), contact: contact, conversation: conversation, now: now)
+        // A buddy who leaves: whoever asked them hears, so nobody counts on someone who will never be told.
+        if outcome.effects.contains(where: \.isVital), !contact.buddyInvites.isEmpty || !contact.buddyFor.isEmpty {
+            let notices = contact.buddyInvites.map { notice(FlowLibrary.buddyOwnerDeclinedKey, to: $0.from, values: ["ending": $0.ending]) }
+                + contact.buddyFor.map { notice(FlowLibrary.buddyOwnerLeftKey, to: $0.from, values: ["ending": $0.ending]) }
+            outcome.effects.insert(.tell(notices), at: 0)
+        }
+        return outcome.clippedToSegmentCeiling()
     }
 
     func decide(text: String, contact: ContactContext, conversation: ConversationState?, now: Date) -> EngineOutcome {

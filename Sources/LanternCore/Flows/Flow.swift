@@ -307,9 +307,10 @@ public enum FlowAction: String, Sendable, CaseIterable, Codable {
     case endCheckIn = "end_check_in"
     case checkedOn = "checked_on"
     case answerBuddy = "answer_buddy"
+    case tell
 
     /// Actions the engine takes itself, which no flow may name.
-    public static let engineOnly: Set<FlowAction> = [.endCheckIn, .checkedOn, .answerBuddy]
+    public static let engineOnly: Set<FlowAction> = [.endCheckIn, .checkedOn, .answerBuddy, .tell]
 
     /// The variables this action reads, which the flow must have saved before it.
     public var requiredVariables: [String] {

@@ -88,6 +88,7 @@ public final class FlowLibrary: Sendable {
     public static let buddyInviteDeclinedKey = "buddy.invite.declined"
     public static let buddyOwnerAgreedKey = "buddy.agreed"
     public static let buddyOwnerDeclinedKey = "buddy.declined"
+    public static let buddyOwnerLeftKey = "buddy.left"
     public static let buddyAgreedKey = "buddies.agreed"
     public static let buddyWaitingKey = "buddies.waiting"
     public static let buddyResultPrefix = "buddy.result."
@@ -114,6 +115,7 @@ public final class FlowLibrary: Sendable {
         m[buddyInviteNamedKey] = ["name"]
         m[buddyOwnerAgreedKey] = ["ending"]
         m[buddyOwnerDeclinedKey] = ["ending"]
+        m[buddyOwnerLeftKey] = ["ending"]
         for result in BuddyAskResult.allCases where result != .asked { m[buddyResultPrefix + result.rawValue] = ["ending"] }
         return m
     }()

@@ -64,6 +64,7 @@ public struct ConversationService: Sendable {
         let key = database.vault.contactKey(for: message.from)
         let verdict = await limits.admit(contact: key.hex, now: now())
         let budget = replyBudget, emptyForgets = self.emptyForgets, vitalWhileLimited = self.vitalWhileLimited
+        let allowedCountries = allowedCountryCodes, ownNumbers = self.ownNumbers
         let countryAllowed = message.from.isIn(countryCodes: allowedCountryCodes)
         let prepared = try database.prepare(envelope, key: key)
         let result = try await commits.handle(PendingInbound(envelope, key: key) { contact, conversation, seed in
@@ -76,6 +77,8 @@ public struct ConversationService: Sendable {
                 outcome.replies = []
                 return outcome
             }
+            // A buddy must be someone Lantern may text: in the countries it texts, and not itself.
+            outcome = outcome.refusingBuddies { !$0.isIn(countryCodes: allowedCountries) || ownNumbers.contains($0.e164) }
             let vital = outcome.effects.contains(where: \.isVital)
             if let verdict {
                 let notice = verdict.notify
@@ -90,7 +93,8 @@ public struct ConversationService: Sendable {
                 outcome.replies = []
             }
             guard !outcome.isUrgent, !outcome.replies.isEmpty else { return outcome }
-            let segments = outcome.replies.reduce(0) { $0 + SMSSegments.count($1.text).segments }
+            // A buddy's invitation costs like a reply, and is held by the same service-wide limit.
+            let segments = (outcome.replies.map(\.text) + outcome.invitations).reduce(0) { $0 + SMSSegments.count($1).segments }
             guard let when = budget.book(segments: segments, now: time) else {
                 return outcome.limited(by: .globalRate, keeping: conversation, notice: nil)
             }
@@ -169,5 +173,23 @@ public struct ConversationService: Sendable {
             return .ownNumber
         }
         return AutoReply.looksAutomatic(message.text) ? .autoReply : nil
+    }
+}
+
+extension EngineOutcome {
+    /// Asking a number Lantern may not text is refused, with the words for a refusal.
+    func refusingBuddies(_ refused: (PhoneNumber) -> Bool) -> EngineOutcome {
+        var out = self
+        for effect in effects {
+            guard case .askBuddy(let ask) = effect, refused(ask.number), let no = ask.replies[.refused] else { continue }
+            out.effects.removeAll { $0 == effect }
+            out.replies = out.replies.map { $0.key == BuddyAsk.replyKey ? no : $0 }
+        }
+        return out
+    }
+
+    /// The invitations these effects send to would-be buddies.
+    var invitations: [String] {
+        effects.compactMap { if case .askBuddy(let ask) = $0 { ask.invitation } else { nil } }
     }
 }
