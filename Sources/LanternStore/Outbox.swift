@@ -145,7 +145,7 @@ extension AppDatabase {
                     // would lead back to her number.
                     try db.run("""
                         UPDATE outbox SET status = 'sent', text = NULL, recipient = NULL,
-                            provider_message_id = CASE WHEN contact_key IS NULL AND kind IN ('reply', 'emergency') THEN NULL ELSE ? END,
+                            provider_message_id = CASE WHEN contact_key IS NULL AND kind IN ('reply', 'emergency', 'check_in') THEN NULL ELSE ? END,
                             attempts = attempts + 1, updated_at = ?, handed_at = NULL
                         WHERE id = ? AND status IN ('sending', 'unknown')
                         """, [providerMessageID, t, r.id])
