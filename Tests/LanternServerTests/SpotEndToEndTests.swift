@@ -101,4 +101,26 @@ import Testing
             #expect(await lantern.sent(to: LanternHarness.her, count: 5, timeout: .seconds(10)).last == "Are you OK? Reply OK.")
         }
     }
+
+    @Test func aLongPlaceIsShortenedSoTheBuddysTextStillFitsAndEndsWith999() async throws {
+        let place = String(repeating: "گلی نمبر تین کے پیچھے والا مکان ", count: 6)
+        try await withRunningLantern(clock: TestClock(), canaries: [place]) { lantern in
+            _ = try await lantern.text("URDU")
+            _ = try await lantern.text("BUDDY 07700 900456")
+            _ = try await lantern.text("ہاں", from: Self.buddy)
+            _ = try await lantern.text("PLAIN", from: Self.buddy)
+            _ = try await lantern.text("SPOT 5 \(place)")
+            #expect(await lantern.sent(to: LanternHarness.her, count: 4).last?.contains("999") == true)
+            lantern.clock.advance(by: 5 * 60 + 1)
+            _ = await lantern.sent(to: LanternHarness.her, count: 5, timeout: .seconds(10))
+            lantern.clock.advance(by: 3 * 60 + 1)
+            let sentToBuddy = await lantern.sent(to: Self.buddy, count: 4, timeout: .seconds(10))
+            let check = try #require(sentToBuddy.last)
+            // In Urdu (her language, which the buddy was asked in), plainly (the buddy texted PLAIN).
+            #expect(check.contains("نالوکسون"))
+            #expect(check.contains("999"))
+            #expect(check.contains("..."))
+            #expect(SMSSegments.count(check).segments <= MessageTemplate.segmentCeiling)
+        }
+    }
 }

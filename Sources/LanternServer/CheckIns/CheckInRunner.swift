@@ -88,6 +88,17 @@ public struct CheckInRunner: Service, CustomStringConvertible {
         func words(_ key: String, to party: Party, values: [String: String] = [:]) -> Notice {
             library.notice(key, to: party, values: values)
         }
+        /// Her place in a buddy's text, shortened if need be so the whole text (and its "call 999")
+        /// fits the three-segment ceiling in the buddy's language.
+        func withPlace(_ key: String, to party: Party, _ place: String) -> Notice {
+            var shown = place
+            var notice = words(key, to: party, values: ["place": shown])
+            while SMSSegments.count(notice.text).segments > MessageTemplate.segmentCeiling, shown.count > 12 {
+                shown = String(shown.prefix(shown.count - 8)) + "..."
+                notice = words(key, to: party, values: ["place": shown])
+            }
+            return notice
+        }
         let grace = TimeInterval(settings.graceMinutes * 60)
         let window = TimeInterval(settings.reminderMinutes * 60)
         switch c.status {
@@ -107,7 +118,7 @@ public struct CheckInRunner: Service, CustomStringConvertible {
             }
             guard try tx.advance(owner, from: .due, to: .escalated, next: now.addingTimeInterval(window), watchers: watchers) else { return nil }
             for w in watchers {
-                try tx.send(c.place.map { words(FlowLibrary.spotWatchCheckAtKey, to: w, values: ["place": $0]) }
+                try tx.send(c.place.map { withPlace(FlowLibrary.spotWatchCheckAtKey, to: w, $0) }
                             ?? words(FlowLibrary.spotWatchCheckKey, to: w))
             }
             try tx.send(words(FlowLibrary.spotToldBuddiesKey, to: c.owner))
@@ -116,7 +127,7 @@ public struct CheckInRunner: Service, CustomStringConvertible {
             // Nobody answered: one reminder, then one last window.
             guard try tx.advance(owner, from: .escalated, to: .reminded, next: now.addingTimeInterval(window)) else { return nil }
             for w in c.watchers {
-                try tx.send(c.place.map { words(FlowLibrary.spotWatchReminderAtKey, to: w, values: ["place": $0]) }
+                try tx.send(c.place.map { withPlace(FlowLibrary.spotWatchReminderAtKey, to: w, $0) }
                             ?? words(FlowLibrary.spotWatchReminderKey, to: w))
             }
             return Step(owner: owner, name: "reminded", due: c.nextAt, at: now)
