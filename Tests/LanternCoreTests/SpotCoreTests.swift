@@ -6,12 +6,13 @@ import Testing
 @Suite struct SpotCoreTests {
     @Test(arguments: [
         ("10", 10), ("10m", 10), ("10 MINS", 10), ("10MIN", 10), ("120", 120), ("1 minute", 1), ("5 min flat 2", 5),
+        ("in 15", 15), ("for 20 mins", 20), ("1 hour", 60), ("2hrs", 120), ("1h", 60), ("za 10 minut", 10), ("1 godzina", 60),
     ])
     func minutesAreReadInTheWaysPeopleWriteThem(_ text: String, _ minutes: Int) {
         #expect(FlowEngine.minutes(KeywordText.words(text))?.minutes == minutes)
     }
 
-    @Test(arguments: ["0", "121", "ten", "10h", "", "99999"])
+    @Test(arguments: ["0", "121", "ten", "3 hours", "", "99999", "in"])
     func minutesOutOfRangeOrNotMinutesAreRefused(_ text: String) {
         #expect(FlowEngine.minutes(KeywordText.words(text)) == nil)
     }
@@ -20,6 +21,7 @@ import Testing
         #expect(FlowEngine.place(afterMinutesIn: "10 flat 2, 14 Park Rd") == "flat 2, 14 Park Rd")
         #expect(FlowEngine.place(afterMinutesIn: "10 mins - Flat 2") == "Flat 2")
         #expect(FlowEngine.place(afterMinutesIn: "10") == nil)
+        #expect(FlowEngine.place(afterMinutesIn: "in 20 mins at Jo's, top flat") == "at Jo's, top flat")
         #expect(FlowEngine.typedRest("SPOT  10 Flat 2", droppingWords: 1) == "10 Flat 2")
         // Kept to what a text can carry.
         let long = "10 " + String(repeating: "a", count: 1000)

@@ -133,4 +133,17 @@ import Testing
         #expect(again.effects.isEmpty)
         #expect(again.replies.first?.key == "buddy.bad_number")
     }
+
+    @Test(arguments: [
+        ("she's ok", true), ("found her, she's ok now", true), ("OK", true), ("all good shes awake", true), ("tak, wszystko ok", true),
+        ("she is breathing", true), ("she's not ok", false), ("not safe yet", false), ("cant find her", false), ("on my way", false),
+        ("nie jest ok", false),
+    ])
+    func aBuddysWordsCloseTheCheckInOnlyWhenTheySayShesSafe(_ text: String, _ closes: Bool) {
+        var watcher = ContactContext()
+        watcher.watching = [WatchedCheckIn(owner: Party(key: "her"), others: [])]
+        let o = engine.handle(text: text, contact: watcher, conversation: nil, now: now)
+        let closed = o.effects.contains { if case .checkedOn = $0 { true } else { false } }
+        #expect(closed == closes, "\(text): \(o.effects) \(o.replies.map(\.key))")
+    }
 }

@@ -23,7 +23,7 @@ extension FlowEngine {
     func checkInTurn(_ words: [String], text: String, typed: TypedWords, contact: ContactContext,
                      conversation: ConversationState?, now: Date) -> EngineOutcome? {
         // Someone asked to check on a friend says she is safe: it ends, and she is told.
-        if !contact.watching.isEmpty, isOK(words) {
+        if !contact.watching.isEmpty, isReassurance(words) {
             var outcome = checkedOn(contact)
             // A buddy who is checking in herself, and was just asked: her OK answers that too.
             if let own = contact.checkIn, own.status != .running {
@@ -67,6 +67,14 @@ extension FlowEngine {
         guard !words.isEmpty, words.count <= 4 else { return false }
         let whole = words.joined(separator: " ")
         return library.answers.ok.contains(whole) || (words.count <= 2 && library.answers.ok.contains(words[0]))
+    }
+
+    /// A buddy's word that she is safe, however it is put ("found her, she's ok now"), never
+    /// turned round ("she's not ok": the emergency steps answer "not breathing" before this).
+    func isReassurance(_ words: [String]) -> Bool {
+        if isOK(words) { return true }
+        guard words.count <= 12 else { return false }
+        return words.contains { library.answers.okWords.contains($0) } && !words.contains { library.answers.negation.contains($0) }
     }
 
     /// Her check-in ends at her word: buddies who were told hear that she answered.
@@ -147,17 +155,28 @@ extension FlowEngine {
 
     /// "10", "10m", "10 mins", "10min": the minutes (1–120), and how many words they took.
     static func minutes(_ words: [String]) -> (minutes: Int, words: Int)? {
-        guard let first = words.first else { return nil }
+        // "in 10", "for 20 mins", "za 10 minut": a little word before the number is skipped.
+        let skip = words.first.map { minuteFillers.contains($0) } == true ? 1 : 0
+        guard let first = words.dropFirst(skip).first else { return nil }
         let digits = first.prefix { $0.isNumber }
-        guard !digits.isEmpty, digits.count <= 4, let n = Int(digits), (1...SpotPolicy.maxMinutes).contains(n) else { return nil }
-        let unit = first.dropFirst(digits.count)
-        guard unit.isEmpty || isMinuteUnit(unit) else { return nil }
-        if unit.isEmpty, words.count > 1, isMinuteUnit(Substring(words[1])) { return (n, 2) }
-        return (n, 1)
+        guard !digits.isEmpty, digits.count <= 4, let n = Int(digits) else { return nil }
+        let attached = first.dropFirst(digits.count)
+        let next = words.count > skip + 1 ? Substring(words[skip + 1]) : nil
+        let unit = attached.isEmpty ? next.flatMap { unitScale($0) != nil ? $0 : nil } : attached
+        guard let scale = unit.map(unitScale) ?? 1 else { return nil }
+        let minutes = n * scale
+        guard (1...SpotPolicy.maxMinutes).contains(minutes) else { return nil }
+        return (minutes, skip + (attached.isEmpty && unit != nil ? 2 : 1))
     }
 
-    static func isMinuteUnit(_ word: Substring) -> Bool {
-        word == "M" || word.hasPrefix("MIN")
+    static let minuteFillers: Set<String> = ["IN", "FOR", "AFTER", "ZA", "PO", "EN", "EM", "DUPA", "PESTE", "MEWN", "AM"]
+
+    /// Minutes in one of a unit ("M", "MINS", "MINUT"…: 1; "H", "HR", "HOUR", "GODZ"…: 60), or nil.
+    static func unitScale(_ word: Substring) -> Int? {
+        if word == "M" || word.hasPrefix("MIN") { return 1 }
+        if ["H", "HR", "HRS"].contains(word) || word.hasPrefix("HOUR") || word.hasPrefix("GODZ") || word.hasPrefix("HORA")
+            || ["ORA", "ORE"].contains(word) || word.hasPrefix("AWR") { return 60 }
+        return nil
     }
 
     /// Where she said she is, after the minutes: "10 flat 2, 14 Park Rd" → "flat 2, 14 Park Rd".

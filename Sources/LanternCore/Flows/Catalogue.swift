@@ -124,6 +124,8 @@ public enum AnswerWord: String, Sendable, CaseIterable {
     case everywhere
     /// "I'm OK" to a check-in (hers, or one a buddy was asked to help with).
     case ok
+    /// Words that turn a sentence round ("not", "nie"): "she's not ok" never closes a check-in.
+    case negation
 }
 
 /// Every language's answer words, folded the way typed words are, worked out once.
@@ -137,6 +139,9 @@ public struct AnswerVocabulary: Sendable {
     public let everywhere: Set<String>
     /// Whole answers meaning "I'm OK" / "she's safe" (words joined by a space).
     public let ok: Set<String>
+    /// The one-word ones among them ("OK", "SAFE"), looked for inside a buddy's longer text.
+    public let okWords: Set<String>
+    public let negation: Set<String>
 
     public init(_ catalogues: [Catalogue]) {
         func all(_ kind: AnswerWord) -> [String] { catalogues.flatMap { $0.answers[kind] ?? [] } }
@@ -145,5 +150,7 @@ public struct AnswerVocabulary: Sendable {
         dontKnow = Set(all(.dontKnow).map { KeywordText.words($0).joined(separator: " ") })
         everywhere = Set(all(.everywhere).flatMap(KeywordText.words))
         ok = Set(all(.ok).map { KeywordText.words($0).joined(separator: " ") })
+        okWords = Set(all(.ok).map(KeywordText.words).filter { $0.count == 1 }.map { $0[0] })
+        negation = Set(all(.negation).flatMap(KeywordText.words))
     }
 }
