@@ -146,4 +146,13 @@ import Testing
         let closed = o.effects.contains { if case .checkedOn = $0 { true } else { false } }
         #expect(closed == closes, "\(text): \(o.effects) \(o.replies.map(\.key))")
     }
+
+    @Test func noLimitHoldsBackTheAnswerThatEndsACheckIn() {
+        let o = engine.handle(text: "im ok", contact: her(.due), conversation: nil, now: now)
+        let limited = o.limited(by: .contactRate, keeping: nil, notice: nil)
+        #expect(limited.effects == [.endCheckIn(.ok, notices: [])])
+        // Starting one is an ordinary request, and waits like any other.
+        let start = engine.handle(text: "SPOT 10", contact: her(nil), conversation: nil, now: now)
+        #expect(start.limited(by: .contactRate, keeping: nil, notice: nil).effects.isEmpty)
+    }
 }

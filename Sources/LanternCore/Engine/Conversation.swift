@@ -251,13 +251,14 @@ extension EngineOutcome {
     /// it was. `notice` is said instead when nothing else is.
     ///
     /// Emergency and crisis replies are never limited: an abuser can only make Lantern send
-    /// first-aid steps, while a limit could cost a life.
+    /// first-aid steps, while a limit could cost a life. Nor is an answer that ends a check-in
+    /// (hers, or a buddy's OK): held back, it would send her buddies running for nothing.
     /// `vitalReplies`: whether an opt-out's or erasure's own confirmation may still be sent (the
     /// action always happens; its answer is rationed like any other).
     public func limited(by limit: InboundLimit, keeping conversation: ConversationState?, notice: Reply?,
                         vitalReplies: Bool = true) -> EngineOutcome {
         if isUrgent { return self }
-        let vital = effects.filter(\.isVital)
+        let vital = effects.filter(\.passesLimits)
         if !vital.isEmpty {
             return EngineOutcome(replies: limit == .blocked || !vitalReplies ? [] : replies, effects: vital,
                                  conversation: vital.contains(.erase) ? nil : conversation,

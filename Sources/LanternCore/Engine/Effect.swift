@@ -69,6 +69,14 @@ public enum Effect: Sendable, Equatable {
     /// Opting out and erasure go through every limit.
     public var isVital: Bool { self == .optOut || self == .erase }
 
+    /// Effects no limit holds back: opting out, erasure, and an answer that ends a check-in.
+    public var passesLimits: Bool {
+        switch self {
+        case .optOut, .erase, .endCheckIn, .checkedOn, .tell: true
+        default: false
+        }
+    }
+
     /// Texts this effect sends to people other than her.
     public var notices: [Notice] {
         switch self {
