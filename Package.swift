@@ -10,8 +10,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
-        // Bearer-token authentication and the admin role policy on /admin (and, next, the console's sign-in).
+        // Bearer-token authentication and the admin role policy on /admin; bcrypt and TOTP for the console's sign-in.
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        // The coordinator console's pages.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -53,6 +55,9 @@ let package = Package(
             "LanternCore", "LanternStore", "LanternProviders",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
+            .product(name: "Mustache", package: "swift-mustache"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -63,6 +68,9 @@ let package = Package(
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
+        ], resources: [
+            // The console's pages and stylesheet, compiled into the binary: nothing to ship beside it.
+            .embedInCode("Console/Templates"),
         ]),
         .executableTarget(name: "lantern", dependencies: [
             "LanternServer",
@@ -86,7 +94,9 @@ let package = Package(
                                                                   .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "LanternServerTests", dependencies: ["LanternServer", "LanternTesting", .product(name: "Prometheus", package: "swift-prometheus"),
                                                               .product(name: "Hummingbird", package: "hummingbird"),
-                                                              .product(name: "HummingbirdTesting", package: "hummingbird")],
+                                                              .product(name: "HummingbirdTesting", package: "hummingbird"),
+                                                              .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
+                                                              .product(name: "HTTPTypes", package: "swift-http-types")],
                     exclude: ["Transcripts", "Corpus"]),
     ],
     swiftLanguageModes: [.v6]

@@ -36,6 +36,8 @@ public struct Lantern: Sendable {
     let adminRateLimit: AdminRateLimit
     /// Shared by both listeners: guessing on one does not reset the count on the other.
     let authenticationFailures = AuthenticationFailures()
+    /// The console's templates, parsed once at start (a broken one stops the daemon from starting).
+    let consolePages: ConsolePages
     let logger: Logger
     let now: @Sendable () -> Date
 
@@ -112,7 +114,13 @@ public struct Lantern: Sendable {
                                                outboxWakeUp: wakeUp, now: now, logger: logger),
                        reportRelay: relay,
                        flowWarnings: diagnostics.filter { $0.severity == .warning }, metrics: metrics,
-                       adminRateLimit: AdminRateLimit(perMinute: configuration.limits.adminRequestsPerMinute), logger: logger, now: now)
+                       adminRateLimit: AdminRateLimit(perMinute: configuration.limits.adminRequestsPerMinute),
+                       consolePages: try Self.pages(), logger: logger, now: now)
+    }
+
+    /// The console's templates: shipped inside the binary, so one that will not parse is a build fault.
+    static func pages() throws(BootError) -> ConsolePages {
+        do { return try ConsolePages.load() } catch { throw .consoleTemplates("\(type(of: error))") }
     }
 
     /// The data directory (created owner-only), its keys (generated on first run) and the database.
@@ -248,6 +256,8 @@ public enum BootError: Error, CustomStringConvertible {
     case database(String, String)
     /// A combination of settings that would expose people (said in full).
     case unsafe(String)
+    /// The console's templates, built into the binary, would not parse (a fault in this build).
+    case consoleTemplates(String)
 
     public var description: String {
         switch self {
@@ -260,6 +270,7 @@ public enum BootError: Error, CustomStringConvertible {
                 + "variables). Lantern makes new keys only for an empty database; without the old ones nobody in it can be reached."
         case .wrongKeys(let e, let source): "\(e) (keys read from \(source))"
         case .unsafe(let why): why
+        case .consoleTemplates(let why): "the console's page templates in this build would not load (\(why)); rebuild from a clean checkout"
         case .database(let p, let why): "cannot open database \(p): \(why)"
         }
     }

@@ -48,9 +48,7 @@ public enum AdminTokenError: Error, Equatable, CustomStringConvertible {
 /// stored, so the database cannot be used to act as anyone; the token is shown once.
 extension AppDatabase {
     public func createAdminToken(name: String, role: AdminRole, now: Date) async throws -> String {
-        guard (1...40).contains(name.count), name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
-            throw AdminTokenError.invalidName(name)
-        }
+        guard Self.isUsableName(name) else { throw AdminTokenError.invalidName(name) }
         let id = Self.randomToken(bytes: 6)
         let secret = Self.randomToken(bytes: 32)
         let hash = Self.sha256Hex(secret)
@@ -97,6 +95,12 @@ extension AppDatabase {
             if changed { try Self.audit(db, actor: actor, action: "token.revoked", subject: name, now: now.timeIntervalSince1970) }
             return changed
         }
+    }
+
+    /// A name for a token or a console account: 1 to 40 letters, digits, '-', '_' or '.' (it
+    /// shows in the audit log and in URLs as it is).
+    static func isUsableName(_ name: String) -> Bool {
+        (1...40).contains(name.count) && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
     }
 
     static func randomToken(bytes: Int) -> String {

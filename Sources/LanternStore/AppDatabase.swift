@@ -317,6 +317,35 @@ public struct AppDatabase: Sendable {
                 ) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v15: coordinator console accounts and sessions") { db in
+            try db.execute(sql: """
+                -- A coordinator or admin who signs in to the console. The password is a bcrypt
+                -- hash; the one-time-code secret is sealed like a number; an invite is a hash.
+                CREATE TABLE console_account (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    role TEXT NOT NULL,
+                    password_hash TEXT,
+                    totp_secret BLOB,
+                    key_version INTEGER NOT NULL,
+                    invite_hash TEXT,
+                    invite_expires_at DOUBLE,
+                    failures INTEGER NOT NULL DEFAULT 0,
+                    locked_until DOUBLE,
+                    created_at DOUBLE NOT NULL,
+                    created_by TEXT NOT NULL
+                ) WITHOUT ROWID;
+                CREATE UNIQUE INDEX console_account_invite ON console_account(invite_hash) WHERE invite_hash IS NOT NULL;
+                -- A signed-in browser: the hash of its cookie, and its form token.
+                CREATE TABLE console_session (
+                    id_hash TEXT PRIMARY KEY NOT NULL,
+                    name TEXT NOT NULL REFERENCES console_account(name) ON DELETE CASCADE,
+                    csrf TEXT NOT NULL,
+                    created_at DOUBLE NOT NULL,
+                    last_seen_at DOUBLE NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX console_session_name ON console_session(name);
+                """)
+        }
         return m
     }
 

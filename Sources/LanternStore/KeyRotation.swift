@@ -22,6 +22,7 @@ extension AppDatabase {
         ("outbox", "id", "text", nil),
         ("kit_request", "ref", "address", "key_version"),
         ("check_in", "contact_key", "place", "key_version"),
+        ("console_account", "name", "totp_secret", "key_version"),
         ("relay_queue", "id", "payload", nil),
         ("key_check", "id", "data_box", nil),
         ("provider_erasure", "id", "payload", nil),

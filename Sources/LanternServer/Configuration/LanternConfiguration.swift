@@ -29,6 +29,7 @@ public struct LanternConfiguration: Sendable {
     public var kits: KitSettings
     public var reports: ReportSettings
     public var spot = SpotSettings()
+    public var console = ConsoleSettings()
     public var limits: LimitSettings
     public var retention: RetentionSettings
     /// Where the admin API and metrics listen, when not beside the webhooks (e.g. 127.0.0.1:8081
@@ -91,6 +92,16 @@ public struct LanternConfiguration: Sendable {
     public var databasePath: String { dataDirectory.appendingPathComponent(Self.databaseFileName).path }
 
     /// Where the admin API and metrics are served, and whether metrics need a token there.
+    /// Where a coordinator's browser reaches the console: the admin listener when there is one,
+    /// else the public URL when the console is served beside the webhooks there, else this host.
+    public var consoleBaseURL: String {
+        if let adminPort { return "http://\(adminHost ?? "127.0.0.1"):\(adminPort)" }
+        if let publicBaseURL, !Loopback.contains(host) || adminOnPublicListener {
+            return publicBaseURL.absoluteString.hasSuffix("/") ? String(publicBaseURL.absoluteString.dropLast()) : publicBaseURL.absoluteString
+        }
+        return "http://\(host):\(port)"
+    }
+
     public var listenerPlan: ListenerPlan {
         let publicFacing = !Loopback.contains(host)
         return ListenerPlan(adminOnWebhookListener: adminPort == nil && (!publicFacing || adminOnPublicListener),
@@ -239,6 +250,11 @@ public struct LanternConfiguration: Sendable {
             }
             return n
         }
+        switch nonEmpty("LANTERN_CONSOLE_2FA")?.lowercased() {
+        case nil, "on": break
+        case "off": c.console.twoFactor = false
+        default: throw .invalid("LANTERN_CONSOLE_2FA", "must be on or off")
+        }
         if let n = try wholeNumber("LANTERN_SPOT_GRACE_MINUTES", in: 1...30) { c.spot.graceMinutes = n }
         if let n = try wholeNumber("LANTERN_SPOT_REMINDER_MINUTES", in: 1...60) { c.spot.reminderMinutes = n }
         if let v = nonEmpty("LANTERN_SPOT_ONCALL_NUMBERS") {
@@ -301,6 +317,17 @@ public struct LimitSettings: Sendable {
     public var allowedCountryCodes: Set<String> = ["44"]
     /// The service's own numbers (E.164): texts from them are loops and are dropped.
     public var ownNumbers: Set<String> = []
+    public init() {}
+}
+
+/// The coordinator console in the browser.
+public struct ConsoleSettings: Sendable {
+    /// A one-time code from an authenticator app as well as the password (`LANTERN_CONSOLE_2FA`).
+    public var twoFactor = true
+    /// A session unused for this long is signed out.
+    public var idleTimeout: TimeInterval = 30 * 60
+    /// How long an invite link works.
+    public var inviteLifetime: TimeInterval = 24 * 3600
     public init() {}
 }
 

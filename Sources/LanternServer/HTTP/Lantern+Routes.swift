@@ -25,7 +25,10 @@ extension Lantern {
                       now: now, logger: logger).register(on: router)
         addHealth(to: router)
         let plan = configuration.listenerPlan
-        if plan.adminOnWebhookListener { addAdmin(to: router, metricsNeedToken: plan.metricsNeedTokenOnWebhookListener) }
+        if plan.adminOnWebhookListener {
+            addAdmin(to: router, metricsNeedToken: plan.metricsNeedTokenOnWebhookListener)
+            addConsole(to: router)
+        }
         return makeApplication(router, host: configuration.host, port: configuration.port, onServerRunning: onServerRunning)
     }
 
@@ -36,6 +39,7 @@ extension Lantern {
         router.add(middleware: SecurityHeaders(logger: logger))
         addHealth(to: router)
         addAdmin(to: router, metricsNeedToken: configuration.listenerPlan.metricsNeedTokenOnAdminListener)
+        addConsole(to: router)
         return makeApplication(router, host: configuration.adminHost ?? "127.0.0.1", port: port, onServerRunning: onServerRunning)
     }
 
@@ -70,6 +74,14 @@ extension Lantern {
                          body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
             }
         }
+    }
+
+    /// The coordinator console, wherever the admin API is served.
+    func addConsole(to router: Router<LanternRequestContext>) {
+        ConsoleRoutes(access: ConsoleAccess(database: database, settings: configuration.console, now: now), desk: desk, database: database,
+                      pages: consolePages, settings: configuration.console,
+                      secureCookies: configuration.publicBaseURL?.scheme == "https",
+                      failures: authenticationFailures, now: now, logger: logger).register(on: router)
     }
 
     func addHealth(to router: Router<LanternRequestContext>) {

@@ -1,0 +1,36 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Mustache
+
+/// The console's templates (compiled into the binary from `Console/Templates`) and the headers
+/// every page carries.
+struct ConsolePages: Sendable {
+    let library: MustacheLibrary
+
+    static func load() throws -> ConsolePages {
+        var library = MustacheLibrary()
+        let templates: [(String, [UInt8])] = [
+            ("top", PackageResources.top_mustache), ("bottom", PackageResources.bottom_mustache),
+            ("sign_in", PackageResources.sign_in_mustache), ("invite", PackageResources.invite_mustache),
+            ("message", PackageResources.message_mustache), ("today", PackageResources.today_mustache),
+        ]
+        for (name, bytes) in templates { try library.register(String(decoding: bytes, as: UTF8.self), named: name) }
+        return ConsolePages(library: library)
+    }
+
+    static let stylesheet = String(decoding: PackageResources.console_css, as: UTF8.self)
+
+    /// Only our own files, no framing, no inline script, forms only to ourselves; never cached.
+    static let headers: HTTPFields = [
+        .contentType: "text/html; charset=utf-8",
+        .cacheControl: "no-store",
+        HTTPField.Name("Content-Security-Policy")!: "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        HTTPField.Name("X-Frame-Options")!: "DENY",
+    ]
+
+    func render(_ template: String, _ data: Any, status: HTTPResponse.Status = .ok) -> Response {
+        let html = library.render(data, withTemplate: template) ?? ""
+        return Response(status: status, headers: Self.headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+}

@@ -1,0 +1,238 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LanternCore
+import LanternStore
+import Logging
+
+/// The coordinator console: server-rendered pages under `/console`, plain forms that work
+/// without JavaScript. Every page but sign-in and invite needs a session; every form carries the
+/// session's token (CSRF); cookies are HttpOnly, SameSite=Strict, and Secure behind https.
+struct ConsoleRoutes: Sendable {
+    let access: ConsoleAccess
+    let desk: CoordinatorDesk
+    let database: AppDatabase
+    let pages: ConsolePages
+    let settings: ConsoleSettings
+    let secureCookies: Bool
+    let failures: AuthenticationFailures
+    let now: @Sendable () -> Date
+    let logger: Logger
+
+    static let cookieName = "lantern_console"
+    static let maxFormBytes = 16 * 1024
+
+    func register(on router: Router<LanternRequestContext>) {
+        let console = router.group("console")
+        console.get("console.css") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "no-store"],
+                     body: .init(byteBuffer: ByteBuffer(string: ConsolePages.stylesheet)))
+        }
+        console.get("sign-in") { request, _ in
+            let welcome = request.uri.queryParameters.get("welcome") != nil
+            return signInPage(notice: welcome ? "Your account is ready. Sign in with your name and new password." : nil)
+        }
+        console.post("sign-in") { request, context in try await signIn(request, context) }
+        console.get("invite/:token") { _, context in
+            let token = context.parameters.get("token") ?? ""
+            return try await invitePage(token: token, error: nil)
+        }
+        console.post("invite/:token") { request, context in
+            let token = context.parameters.get("token") ?? ""
+            try sameOrigin(request)
+            let form = try await formFields(request, context)
+            if let problem = try await access.acceptInvite(token: token, password: form["password"] ?? "", confirm: form["confirm"] ?? "",
+                                                           code: form["code"] ?? "") {
+                return try await invitePage(token: token, error: problem, status: .badRequest)
+            }
+            logger.notice("console invite accepted")
+            return Self.redirect("/console/sign-in?welcome=1")
+        }
+        console.post("sign-out") { request, context in try await signOut(request, context, everywhere: false) }
+        console.post("sign-out-everywhere") { request, context in try await signOut(request, context, everywhere: true) }
+        console.get { request, _ in
+            guard let session = try await session(request) else { return Self.redirect("/console/sign-in") }
+            return try await today(session)
+        }
+    }
+
+    // MARK: Pages
+
+    struct SignInPage {
+        let title: String
+        let error: String?
+        let notice: String?
+        let formName: String
+        let twoFactor: Bool
+    }
+
+    func signInPage(error: String? = nil, notice: String? = nil, name: String = "", status: HTTPResponse.Status = .ok) -> Response {
+        return pages.render("sign_in", SignInPage(title: "Sign in", error: error, notice: notice, formName: name,
+                                                  twoFactor: settings.twoFactor), status: status)
+    }
+
+    struct InvitePage {
+        let title: String
+        let account: String
+        let token: String
+        let error: String?
+        let twoFactor: Bool
+        let secretGroups: String
+        let otpauthURL: String
+    }
+
+    func invitePage(token: String, error: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
+        guard let (account, secret) = try await database.consoleInvite(token: token, now: now()) else {
+            return pages.render("message", Message(title: "Invite link", heading: "This link no longer works",
+                                                   message: "Invite links work once, for 24 hours. Ask an admin for a new one.",
+                                                   link: "/console/sign-in", linkText: "Go to sign in"), status: .notFound)
+        }
+        let (url, key) = ConsoleAccess.enrolment(secret: secret, account: account.name)
+        let groups = stride(from: 0, to: key.count, by: 4).map { i -> String in
+            let start = key.index(key.startIndex, offsetBy: i)
+            return String(key[start..<key.index(start, offsetBy: min(4, key.count - i))])
+        }.joined(separator: " ")
+        return pages.render("invite", InvitePage(title: "Welcome", account: account.name, token: token, error: error,
+                                                 twoFactor: settings.twoFactor, secretGroups: groups, otpauthURL: url), status: status)
+    }
+
+    struct Message {
+        let title: String
+        let heading: String
+        let message: String
+        let link: String?
+        let linkText: String
+    }
+
+    struct AreaCount {
+        let area: String
+        let count: Int
+    }
+
+    struct TodayPage {
+        let title: String
+        let signedIn = true
+        let name: String
+        let role: String
+        let csrf: String
+        let repliesToday: Int
+        let alertsToday: Int
+        let openKits: Int
+        let oldestKit: String?
+        let checkIns: SpotCounts
+        let areas: [AreaCount]
+        let hasAreas: Bool
+        let reports: [AreaCount]
+        let hasReports: Bool
+        let broadcastsSending: Int
+        let broadcastsAwaiting: Int
+    }
+
+    func today(_ session: ConsoleSession) async throws -> Response {
+        let time = now()
+        let counts = try await database.serviceCounts(now: time)
+        let kits = try await desk.kitQueue(includeClosed: false)
+        let oldest = kits.map(\.createdAt).min()
+        let reports = Dictionary(grouping: try await desk.reportCounts(days: 7), by: \.area)
+            .map { AreaCount(area: $0.key, count: $0.value.reduce(0) { $0 + $1.count }) }
+            .sorted { ($0.count, $1.area) > ($1.count, $0.area) }
+        let broadcasts = try await desk.broadcastList()
+        let page = TodayPage(
+            title: "Today", name: session.account.name, role: session.account.role.rawValue, csrf: session.csrf,
+            repliesToday: counts.repliesToday, alertsToday: counts.alertsToday, openKits: kits.count,
+            oldestKit: oldest.map { Self.age(since: $0, now: time) }, checkIns: try await desk.spotCounts(days: 7),
+            areas: counts.subscribers.map { AreaCount(area: $0.area, count: $0.count) }, hasAreas: !counts.subscribers.isEmpty,
+            reports: reports, hasReports: !reports.isEmpty,
+            broadcastsSending: broadcasts.filter { $0.status == .sending || $0.status == .fanningOut }.count,
+            broadcastsAwaiting: broadcasts.filter { $0.status == .awaitingApproval }.count)
+        return pages.render("today", page)
+    }
+
+    /// "3 days", "5 hours", "20 minutes".
+    static func age(since: Date, now: Date) -> String {
+        let s = max(0, now.timeIntervalSince(since))
+        if s >= 2 * 86400 { return "\(Int(s / 86400)) days" }
+        if s >= 2 * 3600 { return "\(Int(s / 3600)) hours" }
+        return "\(max(1, Int(s / 60))) minutes"
+    }
+
+    // MARK: Signing in and out
+
+    func signIn(_ request: Request, _ context: LanternRequestContext) async throws -> Response {
+        try sameOrigin(request)
+        let time = now()
+        if let wait = await failures.blocked(context.clientAddress, now: time) {
+            return signInPage(error: "Too many tries from here. Wait \(wait) seconds and try again.", status: .tooManyRequests)
+        }
+        let form = try await formFields(request, context)
+        let name = (form["name"] ?? "").trimmingCharacters(in: .whitespaces)
+        switch try await access.signIn(name: name, password: form["password"] ?? "", code: form["code"] ?? "") {
+        case .signedIn(let cookie, _):
+            logger.notice("console sign-in", metadata: ["by": "\(name)"])
+            var response = Self.redirect("/console")
+            response.setCookie(sessionCookie(cookie))
+            return response
+        case .locked(let minutes):
+            _ = await failures.record(context.clientAddress, now: time)
+            return signInPage(error: "Too many wrong tries: this account is locked for \(minutes) more minute\(minutes == 1 ? "" : "s").",
+                              name: name, status: .tooManyRequests)
+        case .refused:
+            _ = await failures.record(context.clientAddress, now: time)
+            logger.notice("console sign-in refused")
+            let what = settings.twoFactor ? "Name, password or code not right." : "Name or password not right."
+            return signInPage(error: what + " Check them and try again.", name: name, status: .unauthorized)
+        }
+    }
+
+    func signOut(_ request: Request, _ context: LanternRequestContext, everywhere: Bool) async throws -> Response {
+        guard let cookie = request.cookies[Self.cookieName]?.value, let session = try await session(request) else {
+            return Self.redirect("/console/sign-in")
+        }
+        let form = try await formFields(request, context)
+        try Self.checkToken(form["csrf"], session: session)
+        try await database.endConsoleSession(cookie: cookie, everywhere: everywhere, now: now())
+        var response = Self.redirect("/console/sign-in")
+        response.setCookie(sessionCookie("", maxAge: 0))
+        return response
+    }
+
+    func session(_ request: Request) async throws -> ConsoleSession? {
+        guard let cookie = request.cookies[Self.cookieName]?.value, !cookie.isEmpty, cookie.count <= 100 else { return nil }
+        return try await database.consoleSession(cookie: cookie, idle: settings.idleTimeout, now: now())
+    }
+
+    func sessionCookie(_ value: String, maxAge: Int? = nil) -> Cookie {
+        Cookie(name: Self.cookieName, value: value, maxAge: maxAge, path: "/console", secure: secureCookies, httpOnly: true, sameSite: .strict)
+    }
+
+    /// Every form carries its session's token: a page on another site cannot post as her.
+    static func checkToken(_ presented: String?, session: ConsoleSession) throws {
+        guard let presented, ConstantTime.equals(presented, session.csrf) else {
+            throw PlainError(.forbidden, "this form has expired or did not come from the console: go back, reload the page and try again")
+        }
+    }
+
+    /// A browser says where a form came from: anything but this site is refused.
+    func sameOrigin(_ request: Request) throws {
+        if let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!], !["same-origin", "none"].contains(site) {
+            throw PlainError(.forbidden, "forms are accepted only from the console's own pages")
+        }
+    }
+
+    func formFields(_ request: Request, _ context: LanternRequestContext) async throws -> [String: String] {
+        var request = request
+        let body: ByteBuffer
+        do { body = try await request.collectBody(upTo: Self.maxFormBytes) } catch {
+            throw PlainError(.contentTooLarge, "that form is too large (at most \(Self.maxFormBytes / 1024) KB)")
+        }
+        do {
+            return try URLEncodedFormDecoder().decode([String: String].self, from: String(buffer: body))
+        } catch {
+            throw PlainError(.badRequest, "that form could not be read: send it from the console's own page")
+        }
+    }
+
+    static func redirect(_ location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
+    }
+}
