@@ -57,12 +57,42 @@ public final class RawHTTPConnection: Sendable {
         }
     }
 
+    /// One response, read until its Content-Length is in (for servers that keep the connection
+    /// open whatever the request said), or until closed or `timeout`.
+    func readResponse(timeout: TimeInterval) async -> String {
+        await withCheckedContinuation { continuation in
+            Thread {
+                var t = timeval(tv_sec: Int(timeout), tv_usec: 0)
+                setsockopt(self.fd, SOL_SOCKET, SO_RCVTIMEO, &t, socklen_t(MemoryLayout<timeval>.size))
+                var out = [UInt8]()
+                var buffer = [UInt8](repeating: 0, count: 65536)
+                while true {
+                    let n = recv(self.fd, &buffer, buffer.count, 0)
+                    guard n > 0 else { break }
+                    out += buffer[..<n]
+                    if let end = Self.complete(out), out.count >= end { break }
+                }
+                continuation.resume(returning: String(decoding: out, as: UTF8.self))
+            }.start()
+        }
+    }
+
+    /// How long the whole response is, once its headers are in and give a Content-Length.
+    static func complete(_ bytes: [UInt8]) -> Int? {
+        let separator: [UInt8] = [13, 10, 13, 10]
+        guard let i = bytes.indices.dropLast(3).first(where: { bytes[$0..<($0 + 4)].elementsEqual(separator) }) else { return nil }
+        let head = String(decoding: bytes[..<i], as: UTF8.self).lowercased()
+        guard let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
+              let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) else { return nil }
+        return i + 4 + length
+    }
+
     /// One whole request, as a provider would send it; the response text.
-    public func request(_ method: String, _ path: String, headers: [String: String], body: String) async -> String {
+    public func request(_ method: String, _ path: String, headers: [String: String], body: String, timeout: TimeInterval = 5) async -> String {
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: \(body.utf8.count)\r\n"
         for (k, v) in headers { head += "\(k): \(v)\r\n" }
         send(head + "\r\n" + body)
-        return await readUntilClosed().text
+        return await readResponse(timeout: timeout)
     }
 
     deinit { close(fd) }

@@ -73,6 +73,8 @@ public func testConfiguration(directory: URL, fakeAPI: URL? = nil, authToken: St
                                  publicBaseURL: URL(string: publicBaseURL), sendRate: sendRate,
                                  retry: RetryPolicy(baseDelay: 0.05, maxDelay: 0.5, maxAttempts: 6))
     c.limits.allowedCountryCodes = ["44", Seed.syntheticCountryCode]
+    // bcrypt at its lowest: tests are about what the console does, and share two cores.
+    c.console.bcryptCost = 4
     if let fakeAPI {
         c.providers.twilio = TwilioConfiguration(accountSID: "AC00000000000000000000000000000000", authToken: authToken,
                                        fromNumber: "+447700900999", apiBaseURL: fakeAPI,

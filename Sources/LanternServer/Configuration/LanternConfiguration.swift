@@ -328,6 +328,9 @@ public struct ConsoleSettings: Sendable {
     public var idleTimeout: TimeInterval = 30 * 60
     /// How long an invite link works.
     public var inviteLifetime: TimeInterval = 24 * 3600
+    /// bcrypt's work factor for new passwords: 12 takes about a quarter of a second here. Tests
+    /// lower it; a stored hash carries its own factor, so checking always uses the one it was made with.
+    public var bcryptCost: UInt8 = 12
     public init() {}
 }
 

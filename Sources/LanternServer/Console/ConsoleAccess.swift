@@ -14,10 +14,9 @@ public struct ConsoleAccess: Sendable {
 
     /// The smallest password the console accepts.
     public static let minimumPasswordLength = 12
-    /// bcrypt's work factor: about a quarter of a second per check here.
-    static let bcryptCost: UInt8 = 12
-    /// Checked when there is no such account, so a wrong name takes as long as a wrong password.
-    static let decoy = Bcrypt.hash("no such account", cost: bcryptCost)
+    /// Checked when there is no such account, so a wrong name takes as long as a wrong password
+    /// (a real bcrypt hash at the default work factor, of nothing anyone could type by chance).
+    static let decoy = "$2b$12$s6XdAouqtgSZfzlmBGV.gejS6RO0xEpOHTcNL2wFjPMmTeG9KkfXS"
 
     public enum Outcome: Sendable, Equatable {
         case signedIn(cookie: String, session: ConsoleSession)
@@ -51,8 +50,8 @@ public struct ConsoleAccess: Sendable {
         try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
     }
 
-    static func hash(_ password: String) async throws -> String {
-        try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: bcryptCost) }
+    static func hash(_ password: String, cost: UInt8) async throws -> String {
+        try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
     }
 
     /// The code now, or one step either side (a phone's clock drifts; typing takes time).
@@ -91,7 +90,7 @@ public struct ConsoleAccess: Sendable {
         if settings.twoFactor && !Self.codeMatches(code, secret: secret, at: time) {
             return "That code doesn't match. Check the app shows Lantern, and type the six digits it shows now."
         }
-        guard try await database.acceptConsoleInvite(token: token, passwordHash: try await Self.hash(password), now: time) else {
+        guard try await database.acceptConsoleInvite(token: token, passwordHash: try await Self.hash(password, cost: settings.bcryptCost), now: time) else {
             return "This invite link has expired or has been used. Ask an admin for a new one."
         }
         return nil
