@@ -82,7 +82,8 @@ extension InboundTransaction {
             try AppDatabase.insertContact(db, key: buddy, number: ask.number, language: language, provider: envelope.provider,
                                           sender: envelope.to, vault: vault, now: t)
         }
-        try db.run("INSERT INTO buddy (contact_key, buddy_key, status, created_at) VALUES (?, ?, 'asked', ?)", [me, buddy, t])
+        // To the day, like every date Lantern keeps about a person.
+        try db.run("INSERT INTO buddy (contact_key, buddy_key, status, created_at) VALUES (?, ?, 'asked', ?)", [me, buddy, today])
         try db.run("INSERT INTO buddy_ask (asker_key, buddy_key, day) VALUES (?, ?, ?)", [me, buddy, today])
         _ = try AppDatabase.enqueueNotice(db, Notice(to: buddy, key: FlowLibrary.buddyInviteKey, text: ask.invitation), vault: vault, now: t)
         return .asked

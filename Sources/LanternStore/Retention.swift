@@ -61,8 +61,10 @@ extension AppDatabase {
             // Kept to the day: an entry goes once its whole day is older than the window.
             try db.execute(sql: "DELETE FROM seen_message WHERE day < ?", arguments: [t - settings.seenWebhooks - 86400])
             let seen = db.changesCount
-            // Buddy requests count against the daily and weekly limits only.
+            // Buddy requests count against the daily and weekly limits only; one never answered
+            // lapses after a week (she can ask someone else, or the same number again).
             try db.execute(sql: "DELETE FROM buddy_ask WHERE day < ?", arguments: [t - 8 * 86400])
+            try db.execute(sql: "DELETE FROM buddy WHERE status = 'asked' AND created_at < ?", arguments: [t - 7 * 86400])
             return seen
         }
         counts.sentHistory = try await writer.write { db in

@@ -11,7 +11,9 @@ import Glibc
 #endif
 
 /// `kill -9` in the middle of a broadcast: the real binary, a real database, a fake Twilio.
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: lanternBinary.path), "build the lantern binary first: swift build"))
+/// One at a time: each runs two real daemons and a fake provider, which on two cores is as much
+/// as the rest of the suite's timing tests can share the machine with.
+@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: lanternBinary.path), "build the lantern binary first: swift build"))
 struct CrashTests {
     final class Daemon {
         let process: ChildProcess

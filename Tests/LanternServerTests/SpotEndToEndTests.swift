@@ -123,4 +123,21 @@ import Testing
             #expect(SMSSegments.count(check).segments <= MessageTemplate.segmentCeiling)
         }
     }
+
+    @Test func anInvitationNeverAnsweredLapsesAfterAWeek() async throws {
+        let clock = TestClock()
+        try await withRunningLantern(clock: clock) { lantern in
+            _ = try await lantern.text("BUDDY 07700 900456")
+            _ = await lantern.sent(to: Self.buddy, count: 1)
+            _ = try await lantern.text("BUDDIES")
+            #expect(await lantern.sent(to: LanternHarness.her, count: 2).last?.contains("(not yet)") == true)
+            clock.advance(by: 8 * 86400)
+            _ = try await lantern.db.sweep(RetentionSettings(), now: clock.now)
+            _ = try await lantern.text("BUDDIES")
+            #expect(await lantern.sent(to: LanternHarness.her, count: 3).last?.contains("no buddies yet") == true)
+            // And the same number may be asked again.
+            _ = try await lantern.text("BUDDY 07700 900456")
+            #expect(await lantern.sent(to: Self.buddy, count: 2).count == 2)
+        }
+    }
 }
