@@ -26,6 +26,9 @@ public struct ConsoleSession: Sendable, Equatable {
     public let account: ConsoleAccount
     /// The token every form carries back (CSRF).
     public let csrf: String
+
+    /// Who is acting, as the admin layer knows people (by name and role, like a token's holder).
+    public var identity: AdminIdentity { AdminIdentity(name: account.name, role: account.role) }
 }
 
 public enum ConsoleAccountError: Error, Equatable, CustomStringConvertible {

@@ -77,10 +77,19 @@ public final class WebDriver: Sendable {
     /// returns before the next page has loaded. Returns the URL it ended on.
     @discardableResult
     public func waitForURL(endingIn suffix: String) async throws -> String {
+        try await waitForURL { $0.hasSuffix(suffix) }
+    }
+
+    @discardableResult
+    public func waitForURL(containing part: String) async throws -> String {
+        try await waitForURL { $0.contains(part) }
+    }
+
+    func waitForURL(where matches: (String) -> Bool) async throws -> String {
         var url = ""
         for _ in 0..<100 {
             url = try await currentURL()
-            if url.hasSuffix(suffix), try await command("POST", "execute/sync", ["script": "return document.readyState", "args": []])["value"]
+            if matches(url), try await command("POST", "execute/sync", ["script": "return document.readyState", "args": []])["value"]
                 as? String == "complete" { return url }
             try await Task.sleep(for: .milliseconds(100))
         }

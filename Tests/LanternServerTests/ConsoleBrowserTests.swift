@@ -52,6 +52,22 @@ struct ConsoleBrowserTests {
                 #expect(try await browser.text(".who") == "alice (coordinator)")
                 try await browser.screenshot(to: Self.screenshots.appendingPathComponent("today-1280.png"))
 
+                // A kit request: the queue without its address; opened, the address and a banner; marked sent.
+                _ = try await lantern.text("KIT")
+                for answer in ["1", "2", "Flat 3, 12 Example Street, Bristol BS5 6AA"] { _ = try await lantern.text(answer) }
+                _ = await lantern.sent(to: LanternHarness.her, count: 4)
+                try await browser.open(lantern.base.appendingPathComponent("console/kits"))
+                #expect(!(try await browser.text()).contains("Example Street"))
+                try await browser.screenshot(to: Self.screenshots.appendingPathComponent("kits-1280.png"))
+                try await browser.click("td a")
+                try await browser.waitForURL(containing: "/console/kits/K-")
+                #expect(try await browser.text(".address").contains("12 Example Street"))
+                #expect(try await browser.text(".banner").contains("recorded in the audit log"))
+                try await browser.screenshot(to: Self.screenshots.appendingPathComponent("kit-1280.png"))
+                try await browser.click("form.card button[type=submit]")
+                #expect(try await browser.waitForURL(containing: "/console/kits?marked=K-").contains("marked=K-"))
+                #expect(try await browser.text(".notice").contains("is marked"))
+
                 // On a 360-pixel phone: nothing sideways.
                 try await browser.setWindow(width: 360, height: 780)
                 try await browser.open(lantern.base.appendingPathComponent("console"))

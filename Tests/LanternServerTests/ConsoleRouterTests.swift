@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdOTP
 import HummingbirdTesting
+import LanternCore
 import LanternServer
 import LanternStore
 import LanternTesting
@@ -215,6 +216,56 @@ import Testing
                                      body: Self.form(["name": "bo", "password": "a long enough password"])) { r in
                 #expect(r.status == .seeOther)
                 #expect(r.headers[.setCookie] != nil)
+            }
+        }
+    }
+    @Test func theKitQueueHidesAddressesUntilOneIsOpenedAndMarkingNeedsTheFormsToken() async throws {
+        try await withConsole { c, client in
+            // A kit request by post, as she would make it by text.
+            let address = "Flat 3, 12 Example Street, Bristol BS5 6AA"
+            _ = try await c.lantern.database.handleInbound(
+                InboundEnvelope(provider: "console", messageID: "kit-1", from: PhoneNumber("+447700900123")!, to: nil), now: c.clock.now
+            ) { _, _ in
+                EngineOutcome(replies: [], effects: [.requestKit(KitOrder(ref: "K-ABCDEF", kind: "spray", method: "post", address: address))],
+                              conversation: nil, decision: .keyword(flow: "kit", keyword: "KIT"))
+            }
+            let secret = try await enrol(c, client)
+            let cookie = try await signIn(c, client, secret: secret)
+            // Signed out: sent to sign in, nothing shown.
+            try await client.execute(uri: "/console/kits/K-ABCDEF", method: .get) { r in
+                #expect(r.status == .seeOther)
+                #expect(!String(buffer: r.body).contains("Example Street"))
+            }
+            try await client.execute(uri: "/console/kits", method: .get, headers: [.cookie: cookie]) { r in
+                #expect(r.status == .ok)
+                let page = String(buffer: r.body)
+                #expect(page.contains("K-ABCDEF"))
+                #expect(!page.contains("Example Street"))
+            }
+            let before = try await c.lantern.database.auditLog(limit: 50).count
+            let page = try await client.execute(uri: "/console/kits/K-ABCDEF", method: .get, headers: [.cookie: cookie]) { r in
+                #expect(r.status == .ok)
+                #expect(r.headers[.cacheControl] == "no-store")
+                return String(buffer: r.body)
+            }
+            #expect(page.contains("Flat 3, 12 Example Street"))
+            #expect(page.contains("recorded in the audit log"))
+            #expect(try await c.lantern.database.auditLog(limit: 50).count == before + 1)
+            // Marking needs the page's token.
+            try await client.execute(uri: "/console/kits/K-ABCDEF/mark", method: .post, headers: Self.formHeaders + [.cookie: cookie],
+                                     body: Self.form(["status": "sent"])) { r in #expect(r.status == .forbidden) }
+            let token = try #require(csrf(in: page))
+            try await client.execute(uri: "/console/kits/K-ABCDEF/mark", method: .post, headers: Self.formHeaders + [.cookie: cookie],
+                                     body: Self.form(["status": "sent", "csrf": token])) { r in
+                #expect(r.status == .seeOther)
+                #expect(r.headers[.location] == "/console/kits?marked=K-ABCDEF")
+            }
+            // Sent: out of the queue, and its address gone for good.
+            try await client.execute(uri: "/console/kits", method: .get, headers: [.cookie: cookie]) { r in
+                #expect(String(buffer: r.body).contains("No open kit requests"))
+            }
+            try await client.execute(uri: "/console/kits/K-ABCDEF", method: .get, headers: [.cookie: cookie]) { r in
+                #expect(!String(buffer: r.body).contains("Example Street"))
             }
         }
     }

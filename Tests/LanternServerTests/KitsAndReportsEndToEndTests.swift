@@ -106,7 +106,7 @@ import Testing
         try await withLantern(canaries: [canary]) { env in
             let report = try await reportBadBatch(env, "Sold as heroin, \(canary)")
             // The on-duty coordinator's phone got it, without the reporter's number.
-            let relay = try #require(await env.fake.waitForRequests(5).first { $0.form["To"] == Self.coordinatorPhone })
+            let relay = try #require(await env.fake.waitForRequests(6).first { $0.form["To"] == Self.coordinatorPhone })
             let relayBody = relay.form["Body"] ?? ""
             #expect(relayBody.contains(canary) && relayBody.contains(report) && relayBody.contains("BS5") && relayBody.contains("unexpected effects"))
             #expect(!relayBody.contains("7700900131"))

@@ -74,6 +74,8 @@ public struct CheckInRunner: Service, CustomStringConvertible {
 
     func stepBatch() async throws -> [Step] {
         let time = now()
+        // Most seconds nothing is due: a read says so without taking the writer.
+        guard let next = try await database.nextCheckInDue(), next <= time else { return [] }
         let settings = self.settings
         let library = self.library
         return try await database.writeCheckIns(now: time) { tx in

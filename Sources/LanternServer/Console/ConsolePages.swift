@@ -14,6 +14,7 @@ struct ConsolePages: Sendable {
             ("top", PackageResources.top_mustache), ("bottom", PackageResources.bottom_mustache),
             ("sign_in", PackageResources.sign_in_mustache), ("invite", PackageResources.invite_mustache),
             ("message", PackageResources.message_mustache), ("today", PackageResources.today_mustache),
+            ("kits", PackageResources.kits_mustache), ("kit", PackageResources.kit_mustache),
         ]
         for (name, bytes) in templates { try library.register(String(decoding: bytes, as: UTF8.self), named: name) }
         return ConsolePages(library: library)

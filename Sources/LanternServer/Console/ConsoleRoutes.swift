@@ -54,6 +54,39 @@ struct ConsoleRoutes: Sendable {
             guard let session = try await session(request) else { return Self.redirect("/console/sign-in") }
             return try await today(session)
         }
+        console.get("kits") { request, _ in
+            guard let session = try await session(request) else { return Self.redirect("/console/sign-in") }
+            let notice = request.uri.queryParameters.get("marked").map { "Kit request \($0) is marked, and she has been told." }
+            return try await kitQueue(session, notice: notice)
+        }
+        console.get("kits/:ref") { request, context in
+            guard let session = try await session(request) else { return Self.redirect("/console/sign-in") }
+            return try await kit(context.parameters.get("ref") ?? "", session: session)
+        }
+        console.post("kits/:ref/mark") { request, context in
+            guard let session = try await session(request) else { return Self.redirect("/console/sign-in") }
+            try sameOrigin(request)
+            let ref = context.parameters.get("ref") ?? ""
+            let form = try await formFields(request, context)
+            try Self.checkToken(form["csrf"], session: session)
+            guard let status = form["status"].flatMap(KitInfo.Status.init(rawValue:)), [.sent, .collected, .cancelled].contains(status) else {
+                return try await kit(ref, session: session, error: "Choose sent, collected or cancelled.", status: .badRequest)
+            }
+            let reason: KitCloseReason? = switch status {
+            case .sent: .posted
+            case .collected: .collected
+            default: form["reason"].flatMap(KitCloseReason.init(rawValue:))
+            }
+            guard reason != nil else {
+                return try await kit(ref, session: session, error: "Choose why it is cancelled.", status: .badRequest)
+            }
+            do {
+                let marked = try await desk.markKit(ref, as: status, reason: reason, by: session.identity)
+                return Self.redirect("/console/kits?marked=\(marked.ref)")
+            } catch let error as KitError {
+                return try await kit(ref, session: session, error: "\(error)", status: .conflict)
+            }
+        }
     }
 
     // MARK: Pages
@@ -148,12 +181,83 @@ struct ConsoleRoutes: Sendable {
         return pages.render("today", page)
     }
 
-    /// "3 days", "5 hours", "20 minutes".
+    struct KitRow {
+        let ref: String
+        let kind: String
+        let how: String
+        let age: String
+    }
+
+    struct KitsPage {
+        let title = "Kit requests"
+        let signedIn = true
+        let name: String
+        let role: String
+        let csrf: String
+        let notice: String?
+        let kits: [KitRow]
+        let hasKits: Bool
+    }
+
+    struct Choice {
+        let value: String
+        let label: String
+    }
+
+    struct KitPage {
+        let title: String
+        let signedIn = true
+        let name: String
+        let role: String
+        let csrf: String
+        let ref: String
+        let kind: String
+        let how: String
+        let pickup: String?
+        let address: String?
+        let hasAddress: Bool
+        let age: String
+        let status: String
+        let isOpen: Bool
+        let error: String?
+        let reasons: [Choice]
+    }
+
+    static func how(_ kit: KitSummary) -> String { kit.method == "post" ? "By post" : "To collect" }
+
+    /// The queue, oldest first, without addresses.
+    func kitQueue(_ session: ConsoleSession, notice: String?) async throws -> Response {
+        let time = now()
+        let kits = try await desk.kitQueue(includeClosed: false).sorted { $0.createdAt < $1.createdAt }
+        return pages.render("kits", KitsPage(name: session.account.name, role: session.account.role.rawValue, csrf: session.csrf,
+                                             notice: notice, kits: kits.map {
+                                                 KitRow(ref: $0.ref, kind: $0.kind, how: Self.how($0), age: Self.age(since: $0.createdAt, now: time))
+                                             }, hasKits: !kits.isEmpty))
+    }
+
+    /// One request, with its address when it has one: opening it is recorded in the audit log.
+    func kit(_ ref: String, session: ConsoleSession, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+        let detail: KitDetail
+        do { detail = try await desk.kit(ref, by: session.identity) } catch let e as KitError {
+            return pages.render("message", Message(title: "Kit request", heading: "No such kit request", message: "\(e)",
+                                                   link: "/console/kits", linkText: "Back to the queue"), status: .notFound)
+        }
+        let k = detail.summary
+        let reasons: [(KitCloseReason, String)] = [(.personAsked, "She asked to cancel"), (.duplicate, "A duplicate"),
+                                                   (.noStock, "Out of stock (she is told where else to go)"),
+                                                   (.unreachable, "Could not be delivered or collected"), (.other, "Another reason")]
+        return pages.render("kit", KitPage(
+            title: "Kit \(k.ref)", name: session.account.name, role: session.account.role.rawValue, csrf: session.csrf, ref: k.ref,
+            kind: k.kind, how: Self.how(k), pickup: k.pickup, address: detail.address, hasAddress: detail.address != nil,
+            age: Self.age(since: k.createdAt, now: now()), status: k.status.rawValue, isOpen: k.status == .open, error: error,
+            reasons: reasons.map { Choice(value: $0.0.rawValue, label: $0.1) }), status: status)
+    }
+
+    /// "today", "1 day", "3 days": requests are dated to the day (a copied database must not
+    /// show when she texted), so that is as close as the console can say.
     static func age(since: Date, now: Date) -> String {
-        let s = max(0, now.timeIntervalSince(since))
-        if s >= 2 * 86400 { return "\(Int(s / 86400)) days" }
-        if s >= 2 * 3600 { return "\(Int(s / 3600)) hours" }
-        return "\(max(1, Int(s / 60))) minutes"
+        let days = Int(max(0, now.timeIntervalSince(since)) / 86400)
+        return days == 0 ? "today" : days == 1 ? "1 day" : "\(days) days"
     }
 
     // MARK: Signing in and out
