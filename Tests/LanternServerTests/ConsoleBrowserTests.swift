@@ -68,6 +68,15 @@ struct ConsoleBrowserTests {
                 #expect(try await browser.waitForURL(containing: "/console/kits?marked=K-").contains("marked=K-"))
                 #expect(try await browser.text(".notice").contains("is marked"))
 
+                // Broadcasts: someone else's waits for her approval.
+                _ = try await lantern.lantern.lantern.desk.send(BroadcastRequest(text: "Strong batch about.", areas: ["BS5"], expiresInHours: 6,
+                                                                                confirmed: true, requiresApproval: true),
+                                                               by: AdminIdentity(name: "bob", role: .coordinator))
+                try await browser.open(lantern.base.appendingPathComponent("console/broadcasts"))
+                try await browser.screenshot(to: Self.screenshots.appendingPathComponent("broadcasts-1280.png"))
+                try await browser.click("form[action$='/approve'] button")
+                #expect(try await browser.waitForURL(containing: "done=").contains("approved"))
+
                 // On a 360-pixel phone: nothing sideways.
                 try await browser.setWindow(width: 360, height: 780)
                 try await browser.open(lantern.base.appendingPathComponent("console"))

@@ -15,6 +15,7 @@ struct ConsolePages: Sendable {
             ("sign_in", PackageResources.sign_in_mustache), ("invite", PackageResources.invite_mustache),
             ("message", PackageResources.message_mustache), ("today", PackageResources.today_mustache),
             ("kits", PackageResources.kits_mustache), ("kit", PackageResources.kit_mustache),
+            ("broadcasts", PackageResources.broadcasts_mustache),
         ]
         for (name, bytes) in templates { try library.register(String(decoding: bytes, as: UTF8.self), named: name) }
         return ConsolePages(library: library)

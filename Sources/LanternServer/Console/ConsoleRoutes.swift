@@ -54,6 +54,28 @@ struct ConsoleRoutes: Sendable {
             guard let session = try await session(request) else { return Self.redirect("/console/sign-in") }
             return try await today(session)
         }
+        console.get("broadcasts") { request, _ in
+            guard let session = try await session(request) else { return Self.redirect("/console/sign-in") }
+            let done = request.uri.queryParameters.get("done")
+            return try await broadcastList(session, notice: done.map { "Broadcast \($0)." })
+        }
+        for action in ["approve", "cancel"] {
+            console.post("broadcasts/:id/\(action)") { request, context in
+                guard let session = try await session(request) else { return Self.redirect("/console/sign-in") }
+                try sameOrigin(request)
+                let form = try await formFields(request, context)
+                try Self.checkToken(form["csrf"], session: session)
+                guard let id = context.parameters.get("id").flatMap(Int64.init) else {
+                    return try await broadcastList(session, error: "No such broadcast.", status: .notFound)
+                }
+                do {
+                    let done = action == "approve" ? try await desk.approve(id, by: session.identity) : try await desk.cancel(id, by: session.identity)
+                    return Self.redirect("/console/broadcasts?done=\(done.id)%20\(action == "approve" ? "approved" : "cancelled")")
+                } catch let error as BroadcastError {
+                    return try await broadcastList(session, error: "\(error)", status: .conflict)
+                }
+            }
+        }
         console.get("kits") { request, _ in
             guard let session = try await session(request) else { return Self.redirect("/console/sign-in") }
             let notice = request.uri.queryParameters.get("marked").map { "Kit request \($0) is marked, and she has been told." }
@@ -179,6 +201,51 @@ struct ConsoleRoutes: Sendable {
             broadcastsSending: broadcasts.filter { $0.status == .sending || $0.status == .fanningOut }.count,
             broadcastsAwaiting: broadcasts.filter { $0.status == .awaitingApproval }.count)
         return pages.render("today", page)
+    }
+
+    struct BroadcastRow {
+        let id: Int64
+        let status: String
+        let areas: String
+        let createdBy: String
+        let approvedBy: String?
+        let recipients: Int
+        let queued: Int, sent: Int, delivered: Int, failed: Int, unknown: Int, skipped: Int
+        let canApprove: Bool
+        let canCancel: Bool
+        let csrf: String
+    }
+
+    struct BroadcastsPage {
+        let title = "Broadcasts"
+        let signedIn = true
+        let name: String
+        let role: String
+        let csrf: String
+        let notice: String?
+        let error: String?
+        /// Seconds between reloads while one runs (a meta refresh: no script needed).
+        let refresh: Int?
+        let broadcasts: [BroadcastRow]
+        let hasBroadcasts: Bool
+    }
+
+    /// Every broadcast, newest first, with its progress; approve (someone else's) and cancel.
+    func broadcastList(_ session: ConsoleSession, notice: String? = nil, error: String? = nil,
+                       status: HTTPResponse.Status = .ok) async throws -> Response {
+        let list = try await desk.broadcastList().sorted { $0.id > $1.id }
+        let live: Set<BroadcastStatus> = [.awaitingApproval, .fanningOut, .sending]
+        let rows = list.map { b in
+            BroadcastRow(id: b.id, status: b.status.rawValue.replacingOccurrences(of: "_", with: " "), areas: b.areas.joined(separator: ", "),
+                         createdBy: b.createdBy, approvedBy: b.approvedBy, recipients: b.recipients, queued: b.counts.queued,
+                         sent: b.counts.sent, delivered: b.counts.delivered, failed: b.counts.failed, unknown: b.counts.unknown,
+                         skipped: b.counts.skipped, canApprove: b.status == .awaitingApproval && b.createdBy != session.account.name,
+                         canCancel: live.contains(b.status), csrf: session.csrf)
+        }
+        let running = list.contains { $0.status == .fanningOut || $0.status == .sending }
+        return pages.render("broadcasts", BroadcastsPage(name: session.account.name, role: session.account.role.rawValue, csrf: session.csrf,
+                                                         notice: notice, error: error, refresh: running ? 10 : nil, broadcasts: rows,
+                                                         hasBroadcasts: !rows.isEmpty), status: status)
     }
 
     struct KitRow {
