@@ -198,17 +198,22 @@ extension AppDatabase {
     }
 }
 
+/// How many of something there are in one area (subscribers, reports).
+public struct AreaCount: Sendable, Equatable {
+    public let area: String
+    public let count: Int
+    public init(area: String, count: Int) {
+        self.area = area
+        self.count = count
+    }
+}
+
 /// The numbers on the console's first page: never who.
 public struct ServiceCounts: Sendable, Equatable {
     public var repliesToday = 0
     public var alertsToday = 0
     /// Subscribers per area code, most first.
-    public var subscribers: [(area: String, count: Int)] = []
-
-    public static func == (a: ServiceCounts, b: ServiceCounts) -> Bool {
-        a.repliesToday == b.repliesToday && a.alertsToday == b.alertsToday
-            && a.subscribers.map(\.area) == b.subscribers.map(\.area) && a.subscribers.map(\.count) == b.subscribers.map(\.count)
-    }
+    public var subscribers: [AreaCount] = []
 }
 
 extension AppDatabase {
@@ -227,7 +232,7 @@ extension AppDatabase {
             }
             c.subscribers = try Row.fetchAll(db, sql: """
                 SELECT area, count(*) AS n FROM subscription GROUP BY area ORDER BY n DESC, area LIMIT 200
-                """).map { ($0["area"], $0["n"]) }
+                """).map { AreaCount(area: $0["area"], count: $0["n"]) }
             return c
         }
     }

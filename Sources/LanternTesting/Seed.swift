@@ -19,17 +19,8 @@ public enum Seed {
     @discardableResult
     public static func subscribers(_ count: Int, areas: String, database: AppDatabase, provider: String,
                                    sender: String? = "+447700900999", startingAt first: Int = 0, now: Date = Date()) async throws -> [PhoneNumber] {
-        let numbers = (first..<(first + count)).map(syntheticNumber)
-        for chunk in stride(from: 0, to: numbers.count, by: 1_000) {
-            let batch = numbers[chunk..<min(chunk + 1_000, numbers.count)].enumerated().map { i, n in
-                PendingInbound(InboundEnvelope(provider: provider, messageID: "seed-\(first + chunk + i)", from: n, to: sender)) { _, _ in
-                    EngineOutcome(replies: [], effects: [.subscribe(AreaCodes.split(areas))], conversation: nil,
-                                  decision: .keyword(flow: "alerts", keyword: "ALERTS"))
-                }
-            }
-            for result in try await database.handleInbound(batch, now: now) { _ = try result.get() }
-        }
-        return numbers
+        try await throughInbound(count, idPrefix: "seed", database: database, provider: provider, sender: sender, startingAt: first, now: now,
+                                 decision: .keyword(flow: "alerts", keyword: "ALERTS")) { _ in [.subscribe(AreaCodes.split(areas))] }
     }
 
     /// Starts `count` check-ins for synthetic contacts through the store's own inbound path, as
@@ -37,14 +28,21 @@ public enum Seed {
     @discardableResult
     public static func checkIns(_ count: Int, due: @escaping @Sendable (Int) -> Date, database: AppDatabase, provider: String,
                                 startingAt first: Int = 0, now: Date = Date()) async throws -> [PhoneNumber] {
+        try await throughInbound(count, idPrefix: "seed-spot", database: database, provider: provider, sender: "+447700900999",
+                                 startingAt: first, now: now, decision: .keyword(flow: "spot", keyword: "SPOT")) { i in
+            [.startCheckIn(CheckInStart(dueAt: due(i), place: nil))]
+        }
+    }
+
+    /// Synthetic contact `i` (from `first`) applies `effects(i)`, a thousand to a group commit.
+    static func throughInbound(_ count: Int, idPrefix: String, database: AppDatabase, provider: String, sender: String?, startingAt first: Int,
+                               now: Date, decision: Decision, effects: @escaping @Sendable (Int) -> [Effect]) async throws -> [PhoneNumber] {
         let numbers = (first..<(first + count)).map(syntheticNumber)
         for chunk in stride(from: 0, to: numbers.count, by: 1_000) {
             let batch = numbers[chunk..<min(chunk + 1_000, numbers.count)].enumerated().map { i, n in
-                let at = due(chunk + i)
-                return PendingInbound(InboundEnvelope(provider: provider, messageID: "seed-spot-\(first + chunk + i)", from: n,
-                                                      to: "+447700900999")) { _, _ in
-                    EngineOutcome(replies: [], effects: [.startCheckIn(CheckInStart(dueAt: at, place: nil))], conversation: nil,
-                                  decision: .keyword(flow: "spot", keyword: "SPOT"))
+                let index = chunk + i
+                return PendingInbound(InboundEnvelope(provider: provider, messageID: "\(idPrefix)-\(first + index)", from: n, to: sender)) { _, _ in
+                    EngineOutcome(replies: [], effects: effects(index), conversation: nil, decision: decision)
                 }
             }
             for result in try await database.handleInbound(batch, now: now) { _ = try result.get() }

@@ -157,20 +157,8 @@ public final class WebDriver: Sendable {
         let reply = await connection.request(method, path, headers: body == nil ? [:] : ["Content-Type": "application/json"], body: json,
                                              timeout: 60)
         guard let split = reply.range(of: "\r\n\r\n") else { throw Failure(description: "\(method) \(path): no answer") }
-        var payload = String(reply[split.upperBound...])
-        if reply[..<split.lowerBound].lowercased().contains("transfer-encoding: chunked") { payload = Self.unchunked(payload) }
-        return (try JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any]) ?? [:]
-    }
-
-    static func unchunked(_ text: String) -> String {
-        var out = "", rest = Substring(text)
-        while let line = rest.range(of: "\r\n"), let size = Int(rest[..<line.lowerBound], radix: 16), size > 0 {
-            let start = line.upperBound
-            let bytes = Array(rest[start...].utf8.prefix(size))
-            out += String(decoding: bytes, as: UTF8.self)
-            rest = Substring(String(decoding: Array(rest[start...].utf8.dropFirst(size + 2)), as: UTF8.self))
-        }
-        return out
+        // chromedriver answers with a Content-Length, which is where the read stops.
+        return (try JSONSerialization.jsonObject(with: Data(reply[split.upperBound...].utf8)) as? [String: Any]) ?? [:]
     }
 
     /// A port nobody is using: bound for a moment to learn it, then let go for chromedriver.

@@ -27,8 +27,7 @@ extension FlowEngine {
             var outcome = checkedOn(contact)
             // A buddy who is checking in herself, and was just asked: her OK answers that too.
             if let own = contact.checkIn, own.status != .running {
-                let mine = ended(own, replyKey: own.hasEscalated ? FlowLibrary.spotGladToldKey : FlowLibrary.spotGladKey,
-                                 contact: contact, conversation: conversation)
+                let mine = answered(own, contact: contact, conversation: conversation)
                 outcome.effects += mine.effects
                 outcome.replies += mine.replies
             }
@@ -46,8 +45,7 @@ extension FlowEngine {
             return ended(checkIn, replyKey: FlowLibrary.spotStoppedKey, contact: contact, conversation: conversation)
         case .due, .escalated, .reminded:
             // Any text from her means she is awake: it ends. A keyword in it is answered too.
-            var outcome = ended(checkIn, replyKey: checkIn.hasEscalated ? FlowLibrary.spotGladToldKey : FlowLibrary.spotGladKey,
-                                contact: contact, conversation: conversation)
+            var outcome = answered(checkIn, contact: contact, conversation: conversation)
             if !isOK(words), let hit = bestKeyword(typed, in: .global) ?? bestKeyword(typed, in: .local) {
                 var after = contact
                 after.checkIn = nil
@@ -75,6 +73,12 @@ extension FlowEngine {
         if isOK(words) { return true }
         guard words.count <= 12 else { return false }
         return words.contains { library.answers.okWords.contains($0) } && !words.contains { library.answers.negation.contains($0) }
+    }
+
+    /// Her answer after "Are you OK?": glad, and her buddies told if they were asked.
+    func answered(_ checkIn: CheckInInfo, contact: ContactContext, conversation: ConversationState?) -> EngineOutcome {
+        ended(checkIn, replyKey: checkIn.hasEscalated ? FlowLibrary.spotGladToldKey : FlowLibrary.spotGladKey,
+              contact: contact, conversation: conversation)
     }
 
     /// Her check-in ends at her word: buddies who were told hear that she answered.

@@ -87,17 +87,15 @@ public struct CheckInRunner: Service, CustomStringConvertible {
     static func step(_ c: DueCheckIn, tx: CheckInTransaction, settings: SpotSettings, library: FlowLibrary) throws -> Step? {
         let now = tx.now
         let owner = c.owner.key
-        func words(_ key: String, to party: Party, values: [String: String] = [:]) -> Notice {
-            library.notice(key, to: party, values: values)
-        }
+        func words(_ key: String, to party: Party) -> Notice { library.notice(key, to: party) }
         /// Her place in a buddy's text, shortened if need be so the whole text (and its "call 999")
         /// fits the three-segment ceiling in the buddy's language.
         func withPlace(_ key: String, to party: Party, _ place: String) -> Notice {
             var shown = place
-            var notice = words(key, to: party, values: ["place": shown])
+            var notice = library.notice(key, to: party, values: ["place": shown])
             while SMSSegments.count(notice.text).segments > MessageTemplate.segmentCeiling, shown.count > 12 {
                 shown = String(shown.prefix(shown.count - 8)) + "..."
-                notice = words(key, to: party, values: ["place": shown])
+                notice = library.notice(key, to: party, values: ["place": shown])
             }
             return notice
         }

@@ -159,11 +159,6 @@ struct ConsoleRoutes: Sendable {
         let linkText: String
     }
 
-    struct AreaCount {
-        let area: String
-        let count: Int
-    }
-
     struct TodayPage {
         let title: String
         let signedIn = true
@@ -196,9 +191,9 @@ struct ConsoleRoutes: Sendable {
             title: "Today", name: session.account.name, role: session.account.role.rawValue, csrf: session.csrf,
             repliesToday: counts.repliesToday, alertsToday: counts.alertsToday, openKits: kits.count,
             oldestKit: oldest.map { Self.age(since: $0, now: time) }, checkIns: try await desk.spotCounts(days: 7),
-            areas: counts.subscribers.map { AreaCount(area: $0.area, count: $0.count) }, hasAreas: !counts.subscribers.isEmpty,
+            areas: counts.subscribers, hasAreas: !counts.subscribers.isEmpty,
             reports: reports, hasReports: !reports.isEmpty,
-            broadcastsSending: broadcasts.filter { $0.status == .sending || $0.status == .fanningOut }.count,
+            broadcastsSending: broadcasts.filter { Self.running.contains($0.status) }.count,
             broadcastsAwaiting: broadcasts.filter { $0.status == .awaitingApproval }.count)
         return pages.render("today", page)
     }
@@ -230,19 +225,21 @@ struct ConsoleRoutes: Sendable {
         let hasBroadcasts: Bool
     }
 
+    /// A broadcast whose texts are going out now.
+    static let running: Set<BroadcastStatus> = [.fanningOut, .sending]
+
     /// Every broadcast, newest first, with its progress; approve (someone else's) and cancel.
     func broadcastList(_ session: ConsoleSession, notice: String? = nil, error: String? = nil,
                        status: HTTPResponse.Status = .ok) async throws -> Response {
         let list = try await desk.broadcastList().sorted { $0.id > $1.id }
-        let live: Set<BroadcastStatus> = [.awaitingApproval, .fanningOut, .sending]
         let rows = list.map { b in
             BroadcastRow(id: b.id, status: b.status.rawValue.replacingOccurrences(of: "_", with: " "), areas: b.areas.joined(separator: ", "),
                          createdBy: b.createdBy, approvedBy: b.approvedBy, recipients: b.recipients, queued: b.counts.queued,
                          sent: b.counts.sent, delivered: b.counts.delivered, failed: b.counts.failed, unknown: b.counts.unknown,
                          skipped: b.counts.skipped, canApprove: b.status == .awaitingApproval && b.createdBy != session.account.name,
-                         canCancel: live.contains(b.status), csrf: session.csrf)
+                         canCancel: Self.running.contains(b.status) || b.status == .awaitingApproval, csrf: session.csrf)
         }
-        let running = list.contains { $0.status == .fanningOut || $0.status == .sending }
+        let running = list.contains { Self.running.contains($0.status) }
         return pages.render("broadcasts", BroadcastsPage(name: session.account.name, role: session.account.role.rawValue, csrf: session.csrf,
                                                          notice: notice, error: error, refresh: running ? 10 : nil, broadcasts: rows,
                                                          hasBroadcasts: !rows.isEmpty), status: status)
