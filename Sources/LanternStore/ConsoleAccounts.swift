@@ -184,6 +184,28 @@ extension AppDatabase {
         }
     }
 
+    /// Gives an account another role; its open sessions end, so the new role holds at once.
+    public func setConsoleRole(name: String, role: AdminRole, by actor: String, now: Date) async throws {
+        let t = now.timeIntervalSince1970
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE console_account SET role = ? WHERE name = ?", arguments: [role.rawValue, name])
+            guard db.changesCount == 1 else { throw ConsoleAccountError.noSuchAccount(name) }
+            try db.execute(sql: "DELETE FROM console_session WHERE name = ?", arguments: [name])
+            try Self.audit(db, actor: actor, action: "console.role.\(role.rawValue)", subject: name, now: t)
+        }
+    }
+
+    /// Removes an account and signs it out everywhere.
+    public func removeConsoleAccount(name: String, by actor: String, now: Date) async throws {
+        let t = now.timeIntervalSince1970
+        try await writer.write { db in
+            try db.execute(sql: "DELETE FROM console_session WHERE name = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM console_account WHERE name = ?", arguments: [name])
+            guard db.changesCount == 1 else { throw ConsoleAccountError.noSuchAccount(name) }
+            try Self.audit(db, actor: actor, action: "console.removed", subject: name, now: t)
+        }
+    }
+
     /// Console accounts, for admins.
     public func consoleAccounts() async throws -> [ConsoleAccount] {
         try await writer.read { db in

@@ -16,6 +16,14 @@ public enum ReportError: Error, Equatable, CustomStringConvertible {
     }
 }
 
+/// A report a coordinator can still answer by its reference.
+public struct ReportReference: Sendable, Equatable {
+    public let ref: String
+    public let expiresAt: Date
+    /// A coordinator asked her something and her answer has not come yet.
+    public let awaitingAnswer: Bool
+}
+
 /// A report waiting to go to the coordinators' webhook, decrypted just for sending.
 public struct QueuedRelay: Sendable, Equatable {
     public let id: Int64
@@ -127,6 +135,18 @@ extension AppDatabase {
             _ = try Self.enqueue(db, contact: nil, provider: envelope.provider, sender: envelope.to, recipient: sealedCoordinator,
                                  vault: vault, kind: .relay, text: acknowledge(outcome), now: t)
             return outcome
+        }
+    }
+
+    /// References coordinators can still answer, newest first: the reference and when it
+    /// lapses, never whose it is or what she said.
+    public func liveReportReferences(now: Date, limit: Int = 50) async throws -> [ReportReference] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT r.ref, r.expires_at, r.awaiting_answer FROM report_ref r JOIN contact c ON c.key = r.contact_key
+                WHERE r.expires_at > ? AND c.opted_out_at IS NULL ORDER BY r.expires_at DESC LIMIT ?
+                """, arguments: [now.timeIntervalSince1970, limit])
+                .map { ReportReference(ref: $0["ref"], expiresAt: Date(timeIntervalSince1970: $0["expires_at"]), awaitingAnswer: $0["awaiting_answer"]) }
         }
     }
 

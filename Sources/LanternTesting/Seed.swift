@@ -34,6 +34,18 @@ public enum Seed {
         }
     }
 
+    /// One report per reference from synthetic contacts in `area`, through the store's own
+    /// inbound path, as if each had finished REPORT; nothing of what she said is involved.
+    @discardableResult
+    public static func reports(_ refs: [String], area: String, database: AppDatabase, provider: String,
+                               startingAt first: Int = 5_000, now: Date = Date()) async throws -> [PhoneNumber] {
+        try await throughInbound(refs.count, idPrefix: "seed-report", database: database, provider: provider, sender: "+447700900999",
+                                 startingAt: first, now: now, decision: .keyword(flow: "report", keyword: "REPORT")) { i in
+            [.relayReport(Report(ref: refs[i], areas: [area], areaName: area, happened: "unexpected effects", when: "today",
+                                 description: "", relayText: "Report \(refs[i]) in \(area)"))]
+        }
+    }
+
     /// Synthetic contact `i` (from `first`) applies `effects(i)`, a thousand to a group commit.
     static func throughInbound(_ count: Int, idPrefix: String, database: AppDatabase, provider: String, sender: String?, startingAt first: Int,
                                now: Date, decision: Decision, effects: @escaping @Sendable (Int) -> [Effect]) async throws -> [PhoneNumber] {

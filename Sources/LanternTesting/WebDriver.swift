@@ -124,6 +124,18 @@ public final class WebDriver: Sendable {
         try await command("POST", "execute/sync", ["script": "return document.documentElement.scrollWidth", "args": []])["value"] as? Int ?? 0
     }
 
+    /// A PNG of the whole page, however long: the window is stretched to it for the picture,
+    /// then put back.
+    public func screenshotOfWholePage(to file: URL) async throws {
+        let rect = try await command("GET", "window/rect")["value"] as? [String: Any] ?? [:]
+        let width = rect["width"] as? Int ?? 1280, height = rect["height"] as? Int ?? 900
+        let page = try await command("POST", "execute/sync", ["script": "return document.documentElement.scrollHeight", "args": []])["value"] as? Int ?? height
+        try await setWindow(width: width, height: min(max(page, height), 6000))
+        _ = try await command("POST", "execute/sync", ["script": "window.scrollTo(0, 0)", "args": []])
+        try await screenshot(to: file)
+        try await setWindow(width: width, height: height)
+    }
+
     /// A PNG of the window, written to `file`.
     public func screenshot(to file: URL) async throws {
         guard let b64 = try await command("GET", "screenshot")["value"] as? String, let png = Data(base64Encoded: b64) else {

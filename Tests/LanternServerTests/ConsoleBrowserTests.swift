@@ -1,4 +1,5 @@
 import Foundation
+import HummingbirdBcrypt
 import HummingbirdOTP
 import LanternServer
 import LanternStore
@@ -68,15 +69,6 @@ struct ConsoleBrowserTests {
                 #expect(try await browser.waitForURL(containing: "/console/kits?marked=K-").contains("marked=K-"))
                 #expect(try await browser.text(".notice").contains("is marked"))
 
-                // Broadcasts: someone else's waits for her approval.
-                _ = try await lantern.lantern.lantern.desk.send(BroadcastRequest(text: "Strong batch about.", areas: ["BS5"], expiresInHours: 6,
-                                                                                confirmed: true, requiresApproval: true),
-                                                               by: AdminIdentity(name: "bob", role: .coordinator))
-                try await browser.open(lantern.base.appendingPathComponent("console/broadcasts"))
-                try await browser.screenshot(to: Self.screenshots.appendingPathComponent("broadcasts-1280.png"))
-                try await browser.click("form[action$='/approve'] button")
-                #expect(try await browser.waitForURL(containing: "done=").contains("approved"))
-
                 // On a 360-pixel phone: nothing sideways.
                 try await browser.setWindow(width: 360, height: 780)
                 try await browser.open(lantern.base.appendingPathComponent("console"))
@@ -89,6 +81,116 @@ struct ConsoleBrowserTests {
                 try await browser.open(lantern.base.appendingPathComponent("console"))
                 #expect(try await browser.waitForURL(endingIn: "/console/sign-in").hasSuffix("/console/sign-in"))
                 try await browser.screenshot(to: Self.screenshots.appendingPathComponent("sign-in-360.png"))
+            } catch {
+                await browser.quit()
+                throw error
+            }
+            await browser.quit()
+        }
+    }
+
+    /// An account with a password and code secret, as if she had used her invite.
+    static func account(_ name: String, role: AdminRole = .coordinator, db: AppDatabase) async throws -> String {
+        let secret = ConsoleAccess.newSecret()
+        let token = try await db.inviteConsoleAccount(name: name, role: role, totpSecret: secret, by: "test", now: Date())
+        #expect(try await db.acceptConsoleInvite(token: token, passwordHash: Bcrypt.hash("correct horse battery", cost: 4), now: Date()))
+        return secret
+    }
+
+    static func signIn(_ browser: WebDriver, base: URL, name: String, secret: String) async throws {
+        try await browser.open(base.appendingPathComponent("console/sign-in"))
+        try await browser.type(name, into: "#name")
+        try await browser.type("correct horse battery", into: "#password")
+        try await browser.type(code(secret), into: "#code")
+        try await browser.click("button[type=submit]")
+        #expect(try await browser.waitForURL(endingIn: "/console").hasSuffix("/console"))
+    }
+
+    /// Waits (bounded) until `check` holds; records an issue if it never does.
+    static func eventually(_ what: String, within seconds: TimeInterval = 20, _ check: () async throws -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try await check() { return }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        Issue.record("timed out waiting for \(what)")
+    }
+
+    @Test func anAlertIsComposedPreviewedApprovedBySomeoneElseAndSentWhileAnotherIsCancelled() async throws {
+        try await withRunningLantern { lantern in
+            let db = lantern.db
+            let subscribers = try await Seed.subscribers(3, areas: "BS5", database: db, provider: "twilio")
+            let alice = try await Self.account("alice", db: db)
+            let bob = try await Self.account("bob", role: .admin, db: db)
+            let browser = try await WebDriver(width: 1280, height: 900, log: lantern.dir.url.appendingPathComponent("chromedriver.log"))
+            do {
+                // Alice writes an alert in English with discreet words and in Polish; the preview
+                // follows what she types (the page's one script), naming the character that
+                // forces UCS-2.
+                try await Self.signIn(browser, base: lantern.base, name: "alice", secret: alice)
+                try await browser.open(lantern.base.appendingPathComponent("console/alerts/new"))
+                try await browser.click("input[value='@bristol']")
+                try await browser.type("Strong brown going round in Easton. Start low, go slow, carry naloxone.", into: "#text-en-GB")
+                try await browser.type("Something much stronger than usual is going round. Start low, go slow.", into: "#discreet-en-GB")
+                try await browser.click("details summary")
+                try await browser.type("Bardzo mocny towar krąży. Zacznij od małej dawki.", into: "#text-pl")
+                try await browser.click("input[name=confirmed][value=yes]")
+                try await Self.eventually("the live preview") { try await browser.text("#preview").contains("UCS-2") }
+                let preview = try await browser.text("#preview")
+                #expect(preview.contains("Confirmed: Strong brown going round in Easton"))
+                #expect(preview.contains("Something much stronger than usual"))
+                #expect(preview.contains("because of"))
+                #expect(preview.contains("Recipients") && preview.contains("£"))
+                try await browser.screenshotOfWholePage(to: Self.screenshots.appendingPathComponent("alert-new-1280.png"))
+                try await browser.click("button[value=submit]")
+                let page = try await browser.waitForURL(containing: "created=waiting")
+                let id = try #require(page.split(separator: "/").last.flatMap { Int64($0.prefix { $0.isNumber }) })
+                #expect(try await browser.text(".notice").contains("second coordinator"))
+
+                // A second one from a prepared alert, then cancelled: asked first, then gone.
+                try await browser.open(lantern.base.appendingPathComponent("console/alerts/new"))
+                try await browser.type("BS5", into: "#districts")
+                try await browser.click("input[name=words][value=template]")
+                try await browser.click("input[name=confirmed][value=no]")
+                try await browser.click("button[value=submit]")
+                let other = try await browser.waitForURL(containing: "created=waiting")
+                #expect(other != page)
+                try await browser.click("a.button.danger")
+                try await browser.waitForURL(endingIn: "/cancel")
+                try await browser.screenshot(to: Self.screenshots.appendingPathComponent("cancel-1280.png"))
+                try await browser.click("form.card button")
+                #expect(try await browser.waitForURL(containing: "done=").contains("cancelled"))
+                try await browser.click(".bar button.link")
+                try await browser.waitForURL(endingIn: "/console/sign-in")
+
+                // Bob, on a phone, approves hers with the preview in front of him, and watches it go out.
+                try await browser.setWindow(width: 360, height: 780)
+                try await Self.signIn(browser, base: lantern.base, name: "bob", secret: bob)
+                try await browser.open(lantern.base.appendingPathComponent("console/approvals"))
+                #expect(try await browser.text("#b\(id)").contains("Bardzo mocny towar"))
+                #expect(try await browser.scrollWidth() <= 360)
+                try await browser.screenshotOfWholePage(to: Self.screenshots.appendingPathComponent("approvals-360.png"))
+                try await browser.click("#b\(id) form[action$='/approve'] button")
+                try await browser.waitForURL(containing: "done=")
+                try await browser.open(lantern.base.appendingPathComponent("console/broadcasts/\(id)"))
+                // The page reloads itself while it sends; it ends "completed".
+                try await Self.eventually("the broadcast to complete", within: 30) { try await browser.text("#status") == "completed" }
+                #expect(try await browser.scrollWidth() <= 360)
+                try await browser.screenshotOfWholePage(to: Self.screenshots.appendingPathComponent("broadcast-360.png"))
+                let sent = await lantern.fake.waitForRequests(3).filter { r in subscribers.contains { $0.e164 == r.form["To"] } }
+                #expect(sent.count == 3)
+                #expect(sent.allSatisfy { ($0.form["Body"] ?? "").hasPrefix("Confirmed: ") })
+                try await browser.setWindow(width: 1280, height: 900)
+                try await browser.open(lantern.base.appendingPathComponent("console/broadcasts"))
+                try await browser.screenshot(to: Self.screenshots.appendingPathComponent("broadcasts-1280.png"))
+                // Reports (counts and references only) and, for an admin, the accounts page.
+                try await Seed.reports(["R-4KQ2MP"], area: "BS5", database: db, provider: "twilio")
+                try await browser.open(lantern.base.appendingPathComponent("console/reports"))
+                #expect(try await browser.text("main").contains("R-4KQ2MP"))
+                try await browser.screenshot(to: Self.screenshots.appendingPathComponent("reports-1280.png"))
+                try await browser.open(lantern.base.appendingPathComponent("console/admin/accounts"))
+                #expect(try await browser.text("main").contains("alice"))
+                try await browser.screenshot(to: Self.screenshots.appendingPathComponent("accounts-1280.png"))
             } catch {
                 await browser.quit()
                 throw error

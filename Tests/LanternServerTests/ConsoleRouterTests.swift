@@ -269,45 +269,6 @@ import Testing
             }
         }
     }
-    @Test func broadcastsAreApprovedBySomeoneElseAndCancelledFromTheList() async throws {
-        try await withConsole { c, client in
-            let secret = try await enrol(c, client)
-            let cookie = try await signIn(c, client, secret: secret)
-            let bobs = try await c.lantern.desk.send(BroadcastRequest(text: "Strong batch about.", areas: ["BS5"], expiresInHours: 6,
-                                                                      confirmed: true, requiresApproval: true),
-                                                     by: AdminIdentity(name: "bob", role: .coordinator))
-            let hers = try await c.lantern.desk.send(BroadcastRequest(text: "Another one.", areas: ["BS5"], expiresInHours: 6,
-                                                                      confirmed: true, requiresApproval: true),
-                                                     by: AdminIdentity(name: "alice", role: .coordinator))
-            let page = try await client.execute(uri: "/console/broadcasts", method: .get, headers: [.cookie: cookie]) { r in
-                #expect(r.status == .ok)
-                return String(buffer: r.body)
-            }
-            // Hers shows no Approve: the author can never approve her own.
-            #expect(page.contains("/console/broadcasts/\(bobs.id)/approve"))
-            #expect(!page.contains("/console/broadcasts/\(hers.id)/approve"))
-            let token = try #require(csrf(in: page))
-            // Without the token: refused.
-            try await client.execute(uri: "/console/broadcasts/\(bobs.id)/approve", method: .post, headers: Self.formHeaders + [.cookie: cookie],
-                                     body: Self.form([:])) { r in #expect(r.status == .forbidden) }
-            try await client.execute(uri: "/console/broadcasts/\(bobs.id)/approve", method: .post, headers: Self.formHeaders + [.cookie: cookie],
-                                     body: Self.form(["csrf": token])) { r in
-                #expect(r.status == .seeOther)
-                #expect(r.headers[.location] == "/console/broadcasts?done=\(bobs.id)%20approved")
-            }
-            #expect(try await c.lantern.desk.broadcast(bobs.id).approvedBy == "alice")
-            // Posting an approval of her own anyway: the admin layer says no, and why.
-            try await client.execute(uri: "/console/broadcasts/\(hers.id)/approve", method: .post, headers: Self.formHeaders + [.cookie: cookie],
-                                     body: Self.form(["csrf": token])) { r in
-                #expect(r.status == .conflict)
-                #expect(String(buffer: r.body).contains("different coordinator"))
-            }
-            try await client.execute(uri: "/console/broadcasts/\(hers.id)/cancel", method: .post, headers: Self.formHeaders + [.cookie: cookie],
-                                     body: Self.form(["csrf": token])) { r in #expect(r.status == .seeOther) }
-            #expect(try await c.lantern.desk.broadcast(hers.id).status == .cancelled)
-            #expect(try await c.lantern.desk.broadcast(hers.id).cancelledBy == "alice")
-        }
-    }
 }
 
 extension HTTPFields {

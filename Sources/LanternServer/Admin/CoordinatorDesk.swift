@@ -43,6 +43,11 @@ public struct CoordinatorDesk: Sendable {
         try await database.replyToReport(ref, text: text, by: who.name, now: now())
     }
 
+    /// References a coordinator can still answer (no words, no numbers).
+    public func reportReferences() async throws -> [ReportReference] {
+        try await database.liveReportReferences(now: now())
+    }
+
     /// Reports per area and day over the last `days` (counts only: no words are kept).
     public func reportCounts(days: Int = 30) async throws -> [ReportCount] {
         let since = ISO8601DateFormatter.dayString(now().addingTimeInterval(-Double(days) * 86400))
@@ -92,6 +97,31 @@ public struct CoordinatorDesk: Sendable {
         guard try await database.revokeAdminToken(name: name, by: who.name, now: now()) else { throw DeskError.noSuchToken(name) }
     }
 
+    public func consoleAccounts(by who: AdminIdentity) async throws -> [ConsoleAccount] {
+        try Self.requireAdmin(who, "console accounts")
+        return try await database.consoleAccounts()
+    }
+
+    /// A one-time invite token for a new (or not yet enrolled) console account.
+    public func inviteCoordinator(name: String, role: AdminRole, validFor: TimeInterval, by who: AdminIdentity) async throws -> String {
+        try Self.requireAdmin(who, "console accounts")
+        return try await database.inviteConsoleAccount(name: name, role: role, totpSecret: ConsoleAccess.newSecret(), by: who.name,
+                                                       validFor: validFor, now: now())
+    }
+
+    /// Another role for someone else (never oneself: an admin cannot lock the last admin out by accident).
+    public func setRole(of name: String, to role: AdminRole, by who: AdminIdentity) async throws {
+        try Self.requireAdmin(who, "console accounts")
+        guard name != who.name else { throw DeskError.notYourself }
+        try await database.setConsoleRole(name: name, role: role, by: who.name, now: now())
+    }
+
+    public func removeCoordinator(_ name: String, by who: AdminIdentity) async throws {
+        try Self.requireAdmin(who, "console accounts")
+        guard name != who.name else { throw DeskError.notYourself }
+        try await database.removeConsoleAccount(name: name, by: who.name, now: now())
+    }
+
     static func requireAdmin(_ who: AdminIdentity, _ what: String) throws(DeskError) {
         guard who.role == .admin else { throw .needsAdmin(what) }
     }
@@ -101,9 +131,11 @@ public struct CoordinatorDesk: Sendable {
 public enum DeskError: Error, Equatable, CustomStringConvertible {
     case needsAdmin(String)
     case noSuchToken(String)
+    case notYourself
 
     public var description: String {
         switch self {
+        case .notYourself: "another admin must change or remove your own account"
         case .needsAdmin(let what): "\(what) needs an admin token"
         case .noSuchToken(let name): "no live token named '\(name)'"
         }

@@ -71,6 +71,8 @@ public struct BroadcastPreview: Sendable, Codable, Equatable {
     /// What the coordinator should know before sending (e.g. words that would show on a
     /// discreet subscriber's lock screen).
     public let warnings: [String]
+    /// The same warnings as data, for a face that words them its own way (the console).
+    public var giveaways: [BroadcastRequestError] = []
 
     enum CodingKeys: String, CodingKey {
         case recipients, areas, messages, currency, warnings
@@ -227,7 +229,8 @@ public struct BroadcastService: Sendable {
                                 estimatedSeconds: settings.sendRate > 0 ? Double(total) / settings.sendRate : 0,
                                 estimatedCost: (Double(total) * settings.pricePerSegment * 100).rounded() / 100,
                                 currency: settings.currency, expiresAt: r.expiresAt, requiresApproval: r.requiresApproval,
-                                warnings: r.giveaways.map { BroadcastRequestError.givesItAway(locale: $0.locale, words: $0.words).description })
+                                warnings: r.giveaways.map { BroadcastRequestError.givesItAway(locale: $0.locale, words: $0.words).description },
+                                giveaways: r.giveaways.map { .givesItAway(locale: $0.locale, words: $0.words) })
     }
 
     /// Creates the broadcast; it starts going out at once unless it waits for a second coordinator.

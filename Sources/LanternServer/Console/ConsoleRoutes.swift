@@ -14,6 +14,8 @@ struct ConsoleRoutes: Sendable {
     let database: AppDatabase
     let pages: ConsolePages
     let settings: ConsoleSettings
+    /// Where invite links point (the public URL, or the admin listener).
+    let baseURL: String
     let secureCookies: Bool
     let failures: AuthenticationFailures
     let now: @Sendable () -> Date
@@ -27,6 +29,10 @@ struct ConsoleRoutes: Sendable {
         console.get("console.css") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "no-store"],
                      body: .init(byteBuffer: ByteBuffer(string: ConsolePages.stylesheet)))
+        }
+        console.get("console.js") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "no-store"],
+                     body: .init(byteBuffer: ByteBuffer(string: ConsolePages.script)))
         }
         console.get("sign-in") { request, _ in
             let welcome = request.uri.queryParameters.get("welcome") != nil
@@ -50,65 +56,74 @@ struct ConsoleRoutes: Sendable {
         }
         console.post("sign-out") { request, context in try await signOut(request, context, everywhere: false) }
         console.post("sign-out-everywhere") { request, context in try await signOut(request, context, everywhere: true) }
-        console.get { request, _ in
-            guard let session = try await session(request) else { return Self.redirect("/console/sign-in") }
-            return try await today(session)
-        }
+        console.get { request, _ in try await signedIn(request) { try await today($0) } }
         console.get("broadcasts") { request, _ in
-            guard let session = try await session(request) else { return Self.redirect("/console/sign-in") }
-            let done = request.uri.queryParameters.get("done")
-            return try await broadcastList(session, notice: done.map { "Broadcast \($0)." })
-        }
-        for action in ["approve", "cancel"] {
-            console.post("broadcasts/:id/\(action)") { request, context in
-                guard let session = try await session(request) else { return Self.redirect("/console/sign-in") }
-                try sameOrigin(request)
-                let form = try await formFields(request, context)
-                try Self.checkToken(form["csrf"], session: session)
-                guard let id = context.parameters.get("id").flatMap(Int64.init) else {
-                    return try await broadcastList(session, error: "No such broadcast.", status: .notFound)
-                }
-                do {
-                    let done = action == "approve" ? try await desk.approve(id, by: session.identity) : try await desk.cancel(id, by: session.identity)
-                    return Self.redirect("/console/broadcasts?done=\(done.id)%20\(action == "approve" ? "approved" : "cancelled")")
-                } catch let error as BroadcastError {
-                    return try await broadcastList(session, error: "\(error)", status: .conflict)
-                }
+            try await signedIn(request) { session in
+                let done = request.uri.queryParameters.get("done")
+                return try await broadcastList(session, notice: done.map { "Broadcast \($0)." })
             }
         }
         console.get("kits") { request, _ in
-            guard let session = try await session(request) else { return Self.redirect("/console/sign-in") }
-            let notice = request.uri.queryParameters.get("marked").map { "Kit request \($0) is marked, and she has been told." }
-            return try await kitQueue(session, notice: notice)
+            try await signedIn(request) { session in
+                let notice = request.uri.queryParameters.get("marked").map { "Kit request \($0) is marked, and she has been told." }
+                return try await kitQueue(session, notice: notice)
+            }
         }
         console.get("kits/:ref") { request, context in
-            guard let session = try await session(request) else { return Self.redirect("/console/sign-in") }
-            return try await kit(context.parameters.get("ref") ?? "", session: session)
+            try await signedIn(request) { try await kit(context.parameters.get("ref") ?? "", session: $0) }
         }
         console.post("kits/:ref/mark") { request, context in
-            guard let session = try await session(request) else { return Self.redirect("/console/sign-in") }
-            try sameOrigin(request)
-            let ref = context.parameters.get("ref") ?? ""
-            let form = try await formFields(request, context)
-            try Self.checkToken(form["csrf"], session: session)
-            guard let status = form["status"].flatMap(KitInfo.Status.init(rawValue:)), [.sent, .collected, .cancelled].contains(status) else {
-                return try await kit(ref, session: session, error: "Choose sent, collected or cancelled.", status: .badRequest)
-            }
-            let reason: KitCloseReason? = switch status {
-            case .sent: .posted
-            case .collected: .collected
-            default: form["reason"].flatMap(KitCloseReason.init(rawValue:))
-            }
-            guard reason != nil else {
-                return try await kit(ref, session: session, error: "Choose why it is cancelled.", status: .badRequest)
-            }
-            do {
-                let marked = try await desk.markKit(ref, as: status, reason: reason, by: session.identity)
-                return Self.redirect("/console/kits?marked=\(marked.ref)")
-            } catch let error as KitError {
-                return try await kit(ref, session: session, error: "\(error)", status: .conflict)
+            try await posted(request, context) { session, form in
+                let ref = context.parameters.get("ref") ?? ""
+                guard let status = form["status"].flatMap(KitInfo.Status.init(rawValue:)), [.sent, .collected, .cancelled].contains(status) else {
+                    return try await kit(ref, session: session, error: "Choose sent, collected or cancelled.", status: .badRequest)
+                }
+                let reason: KitCloseReason? = switch status {
+                case .sent: .posted
+                case .collected: .collected
+                default: form["reason"].flatMap(KitCloseReason.init(rawValue:))
+                }
+                guard reason != nil else {
+                    return try await kit(ref, session: session, error: "Choose why it is cancelled.", status: .badRequest)
+                }
+                do {
+                    let marked = try await desk.markKit(ref, as: status, reason: reason, by: session.identity)
+                    return Self.redirect("/console/kits?marked=\(marked.ref)")
+                } catch let error as KitError {
+                    return try await kit(ref, session: session, error: "\(error)", status: .conflict)
+                }
             }
         }
+        registerAlerts(on: console)
+        registerReports(on: console)
+        registerAdmin(on: console)
+    }
+
+    // MARK: Who may
+
+    /// A page for anyone signed in (or only admins): otherwise to sign-in, or a plain refusal.
+    func signedIn(_ request: Request, admin: Bool = false,
+                  _ page: (ConsoleSession) async throws -> Response) async throws -> Response {
+        guard let session = try await session(request) else { return Self.redirect("/console/sign-in") }
+        if admin && session.account.role != .admin { return forbidden(session) }
+        return try await page(session)
+    }
+
+    /// A form sent from a console page: signed in, from this site, with the session's token.
+    func posted(_ request: Request, _ context: LanternRequestContext, admin: Bool = false,
+                _ handle: (ConsoleSession, ConsoleForm) async throws -> Response) async throws -> Response {
+        guard let session = try await session(request) else { return Self.redirect("/console/sign-in") }
+        try sameOrigin(request)
+        let form = try await formFields(request, context)
+        try Self.checkToken(form["csrf"], session: session)
+        if admin && session.account.role != .admin { return forbidden(session) }
+        return try await handle(session, form)
+    }
+
+    func forbidden(_ session: ConsoleSession) -> Response {
+        pages.render("message", Message(title: "Admins only", chrome: session.chrome, heading: "Only an admin can do this",
+                                                message: "Ask an admin if you need it.", link: "/console", linkText: "Back to Today"),
+                     status: .forbidden)
     }
 
     // MARK: Pages
@@ -134,6 +149,8 @@ struct ConsoleRoutes: Sendable {
         let twoFactor: Bool
         let secretGroups: String
         let otpauthURL: String
+        /// The otpauth link as a QR code (inline SVG we draw ourselves from the link's bytes).
+        let qr: String?
     }
 
     func invitePage(token: String, error: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
@@ -148,11 +165,15 @@ struct ConsoleRoutes: Sendable {
             return String(key[start..<key.index(start, offsetBy: min(4, key.count - i))])
         }.joined(separator: " ")
         return pages.render("invite", InvitePage(title: "Welcome", account: account.name, token: token, error: error,
-                                                 twoFactor: settings.twoFactor, secretGroups: groups, otpauthURL: url), status: status)
+                                                 twoFactor: settings.twoFactor, secretGroups: groups, otpauthURL: url,
+                                                 qr: try? QRCode.encode(url).svg(label: "QR code to add Lantern to an authenticator app")),
+                           status: status)
     }
 
+    /// A page that only says something (and where to go next); with the menu when signed in.
     struct Message {
         let title: String
+        var chrome: Chrome? = nil
         let heading: String
         let message: String
         let link: String?
@@ -161,10 +182,7 @@ struct ConsoleRoutes: Sendable {
 
     struct TodayPage {
         let title: String
-        let signedIn = true
-        let name: String
-        let role: String
-        let csrf: String
+        let chrome: Chrome
         let repliesToday: Int
         let alertsToday: Int
         let openKits: Int
@@ -188,7 +206,7 @@ struct ConsoleRoutes: Sendable {
             .sorted { ($0.count, $1.area) > ($1.count, $0.area) }
         let broadcasts = try await desk.broadcastList()
         let page = TodayPage(
-            title: "Today", name: session.account.name, role: session.account.role.rawValue, csrf: session.csrf,
+            title: "Today", chrome: session.chrome,
             repliesToday: counts.repliesToday, alertsToday: counts.alertsToday, openKits: kits.count,
             oldestKit: oldest.map { Self.age(since: $0, now: time) }, checkIns: try await desk.spotCounts(days: 7),
             areas: counts.subscribers, hasAreas: !counts.subscribers.isEmpty,
@@ -208,15 +226,11 @@ struct ConsoleRoutes: Sendable {
         let queued: Int, sent: Int, delivered: Int, failed: Int, unknown: Int, skipped: Int
         let canApprove: Bool
         let canCancel: Bool
-        let csrf: String
     }
 
     struct BroadcastsPage {
         let title = "Broadcasts"
-        let signedIn = true
-        let name: String
-        let role: String
-        let csrf: String
+        let chrome: Chrome
         let notice: String?
         let error: String?
         /// Seconds between reloads while one runs (a meta refresh: no script needed).
@@ -227,20 +241,21 @@ struct ConsoleRoutes: Sendable {
 
     /// A broadcast whose texts are going out now.
     static let running: Set<BroadcastStatus> = [.fanningOut, .sending]
+    static func cancellable(_ status: BroadcastStatus) -> Bool { running.contains(status) || status == .awaitingApproval }
 
     /// Every broadcast, newest first, with its progress; approve (someone else's) and cancel.
     func broadcastList(_ session: ConsoleSession, notice: String? = nil, error: String? = nil,
                        status: HTTPResponse.Status = .ok) async throws -> Response {
         let list = try await desk.broadcastList().sorted { $0.id > $1.id }
         let rows = list.map { b in
-            BroadcastRow(id: b.id, status: b.status.rawValue.replacingOccurrences(of: "_", with: " "), areas: b.areas.joined(separator: ", "),
+            BroadcastRow(id: b.id, status: b.status.rawValue.replacingOccurrences(of: "_", with: " "), areas: areaNames(b.areas),
                          createdBy: b.createdBy, approvedBy: b.approvedBy, recipients: b.recipients, queued: b.counts.queued,
                          sent: b.counts.sent, delivered: b.counts.delivered, failed: b.counts.failed, unknown: b.counts.unknown,
                          skipped: b.counts.skipped, canApprove: b.status == .awaitingApproval && b.createdBy != session.account.name,
-                         canCancel: Self.running.contains(b.status) || b.status == .awaitingApproval, csrf: session.csrf)
+                         canCancel: Self.cancellable(b.status))
         }
         let running = list.contains { Self.running.contains($0.status) }
-        return pages.render("broadcasts", BroadcastsPage(name: session.account.name, role: session.account.role.rawValue, csrf: session.csrf,
+        return pages.render("broadcasts", BroadcastsPage(chrome: session.chrome,
                                                          notice: notice, error: error, refresh: running ? 10 : nil, broadcasts: rows,
                                                          hasBroadcasts: !rows.isEmpty), status: status)
     }
@@ -254,10 +269,7 @@ struct ConsoleRoutes: Sendable {
 
     struct KitsPage {
         let title = "Kit requests"
-        let signedIn = true
-        let name: String
-        let role: String
-        let csrf: String
+        let chrome: Chrome
         let notice: String?
         let kits: [KitRow]
         let hasKits: Bool
@@ -270,10 +282,7 @@ struct ConsoleRoutes: Sendable {
 
     struct KitPage {
         let title: String
-        let signedIn = true
-        let name: String
-        let role: String
-        let csrf: String
+        let chrome: Chrome
         let ref: String
         let kind: String
         let how: String
@@ -293,7 +302,7 @@ struct ConsoleRoutes: Sendable {
     func kitQueue(_ session: ConsoleSession, notice: String?) async throws -> Response {
         let time = now()
         let kits = try await desk.kitQueue(includeClosed: false).sorted { $0.createdAt < $1.createdAt }
-        return pages.render("kits", KitsPage(name: session.account.name, role: session.account.role.rawValue, csrf: session.csrf,
+        return pages.render("kits", KitsPage(chrome: session.chrome,
                                              notice: notice, kits: kits.map {
                                                  KitRow(ref: $0.ref, kind: $0.kind, how: Self.how($0), age: Self.age(since: $0.createdAt, now: time))
                                              }, hasKits: !kits.isEmpty))
@@ -311,7 +320,7 @@ struct ConsoleRoutes: Sendable {
                                                    (.noStock, "Out of stock (she is told where else to go)"),
                                                    (.unreachable, "Could not be delivered or collected"), (.other, "Another reason")]
         return pages.render("kit", KitPage(
-            title: "Kit \(k.ref)", name: session.account.name, role: session.account.role.rawValue, csrf: session.csrf, ref: k.ref,
+            title: "Kit \(k.ref)", chrome: session.chrome, ref: k.ref,
             kind: k.kind, how: Self.how(k), pickup: k.pickup, address: detail.address, hasAddress: detail.address != nil,
             age: Self.age(since: k.createdAt, now: now()), status: k.status.rawValue, isOpen: k.status == .open, error: error,
             reasons: reasons.map { Choice(value: $0.0.rawValue, label: $0.1) }), status: status)
@@ -387,20 +396,35 @@ struct ConsoleRoutes: Sendable {
         }
     }
 
-    func formFields(_ request: Request, _ context: LanternRequestContext) async throws -> [String: String] {
+    func formFields(_ request: Request, _ context: LanternRequestContext) async throws -> ConsoleForm {
         var request = request
         let body: ByteBuffer
         do { body = try await request.collectBody(upTo: Self.maxFormBytes) } catch {
             throw PlainError(.contentTooLarge, "that form is too large (at most \(Self.maxFormBytes / 1024) KB)")
         }
-        do {
-            return try URLEncodedFormDecoder().decode([String: String].self, from: String(buffer: body))
-        } catch {
+        guard let form = ConsoleForm(urlEncoded: String(buffer: body)) else {
             throw PlainError(.badRequest, "that form could not be read: send it from the console's own page")
         }
+        return form
     }
+
+    /// Characters left as they are in a query value of a redirect.
+    static let queryValue = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
 
     static func redirect(_ location: String) -> Response {
         Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
     }
+}
+
+/// What every signed-in page shows around its content: who is signed in, the form token, and
+/// whether the admin pages are in the menu.
+struct Chrome: Sendable {
+    let name: String
+    let role: String
+    let csrf: String
+    let isAdmin: Bool
+}
+
+extension ConsoleSession {
+    var chrome: Chrome { Chrome(name: account.name, role: account.role.rawValue, csrf: csrf, isAdmin: account.role == .admin) }
 }

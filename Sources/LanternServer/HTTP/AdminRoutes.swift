@@ -274,6 +274,7 @@ struct AdminErrors: RouterMiddleware {
             switch e {
             case .needsAdmin: throw AdminError(.forbidden, e.description)
             case .noSuchToken: throw AdminError(.notFound, e.description)
+            case .notYourself: throw AdminError(.conflict, e.description)
             }
         }
     }

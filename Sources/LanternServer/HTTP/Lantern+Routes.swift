@@ -79,7 +79,7 @@ extension Lantern {
     /// The coordinator console, wherever the admin API is served.
     func addConsole(to router: Router<LanternRequestContext>) {
         ConsoleRoutes(access: ConsoleAccess(database: database, settings: configuration.console, now: now), desk: desk, database: database,
-                      pages: consolePages, settings: configuration.console,
+                      pages: consolePages, settings: configuration.console, baseURL: configuration.consoleBaseURL,
                       secureCookies: configuration.publicBaseURL?.scheme == "https",
                       failures: authenticationFailures, now: now, logger: logger).register(on: router)
     }

@@ -1,0 +1,27 @@
+// Lantern console: the alert page's live preview. The page works without this (Preview button);
+// with it, the preview follows what is typed. Sends the form to our own server only.
+(function () {
+  "use strict";
+  var form = document.getElementById("alert-form");
+  var target = document.getElementById("preview");
+  if (!form || !target || !window.fetch || !window.URLSearchParams) { return; }
+  var timer = null;
+  var latest = 0;
+  function refresh() {
+    var body = new URLSearchParams(new FormData(form));
+    body.set("action", "preview");
+    var mine = ++latest;
+    fetch("/console/alerts/preview", {
+      method: "POST", credentials: "same-origin", body: body,
+      headers: { "Content-Type": "application/x-www-form-urlencoded" }
+    }).then(function (r) { return r.ok || r.status === 400 ? r.text() : null; })
+      .then(function (html) {
+        if (html === null || mine !== latest) { return; }
+        var next = new DOMParser().parseFromString(html, "text/html").getElementById("preview");
+        if (next) { target.replaceWith(next); target = next; }
+      }).catch(function () {});
+  }
+  function soon() { clearTimeout(timer); timer = setTimeout(refresh, 500); }
+  form.addEventListener("input", soon);
+  form.addEventListener("change", soon);
+})();
