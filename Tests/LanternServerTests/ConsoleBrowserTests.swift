@@ -18,7 +18,9 @@ struct ConsoleBrowserTests {
     static func code(_ secret: String) -> String { String(format: "%06d", TOTP(secret: secret).compute(date: Date())) }
 
     @Test func aCoordinatorIsInvitedSetsUpHerAppSignsInAndSeesTodayOnALaptopAndAPhone() async throws {
-        try await withRunningLantern { lantern in
+        // Her address is shown once on purpose, then deleted when the kit is marked sent: the
+        // harness scans the database, its WAL and the logs for it afterwards.
+        try await withRunningLantern(canaries: ["12 Example Street"]) { lantern in
             let secret = ConsoleAccess.newSecret()
             let token = try await lantern.db.inviteConsoleAccount(name: "alice", role: .coordinator, totpSecret: secret, by: "test", now: Date())
             let browser = try await WebDriver(width: 1280, height: 900, log: lantern.dir.url.appendingPathComponent("chromedriver.log"))
