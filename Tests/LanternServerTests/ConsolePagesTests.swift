@@ -71,6 +71,9 @@ extension ConsoleRouterTests {
             #expect(ms == .badRequest)
             #expect(missing.contains("Say whether it is confirmed"))
             #expect(missing.contains(">Strong brown going round</textarea>"))
+            // The preview does not wait for that choice: it shows "unconfirmed" and says so.
+            let (us, unchosen, _) = try await post(client, "/console/alerts/preview", cookie: alice.cookie, noChoice)
+            #expect(us == .ok && unchosen.contains("Unconfirmed report: Strong brown going round") && unchosen.contains("Say whether it is confirmed"))
 
             // Drug words with no discreet version would show on discreet lock screens: warned in
             // the preview, refused on send until fixed.
@@ -191,6 +194,8 @@ extension ConsoleRouterTests {
             #expect(try await get(client, "/console", cookie: bob.cookie).0 == .seeOther)
             let (selfChange, _, _) = try await post(client, "/console/admin/accounts/ada/role", cookie: admin.cookie, [("csrf", admin.csrf), ("role", "coordinator")])
             #expect(selfChange == .conflict)
+            let (_, ask, _) = try await get(client, "/console/admin/accounts/carol/remove", cookie: admin.cookie)
+            #expect(ask.contains("Remove carol?") && ask.contains("action=\"/console/admin/accounts/carol/remove\""))
             let (_, removed, _) = try await post(client, "/console/admin/accounts/carol/remove", cookie: admin.cookie, [("csrf", admin.csrf)])
             #expect(removed.contains("carol can no longer sign in"))
             #expect(try await get(client, link).0 == .notFound)
@@ -200,6 +205,7 @@ extension ConsoleRouterTests {
             let (_, list, _) = try await get(client, "/console/admin/tokens", cookie: admin.cookie)
             #expect(list.contains("rota-script") && !list.contains(token))
             #expect(try await c.lantern.database.adminIdentity(forToken: token) != nil)
+            #expect(try await get(client, "/console/admin/tokens/rota-script/revoke", cookie: admin.cookie).1.contains("Revoke the token"))
             let (_, revoked, _) = try await post(client, "/console/admin/tokens/rota-script/revoke", cookie: admin.cookie, [("csrf", admin.csrf)])
             #expect(revoked.contains("no longer works"))
             #expect(try await c.lantern.database.adminIdentity(forToken: token) == nil)
@@ -219,7 +225,8 @@ extension ConsoleRouterTests {
                                                   by: AdminIdentity(name: "bob", role: .coordinator))
             let everyone = ["/console", "/console/alerts/new", "/console/approvals", "/console/broadcasts", "/console/broadcasts/\(b.id)",
                             "/console/broadcasts/\(b.id)/cancel", "/console/kits", "/console/reports"]
-            let adminOnly = ["/console/admin", "/console/admin/accounts", "/console/admin/tokens", "/console/admin/audit", "/console/admin/flows"]
+            let adminOnly = ["/console/admin", "/console/admin/accounts", "/console/admin/tokens", "/console/admin/audit", "/console/admin/flows",
+                             "/console/admin/accounts/alice/remove", "/console/admin/tokens/t1/revoke"]
             for page in everyone + adminOnly {
                 let (out, _, h) = try await get(client, page)
                 #expect(out == .seeOther && h[.location] == "/console/sign-in", "signed out: \(page)")
@@ -236,6 +243,7 @@ extension ConsoleRouterTests {
                 ("/console/reports/reply", [("ref", "R-4KQ2MP"), ("text", "hi")]),
                 ("/console/admin/accounts", [("name", "eve"), ("role", "admin")]), ("/console/admin/accounts/alice/role", [("role", "admin")]),
                 ("/console/admin/accounts/alice/remove", []), ("/console/admin/tokens", [("name", "t1"), ("role", "admin")]),
+                ("/console/admin/tokens/t1/revoke", []),
             ]
             for (uri, fields) in forms {
                 #expect(try await post(client, uri, cookie: nil, fields + [("csrf", coordinator.csrf)]).0 == .seeOther, "signed out: \(uri)")

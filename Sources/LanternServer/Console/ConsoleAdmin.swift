@@ -39,6 +39,19 @@ extension ConsoleRoutes {
                 }
             }
         }
+        console.get("admin/accounts/:name/remove") { request, context in
+            try await signedIn(request, admin: true) { session in
+                let name = context.parameters.get("name") ?? ""
+                guard name != session.account.name else {
+                    return try await accounts(session, error: Self.sentence(DeskError.notYourself), status: .conflict)
+                }
+                return pages.render("confirm", Confirmation(
+                    title: "Remove \(name)", chrome: session.chrome, heading: "Remove \(name)?",
+                    message: "\(name) will be signed out everywhere and can no longer sign in. To let them back, invite them again.",
+                    action: "/console/admin/accounts/\(name)/remove", button: "Yes, remove \(name)", back: "/console/admin/accounts",
+                    backText: "No, keep the account"))
+            }
+        }
         console.post("admin/accounts/:name/remove") { request, context in
             try await posted(request, context, admin: true) { session, _ in
                 let name = context.parameters.get("name") ?? ""
@@ -61,6 +74,16 @@ extension ConsoleRoutes {
                 } catch let error as AdminTokenError {
                     return try await tokens(session, error: Self.sentence(error), formName: name, formAdmin: role == .admin, status: .badRequest)
                 }
+            }
+        }
+        console.get("admin/tokens/:name/revoke") { request, context in
+            try await signedIn(request, admin: true) { session in
+                let name = context.parameters.get("name") ?? ""
+                return pages.render("confirm", Confirmation(
+                    title: "Revoke \(name)", chrome: session.chrome, heading: "Revoke the token '\(name)'?",
+                    message: "Anything that uses it (a script, someone's command line) stops working at once. This cannot be undone: make a new token instead.",
+                    action: "/console/admin/tokens/\(name)/revoke", button: "Yes, revoke it", back: "/console/admin/tokens",
+                    backText: "No, keep it"))
             }
         }
         console.post("admin/tokens/:name/revoke") { request, context in

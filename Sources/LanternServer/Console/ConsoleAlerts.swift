@@ -35,11 +35,12 @@ struct AlertDraft: Sendable, Equatable {
     static func hoursText(_ h: Double) -> String { h == h.rounded() ? String(Int(h)) : String(h) }
 
     /// What the broadcast service is asked for, or what to fix first, in the console's words.
-    func request(approval: Bool) -> Result<BroadcastRequest, AlertProblem> {
+    /// A preview does not wait for the confirmed/unconfirmed choice: it shows "unconfirmed" until made.
+    func request(approval: Bool, previewing: Bool = false) -> Result<BroadcastRequest, AlertProblem> {
         let typedAreas = districts.split(whereSeparator: { $0 == "," || $0 == " " || $0 == ";" }).map(String.init)
         let all = areas + typedAreas
         guard !all.isEmpty else { return .failure(.init("Choose at least one area, or type a postcode district such as BS5.")) }
-        guard let confirmed else { return .failure(.init("Say whether it is confirmed or not yet.")) }
+        guard let confirmed = confirmed ?? (previewing ? false : nil) else { return .failure(.init("Say whether it is confirmed or not yet.")) }
         guard let h = Double(hours.trimmingCharacters(in: .whitespaces)), h.isFinite, h > 0 else {
             return .failure(.init("Give the hours it may be sent for as a number, such as 6."))
         }
@@ -261,6 +262,7 @@ extension ConsoleRoutes {
         let cost: String
         let expires: String
         let requiresApproval: Bool
+        let note: String?
     }
 
     struct PreviewPart {
@@ -341,7 +343,7 @@ extension ConsoleRoutes {
     /// to fix first.
     func preview(_ draft: AlertDraft) async throws -> (PreviewView?, String?) {
         let alert: BroadcastRequest
-        switch draft.request(approval: false) {
+        switch draft.request(approval: false, previewing: true) {
         case .failure(let problem): return (nil, problem.message)
         case .success(let r): alert = r
         }
@@ -354,7 +356,8 @@ extension ConsoleRoutes {
             warnings: p.giveaways.map { AlertProblem($0, languages: languages).message },
             recipients: p.recipients, areas: p.areas.joined(separator: ", "), totalSegments: p.totalSegments,
             time: Self.duration(p.estimatedSeconds), cost: Self.money(p.estimatedCost, currency: p.currency),
-            expires: Self.when(p.expiresAt), requiresApproval: p.requiresApproval)
+            expires: Self.when(p.expiresAt), requiresApproval: p.requiresApproval,
+            note: draft.confirmed == nil ? "Say whether it is confirmed: until then this shows it as an unconfirmed report." : nil)
         return (view, nil)
     }
 
@@ -449,7 +452,6 @@ extension ConsoleRoutes {
         let confirmed: String
         let expires: String
         let recipients: Int
-        let sentSoFar: Int
         let progress: [Progress]
         let bubbles: [PhoneBubble]
         let hasBubbles: Bool
@@ -462,8 +464,16 @@ extension ConsoleRoutes {
         guard let id = rawID.flatMap(Int64.init) else { return noSuchBroadcast(session) }
         let b: BroadcastSummary
         do { b = try await desk.broadcast(id) } catch BroadcastError.notFound { return noSuchBroadcast(session) }
-        if confirmCancel && !Self.cancellable(b.status) {
-            return try await broadcastPage(rawID, session: session, notice: "Broadcast \(id) has ended: there is nothing to cancel.", confirmCancel: false)
+        if confirmCancel {
+            guard Self.cancellable(b.status) else {
+                return try await broadcastPage(rawID, session: session, notice: "Broadcast \(id) has ended: there is nothing to cancel.", confirmCancel: false)
+            }
+            let had = b.counts.sent + b.counts.delivered + b.counts.sending + b.counts.unknown
+            let who = b.status == .awaitingApproval ? "Nobody has had it yet." : "\(had) of \(b.recipients) have had it already; nobody else will get it."
+            return pages.render("confirm", Confirmation(
+                title: "Cancel broadcast \(id)", chrome: session.chrome, heading: "Cancel broadcast \(id)?",
+                message: "To \(areaNames(b.areas)). \(who) This cannot be undone.", action: "/console/broadcasts/\(id)/cancel",
+                button: "Yes, cancel it", back: "/console/broadcasts/\(id)", backText: "No, keep it"))
         }
         let c = b.counts
         let total = max(b.recipients, 1)
@@ -472,13 +482,11 @@ extension ConsoleRoutes {
             .map { Progress(label: $0.0, count: $0.1, total: total) }
         let running = Self.running.contains(b.status)
         let page = BroadcastPage(
-            title: confirmCancel ? "Cancel broadcast \(id)" : "Broadcast \(id)", chrome: session.chrome, notice: notice,
-            refresh: running && !confirmCancel ? 5 : nil, id: id,
+            title: "Broadcast \(id)", chrome: session.chrome, notice: notice, refresh: running ? 5 : nil, id: id,
             status: b.status.rawValue.replacingOccurrences(of: "_", with: " "), areas: areaNames(b.areas), createdBy: b.createdBy,
             approvedBy: b.approvedBy, cancelledBy: b.cancelledBy, confirmed: b.confirmed ? "Yes" : "Not yet (a report)",
-            expires: Self.when(b.expiresAt), recipients: b.recipients, sentSoFar: c.sent + c.delivered + c.sending + c.unknown,
-            progress: progress, bubbles: bubbles(b.texts), hasBubbles: !b.texts.isEmpty,
+            expires: Self.when(b.expiresAt), recipients: b.recipients, progress: progress, bubbles: bubbles(b.texts), hasBubbles: !b.texts.isEmpty,
             canApprove: b.status == .awaitingApproval && b.createdBy != session.account.name, canCancel: Self.cancellable(b.status))
-        return pages.render(confirmCancel ? "cancel" : "broadcast", page)
+        return pages.render("broadcast", page)
     }
 }

@@ -16,7 +16,7 @@ struct ConsolePages: Sendable {
             ("message", PackageResources.message_mustache), ("today", PackageResources.today_mustache),
             ("kits", PackageResources.kits_mustache), ("kit", PackageResources.kit_mustache),
             ("broadcasts", PackageResources.broadcasts_mustache), ("broadcast", PackageResources.broadcast_mustache),
-            ("cancel", PackageResources.cancel_mustache), ("approvals", PackageResources.approvals_mustache),
+            ("confirm", PackageResources.confirm_mustache), ("approvals", PackageResources.approvals_mustache),
             ("phones", PackageResources.phones_mustache), ("alert_new", PackageResources.alert_new_mustache),
             ("alert_preview", PackageResources.alert_preview_mustache), ("reports", PackageResources.reports_mustache),
             ("admin", PackageResources.admin_mustache), ("accounts", PackageResources.accounts_mustache),

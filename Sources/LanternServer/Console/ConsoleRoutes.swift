@@ -170,6 +170,18 @@ struct ConsoleRoutes: Sendable {
                            status: status)
     }
 
+    /// The question before something that cannot be undone: a plain form that does it, and a way back.
+    struct Confirmation {
+        let title: String
+        let chrome: Chrome
+        let heading: String
+        let message: String
+        let action: String
+        let button: String
+        let back: String
+        let backText: String
+    }
+
     /// A page that only says something (and where to go next); with the menu when signed in.
     struct Message {
         let title: String
