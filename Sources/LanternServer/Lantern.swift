@@ -77,12 +77,14 @@ public struct Lantern: Sendable {
 
         let wakeUp = OutboxWakeUp()
         let engine = FlowEngine(library: library, relayAlertReplies: configuration.reports.relayAlertReplies,
-                                spot: configuration.spot.policy)
+                                spot: configuration.spot.policy,
+                                talk: TalkPolicy(hasPeers: !configuration.talk.peerNumbers.isEmpty, hours: library.talkHours))
         let reports = configuration.reports
-        let policy = InboundPolicy(
+        var policy = InboundPolicy(
             kitLimit: configuration.kits.limit, kitPeriod: configuration.kits.limitPeriod,
             reportReferenceLifetime: reports.referenceLifetime, coordinatorNumbers: reports.coordinatorNumbers,
             reportWebhook: reports.webhookURL != nil, random: random)
+        policy.talk = configuration.talk.peers
         if library.flows.contains(where: { $0.states.values.contains { $0.actions.contains(.relayReport) } }) && !reports.hasChannel {
             logger.warning("REPORT is offered but no coordinator channel is set: reports are counted and then dropped. Set LANTERN_COORDINATOR_NUMBERS and/or LANTERN_REPORT_WEBHOOK_URL.")
         }
@@ -109,6 +111,7 @@ public struct Lantern: Sendable {
                        conversations: conversations, sender: sender, broadcasts: broadcasts, broadcastRunner: runner,
                        kits: KitService(database: database, library: library, now: now, logger: logger),
                        housekeeping: Housekeeping(database: database, kits: configuration.kits, retention: configuration.retention,
+                                                  talk: configuration.talk, talkWords: ConversationService.talkWords(library),
                                                                 now: now, logger: logger),
                        checkIns: CheckInRunner(database: database, library: library, settings: configuration.spot,
                                                outboxWakeUp: wakeUp, now: now, logger: logger),

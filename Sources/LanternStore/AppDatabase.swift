@@ -346,6 +346,41 @@ public struct AppDatabase: Sendable {
                 CREATE INDEX console_session_name ON console_session(name);
                 """)
         }
+        m.registerMigration("v16: TALK threads between a mum and a peer") { db in
+            try db.execute(sql: """
+                -- An open chat: its reference, whose it is, and the peer who took it (a keyed hash of
+                -- the peer's phone, never the number). No words: every text is relayed through the
+                -- outbox, sealed, and cleared once sent. Gone when it closes or she is erased.
+                CREATE TABLE talk_thread (
+                    ref TEXT PRIMARY KEY NOT NULL,
+                    contact_key TEXT NOT NULL UNIQUE REFERENCES contact(key) ON DELETE CASCADE,
+                    peer_key TEXT,
+                    last_at DOUBLE NOT NULL,
+                    relay_day DOUBLE NOT NULL,
+                    relayed_today INTEGER NOT NULL DEFAULT 0
+                ) WITHOUT ROWID;
+                -- A peer closed a thread and blocked the number from starting another, until then.
+                -- Outlives FORGET, like a coordinator's block.
+                CREATE TABLE talk_block (
+                    contact_key TEXT PRIMARY KEY NOT NULL,
+                    until DOUBLE NOT NULL
+                ) WITHOUT ROWID;
+                -- What each peer sent today, for the per-peer limit (keyed hash, to the day).
+                CREATE TABLE talk_peer_day (
+                    peer_key TEXT NOT NULL,
+                    day DOUBLE NOT NULL,
+                    n INTEGER NOT NULL,
+                    PRIMARY KEY (peer_key, day)
+                ) WITHOUT ROWID;
+                -- Counts only, per day: opened, relayed_in, relayed_out, closed.
+                CREATE TABLE talk_count (
+                    day TEXT NOT NULL,
+                    event TEXT NOT NULL,
+                    n INTEGER NOT NULL,
+                    PRIMARY KEY (day, event)
+                ) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 

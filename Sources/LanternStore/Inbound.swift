@@ -30,6 +30,8 @@ public enum InboundResult: Sendable, Equatable {
     case ignored(IgnoredInbound)
     /// A coordinator answered a report from her phone.
     case coordinatorReply(CoordinatorReplyOutcome)
+    /// A peer answered in a TALK thread from her phone.
+    case peerReply(PeerReplyOutcome)
 }
 
 /// Texts Lantern drops before they reach a conversation.
@@ -87,9 +89,11 @@ public struct InboundTransaction {
                    EXISTS (SELECT 1 FROM buddy WHERE buddy_key = q.k AND status = 'asked') AS invited,
                    EXISTS (SELECT 1 FROM buddy WHERE buddy_key = q.k AND status = 'confirmed') AS is_buddy,
                    EXISTS (SELECT 1 FROM check_in WHERE contact_key = q.k) AS checking_in,
-                   EXISTS (SELECT 1 FROM check_in_watcher WHERE watcher_key = q.k) AS watching
+                   EXISTS (SELECT 1 FROM check_in_watcher WHERE watcher_key = q.k) AS watching,
+                   (SELECT ref || (CASE WHEN peer_key IS NULL THEN '' ELSE '+' END) FROM talk_thread WHERE contact_key = q.k) AS talk,
+                   EXISTS (SELECT 1 FROM talk_block WHERE contact_key = q.k AND until > ?) AS talk_blocked
             FROM (SELECT ? AS k) q LEFT JOIN contact c ON c.key = q.k
-            """, [t, AppDatabase.day(t) - 86400, t, key.hex])
+            """, [t, AppDatabase.day(t) - 86400, t, t, key.hex])
         let blocked = (found?["blocked"] as Bool?) == true
         let row = (found?["known"] as Bool?) == true ? found : nil
         if row == nil {
@@ -116,6 +120,8 @@ public struct InboundTransaction {
         context.recentAlert = (row?["recent_alert"] as Bool?) == true
         context.awaitingReportAnswer = row?["awaiting_ref"]
         if row != nil { try loadSpot(into: &context, flags: row) }
+        if let talk = row?["talk"] as String? { context.talk = TalkInfo(ref: String(talk.prefix { $0 != "+" }), taken: talk.hasSuffix("+")) }
+        context.talkBlocked = (found?["talk_blocked"] as Bool?) == true
         return (context, try AppDatabase.loadConversation(db, key: key, vault: vault))
     }
 
@@ -181,6 +187,8 @@ public struct InboundTransaction {
             try AppDatabase.relayReportAnswer(db, key: item.key, envelope: envelope, answer: answer, vault: vault, policy: policy, now: t)
         case .startCheckIn, .setCheckInPlace, .endCheckIn, .checkedOn, .askBuddy, .removeBuddy, .answerBuddyInvites, .tell:
             try applySpot(effect)
+        case .openTalk, .relayToPeer, .closeTalk:
+            try applyTalk(effect)
         }
     }
 

@@ -15,6 +15,8 @@ public struct InboundPolicy: Sendable {
     public var reportWebhook: Bool
     /// Randomness handed to the engine for reference codes (injectable so tests are reproducible).
     public var random: @Sendable () -> UInt64
+    /// The peers TALK relays to, and its limits.
+    public var talk = TalkPeers()
 
     public init(kitLimit: Int = 3, kitPeriod: TimeInterval = 30 * 86400, reportReferenceLifetime: TimeInterval = 7 * 86400,
                 coordinatorNumbers: [PhoneNumber] = [], reportWebhook: Bool = false,

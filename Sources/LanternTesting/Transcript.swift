@@ -11,14 +11,17 @@ import Synchronization
 /// `? alerts BS5,M14` (or `none`) / `? paused` / `? not paused` /
 /// `? check-in running` (`due`, `escalated`, `reminded`, `none`; `with place` when one is kept)
 /// to check state.
-/// Other people in the conversation (her buddies, the on-call phone) are letters: `>B yes` is a
-/// text from B, `<B …` a text to B. `@ wait` also runs the check-in timer.
+/// Other people in the conversation (her buddies, the on-call phone, the TALK peers) are letters:
+/// `>B yes` is a text from B, `<B …` a text to B. `@ wait` also runs the check-in timer (and, with
+/// `@ peers` at the top, the janitor that closes quiet TALK threads).
 /// Run against the shipped flows through the real store and outbox.
 public struct Transcript: Sendable {
-    /// Who is who: her (no letter), her buddies B and C, the service's on-call phone O.
+    /// Who is who: her (no letter), her buddies B and C, the service's on-call phone O, and the
+    /// on-duty peers P and Q.
     public static let parties: [String: PhoneNumber] = [
         "": PhoneNumber("+447700900123")!, "B": PhoneNumber("+447700900456")!,
         "C": PhoneNumber("+447700900457")!, "O": PhoneNumber("+447700900800")!,
+        "P": PhoneNumber("+447700900801")!, "Q": PhoneNumber("+447700900802")!,
     ]
 
     public struct Sent: Sendable, Equatable {
@@ -40,6 +43,8 @@ public struct Transcript: Sendable {
     public let steps: [Step]
     /// The service has an on-call phone (O): `@ oncall` at the top of the file.
     public let onCall: Bool
+    /// The service has peers for TALK (P and Q): `@ peers` at the top of the file.
+    public let peers: Bool
 
     public init(name: String, text: String) throws {
         self.name = name
@@ -90,12 +95,13 @@ public struct Transcript: Sendable {
                 }
                 steps.append(line.hasPrefix("@ wait ") ? .wait(v * mult) : .pace(v * mult))
             } else if line.hasPrefix("? ") { steps.append(.expect(String(line.dropFirst(2)))) }
-            else if line.hasPrefix("#") || line == "@ oncall" || line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+            else if line.hasPrefix("#") || line == "@ oncall" || line == "@ peers" || line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
             else { throw TranscriptError(message: "\(name):\(n + 1): cannot read '\(line)'") }
         }
         flushReplies()
         self.steps = steps
         self.onCall = text.split(separator: "\n").contains { $0 == "@ oncall" }
+        self.peers = text.split(separator: "\n").contains { $0 == "@ peers" }
     }
 
     /// Plays the inbound texts and returns the transcript as it actually happened, in the same format.
@@ -112,6 +118,7 @@ public struct Transcript: Sendable {
         var config = LanternConfiguration(dataDirectory: dir.url, flowsDirectory: flows, localesDirectory: locales, sendRate: 0)
         config.providers.twilio = nil
         config.spot.onCallNumbers = onCall ? [Self.parties["O"]!] : []
+        config.talk.peerNumbers = peers ? [Self.parties["P"]!, Self.parties["Q"]!] : []
         let lantern = try Lantern.boot(configuration: config, logger: Logger(label: "transcript") { _ in SwiftLogNoOpLogHandler() },
                                        console: { line in
                                            let parts = line.split(separator: "\n", maxSplits: 1)
@@ -121,7 +128,7 @@ public struct Transcript: Sendable {
                                            let party = to.flatMap { byMask[String($0)] } ?? "?"
                                            outbox.withLock { $0.append(Sent(party: party, text: text.hasSuffix("\n") ? String(text.dropLast()) : text)) }
                                        }, now: clock.nowFunction, random: random)
-        var out: [String] = ["# \(name)"] + (onCall ? ["@ oncall"] : [])
+        var out: [String] = ["# \(name)"] + (onCall ? ["@ oncall"] : []) + (peers ? ["@ peers"] : [])
         var n = 0
         var pace: TimeInterval = 10
         for step in steps {
@@ -143,6 +150,7 @@ public struct Transcript: Sendable {
                     clock.advance(by: min(left, 60))
                     left -= min(left, 60)
                     try await lantern.checkIns.runOnce()
+                    if peers { try await lantern.housekeeping.runOnce() }
                 }
                 out.append("@ wait \(Self.format(seconds))")
                 while try await lantern.sender.sendBatch() > 0 {}
@@ -178,7 +186,7 @@ public struct Transcript: Sendable {
 
     /// The expected transcript in the same normalised form `play` produces.
     public var normalised: String {
-        var out: [String] = ["# \(name)"] + (onCall ? ["@ oncall"] : [])
+        var out: [String] = ["# \(name)"] + (onCall ? ["@ oncall"] : []) + (peers ? ["@ peers"] : [])
         for step in steps {
             switch step {
             case .inbound(let t, let party): out.append(">\(party) \(t)")

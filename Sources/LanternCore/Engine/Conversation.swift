@@ -36,6 +36,10 @@ public struct ContactContext: Sendable, Equatable {
     public var buddyFor: [BuddyInvite] = []
     /// Check-ins this person was asked to help with, because she did not answer.
     public var watching: [WatchedCheckIn] = []
+    /// Her TALK thread, while one is open.
+    public var talk: TalkInfo?
+    /// A peer closed and blocked a thread of hers: she may not start another for now.
+    public var talkBlocked = false
 
     public init(isOptedOut: Bool = false, language: String = defaultLocale, subscriptions: [String] = [],
                 alertsPausedUntil: Date? = nil, kit: KitInfo? = nil, kitLimitReached: Bool = false,

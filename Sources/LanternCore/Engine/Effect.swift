@@ -37,6 +37,12 @@ public enum Effect: Sendable, Equatable {
     /// Texts to other people and nothing else: a buddy who leaves (STOP, FORGET) has whoever
     /// relied on them told, so nobody counts on a buddy who will never hear.
     case tell([Notice])
+    /// A TALK thread opens with this reference; the on-duty peers are told (`peerNotice`).
+    case openTalk(ref: String, peerNotice: String)
+    /// Her words on their way to the peer(s) of her open thread.
+    case relayToPeer(TalkRelay)
+    /// Her thread ends (BYE, STOP, FORGET); the peer(s) are told.
+    case closeTalk(TalkClose)
 
     /// The flow action this effect carries out: for logs, metrics and tests.
     public var action: FlowAction {
@@ -63,6 +69,9 @@ public enum Effect: Sendable, Equatable {
         case .removeBuddy: .removeBuddy
         case .answerBuddyInvites: .answerBuddy
         case .tell: .tell
+        case .openTalk: .openTalk
+        case .relayToPeer: .relayToPeer
+        case .closeTalk: .closeTalk
         }
     }
 
@@ -72,7 +81,7 @@ public enum Effect: Sendable, Equatable {
     /// Effects no limit holds back: opting out, erasure, and an answer that ends a check-in.
     public var passesLimits: Bool {
         switch self {
-        case .optOut, .erase, .endCheckIn, .checkedOn, .tell: true
+        case .optOut, .erase, .endCheckIn, .checkedOn, .tell, .closeTalk: true
         default: false
         }
     }

@@ -6,7 +6,7 @@ extension FlowEngine {
 
     /// What placeholders read as: saved values (area codes in words) and what we know of her.
     /// Each is worked out only when a message being rendered uses it.
-    func placeholders(_ vars: [String: String], contact: ContactContext, extra: [String: String] = [:]) -> (String) -> String? {
+    func placeholders(_ vars: [String: String], contact: ContactContext, now: Date? = nil, extra: [String: String] = [:]) -> (String) -> String? {
         let library = self.library
         return { name in
             if let value = extra[name] { return value }
@@ -40,6 +40,12 @@ extension FlowEngine {
                 return self.buddyList(contact)
             case "grace":
                 return String(self.spot.graceMinutes)
+            case "talk_ref":
+                if let ref = vars["talk_ref"] ?? contact.talk?.ref { return ref }
+            case "reply_hours":
+                return String(self.talk.hours.replyWithinHours)
+            case "back_at":
+                if let now, let next = self.talk.hours.nextOnDuty(after: now) { return Self.ukTime(next) }
             case "kit_status":
                 if let kit = contact.kit {
                     return library.render(FlowLibrary.kitStatePrefix + kit.status.rawValue, locale: contact.language,
@@ -67,7 +73,7 @@ extension FlowEngine {
             for action in state.actions {
                 if let effect = apply(action, vars: &vars, to: &contact, now: now) { effects.append(effect) }
             }
-            let values = placeholders(vars, contact: contact)
+            let values = placeholders(vars, contact: contact, now: now)
             // Emergency and crisis words are always plain: life comes first.
             let discreet = library.isDiscreet(contact) && flow.intent == nil
             for key in state.say {
@@ -184,7 +190,12 @@ extension FlowEngine {
             if let gone = contact.buddies.first(where: { $0.key == key }) { vars["ending"] = gone.ending }
             contact.buddies.removeAll { $0.key == key }
             return .removeBuddy(key)
-        case .endCheckIn, .checkedOn, .answerBuddy, .tell:
+        case .openTalk:
+            let ref = ReferenceCode.make(prefix: "T", seed: seed, shift: 48)
+            vars["talk_ref"] = ref
+            contact.talk = TalkInfo(ref: ref, taken: false)
+            return .openTalk(ref: ref, peerNotice: library.render(FlowLibrary.talkPeerNewKey, locale: defaultLocale, values: ["ref": ref]))
+        case .endCheckIn, .checkedOn, .answerBuddy, .tell, .relayToPeer, .closeTalk:
             // Lantern's own, on an answer to a check-in: never from a flow (flows check refuses it).
             return nil
         }
@@ -222,6 +233,9 @@ extension FlowEngine {
         case .hasBuddies: !contact.buddies.isEmpty
         case .buddiesFull: contact.buddies.count >= BuddyAsk.maxPerPerson
         case .placeGiven: vars["place"]?.isEmpty == false
+        case .hasOpenTalk: contact.talk != nil
+        case .canTalk: talk.hasPeers && !contact.talkBlocked
+        case .peersOnDuty: talk.hours.isOnDuty(at: now)
         case .hasPickupPoints: !library.pickupPoints(for: AreaCodes.split(vars["area"])).isEmpty
         }
     }

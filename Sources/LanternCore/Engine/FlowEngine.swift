@@ -9,13 +9,16 @@ public struct FlowEngine: Sendable {
     public let relayAlertReplies: Bool
     /// How check-ins run here (the on-call phone, the grace window), for what SPOT says.
     public let spot: SpotPolicy
+    /// Whether there are peers to TALK to, and when they are on duty.
+    public let talk: TalkPolicy
     /// This text's randomness (reference codes), given by the caller with the text.
     private(set) var seed: UInt64 = 0
 
-    public init(library: FlowLibrary, relayAlertReplies: Bool = false, spot: SpotPolicy = SpotPolicy()) {
+    public init(library: FlowLibrary, relayAlertReplies: Bool = false, spot: SpotPolicy = SpotPolicy(), talk: TalkPolicy? = nil) {
         self.library = library
         self.relayAlertReplies = relayAlertReplies
         self.spot = spot
+        self.talk = talk ?? TalkPolicy(hours: library.talkHours)
     }
 
     /// The postcode district of an address ("12 Example St, Bristol BS5 6AA" → BS5), if it has a full postcode.
@@ -53,6 +56,7 @@ public struct FlowEngine: Sendable {
                 + contact.buddyFor.map { notice(FlowLibrary.buddyOwnerLeftKey, to: $0.from, values: ["ending": $0.ending]) }
             outcome.effects.insert(.tell(notices), at: 0)
         }
+        if let thread = contact.talk { turn.endingTalk(thread, outcome: &outcome, text: InboundText.capped(text), contact: contact) }
         return outcome.clippedToSegmentCeiling()
     }
 
@@ -104,6 +108,11 @@ public struct FlowEngine: Sendable {
             return outcome
         }
 
+        // 1c. In an open TALK thread her words go to the peer, except a whole keyword or BYE.
+        if let outcome = talkTurn(words, text: text, typed: typed, contact: contact, waiting: waiting != nil) {
+            return outcome
+        }
+
         // 2. A language's own name on its own ("POLSKI", "CYMRAEG") switches to it.
         if !freeText, let locale = library.selectedLanguage(words) {
             var chosen = contact
@@ -113,8 +122,9 @@ public struct FlowEngine: Sendable {
                                  conversation: nil, decision: .keyword(flow: "language", keyword: words.joined(separator: " ")),
                                  variables: ["language": locale])
         }
-        // 3. Global keywords win in every state.
-        if let hit = bestKeyword(typed, in: .global, wholeOnly: freeText) {
+        // 3. Global keywords win in every state (in a TALK chat, only as the whole text: "help me,
+        //    I'm scared" is for the peer).
+        if let hit = bestKeyword(typed, in: .global, wholeOnly: freeText || contact.talk != nil) {
             return start(hit, words: words, text: text, contact: contact, now: now)
         }
         // 4. An answer to the question she was asked.
@@ -128,10 +138,15 @@ public struct FlowEngine: Sendable {
             return outcome
         }
         // 5. A keyword that starts a flow.
-        if let hit = bestKeyword(typed, in: .local, wholeOnly: freeText) {
+        if let hit = bestKeyword(typed, in: .local, wholeOnly: freeText || contact.talk != nil) {
             return start(hit, words: words, text: text, contact: contact, now: now)
         }
-        // 6. Still waiting for an answer we could not use: say so, and ask again.
+        // 6. In a TALK chat, words that answer nothing she was asked are for the peer.
+        if let thread = contact.talk, !contact.isOptedOut {
+            return EngineOutcome(replies: [], effects: [relay(text, thread: thread, contact: contact)], conversation: nil,
+                                 decision: .keyword(flow: "talk", keyword: "relay"))
+        }
+        // 6b. Still waiting for an answer we could not use: say so, and ask again.
         if let active, let flow = library.flow(active.flow), let state = flow.states[active.state] {
             return reprompt(flow: flow, state: state, conversation: active, contact: contact, now: now, words: words)
         }

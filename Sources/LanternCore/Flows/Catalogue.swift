@@ -126,6 +126,8 @@ public enum AnswerWord: String, Sendable, CaseIterable {
     case ok
     /// Words that turn a sentence round ("not", "nie"): "she's not ok" never closes a check-in.
     case negation
+    /// Ending her TALK chat ("BYE", "END CHAT"): never STOP or END, which opt her out.
+    case bye
 }
 
 /// Every language's answer words, folded the way typed words are, worked out once.
@@ -142,6 +144,8 @@ public struct AnswerVocabulary: Sendable {
     /// The one-word ones among them ("OK", "SAFE"), looked for inside a buddy's longer text.
     public let okWords: Set<String>
     public let negation: Set<String>
+    /// Whole answers that end her TALK chat (words joined by a space).
+    public let bye: Set<String>
 
     public init(_ catalogues: [Catalogue]) {
         func all(_ kind: AnswerWord) -> [String] { catalogues.flatMap { $0.answers[kind] ?? [] } }
@@ -152,5 +156,6 @@ public struct AnswerVocabulary: Sendable {
         ok = Set(all(.ok).map { KeywordText.words($0).joined(separator: " ") })
         okWords = Set(all(.ok).map(KeywordText.words).filter { $0.count == 1 }.map { $0[0] })
         negation = Set(all(.negation).flatMap(KeywordText.words))
+        bye = Set(all(.bye).map { KeywordText.words($0).joined(separator: " ") })
     }
 }

@@ -190,6 +190,12 @@ public struct Check: Sendable {
         case buddiesFull = "buddies_full"
         /// She said where she is (with the minutes, or after).
         case placeGiven = "place_given"
+        /// She has a TALK thread open.
+        case hasOpenTalk = "has_open_talk"
+        /// The service has peers to talk to, and this number may start a thread.
+        case canTalk = "can_talk"
+        /// A peer is on duty now (service.yaml's `talk: on_duty:`).
+        case peersOnDuty = "peers_on_duty"
     }
     public let condition: Condition
     public let then: String
@@ -308,9 +314,14 @@ public enum FlowAction: String, Sendable, CaseIterable, Codable {
     case checkedOn = "checked_on"
     case answerBuddy = "answer_buddy"
     case tell
+    /// Open a TALK thread (sets `talk_ref`): her next texts go to the on-duty peers.
+    case openTalk = "open_talk"
+    /// Not for flows: her words relayed in an open thread, and the thread ending.
+    case relayToPeer = "relay_to_peer"
+    case closeTalk = "close_talk"
 
     /// Actions the engine takes itself, which no flow may name.
-    public static let engineOnly: Set<FlowAction> = [.endCheckIn, .checkedOn, .answerBuddy, .tell]
+    public static let engineOnly: Set<FlowAction> = [.endCheckIn, .checkedOn, .answerBuddy, .tell, .relayToPeer, .closeTalk]
 
     /// The variables this action reads, which the flow must have saved before it.
     public var requiredVariables: [String] {
@@ -331,6 +342,7 @@ public enum FlowAction: String, Sendable, CaseIterable, Codable {
     public var providesVariables: [String] {
         switch self {
         case .requestKit, .relayReport: ["ref"]
+        case .openTalk: ["talk_ref"]
         default: []
         }
     }

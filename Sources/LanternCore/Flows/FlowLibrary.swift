@@ -11,6 +11,8 @@ public final class FlowLibrary: Sendable {
     public let defaultWording: Wording
     /// The districts and named areas the service works in (`covers:` in service.yaml); nil: everywhere.
     public let covers: [String]?
+    /// When peers are on duty for TALK (`talk:` in service.yaml).
+    public let talkHours: TalkHours
     let flowsByID: [String: Flow]
     /// Every flow's keywords, grouped the ways the engine looks them up.
     let keywords: KeywordIndex
@@ -55,11 +57,32 @@ public final class FlowLibrary: Sendable {
     public static let coordinatorTooLongKey = "report.coordinator.too_long"
     /// Messages only coordinators read: kept in the service's own language, never translated.
     public static let coordinatorOnlyKeys: Set<String> = [reportRelayKey, reportAnswerRelayKey, coordinatorSentKey,
-                                                          coordinatorUnknownKey, coordinatorEmptyKey, coordinatorTooLongKey]
+                                                          coordinatorUnknownKey, coordinatorEmptyKey, coordinatorTooLongKey,
+                                                          talkPeerNewKey, talkPeerRelayKey, talkPeerEndedKey, talkPeerEmergencyKey,
+                                                          talkPeerTakenKey, talkPeerAlreadyTakenKey, talkPeerUnknownKey, talkPeerClosedKey,
+                                                          talkPeerBlockedKey, talkPeerClosedQuietKey, talkPeerTooManyKey]
     /// The answer to a text we don't understand just after an alert reached her.
     public static let alertReplyKey = "alert.reply"
     /// Said when someone asks for alerts in more areas than one person may have.
     public static let tooManyAreasKey = "alerts.too_many_areas"
+
+    /// TALK: what she is told when her chat ends or she reaches the day's limit, and what the
+    /// peers' phones get (in the service's language, like reports).
+    public static let talkEndedKey = "talk.ended"
+    public static let talkEndedByPeerKey = "talk.ended_by_peer"
+    public static let talkClosedQuietKey = "talk.closed_quiet"
+    public static let talkLimitKey = "talk.limit"
+    public static let talkPeerNewKey = "talk.peer.new"
+    public static let talkPeerRelayKey = "talk.peer.relay"
+    public static let talkPeerEndedKey = "talk.peer.ended_by_her"
+    public static let talkPeerEmergencyKey = "talk.peer.emergency"
+    public static let talkPeerTakenKey = "talk.peer.taken"
+    public static let talkPeerAlreadyTakenKey = "talk.peer.already_taken"
+    public static let talkPeerUnknownKey = "talk.peer.unknown"
+    public static let talkPeerClosedKey = "talk.peer.closed"
+    public static let talkPeerBlockedKey = "talk.peer.blocked"
+    public static let talkPeerClosedQuietKey = "talk.peer.closed_quiet"
+    public static let talkPeerTooManyKey = "talk.peer.too_many"
 
     /// The check-in flow and the buddy flow, which the engine answers for while a check-in runs.
     public static let spotFlow = "spot"
@@ -117,13 +140,17 @@ public final class FlowLibrary: Sendable {
         m[buddyOwnerDeclinedKey] = ["ending"]
         m[buddyOwnerLeftKey] = ["ending"]
         for result in BuddyAskResult.allCases where result != .asked { m[buddyResultPrefix + result.rawValue] = ["ending"] }
+        for key in [talkEndedKey, talkEndedByPeerKey, talkClosedQuietKey, talkLimitKey] { m[key] = [] }
+        for key in [talkPeerNewKey, talkPeerEndedKey, talkPeerEmergencyKey, talkPeerTakenKey, talkPeerAlreadyTakenKey, talkPeerUnknownKey,
+                    talkPeerClosedKey, talkPeerBlockedKey, talkPeerClosedQuietKey, talkPeerTooManyKey] { m[key] = ["ref"] }
+        m[talkPeerRelayKey] = ["ref", "text"]
         return m
     }()
     public static var engineKeys: Set<String> { Set(systemMessages.keys) }
 
     /// Placeholders the engine fills from what it knows about the person, in any message.
     public static let builtinPlaceholders: Set<String> = ["my_areas", "kit_ref", "kit_status", "languages", "paused_until", "covered",
-                                                          "due_time", "buddies", "ending", "grace"]
+                                                          "due_time", "buddies", "ending", "grace", "talk_ref", "reply_hours", "back_at"]
 
     /// Languages in the order LANG lists them: English first, then by tag (worked out once).
     public let languages: [Catalogue]
@@ -148,9 +175,10 @@ public final class FlowLibrary: Sendable {
     public static let kitStatePrefix = "kit.state."
 
     public init(flows: [Flow], catalogues: [Catalogue], areas: [NamedArea] = [], pickupPoints: [PickupPoint] = [],
-                defaultWording: Wording = .discreet, covers: [String]? = nil) {
+                defaultWording: Wording = .discreet, covers: [String]? = nil, talkHours: TalkHours = TalkHours()) {
         self.defaultWording = defaultWording
         self.covers = covers
+        self.talkHours = talkHours
         // Each language's aliases join the flows they name, tagged with their language.
         // An alias matches the way the flow's own words do (STOP's must be the whole message).
         // A word two languages share (NALOXONA) works in both but chooses neither.

@@ -29,6 +29,7 @@ public struct LanternConfiguration: Sendable {
     public var kits: KitSettings
     public var reports: ReportSettings
     public var spot = SpotSettings()
+    public var talk = TalkSettings()
     public var console = ConsoleSettings()
     public var limits: LimitSettings
     public var retention: RetentionSettings
@@ -255,6 +256,16 @@ public struct LanternConfiguration: Sendable {
         case "off": c.console.twoFactor = false
         default: throw .invalid("LANTERN_CONSOLE_2FA", "must be on or off")
         }
+        if let v = nonEmpty("LANTERN_PEER_NUMBERS") {
+            var numbers: [PhoneNumber] = []
+            for raw in v.split(separator: ",") {
+                guard let n = PhoneNumber(String(raw)) else { throw .invalid("LANTERN_PEER_NUMBERS", "must be phone numbers separated by commas") }
+                numbers.append(n)
+            }
+            c.talk.peerNumbers = numbers
+        }
+        if let n = try wholeNumber("LANTERN_TALK_QUIET_HOURS", in: 1...168) { c.talk.quietHours = n }
+        if let n = try wholeNumber("LANTERN_TALK_PER_DAY", in: 1...1000) { c.talk.perThreadPerDay = n }
         if let n = try wholeNumber("LANTERN_SPOT_GRACE_MINUTES", in: 1...30) { c.spot.graceMinutes = n }
         if let n = try wholeNumber("LANTERN_SPOT_REMINDER_MINUTES", in: 1...60) { c.spot.reminderMinutes = n }
         if let v = nonEmpty("LANTERN_SPOT_ONCALL_NUMBERS") {
@@ -345,6 +356,19 @@ public struct SpotSettings: Sendable {
     public init() {}
 
     public var policy: SpotPolicy { SpotPolicy(hasOnCall: !onCallNumbers.isEmpty, graceMinutes: graceMinutes) }
+}
+
+/// TALK: the peers' phones and the thread's limits.
+public struct TalkSettings: Sendable {
+    /// On-duty peers' phones: her TALK texts go to them, and they answer with the thread's reference.
+    public var peerNumbers: [PhoneNumber] = []
+    /// A thread nobody has written in for this long closes (she and the peer are told).
+    public var quietHours = 24
+    /// Her texts relayed per thread per day.
+    public var perThreadPerDay = 60
+    public init() {}
+
+    public var peers: TalkPeers { TalkPeers(numbers: peerNumbers, perThreadPerDay: perThreadPerDay) }
 }
 
 /// Where reports go, and how long a coordinator can answer one.

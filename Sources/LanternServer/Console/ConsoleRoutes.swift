@@ -206,6 +206,9 @@ struct ConsoleRoutes: Sendable {
         let hasReports: Bool
         let broadcastsSending: Int
         let broadcastsAwaiting: Int
+        let talkOpen: Int
+        let talkStarted: Int
+        let talkRelayed: Int
     }
 
     func today(_ session: ConsoleSession) async throws -> Response {
@@ -217,6 +220,7 @@ struct ConsoleRoutes: Sendable {
             .map { AreaCount(area: $0.key, count: $0.value.reduce(0) { $0 + $1.count }) }
             .sorted { ($0.count, $1.area) > ($1.count, $0.area) }
         let broadcasts = try await desk.broadcastList()
+        let talk = try await database.talkCounts(since: ISO8601DateFormatter.dayString(time.addingTimeInterval(-6 * 86400)))
         let page = TodayPage(
             title: "Today", chrome: session.chrome,
             repliesToday: counts.repliesToday, alertsToday: counts.alertsToday, openKits: kits.count,
@@ -224,7 +228,8 @@ struct ConsoleRoutes: Sendable {
             areas: counts.subscribers, hasAreas: !counts.subscribers.isEmpty,
             reports: reports, hasReports: !reports.isEmpty,
             broadcastsSending: broadcasts.filter { Self.running.contains($0.status) }.count,
-            broadcastsAwaiting: broadcasts.filter { $0.status == .awaitingApproval }.count)
+            broadcastsAwaiting: broadcasts.filter { $0.status == .awaitingApproval }.count,
+            talkOpen: talk["open"] ?? 0, talkStarted: talk["opened"] ?? 0, talkRelayed: (talk["relayed_in"] ?? 0) + (talk["relayed_out"] ?? 0))
         return pages.render("today", page)
     }
 

@@ -17,6 +17,9 @@ public struct ConversationService: Sendable {
     /// On-duty coordinators' phones: a text from one that starts with a report reference is her
     /// answer to that report, not a conversation.
     let coordinatorNumbers: Set<String>
+    /// The peers' phones: a text from one that starts with a TALK reference is her answer in that thread.
+    let peers: TalkPeers
+    let peerNumbers: Set<String>
     let replyBudget: ReplyBudget
     /// A FORGET with nothing left to erase is answered at most once an hour per number.
     let emptyForgets = SharedRateWindow(limit: 1, window: 3600)
@@ -31,6 +34,8 @@ public struct ConversationService: Sendable {
         self.limits = InboundLimits(limits)
         self.allowedCountryCodes = limits.allowedCountryCodes
         self.coordinatorNumbers = Set(policy.coordinatorNumbers.map(\.e164))
+        self.peers = policy.talk
+        self.peerNumbers = Set(policy.talk.numbers.map(\.e164))
         self.replyBudget = ReplyBudget(segmentsPerMinute: limits.replySegmentsPerMinute, maxWait: limits.replyMaxWait)
         self.ownNumbers = limits.ownNumbers
         self.database = database
@@ -59,6 +64,14 @@ public struct ConversationService: Sendable {
             Counter(label: "lantern_report_replies_total", dimensions: [("via", "sms")]).increment()
             logger.info("coordinator answered a report by text", metadata: ["outcome": "\(result)"])
             return .coordinatorReply(result)
+        }
+        if peerNumbers.contains(message.from.e164), let (ref, command) = Self.peerCommand(text) {
+            let result = try await database.peerReply(envelope, ref: ref, command: command, peers: peers,
+                                                      words: Self.talkWords(engine.library), now: now())
+            if result != .duplicate { await outboxWakeUp.notify() }
+            Counter(label: "lantern_talk_peer_texts_total", dimensions: [("outcome", result.description)]).increment()
+            logger.info("a peer answered a TALK thread", metadata: ["outcome": "\(result)"])
+            return .peerReply(result)
         }
         let now = self.now
         let key = database.vault.contactKey(for: message.from)
@@ -102,7 +115,7 @@ public struct ConversationService: Sendable {
             return outcome
         }, prepared: prepared)
         switch result {
-        case .ignored, .coordinatorReply: break
+        case .ignored, .coordinatorReply, .peerReply: break
         case .duplicate:
             Counter(label: "lantern_inbound_duplicates_total", dimensions: [("provider", message.provider)]).increment()
             logger.info("inbound duplicate ignored", metadata: ["provider": "\(message.provider)"])
@@ -141,18 +154,38 @@ public struct ConversationService: Sendable {
 
     /// "R-PM63 Was that today?" → ("R-PM63", "Was that today?"); nil unless it starts with a
     /// report reference (R, a dash or space or nothing, six or four characters).
-    static func reportAnswer(_ text: String) -> (String, String)? {
+    static func reportAnswer(_ text: String) -> (String, String)? { referenced(text, prefix: "R") }
+
+    /// "R-PM63WX words" or "R PM63WX words": the reference as typed, and the words after it.
+    static func referenced(_ text: String, prefix: String) -> (String, String)? {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         let words = trimmed.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true).map(String.init)
         guard let first = words.first else { return nil }
-        if ReferenceCode.parse(first, prefix: "R") != nil {
+        if ReferenceCode.parse(first, prefix: prefix) != nil {
             return (first, String(trimmed.dropFirst(first.count)))
         }
-        // "R PM63WX …"
-        if words.count >= 2, first.uppercased() == "R", ReferenceCode.parse("R" + words[1], prefix: "R") != nil {
-            return ("R" + words[1], words.count > 2 ? words[2] : "")
+        if words.count >= 2, first.uppercased() == prefix, ReferenceCode.parse(prefix + words[1], prefix: prefix) != nil {
+            return (prefix + words[1], words.count > 2 ? words[2] : "")
         }
         return nil
+    }
+
+    /// A peer's text in a thread: "T-4KQ2MP words", or "T-4KQ2MP END" / "BLOCK" on their own.
+    static func peerCommand(_ text: String) -> (String, PeerCommand)? {
+        guard let (raw, rest) = referenced(text, prefix: "T"), let ref = ReferenceCode.parse(raw, prefix: "T") else { return nil }
+        let word = KeywordText.words(rest).joined(separator: " ")
+        switch word {
+        case "END", "CLOSE", "BYE": return (ref, .close)
+        case "BLOCK": return (ref, .block)
+        default: return (ref, .answer(rest))
+        }
+    }
+
+    /// TALK's own texts: to her in her language and wording, to peers in the service's language.
+    static func talkWords(_ library: FlowLibrary) -> TalkWords {
+        TalkWords(toHer: { key, language, wording in
+            library.render(key, locale: language, discreet: (wording ?? library.defaultWording) == .discreet)
+        }, toPeer: { key, ref in library.render(key, locale: defaultLocale, values: ["ref": ref]) })
     }
 
     /// What a coordinator hears back, in the service's own language (like the relayed report).

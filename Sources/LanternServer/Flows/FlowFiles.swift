@@ -34,6 +34,7 @@ public struct FlowFiles: Sendable {
         var pickupPoints: [PickupPoint] = []
         var wording = Wording.discreet
         var covers: [String]?
+        var talk = TalkHours()
         for url in yamlFiles(in: flowsDirectory, diagnostics: &diagnostics) {
             var reader = NodeReader(file: relativePath(url), diagnostics: [])
             if let node = reader.compose(url) {
@@ -44,6 +45,7 @@ public struct FlowFiles: Sendable {
                     pickupPoints += data.pickupPoints
                     wording = data.wording ?? wording
                     if let c = data.covers { covers = (covers ?? []) + c }
+                    if service.mapping?["talk"] != nil { talk = data.talk }
                 } else if let flow = reader.flow(node) {
                     flows.append(flow)
                 }
@@ -62,7 +64,7 @@ public struct FlowFiles: Sendable {
             diagnostics += reader.diagnostics
         }
         return Loaded(library: FlowLibrary(flows: flows, catalogues: catalogues, areas: areas, pickupPoints: pickupPoints,
-                                           defaultWording: wording, covers: covers),
+                                           defaultWording: wording, covers: covers, talkHours: talk),
                       diagnostics: diagnostics)
     }
 

@@ -4,13 +4,18 @@ import Yams
 
 /// Reads `flows/service.yaml`: named areas, pickup points, default wording, what the service covers.
 extension NodeReader {
-    mutating func service(_ node: Node) -> (areas: [NamedArea], pickupPoints: [PickupPoint], wording: Wording?, covers: [String]?) {
-        guard let fields = mapping(node, "'service'", allowed: ["areas", "pickup_points", "wording", "covers"]) else { return ([], [], nil, nil) }
+    mutating func service(_ node: Node) -> (areas: [NamedArea], pickupPoints: [PickupPoint], wording: Wording?, covers: [String]?, talk: TalkHours) {
+        guard let fields = mapping(node, "'service'", allowed: ["areas", "pickup_points", "wording", "covers", "talk"]) else { return ([], [], nil, nil, TalkHours()) }
         var areas: [NamedArea] = []
         var points: [(String, String, String, String?, Node)] = []
         var wording: Wording?
         var coverNames: [(String, Node)]?
+        var talk = TalkHours()
         for (key, value) in fields {
+            if key == "talk" {
+                talk = talkHours(value)
+                continue
+            }
             if key == "covers" {
                 coverNames = strings(value, "'covers'")
                 continue
@@ -67,6 +72,40 @@ extension NodeReader {
                 return codes
             }
         }
-        return (areas, pickupPoints, wording, covers)
+        return (areas, pickupPoints, wording, covers, talk)
+    }
+
+    static let weekdays = ["sun": 1, "mon": 2, "tue": 3, "wed": 4, "thu": 5, "fri": 6, "sat": 7]
+
+    /// `talk: {reply_within_hours: 4, on_duty: {mon: "10:00-20:00", sat: off, …}}` (UK time); a day
+    /// left out is off; no `on_duty` at all: always.
+    mutating func talkHours(_ node: Node) -> TalkHours {
+        var hours = TalkHours()
+        guard let fields = mapping(node, "'talk'", allowed: ["reply_within_hours", "on_duty"]) else { return hours }
+        for (key, value) in fields {
+            if key == "reply_within_hours" {
+                if let raw = string(value, "'reply_within_hours'"), let n = Int(raw), (1...168).contains(n) { hours.replyWithinHours = n }
+                else { error("'reply_within_hours' must be a whole number of hours from 1 to 168", value) }
+                continue
+            }
+            guard let days = mapping(value, "'on_duty'", allowed: Set(Self.weekdays.keys)) else { continue }
+            var shifts: [Int: TalkHours.Shift] = [:]
+            for (day, span) in days {
+                guard let raw = string(span, "'\(day)'") else { continue }
+                if raw.lowercased() == "off" { continue }
+                let ends = raw.split(separator: "-").map { $0.trimmingCharacters(in: .whitespaces) }
+                func minutes(_ t: String) -> Int? {
+                    let p = t.split(separator: ":").compactMap { Int($0) }
+                    guard p.count == 2, (0...24).contains(p[0]), (0..<60).contains(p[1]), p[0] * 60 + p[1] <= 1440 else { return nil }
+                    return p[0] * 60 + p[1]
+                }
+                guard ends.count == 2, let start = minutes(ends[0]), let end = minutes(ends[1]), start < end else {
+                    error("'\(day)' must be a span like 10:00-20:00 (UK time), or off", span); continue
+                }
+                shifts[Self.weekdays[day]!] = TalkHours.Shift(start: start, end: end)
+            }
+            hours.shifts = shifts
+        }
+        return hours
     }
 }

@@ -13,11 +13,17 @@ public struct Housekeeping: Service, CustomStringConvertible {
     let now: @Sendable () -> Date
     let logger: Logger
     let tick: Duration
+    /// TALK threads nobody has written in for the quiet period close (she and the peer are told).
+    let talk: TalkSettings
+    let talkWords: TalkWords?
 
     public var description: String { "Housekeeping" }
 
     public init(database: AppDatabase, kits: KitSettings, retention: RetentionSettings = RetentionSettings(),
+                talk: TalkSettings = TalkSettings(), talkWords: TalkWords? = nil,
                 now: @escaping @Sendable () -> Date, logger: Logger, tick: Duration = .seconds(60)) {
+        self.talk = talk
+        self.talkWords = talkWords
         self.database = database
         self.retention = retention
         self.kits = kits
@@ -36,6 +42,10 @@ public struct Housekeeping: Service, CustomStringConvertible {
         try await database.expireReportReferences(now: now())
         if k.expired + k.deleted > 0 {
             logger.info("kit requests expired", metadata: ["addresses_deleted": "\(k.expired)", "requests_deleted": "\(k.deleted)"])
+        }
+        if let talkWords, !talk.peerNumbers.isEmpty {
+            let closed = try await database.closeQuietTalks(quiet: Double(talk.quietHours) * 3600, peers: talk.peers, words: talkWords, now: now())
+            if closed > 0 { logger.info("quiet TALK threads closed", metadata: ["threads": "\(closed)"]) }
         }
         let swept = try await database.sweep(retention, now: now())
         let removed: [(String, Int)] = [
