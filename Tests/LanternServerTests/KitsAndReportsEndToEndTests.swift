@@ -60,6 +60,34 @@ import Testing
         }
     }
 
+    @Test func threeSuppliesByPostGoThroughDispatchAsYourParcelNamingNothing() async throws {
+        let street = "Canary\(UUID().uuidString.prefix(6)) Road"
+        try await withLantern(canaries: [street]) { env in
+            try await env.text("kit")
+            let asked = try #require(await env.nth(1, sentTo: Self.her))
+            // Discreet by default: the list names nothing a lock screen would give away.
+            #expect(asked.contains("1 Nose spray") && asked.contains("3 Small pack") && asked.contains("4 Safety box"))
+            #expect(!asked.lowercased().contains("needle") && !asked.lowercased().contains("naloxone"))
+            try await env.text("7")  // not on the list
+            #expect(await env.nth(2, sentTo: Self.her)?.contains("numbers from the list") == true)
+            try await env.text("1 3 3 4")
+            try await env.text("2")
+            try await env.text("Flat 2, 40 \(street), Bristol BS5 6AA")
+            let kit = try #require(ref("K", in: await env.nth(5, sentTo: Self.her)))
+            let one = try await env.api("GET", "/admin/kits/\(kit)")
+            let detail = try AdminJSON.decoder.decode(KitDetail.self, from: Data(one.body.utf8))
+            #expect(detail.summary.kind == "spray+needles x2+sharps_bin" && detail.summary.method == "post")
+            let sent = try await env.api("POST", "/admin/kits/\(kit)/sent", json: #"{"reason": "posted"}"#)
+            #expect(sent.status == 200, "\(sent.body)")
+            #expect(await env.nth(6, sentTo: Self.her) == "Your parcel \(kit) is on its way.")
+            #expect(try await env.atRest(street).isEmpty)
+            // Test strips can only be posted: asking for them skips the question of how.
+            try await env.text("kit")
+            try await env.text("6")
+            #expect(await env.nth(8, sentTo: Self.her)?.contains("address for the parcel") == true)
+        }
+    }
+
     @Test func theKitLimitStopsRepeatRequests() async throws {
         try await withLantern(canaries: []) { env in
             var sent = 0

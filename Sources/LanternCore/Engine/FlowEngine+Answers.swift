@@ -133,6 +133,8 @@ extension FlowEngine {
             return number.e164
         case .place:
             return Self.placeText(text)
+        case .supplies:
+            return Supply.choose(words, from: library.supplies)
         case .buddy:
             let buddies = contact?.buddies ?? []
             guard words.count == 1, let n = Int(words[0]), (1...max(1, buddies.count)).contains(n), n <= buddies.count else { return nil }

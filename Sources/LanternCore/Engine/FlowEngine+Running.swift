@@ -40,6 +40,9 @@ extension FlowEngine {
                 return self.buddyList(contact)
             case "grace":
                 return String(self.spot.graceMinutes)
+            case "supplies":
+                let discreet = library.isDiscreet(contact)
+                return library.supplies.enumerated().map { "\($0.offset + 1) \($0.element.name(discreet: discreet))" }.joined(separator: "\n")
             case "talk_ref":
                 if let ref = vars["talk_ref"] ?? contact.talk?.ref { return ref }
             case "reply_hours":
@@ -159,8 +162,11 @@ extension FlowEngine {
         case .requestKit:
             let ref = ReferenceCode.make(prefix: "K", seed: seed)
             vars["ref"] = ref
-            contact.kit = KitInfo(ref: ref, status: .open, method: vars["method"] ?? "")
-            guard let kind = vars["kind"], let method = vars["method"] else { return nil }
+            contact.kit = KitInfo(ref: ref, status: .open, method: vars["method"] ?? (vars["address"] != nil ? "post" : "collect"))
+            // Supplies that can only go one way skip the question: an address means post.
+            guard let kind = vars["kind"], let method = vars["method"] ?? (vars["address"] != nil ? "post" : vars["pickup"] != nil ? "collect" : nil) else {
+                return nil
+            }
             return .requestKit(KitOrder(ref: ref, kind: kind, method: method, pickup: vars["pickup"], address: vars["address"]))
         case .cancelKit:
             if let kit = contact.kit, kit.status == .open { contact.kit = KitInfo(ref: kit.ref, status: .cancelled, method: kit.method) }
@@ -236,6 +242,9 @@ extension FlowEngine {
         case .hasOpenTalk: contact.talk != nil
         case .canTalk: talk.hasPeers && !contact.talkBlocked
         case .peersOnDuty: talk.hours.isOnDuty(at: now)
+        case .hasSupplies: !library.supplies.isEmpty
+        case .itemsCanPost: Supply.chosen(vars["kind"], from: library.supplies).allSatisfy(\.post)
+        case .itemsCanCollect: Supply.chosen(vars["kind"], from: library.supplies).allSatisfy(\.collect)
         case .hasPickupPoints: !library.pickupPoints(for: AreaCodes.split(vars["area"])).isEmpty
         }
     }

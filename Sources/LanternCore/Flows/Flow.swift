@@ -196,6 +196,11 @@ public struct Check: Sendable {
         case canTalk = "can_talk"
         /// A peer is on duty now (service.yaml's `talk: on_duty:`).
         case peersOnDuty = "peers_on_duty"
+        /// The service lists supplies (service.yaml's `supplies:`): KIT asks which.
+        case hasSupplies = "has_supplies"
+        /// Everything she chose (`kind`) can be posted / collected.
+        case itemsCanPost = "items_can_post"
+        case itemsCanCollect = "items_can_collect"
     }
     public let condition: Condition
     public let then: String
@@ -238,6 +243,8 @@ public enum AnswerKind: String, Sendable, CaseIterable {
     case place
     /// A number from the list of her buddies (`{buddies}`).
     case buddy
+    /// Numbers from the service's supplies list ("1 3"): saved as the kit queue shows them.
+    case supplies
 
     /// Variables this kind of answer fills besides its own (`save:`).
     public var alsoSaves: [String] {
@@ -328,7 +335,7 @@ public enum FlowAction: String, Sendable, CaseIterable, Codable {
         switch self {
         case .subscribe, .unsubscribe: ["areas"]
         case .pause: ["hours"]
-        case .requestKit: ["kind", "method"]
+        case .requestKit: ["kind"]
         case .relayReport: ["area", "happened", "description"]
         case .setLanguage: ["language"]
         case .startCheckIn: ["minutes"]

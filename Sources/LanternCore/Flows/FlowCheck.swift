@@ -270,7 +270,10 @@ public struct FlowCheck: Sendable {
         // in their own scripts, so UCS-2) and the longest list of pickup points for any area.
         let longestPickupList = Set(library.pickupPoints.map(\.area)).map { library.pickupPointList(for: [$0]) }
             .max { SMSSegments.count($0).units < SMSSegments.count($1).units } ?? Self.sampleValue
-        let generated = ["languages": library.languageList, "pickup_points": longestPickupList]
+        // The supplies list as the plain names read (longer than the discreet ones).
+        let supplies = library.supplies.enumerated().map { "\($0.offset + 1) \($0.element.name)" }.joined(separator: "\n")
+        let generated = ["languages": library.languageList, "pickup_points": longestPickupList,
+                         "supplies": supplies.isEmpty ? Self.sampleValue : supplies]
         return catalogue.messages.sorted(by: { $0.key < $1.key }).map { key, template in
             let sample = Dictionary(template.placeholders.map { ($0, generated[$0] ?? Self.sampleValue) }, uniquingKeysWith: { a, _ in a })
             var text = template.render(sample)
@@ -338,6 +341,13 @@ public struct FlowCheck: Sendable {
                 }
             } else {
                 out.append(FlowDiagnostic(.error, "pickup point '\(point.name)' gives away what it is (\(found.joined(separator: ", "))) on a lock screen; give it a discreet_name: for people who get discreet wording", at: nil))
+            }
+        }
+        // A supply's discreet name is what a lock screen shows when she chooses it.
+        for supply in library.supplies {
+            let found = telltales(supply.discreetName)
+            if !found.isEmpty {
+                out.append(FlowDiagnostic(.error, "supply '\(supply.id)': its discreet_name '\(supply.discreetName)' gives it away on a lock screen (\(found.joined(separator: ", ")))", at: nil))
             }
         }
         return out

@@ -13,6 +13,8 @@ public final class FlowLibrary: Sendable {
     public let covers: [String]?
     /// When peers are on duty for TALK (`talk:` in service.yaml).
     public let talkHours: TalkHours
+    /// What KIT offers (`supplies:` in service.yaml); empty: naloxone only, by kind.
+    public let supplies: [Supply]
     let flowsByID: [String: Flow]
     /// Every flow's keywords, grouped the ways the engine looks them up.
     let keywords: KeywordIndex
@@ -150,7 +152,7 @@ public final class FlowLibrary: Sendable {
 
     /// Placeholders the engine fills from what it knows about the person, in any message.
     public static let builtinPlaceholders: Set<String> = ["my_areas", "kit_ref", "kit_status", "languages", "paused_until", "covered",
-                                                          "due_time", "buddies", "ending", "grace", "talk_ref", "reply_hours", "back_at"]
+                                                          "due_time", "buddies", "ending", "grace", "talk_ref", "reply_hours", "back_at", "supplies"]
 
     /// Languages in the order LANG lists them: English first, then by tag (worked out once).
     public let languages: [Catalogue]
@@ -175,7 +177,8 @@ public final class FlowLibrary: Sendable {
     public static let kitStatePrefix = "kit.state."
 
     public init(flows: [Flow], catalogues: [Catalogue], areas: [NamedArea] = [], pickupPoints: [PickupPoint] = [],
-                defaultWording: Wording = .discreet, covers: [String]? = nil, talkHours: TalkHours = TalkHours()) {
+                defaultWording: Wording = .discreet, covers: [String]? = nil, talkHours: TalkHours = TalkHours(), supplies: [Supply] = []) {
+        self.supplies = supplies
         self.defaultWording = defaultWording
         self.covers = covers
         self.talkHours = talkHours

@@ -313,6 +313,17 @@ struct ConsoleRoutes: Sendable {
         let reasons: [Choice]
     }
 
+    /// What was asked for, by the supplies' names ("spray x2+foil" → "Naloxone spray (Nyxoid) ×2, Foil").
+    func what(_ kind: String) -> String {
+        let supplies = desk.broadcasts.library.supplies
+        let parts = kind.split(separator: "+").map { part -> String in
+            let bits = part.split(separator: " ")
+            guard let id = bits.first, let supply = supplies.first(where: { $0.id == id }) else { return String(part) }
+            return supply.name + (bits.count > 1 ? " ×" + bits[1].dropFirst() : "")
+        }
+        return parts.joined(separator: ", ")
+    }
+
     static func how(_ kit: KitSummary) -> String { kit.method == "post" ? "By post" : "To collect" }
 
     /// The queue, oldest first, without addresses.
@@ -321,7 +332,7 @@ struct ConsoleRoutes: Sendable {
         let kits = try await desk.kitQueue(includeClosed: false).sorted { $0.createdAt < $1.createdAt }
         return pages.render("kits", KitsPage(chrome: session.chrome,
                                              notice: notice, kits: kits.map {
-                                                 KitRow(ref: $0.ref, kind: $0.kind, how: Self.how($0), age: Self.age(since: $0.createdAt, now: time))
+                                                 KitRow(ref: $0.ref, kind: what($0.kind), how: Self.how($0), age: Self.age(since: $0.createdAt, now: time))
                                              }, hasKits: !kits.isEmpty))
     }
 
@@ -338,7 +349,7 @@ struct ConsoleRoutes: Sendable {
                                                    (.unreachable, "Could not be delivered or collected"), (.other, "Another reason")]
         return pages.render("kit", KitPage(
             title: "Kit \(k.ref)", chrome: session.chrome, ref: k.ref,
-            kind: k.kind, how: Self.how(k), pickup: k.pickup, address: detail.address, hasAddress: detail.address != nil,
+            kind: what(k.kind), how: Self.how(k), pickup: k.pickup, address: detail.address, hasAddress: detail.address != nil,
             age: Self.age(since: k.createdAt, now: now()), status: k.status.rawValue, isOpen: k.status == .open, error: error,
             reasons: reasons.map { Choice(value: $0.0.rawValue, label: $0.1) }), status: status)
     }

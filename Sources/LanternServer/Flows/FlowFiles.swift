@@ -35,6 +35,7 @@ public struct FlowFiles: Sendable {
         var wording = Wording.discreet
         var covers: [String]?
         var talk = TalkHours()
+        var supplies: [Supply] = []
         for url in yamlFiles(in: flowsDirectory, diagnostics: &diagnostics) {
             var reader = NodeReader(file: relativePath(url), diagnostics: [])
             if let node = reader.compose(url) {
@@ -46,6 +47,7 @@ public struct FlowFiles: Sendable {
                     wording = data.wording ?? wording
                     if let c = data.covers { covers = (covers ?? []) + c }
                     if service.mapping?["talk"] != nil { talk = data.talk }
+                    supplies += data.supplies
                 } else if let flow = reader.flow(node) {
                     flows.append(flow)
                 }
@@ -64,7 +66,7 @@ public struct FlowFiles: Sendable {
             diagnostics += reader.diagnostics
         }
         return Loaded(library: FlowLibrary(flows: flows, catalogues: catalogues, areas: areas, pickupPoints: pickupPoints,
-                                           defaultWording: wording, covers: covers, talkHours: talk),
+                                           defaultWording: wording, covers: covers, talkHours: talk, supplies: supplies),
                       diagnostics: diagnostics)
     }
 

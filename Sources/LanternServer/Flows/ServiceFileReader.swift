@@ -4,16 +4,24 @@ import Yams
 
 /// Reads `flows/service.yaml`: named areas, pickup points, default wording, what the service covers.
 extension NodeReader {
-    mutating func service(_ node: Node) -> (areas: [NamedArea], pickupPoints: [PickupPoint], wording: Wording?, covers: [String]?, talk: TalkHours) {
-        guard let fields = mapping(node, "'service'", allowed: ["areas", "pickup_points", "wording", "covers", "talk"]) else { return ([], [], nil, nil, TalkHours()) }
+    mutating func service(_ node: Node) -> (areas: [NamedArea], pickupPoints: [PickupPoint], wording: Wording?, covers: [String]?, talk: TalkHours,
+                                            supplies: [Supply]) {
+        guard let fields = mapping(node, "'service'", allowed: ["areas", "pickup_points", "wording", "covers", "talk", "supplies"]) else {
+            return ([], [], nil, nil, TalkHours(), [])
+        }
         var areas: [NamedArea] = []
         var points: [(String, String, String, String?, Node)] = []
         var wording: Wording?
         var coverNames: [(String, Node)]?
         var talk = TalkHours()
+        var supplies: [Supply] = []
         for (key, value) in fields {
             if key == "talk" {
                 talk = talkHours(value)
+                continue
+            }
+            if key == "supplies" {
+                supplies = self.supplies(value)
                 continue
             }
             if key == "covers" {
@@ -72,7 +80,36 @@ extension NodeReader {
                 return codes
             }
         }
-        return (areas, pickupPoints, wording, covers, talk)
+        return (areas, pickupPoints, wording, covers, talk, supplies)
+    }
+
+    /// `supplies:` items: `id`, `name`, `discreet_name` (what a lock screen may show), `max` per
+    /// request (default 1), `by: [post, collect]` (default both).
+    mutating func supplies(_ node: Node) -> [Supply] {
+        guard let seq = node.sequence else { error("'supplies' must be a list", node); return [] }
+        var out: [Supply] = []
+        for item in seq {
+            guard let f = mapping(item, "a supply", allowed: ["id", "name", "discreet_name", "max", "by"]) else { continue }
+            let d = Dictionary(f.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+            guard let id = d["id"].flatMap({ string($0, "'id'") }), id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), !id.isEmpty,
+                  let name = d["name"].flatMap({ string($0, "'name'") }), let discreet = d["discreet_name"].flatMap({ string($0, "'discreet_name'") }) else {
+                error("a supply needs 'id:' (letters, digits, _), 'name:' and 'discreet_name:'", item); continue
+            }
+            guard !out.contains(where: { $0.id == id }) else { error("supply id '\(id)' is used twice", item); continue }
+            var max = 1
+            if let m = d["max"] {
+                if let raw = string(m, "'max'"), let n = Int(raw), (1...10).contains(n) { max = n } else { error("'max' must be a whole number from 1 to 10", m) }
+            }
+            var post = true, collect = true
+            if let by = d["by"] {
+                let ways = strings(by, "'by'").map { $0.0.lowercased() }
+                for w in ways where w != "post" && w != "collect" { error("'by' lists post and/or collect, not '\(w)'", by) }
+                post = ways.contains("post")
+                collect = ways.contains("collect")
+            }
+            out.append(Supply(id: id, name: name, discreetName: discreet, max: max, post: post, collect: collect))
+        }
+        return out
     }
 
     static let weekdays = ["sun": 1, "mon": 2, "tue": 3, "wed": 4, "thu": 5, "fri": 6, "sat": 7]

@@ -1,0 +1,51 @@
+import Foundation
+
+/// Something the service hands out (`supplies:` in service.yaml): naloxone, needles and syringes,
+/// a sharps bin, foil, test strips. What she is sent is never named to her unless she chose
+/// plain wording: `discreetName` is what a lock screen shows.
+public struct Supply: Sendable, Equatable {
+    /// Stable id, as coordinators see it in the kit queue (`spray`, `sharps_bin`).
+    public let id: String
+    public let name: String
+    public let discreetName: String
+    /// The most of it one request may ask for.
+    public let max: Int
+    public let post: Bool
+    public let collect: Bool
+
+    public init(id: String, name: String, discreetName: String, max: Int = 1, post: Bool = true, collect: Bool = true) {
+        self.id = id
+        self.name = name
+        self.discreetName = discreetName
+        self.max = max
+        self.post = post
+        self.collect = collect
+    }
+
+    public func name(discreet: Bool) -> String { discreet ? discreetName : name }
+
+    /// "1 3", "1,3", "1 and 3", "1 1 3" (twice the first, up to its max): the chosen supplies and
+    /// how many of each, as the kit queue stores them ("spray+sharps_bin", "spray x2+foil"); nil
+    /// if any number is not on the list or a count goes over its max.
+    public static func choose(_ words: [String], from supplies: [Supply]) -> String? {
+        let numbers = words.filter { !["AND", "I", "E", "Y", "SI", "OU", "O", "SAU", "A"].contains($0) }
+        guard !numbers.isEmpty, numbers.count <= 20 else { return nil }
+        var counts: [Int: Int] = [:]
+        var order: [Int] = []
+        for w in numbers {
+            guard let n = Int(w), (1...supplies.count).contains(n) else { return nil }
+            if counts[n] == nil { order.append(n) }
+            counts[n, default: 0] += 1
+            guard counts[n]! <= supplies[n - 1].max else { return nil }
+        }
+        return order.map { n in supplies[n - 1].id + (counts[n]! > 1 ? " x\(counts[n]!)" : "") }.joined(separator: "+")
+    }
+
+    /// The supplies in a stored choice ("spray x2+foil" → spray, foil); unknown ids are skipped.
+    public static func chosen(_ stored: String?, from supplies: [Supply]) -> [Supply] {
+        (stored ?? "").split(separator: "+").compactMap { part in
+            let id = part.split(separator: " ").first.map(String.init) ?? ""
+            return supplies.first { $0.id == id }
+        }
+    }
+}
