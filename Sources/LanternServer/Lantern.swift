@@ -174,6 +174,7 @@ public struct Lantern: Sendable {
             + (reportRelay.map { [$0] } ?? [])
         if let admin = adminApplication(onServerRunning: onAdminRunning) { list.append(admin) }
         list.append(application(onServerRunning: onServerRunning))
+        list.append(TalkHubService(hub: conversations.talkHub))
         return list
     }
 

@@ -50,6 +50,15 @@ public enum PeerReplyOutcome: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+/// An open TALK thread, as the console lists it: never whose.
+public struct OpenTalk: Sendable, Equatable {
+    public let ref: String
+    public let taken: Bool
+    /// The console account that took it, when it was taken there.
+    public let takenInConsoleBy: String?
+    public let lastAt: Date
+}
+
 /// What a peer asked for in "T-4KQ2MP …".
 public enum PeerCommand: Sendable, Equatable {
     case answer(String)
@@ -128,9 +137,9 @@ extension AppDatabase {
     }
 
     /// A peer answered from her phone ("T-4KQ2MP words", "T-4KQ2MP END", "T-4KQ2MP BLOCK"), in
-    /// one transaction, processed once per provider message id. The first peer to answer takes
-    /// the thread and the others are told; the peer hears back only when something went wrong or
-    /// the thread closed. Nothing the peer wrote is kept beyond the sealed text to her.
+    /// one transaction, processed once per provider message id. The peer hears back only when
+    /// something went wrong or the thread closed. Nothing the peer wrote is kept beyond the
+    /// sealed text to her.
     public func peerReply(_ envelope: InboundEnvelope, ref: String, command: PeerCommand, peers: TalkPeers, words: TalkWords,
                           now: Date) async throws -> PeerReplyOutcome {
         let t = now.timeIntervalSince1970
@@ -140,68 +149,101 @@ extension AppDatabase {
         let seen = Self.dedupeKeys(envelope, vault: vault)
         return try await writer.write { db in
             guard try Self.markSeen(db, seen, now: t) else { return .duplicate }
-            func tellPeer(_ key: String) throws {
+            return try Self.answerThread(db, ref: ref, peerKey: peerKey, command: command, peers: peers, words: words, vault: vault,
+                                         provider: envelope.provider, sender: envelope.to, actor: "peer-sms", now: t) { key in
                 _ = try Self.enqueue(db, contact: nil, provider: envelope.provider, sender: envelope.to, recipient: sealedPeer,
                                      vault: vault, kind: .relay, text: words.toPeer(key, ref), now: t)
             }
-            guard let thread = try Row.fetchOne(db, sql: """
-                SELECT t.contact_key, t.peer_key, c.number, c.provider, c.sender, c.language, c.wording
-                FROM talk_thread t JOIN contact c ON c.key = t.contact_key WHERE t.ref = ? AND c.opted_out_at IS NULL
-                """, arguments: [ref]) else {
-                try tellPeer(FlowLibrary.talkPeerUnknownKey)
-                return .unknown(ref)
+        }
+    }
+
+    /// A coordinator answered from the console: the same as a peer's text, the console account
+    /// standing for the phone (what went wrong is shown on the page, not texted).
+    public func consolePeerReply(ref: String, account: String, command: PeerCommand, peers: TalkPeers, words: TalkWords,
+                                 now: Date) async throws -> PeerReplyOutcome {
+        let t = now.timeIntervalSince1970
+        let vault = self.vault
+        return try await writer.write { db in
+            try Self.answerThread(db, ref: ref, peerKey: "console:" + account, command: command, peers: peers, words: words, vault: vault,
+                                  provider: nil, sender: nil, actor: account, now: t) { _ in }
+        }
+    }
+
+    /// Open threads, newest activity first: references and state only.
+    public func openTalks() async throws -> [OpenTalk] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT ref, peer_key, last_at FROM talk_thread ORDER BY last_at DESC LIMIT 200").map { row in
+                let peer: String? = row["peer_key"]
+                return OpenTalk(ref: row["ref"], taken: peer != nil,
+                                takenInConsoleBy: peer.flatMap { $0.hasPrefix("console:") ? String($0.dropFirst(8)) : nil },
+                                lastAt: Date(timeIntervalSince1970: row["last_at"]))
             }
-            let taker: String? = thread["peer_key"]
-            if let taker, taker != peerKey {
-                try tellPeer(FlowLibrary.talkPeerAlreadyTakenKey)
-                return .takenByAnother(ref)
+        }
+    }
+
+    /// The first peer to answer takes the thread and the others are told; END or BLOCK closes it
+    /// and she is told.
+    static func answerThread(_ db: Database, ref: String, peerKey: String, command: PeerCommand, peers: TalkPeers, words: TalkWords,
+                             vault: PIIVault, provider: String?, sender: String?, actor: String, now t: Double,
+                             tellPeer: (String) throws -> Void) throws -> PeerReplyOutcome {
+        guard let thread = try Row.fetchOne(db, sql: """
+            SELECT t.contact_key, t.peer_key, c.number, c.provider, c.sender, c.language, c.wording
+            FROM talk_thread t JOIN contact c ON c.key = t.contact_key WHERE t.ref = ? AND c.opted_out_at IS NULL
+            """, arguments: [ref]) else {
+            try tellPeer(FlowLibrary.talkPeerUnknownKey)
+            return .unknown(ref)
+        }
+        let taker: String? = thread["peer_key"]
+        if let taker, taker != peerKey {
+            try tellPeer(FlowLibrary.talkPeerAlreadyTakenKey)
+            return .takenByAnother(ref)
+        }
+        let her = ContactKey(hex: thread["contact_key"])
+        let herProvider: String = thread["provider"] ?? provider ?? "console"
+        func tellHer(_ text: String) throws {
+            _ = try enqueue(db, contact: her, provider: herProvider, sender: thread["sender"],
+                            recipient: thread["number"], vault: vault, kind: .reply, text: text, now: t)
+        }
+        let language: String = thread["language"] ?? defaultLocale
+        let wording = (thread["wording"] as String?).flatMap(Wording.init(rawValue:))
+        switch command {
+        case .close, .block:
+            try tellHer(words.toHer(FlowLibrary.talkEndedByPeerKey, language, wording))
+            try db.execute(sql: "DELETE FROM talk_thread WHERE ref = ?", arguments: [ref])
+            try countTalk(db, "closed", now: t)
+            if command == .block {
+                try db.execute(sql: "INSERT INTO talk_block (contact_key, until) VALUES (?, ?) ON CONFLICT(contact_key) DO UPDATE SET until = excluded.until",
+                               arguments: [her.hex, t + peers.blockFor])
+                try audit(db, actor: actor, action: "talk.blocked", subject: ref, now: t)
+                try tellPeer(FlowLibrary.talkPeerBlockedKey)
+                return .blocked(ref)
             }
-            let her = ContactKey(hex: thread["contact_key"])
-            func tellHer(_ text: String) throws {
-                _ = try Self.enqueue(db, contact: her, provider: thread["provider"] ?? envelope.provider, sender: thread["sender"],
-                                     recipient: thread["number"], vault: vault, kind: .reply, text: text, now: t)
+            try tellPeer(FlowLibrary.talkPeerClosedKey)
+            return .closed(ref)
+        case .answer(let text):
+            let body = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !body.isEmpty else { return .empty(ref) }
+            let day = Self.day(t)
+            let sentToday = try Int.fetchOne(db, sql: "SELECT n FROM talk_peer_day WHERE peer_key = ? AND day = ?", arguments: [peerKey, day]) ?? 0
+            guard sentToday < peers.perPeerPerDay else {
+                try tellPeer(FlowLibrary.talkPeerTooManyKey)
+                return .overLimit(ref)
             }
-            let language: String = thread["language"] ?? defaultLocale
-            let wording = (thread["wording"] as String?).flatMap(Wording.init(rawValue:))
-            switch command {
-            case .close, .block:
-                try tellHer(words.toHer(FlowLibrary.talkEndedByPeerKey, language, wording))
-                try db.execute(sql: "DELETE FROM talk_thread WHERE ref = ?", arguments: [ref])
-                try Self.countTalk(db, "closed", now: t)
-                if command == .block {
-                    try db.execute(sql: "INSERT INTO talk_block (contact_key, until) VALUES (?, ?) ON CONFLICT(contact_key) DO UPDATE SET until = excluded.until",
-                                   arguments: [her.hex, t + peers.blockFor])
-                    try Self.audit(db, actor: "peer-sms", action: "talk.blocked", subject: ref, now: t)
-                    try tellPeer(FlowLibrary.talkPeerBlockedKey)
-                    return .blocked(ref)
+            try db.execute(sql: """
+                INSERT INTO talk_peer_day (peer_key, day, n) VALUES (?, ?, 1) ON CONFLICT(peer_key, day) DO UPDATE SET n = n + 1
+                """, arguments: [peerKey, day])
+            if taker == nil {
+                // First to answer takes it; the others are told they needn't.
+                try db.execute(sql: "UPDATE talk_thread SET peer_key = ? WHERE ref = ?", arguments: [peerKey, ref])
+                for other in peers.numbers where vault.contactKey(for: other).hex != peerKey {
+                    _ = try enqueue(db, contact: nil, provider: herProvider, sender: sender ?? thread["sender"], recipient: try vault.seal(other.e164),
+                                    vault: vault, kind: .relay, text: words.toPeer(FlowLibrary.talkPeerTakenKey, ref), now: t)
                 }
-                try tellPeer(FlowLibrary.talkPeerClosedKey)
-                return .closed(ref)
-            case .answer(let text):
-                let body = text.trimmingCharacters(in: .whitespacesAndNewlines)
-                guard !body.isEmpty else { return .empty(ref) }
-                let day = Self.day(t)
-                let sentToday = try Int.fetchOne(db, sql: "SELECT n FROM talk_peer_day WHERE peer_key = ? AND day = ?", arguments: [peerKey, day]) ?? 0
-                guard sentToday < peers.perPeerPerDay else {
-                    try tellPeer(FlowLibrary.talkPeerTooManyKey)
-                    return .overLimit(ref)
-                }
-                try db.execute(sql: """
-                    INSERT INTO talk_peer_day (peer_key, day, n) VALUES (?, ?, 1) ON CONFLICT(peer_key, day) DO UPDATE SET n = n + 1
-                    """, arguments: [peerKey, day])
-                if taker == nil {
-                    // First to answer takes it; the others are told they needn't.
-                    try db.execute(sql: "UPDATE talk_thread SET peer_key = ? WHERE ref = ?", arguments: [peerKey, ref])
-                    for other in peers.numbers where vault.contactKey(for: other).hex != peerKey {
-                        _ = try Self.enqueue(db, contact: nil, provider: envelope.provider, sender: envelope.to, recipient: try vault.seal(other.e164),
-                                             vault: vault, kind: .relay, text: words.toPeer(FlowLibrary.talkPeerTakenKey, ref), now: t)
-                    }
-                }
-                try tellHer(String(body.prefix(1_000)))
-                try db.execute(sql: "UPDATE talk_thread SET last_at = ? WHERE ref = ?", arguments: [t, ref])
-                try Self.countTalk(db, "relayed_out", now: t)
-                return .sent(ref)
             }
+            try tellHer(String(body.prefix(1_000)))
+            try db.execute(sql: "UPDATE talk_thread SET last_at = ? WHERE ref = ?", arguments: [t, ref])
+            try countTalk(db, "relayed_out", now: t)
+            return .sent(ref)
         }
     }
 

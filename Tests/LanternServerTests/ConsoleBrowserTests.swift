@@ -1,6 +1,7 @@
 import Foundation
 import HummingbirdBcrypt
 import HummingbirdOTP
+import LanternCore
 import LanternServer
 import LanternStore
 import LanternTesting
@@ -193,6 +194,38 @@ struct ConsoleBrowserTests {
                 try await browser.open(lantern.base.appendingPathComponent("console/admin/accounts"))
                 #expect(try await browser.text("main").contains("alice"))
                 try await browser.screenshot(to: Self.screenshots.appendingPathComponent("accounts-1280.png"))
+            } catch {
+                await browser.quit()
+                throw error
+            }
+            await browser.quit()
+        }
+    }
+
+    @Test func aChatShowsHerTextsLiveAndTheAnswerReachesHerPhone() async throws {
+        let peer = "+447700900801"
+        try await withRunningLantern(configure: { $0.talk.peerNumbers = [PhoneNumber(peer)!] }) { lantern in
+            let alice = try await Self.account("alice", db: lantern.db)
+            _ = try await lantern.text("TALK")
+            let ref = try #require(await lantern.sent(to: peer).first.flatMap { t in t.range(of: #"T-[0-9A-Z]{6}"#, options: .regularExpression).map { String(t[$0]) } })
+            let browser = try await WebDriver(width: 1280, height: 900, log: lantern.dir.url.appendingPathComponent("chromedriver.log"))
+            do {
+                try await Self.signIn(browser, base: lantern.base, name: "alice", secret: alice)
+                try await browser.open(lantern.base.appendingPathComponent("console/talk"))
+                #expect(try await browser.text("main").contains(ref))
+                try await browser.click("td a")
+                try await browser.waitForURL(containing: "/console/talk/T-")
+                // Her next text shows on the open page as it is relayed (and is stored nowhere).
+                try await Task.sleep(for: .milliseconds(500))
+                _ = try await lantern.text("is anyone there tonight, i feel awful")
+                try await Self.eventually("her text on the page") { try await browser.text("#live").contains("is anyone there tonight") }
+                try await browser.type("I'm here. What's happened?", into: "#text")
+                try await browser.click("button[value=answer]")
+                try await Self.eventually("the answer on the page") { try await browser.text("#live").contains("alice: I'm here") }
+                #expect(await lantern.sent(to: LanternHarness.her, count: 2).last == "I'm here. What's happened?")
+                try await browser.screenshot(to: Self.screenshots.appendingPathComponent("talk-1280.png"))
+                try await browser.setWindow(width: 360, height: 780)
+                #expect(try await browser.scrollWidth() <= 360)
             } catch {
                 await browser.quit()
                 throw error

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import LanternCore
+import LanternProviders
 import LanternServer
 import LanternStore
 import LanternTesting
@@ -263,5 +264,47 @@ extension ConsoleRouterTests {
             for page in everyone { #expect(try await get(client, page, cookie: coordinator.cookie).0 == .seeOther, "expired: \(page)") }
         }
     }
-}
 
+    @Test func aCoordinatorAnswersATalkChatFromTheConsoleAndSeesHerTextsOnlyLive() async throws {
+        let peer = PhoneNumber("+447700900801")!
+        try await withConsole(configure: { $0.talk.peerNumbers = [peer] }) { c, client in
+            let her = PhoneNumber("+447700900123")!
+            func text(_ body: String, from: PhoneNumber = her) async throws {
+                _ = try await c.lantern.conversations.receive(InboundMessage(provider: "twilio", messageID: UUID().uuidString, from: from,
+                                                                             to: "+447700900999", text: body))
+            }
+            try await text("TALK")
+            let ref = try #require(try await c.lantern.database.openTalks().first?.ref)
+            let alice = try await session(c, client, name: "alice")
+            let (status, list, _) = try await get(client, "/console/talk", cookie: alice.cookie)
+            #expect(status == .ok && list.contains(ref) && list.contains("waiting for a peer") && !list.contains("7700900123"))
+            let (_, page, _) = try await get(client, "/console/talk/\(ref)", cookie: alice.cookie)
+            #expect(page.contains("data-ref=\"\(ref)\"") && page.contains("Nobody has answered yet"))
+
+            // A page watching the chat gets her words as they are relayed; nothing is kept for later.
+            let (_, lines) = await c.lantern.conversations.talkHub.watch(ref)
+            var live = lines.makeAsyncIterator()
+            try await text("is anyone there, i feel awful")
+            #expect(await live.next() == "\(ref): is anyone there, i feel awful")
+
+            // Her answer from the console takes the chat; a phone peer's later answer is not sent.
+            let (s1, _, h1) = try await post(client, "/console/talk/\(ref)", cookie: alice.cookie,
+                                             [("csrf", alice.csrf), ("action", "answer"), ("text", "I'm here, love. What's happened?")])
+            #expect(s1 == .seeOther && h1[.location]?.hasPrefix("/console/talk/\(ref)?said=Sent") == true)
+            #expect(await live.next() == "alice: I'm here, love. What's happened?")
+            #expect(try await c.lantern.database.openTalks().first?.takenInConsoleBy == "alice")
+            try await text("\(ref) hi it's Jo", from: peer)
+            #expect(try await c.lantern.database.talkCounts(since: "2000-01-01")["relayed_out"] == 1)
+            let (_, bob, _) = try await get(client, "/console/talk/\(ref)", cookie: alice.cookie)
+            #expect(bob.contains("You have this chat."))
+            // Ending it from the console: she is told, the chat is gone.
+            let (s2, _, h2) = try await post(client, "/console/talk/\(ref)", cookie: alice.cookie, [("csrf", alice.csrf), ("action", "end")])
+            #expect(s2 == .seeOther && h2[.location] == "/console/talk")
+            #expect(try await c.lantern.database.openTalks().isEmpty)
+            #expect(try await get(client, "/console/talk/\(ref)", cookie: alice.cookie).0 == .notFound)
+            // Signed out: no list, no live texts.
+            #expect(try await get(client, "/console/talk").0 == .seeOther)
+            #expect(try await get(client, "/console/talk/\(ref)/events").0 == .unauthorized)
+        }
+    }
+}

@@ -19,12 +19,14 @@ import Testing
         let dir: TemporaryDirectory
     }
 
-    func withConsole(twoFactor: Bool = true, _ body: @escaping @Sendable (Console, any TestClientProtocol) async throws -> Void) async throws {
+    func withConsole(twoFactor: Bool = true, configure: (inout LanternConfiguration) -> Void = { _ in },
+                     _ body: @escaping @Sendable (Console, any TestClientProtocol) async throws -> Void) async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         var config = testConfiguration(directory: dir.url)
         config.adminPort = nil
         config.console.twoFactor = twoFactor
+        configure(&config)
         let clock = TestClock(Date())
         let lantern = try Lantern.boot(configuration: config, logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() },
                                        now: clock.nowFunction)

@@ -21,7 +21,8 @@ struct ConsolePages: Sendable {
             ("alert_preview", PackageResources.alert_preview_mustache), ("reports", PackageResources.reports_mustache),
             ("admin", PackageResources.admin_mustache), ("accounts", PackageResources.accounts_mustache),
             ("tokens", PackageResources.tokens_mustache), ("audit", PackageResources.audit_mustache),
-            ("flows", PackageResources.flows_mustache),
+            ("flows", PackageResources.flows_mustache), ("talk", PackageResources.talk_mustache),
+            ("talk_thread", PackageResources.talk_thread_mustache),
         ]
         for (name, bytes) in templates { try library.register(String(decoding: bytes, as: UTF8.self), named: name) }
         return ConsolePages(library: library)

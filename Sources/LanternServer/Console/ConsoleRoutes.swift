@@ -18,6 +18,10 @@ struct ConsoleRoutes: Sendable {
     let baseURL: String
     let secureCookies: Bool
     let failures: AuthenticationFailures
+    /// TALK from the console: the live texts, the peers' phones and limits, and the outbox to wake.
+    let talkHub: TalkHub
+    let talkPeers: TalkPeers
+    let outboxWakeUp: OutboxWakeUp
     let now: @Sendable () -> Date
     let logger: Logger
 
@@ -97,6 +101,7 @@ struct ConsoleRoutes: Sendable {
         registerAlerts(on: console)
         registerReports(on: console)
         registerAdmin(on: console)
+        registerTalk(on: console)
     }
 
     // MARK: Who may

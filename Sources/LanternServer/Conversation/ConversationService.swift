@@ -20,6 +20,8 @@ public struct ConversationService: Sendable {
     /// The peers' phones: a text from one that starts with a TALK reference is her answer in that thread.
     let peers: TalkPeers
     let peerNumbers: Set<String>
+    /// Console pages watching a TALK thread get its texts live (in memory only).
+    public let talkHub: TalkHub
     let replyBudget: ReplyBudget
     /// A FORGET with nothing left to erase is answered at most once an hour per number.
     let emptyForgets = SharedRateWindow(limit: 1, window: 3600)
@@ -30,7 +32,8 @@ public struct ConversationService: Sendable {
     let logger: Logger
 
     public init(database: AppDatabase, engine: FlowEngine, policy: InboundPolicy = InboundPolicy(), limits: LimitSettings = LimitSettings(),
-                outboxWakeUp: OutboxWakeUp, now: @escaping @Sendable () -> Date, logger: Logger) {
+                outboxWakeUp: OutboxWakeUp, talkHub: TalkHub = TalkHub(), now: @escaping @Sendable () -> Date, logger: Logger) {
+        self.talkHub = talkHub
         self.limits = InboundLimits(limits)
         self.allowedCountryCodes = limits.allowedCountryCodes
         self.coordinatorNumbers = Set(policy.coordinatorNumbers.map(\.e164))
@@ -69,6 +72,13 @@ public struct ConversationService: Sendable {
             let result = try await database.peerReply(envelope, ref: ref, command: command, peers: peers,
                                                       words: Self.talkWords(engine.library), now: now())
             if result != .duplicate { await outboxWakeUp.notify() }
+            if case .sent(let ref) = result, case .answer(let words) = command {
+                await talkHub.publish(ref, "Peer: " + words.trimmingCharacters(in: .whitespacesAndNewlines))
+            } else if case .closed(let ref) = result {
+                await talkHub.publish(ref, "A peer closed this chat.")
+            } else if case .blocked(let ref) = result {
+                await talkHub.publish(ref, "A peer closed this chat and blocked the number.")
+            }
             Counter(label: "lantern_talk_peer_texts_total", dimensions: [("outcome", result.description)]).increment()
             logger.info("a peer answered a TALK thread", metadata: ["outcome": "\(result)"])
             return .peerReply(result)
@@ -148,6 +158,13 @@ public struct ConversationService: Sendable {
                 "replies": "\(queued.count)",
             ])
             if !queued.isEmpty { await outboxWakeUp.notify() }
+            for effect in outcome.effects {
+                switch effect {
+                case .relayToPeer(let r): await talkHub.publish(r.ref, r.text)
+                case .closeTalk(let c): await talkHub.publish(c.ref, c.peerNotice)
+                default: break
+                }
+            }
         }
         return result
     }

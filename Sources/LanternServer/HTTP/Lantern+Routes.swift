@@ -81,7 +81,8 @@ extension Lantern {
         ConsoleRoutes(access: ConsoleAccess(database: database, settings: configuration.console, now: now), desk: desk, database: database,
                       pages: consolePages, settings: configuration.console, baseURL: configuration.consoleBaseURL,
                       secureCookies: configuration.publicBaseURL?.scheme == "https",
-                      failures: authenticationFailures, now: now, logger: logger).register(on: router)
+                      failures: authenticationFailures, talkHub: conversations.talkHub, talkPeers: configuration.talk.peers,
+                      outboxWakeUp: conversations.outboxWakeUp, now: now, logger: logger).register(on: router)
     }
 
     func addHealth(to router: Router<LanternRequestContext>) {

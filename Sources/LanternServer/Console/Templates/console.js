@@ -25,3 +25,28 @@
   form.addEventListener("input", soon);
   form.addEventListener("change", soon);
 })();
+// TALK: a chat's texts as they are relayed, while its page is open (never stored anywhere).
+(function () {
+  "use strict";
+  var list = document.getElementById("live");
+  if (!list || !window.EventSource) { return; }
+  var source = new EventSource("/console/talk/" + encodeURIComponent(list.getAttribute("data-ref")) + "/events");
+  source.onmessage = function (e) {
+    var item = document.createElement("li");
+    item.textContent = e.data;
+    list.appendChild(item);
+  };
+  var form = document.getElementById("talk-form");
+  if (form && window.fetch) {
+    form.addEventListener("submit", function (e) {
+      var button = e.submitter;
+      if (!button || button.value !== "answer") { return; }
+      e.preventDefault();
+      var body = new URLSearchParams(new FormData(form));
+      body.set("action", "answer");
+      fetch(form.getAttribute("action"), { method: "POST", credentials: "same-origin", body: body,
+                           headers: { "Content-Type": "application/x-www-form-urlencoded" } })
+        .then(function (r) { if (r.ok) { form.querySelector("textarea").value = ""; } });
+    });
+  }
+})();
