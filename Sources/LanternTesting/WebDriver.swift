@@ -100,8 +100,17 @@ public final class WebDriver: Sendable {
 
     /// The page's text as a person sees it.
     public func text(_ css: String = "body") async throws -> String {
-        let id = try await element(css)
-        return try await command("GET", "element/\(id)/text")["value"] as? String ?? ""
+        // A page that redraws part of itself (the live preview) can replace the element between
+        // finding it and reading it: find it again, a few times.
+        for attempt in 1...5 {
+            do {
+                let id = try await element(css)
+                return try await command("GET", "element/\(id)/text")["value"] as? String ?? ""
+            } catch let error as Failure where error.description.contains("stale element") && attempt < 5 {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        return ""
     }
 
     public func type(_ text: String, into css: String) async throws {

@@ -113,7 +113,7 @@ struct ConsoleBrowserTests {
     static func eventually(_ what: String, within seconds: TimeInterval = 20, _ check: () async throws -> Bool) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            if try await check() { return }
+            if (try? await check()) == true { return }
             try await Task.sleep(for: .milliseconds(200))
         }
         Issue.record("timed out waiting for \(what)")
