@@ -47,7 +47,8 @@ public enum AdminTokenError: Error, Equatable, CustomStringConvertible {
 /// Bearer tokens for the admin API: `lnt_<id>_<secret>`. Only a SHA-256 of the secret is
 /// stored, so the database cannot be used to act as anyone; the token is shown once.
 extension AppDatabase {
-    public func createAdminToken(name: String, role: AdminRole, now: Date) async throws -> String {
+    /// `actor`: who made it, for the audit log (an admin's name, or the command line).
+    public func createAdminToken(name: String, role: AdminRole, by actor: String = "lantern", now: Date) async throws -> String {
         guard Self.isUsableName(name) else { throw AdminTokenError.invalidName(name) }
         let id = Self.randomToken(bytes: 6)
         let secret = Self.randomToken(bytes: 32)
@@ -59,7 +60,7 @@ extension AppDatabase {
             try db.execute(sql: "DELETE FROM admin_token WHERE name = ? AND revoked_at IS NOT NULL", arguments: [name])
             try db.execute(sql: "INSERT INTO admin_token (id, name, role, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)",
                            arguments: [id, name, role.rawValue, hash, now.timeIntervalSince1970])
-            try Self.audit(db, actor: "lantern", action: "token.created", subject: name, now: now.timeIntervalSince1970)
+            try Self.audit(db, actor: actor, action: "token.created", subject: name, now: now.timeIntervalSince1970)
         }
         return "lnt_\(id)_\(secret)"
     }

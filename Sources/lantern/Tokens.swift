@@ -23,7 +23,7 @@ struct Tokens: AsyncParsableCommand {
         func run() async throws {
             let db = try openLocal(common)
             do {
-                let token = try await db.createAdminToken(name: name, role: role, now: Date())
+                let token = try await db.createAdminToken(name: name, role: role, by: "lantern-cli", now: Date())
                 print(token)
                 FileHandle.standardError.write(Data("Token for \(name) (\(role.rawValue)). It is shown only this once: store it safely.\n".utf8))
             } catch let e as AdminTokenError {

@@ -51,6 +51,20 @@ import Testing
         #expect(d.contains { $0.contains("'long.curly'") && $0.contains("force UCS-2: '’'") })
     }
 
+    @Test func everyLanguageNamesTheStrayCharactersThatForceUCS2() {
+        let flow = Flow(id: "long", keywords: [Keyword("LONG")], start: "a", states: [FlowState(id: "a", say: ["long.pl"])])
+        let english = MessageTemplate(text: "Short and plain.")
+        let polish = Catalogue(locale: "pl", name: "Polski", messages: [
+            "long.pl": MessageTemplate(text: "Mocny towar krąży. " + String(repeating: "a", count: 60)),
+        ], emergency: Fixture.lexicon)
+        let urdu = Catalogue(locale: "ur", name: "اردو", messages: [
+            "long.pl": MessageTemplate(text: String(repeating: "سانس نہیں لے رہا ", count: 5)),
+        ], emergency: Fixture.lexicon)
+        let d = diagnostics(flows: [flow], messages: ["long.pl": english], extraCatalogues: [polish, urdu])
+        #expect(d.contains { $0.contains("'long.pl' (pl) is 2 segments") && $0.contains("force UCS-2: 'ą'") })
+        #expect(d.contains { $0.contains("'long.pl' (ur) is 2 segments") && $0.contains("its script is UCS-2 throughout") })
+    }
+
     @Test func menuOptionsCountTowardsTheBudget() {
         let flow = Flow(id: "m", keywords: [Keyword("MLONG")], start: "a", states: [
             FlowState(id: "a", say: ["m.say"], menu: [MenuOption(label: "m.opt", target: .state("b"))]),

@@ -52,6 +52,17 @@ import Testing
             try await client.execute(uri: "/admin/tokens/nobody", method: .delete, headers: bearer(admin)) { r in
                 #expect(r.status == .notFound && String(buffer: r.body).contains("no live token named 'nobody'"))
             }
+            // A value from a fixed list that isn't on it: the refusal says which would do.
+            try await client.execute(uri: "/admin/tokens", method: .post, headers: bearer(admin) + [.contentType: "application/json"],
+                                     body: ByteBuffer(string: #"{"name": "rota", "role": "boss"}"#)) { r in
+                #expect(r.status == .badRequest && String(buffer: r.body).contains("field 'role' must be one of: coordinator, admin"))
+            }
+            // A token made over the API is recorded as made by the admin who made it.
+            try await client.execute(uri: "/admin/tokens", method: .post, headers: bearer(admin) + [.contentType: "application/json"],
+                                     body: ByteBuffer(string: #"{"name": "rota", "role": "coordinator"}"#)) { r in
+                #expect(r.status == .created || r.status == .ok, "\(String(buffer: r.body))")
+            }
+            #expect(try await lantern.database.auditLog(limit: 20).contains { $0.actor == "ada" && $0.action == "token.created" && $0.subject == "rota" })
         }
     }
 }

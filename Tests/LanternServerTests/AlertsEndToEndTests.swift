@@ -140,7 +140,7 @@ import Testing
                 (#"{"text": "x", "areas": ["BS5"], "confirmed": true, "expires_in_hours": 500}"#, 422, "at most 72 hours"),
                 (#"{"text": "x", "areas": ["BS5"], "confirmed": true, "template": "nitazenes"}"#, 422, "only one of"),
                 (#"{"text": "x", "areas": ["BS5"]}"#, 400, "missing field 'confirmed'"),
-                (#"{"text": "x", "areas": ["BS5"], "confirmed": true, "expires_at": "tomorrow"}"#, 400, "'expires_at' is not valid"),
+                (#"{"text": "x", "areas": ["BS5"], "confirmed": true, "expires_at": "tomorrow"}"#, 400, "'expires_at' must be a date in ISO 8601"),
                 ("not json", 400, "not valid JSON"),
             ]
             for (json, status, message) in cases {

@@ -176,6 +176,34 @@ struct CommandLineTests {
         #expect(without.status != 0 && without.stderr.contains("LANTERN_ADMIN_TOKEN"))
     }
 
+    /// An operator checks the settings before restarting a live service: each with where it came
+    /// from, secrets hidden, and exit 1 on a problem, naming the setting.
+    @Test func configCheckShowsWhereEachSettingCameFromAndRefusesABadOne() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let file = dir.url.appendingPathComponent("lantern.env").path
+        try "LANTERN_PORT=8181\nTWILIO_AUTH_TOKEN=file-secret-canary\n".write(toFile: file, atomically: true, encoding: .utf8)
+        chmod(file, 0o600)
+        let env = ["LANTERN_CONFIG_FILE": file, "LANTERN_DATA_DIR": dir.path, "TWILIO_ACCOUNT_SID": "AC1",
+                   "TWILIO_FROM_NUMBER": "+447700900999", "LANTERN_PUBLIC_URL": "https://sms.example.org"]
+        let ok = try await run(["config", "check"], environment: env)
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let lines = ok.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("LANTERN_PORT ") && $0.contains("8181") && $0.hasSuffix("[file]") })
+        #expect(lines.contains { $0.hasPrefix("TWILIO_AUTH_TOKEN ") && $0.contains("(set, hidden)") && $0.hasSuffix("[file]") })
+        #expect(lines.contains { $0.hasPrefix("TWILIO_ACCOUNT_SID ") && $0.hasSuffix("[environment]") })
+        #expect(lines.contains { $0.hasPrefix("LANTERN_KIT_LIMIT ") && $0.contains("(default)") })
+        #expect(!ok.stdout.contains("file-secret-canary"))
+        #expect(ok.stdout.contains("settings: ok; flows:") && ok.stdout.contains(" 0 error(s)"))
+
+        var bad = env
+        bad["LANTERN_KIT_LIMIT"] = "2.7"
+        let refused = try await run(["config", "check"], environment: bad)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("LANTERN_KIT_LIMIT") && refused.stderr.contains("whole number from 1 to 100"), "\(refused.stderr)")
+        #expect(!refused.stderr.contains("file-secret-canary"))
+    }
+
     @Test func tokensAndBroadcastsFromTheCommandLine() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

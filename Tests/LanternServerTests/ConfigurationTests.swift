@@ -170,4 +170,66 @@ import Testing
             }
         }
     }
+
+    /// Values that used to start and misbehave later: refused at start, naming the setting and
+    /// what it may be.
+    @Test func outOfRangeAndFractionalLimitsAreRefusedAtStart() throws {
+        let cases: [(String, String, String)] = [
+            ("LANTERN_BROADCAST_DEFAULT_HOURS", "100", "must be a number of hours above 0 and at most 72: an alert may stay live for at most 72 hours"),
+            ("LANTERN_KIT_LIMIT", "2.7", "must be a whole number from 1 to 100"),
+            ("LANTERN_CONTACT_MESSAGES_PER_MINUTE", "0.5", "must be a whole number from 1 to 1000"),
+            ("LANTERN_CONTACT_MESSAGES_PER_MINUTE", "0", "must be a whole number from 1 to 1000"),
+            ("LANTERN_REPLY_SEGMENTS_PER_MINUTE", "12.5", "must be a whole number from 1 to 1000000"),
+            ("LANTERN_MAX_CONNECTIONS", "1e3", "must be a whole number from 1 to 1000000"),
+        ]
+        for (name, value, why) in cases {
+            var env = twilio
+            env[name] = value
+            #expect(throws: ConfigurationError.invalid(name, why), "\(name)=\(value)") { try LanternConfiguration.fromEnvironment(env) }
+        }
+        var fine = twilio
+        fine["LANTERN_BROADCAST_DEFAULT_HOURS"] = "72"
+        fine["LANTERN_KIT_LIMIT"] = "2"
+        fine["LANTERN_CONTACT_MESSAGES_PER_MINUTE"] = "1"
+        let c = try LanternConfiguration.fromEnvironment(fine)
+        #expect(c.broadcasts.defaultExpiryHours == 72 && c.kits.limit == 2 && c.limits.messagesPerContactPerMinute == 1)
+    }
+
+    /// The README's settings tables and the settings the code reads cannot drift apart: every
+    /// name the code reads is documented, and every documented name is read.
+    @Test func everySettingTheCodeReadsIsInTheReadmeAndNoOther() throws {
+        let pattern = #"(LANTERN|TWILIO|VONAGE|TELNYX|PLIVO|SINCH|MESSAGEBIRD)_[A-Z0-9_]*[A-Z0-9]"#
+        func names(in text: String, quoted: String) throws -> Set<String> {
+            let regex = try NSRegularExpression(pattern: quoted + pattern + quoted)
+            return Set(regex.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap { m in
+                Range(m.range, in: text).map { String(text[$0]).trimmingCharacters(in: CharacterSet(charactersIn: quoted)) }
+            })
+        }
+        var read: Set<String> = []
+        let sources = Repository.root.appendingPathComponent("Sources")
+        let files = FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? []
+        // The daemon's and the command line's settings (the test harness's own switches aside).
+        for file in files where file.pathExtension == "swift" && !file.path.contains("/LanternTesting/") && !file.path.contains("/LanternBench/") {
+            let code = try String(contentsOf: file, encoding: .utf8)
+            read.formUnion(try names(in: code, quoted: "\""))
+            // Names made per provider ("LANTERN_\\(provider)_SEND_RATE"), one for each.
+            let perProvider = try NSRegularExpression(pattern: #""LANTERN_\\\(.*?\)(_[A-Z_]+)""#)
+            for m in perProvider.matches(in: code, range: NSRange(code.startIndex..., in: code)) {
+                guard let r = Range(m.range(at: 1), in: code) else { continue }
+                for provider in ["TWILIO", "VONAGE", "TELNYX", "PLIVO", "SINCH", "MESSAGEBIRD"] { read.insert("LANTERN_" + provider + code[r]) }
+            }
+        }
+        let readme = try String(contentsOf: Repository.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let tables = readme.split(separator: "\n").filter { $0.hasPrefix("|") }.joined(separator: "\n")
+        var documented = try names(in: tables, quoted: "`")
+        // "`LANTERN_<PROVIDER>_SEND_RATE`": one for each provider.
+        let pattern2 = try NSRegularExpression(pattern: #"`LANTERN_<PROVIDER>(_[A-Z_]+)`"#)
+        for m in pattern2.matches(in: tables, range: NSRange(tables.startIndex..., in: tables)) {
+            guard let r = Range(m.range(at: 1), in: tables) else { continue }
+            for provider in ["TWILIO", "VONAGE", "TELNYX", "PLIVO", "SINCH", "MESSAGEBIRD"] { documented.insert("LANTERN_" + provider + tables[r]) }
+        }
+        #expect(read.count > 60)
+        #expect(read.subtracting(documented).isEmpty, "read by the code but not in the README's tables: \(read.subtracting(documented).sorted())")
+        #expect(documented.subtracting(read).isEmpty, "in the README's tables but read nowhere: \(documented.subtracting(read).sorted())")
+    }
 }

@@ -426,9 +426,15 @@ public struct FlowCheck: Sendable {
     private func checkBudgets(locale: String) -> [FlowDiagnostic] {
         measure(locale: locale).filter { $0.count.segments > $0.budget }.map { m in
             var why = "message '\(m.key)' (\(locale)) is \(m.count.segments) segments (\(m.count.units) \(m.count.encoding == .gsm7 ? "GSM-7 characters" : "UCS-2 units")), over its budget of \(m.budget)"
-            if m.count.encoding == .ucs2 && locale == defaultLocale {
-                let chars = Set(m.count.nonGSMCharacters).map { "'\($0)'" }.sorted().joined(separator: " ")
-                why += "; these characters force UCS-2: \(chars)"
+            if m.count.encoding == .ucs2 {
+                // A few stray characters are worth naming (replace them and it fits); a language
+                // written in its own script is UCS-2 throughout, and naming every letter helps nobody.
+                let odd = Set(m.count.nonGSMCharacters)
+                if odd.count <= 8 {
+                    why += "; these characters force UCS-2: \(odd.map { "'\($0)'" }.sorted().joined(separator: " "))"
+                } else {
+                    why += "; its script is UCS-2 throughout (67 units a segment): shorten it"
+                }
             }
             return FlowDiagnostic(.error, why, at: m.location)
         }

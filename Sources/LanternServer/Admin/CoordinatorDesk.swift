@@ -89,7 +89,7 @@ public struct CoordinatorDesk: Sendable {
     /// A new token, shown once.
     public func createToken(name: String, role: AdminRole, by who: AdminIdentity) async throws -> String {
         try Self.requireAdmin(who, "tokens")
-        return try await database.createAdminToken(name: name, role: role, now: now())
+        return try await database.createAdminToken(name: name, role: role, by: who.name, now: now())
     }
 
     public func revokeToken(name: String, by who: AdminIdentity) async throws {

@@ -184,8 +184,18 @@ public struct LanternConfiguration: Sendable {
             default: throw .invalid("LANTERN_BROADCAST_APPROVAL", "must be required or optional")
             }
         }
+        func wholeNumber(_ name: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+            guard let v = nonEmpty(name) else { return nil }
+            guard let n = Int(v), range.contains(n) else {
+                throw .invalid(name, "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return n
+        }
         if let v = nonEmpty("LANTERN_BROADCAST_DEFAULT_HOURS") {
-            guard let h = Double(v), h > 0 else { throw .invalid("LANTERN_BROADCAST_DEFAULT_HOURS", "must be a positive number of hours") }
+            let most = Int(c.broadcasts.maxExpiryHours)
+            guard let h = Double(v), h > 0, h <= c.broadcasts.maxExpiryHours else {
+                throw .invalid("LANTERN_BROADCAST_DEFAULT_HOURS", "must be a number of hours above 0 and at most \(most): an alert may stay live for at most \(most) hours")
+            }
             c.broadcasts.defaultExpiryHours = h
         }
         if let v = nonEmpty("LANTERN_PRICE_PER_SEGMENT") {
@@ -199,15 +209,15 @@ public struct LanternConfiguration: Sendable {
             return d
         }
         if let d = try positive("LANTERN_KIT_ADDRESS_DAYS") { c.kits.addressLifetime = d * 86400 }
-        if let d = try positive("LANTERN_KIT_LIMIT") { c.kits.limit = Int(d) }
+        if let n = try wholeNumber("LANTERN_KIT_LIMIT", in: 1...100) { c.kits.limit = n }
         if let d = try positive("LANTERN_KIT_LIMIT_DAYS") { c.kits.limitPeriod = d * 86400 }
-        if let d = try positive("LANTERN_CONTACT_MESSAGES_PER_MINUTE") { c.limits.messagesPerContactPerMinute = Int(d) }
+        if let n = try wholeNumber("LANTERN_CONTACT_MESSAGES_PER_MINUTE", in: 1...1000) { c.limits.messagesPerContactPerMinute = n }
         if nonEmpty("LANTERN_REPLIES_PER_MINUTE") != nil {
             throw .invalid("LANTERN_REPLIES_PER_MINUTE", "was renamed LANTERN_REPLY_SEGMENTS_PER_MINUTE: the limit now counts SMS segments (what the provider bills)")
         }
-        if let d = try positive("LANTERN_REPLY_SEGMENTS_PER_MINUTE") { c.limits.replySegmentsPerMinute = Int(d) }
+        if let n = try wholeNumber("LANTERN_REPLY_SEGMENTS_PER_MINUTE", in: 1...1_000_000) { c.limits.replySegmentsPerMinute = n }
         if let d = try positive("LANTERN_REPLY_MAX_WAIT") { c.limits.replyMaxWait = d }
-        if let d = try positive("LANTERN_ADMIN_REQUESTS_PER_MINUTE") { c.limits.adminRequestsPerMinute = Int(d) }
+        if let n = try wholeNumber("LANTERN_ADMIN_REQUESTS_PER_MINUTE", in: 1...1_000_000) { c.limits.adminRequestsPerMinute = n }
         if let v = nonEmpty("LANTERN_ALLOWED_COUNTRY_CODES") {
             let codes = Set(v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "+")) })
             guard !codes.isEmpty, codes.allSatisfy({ $0 == "*" || (!$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isNumber)) }) else {
@@ -227,8 +237,8 @@ public struct LanternConfiguration: Sendable {
         if let d = try positive("LANTERN_SENT_HISTORY_DAYS") { c.retention.sentHistory = d * 86400 }
         if let d = try positive("LANTERN_IDLE_TIMEOUT_SECONDS") { c.idleTimeout = d }
         if let d = try positive("LANTERN_REQUEST_DEADLINE_SECONDS") { c.requestDeadline = d }
-        if let d = try positive("LANTERN_MAX_CONNECTIONS") { c.maxConnections = Int(d) }
-        if let d = try positive("LANTERN_MAX_CONNECTIONS_PER_ADDRESS") { c.maxConnectionsPerAddress = Int(d) }
+        if let n = try wholeNumber("LANTERN_MAX_CONNECTIONS", in: 1...1_000_000) { c.maxConnections = n }
+        if let n = try wholeNumber("LANTERN_MAX_CONNECTIONS_PER_ADDRESS", in: 1...1_000_000) { c.maxConnectionsPerAddress = n }
         if let d = try positive("LANTERN_MIN_FREE_DISK_MB") { c.minFreeDiskBytes = Int64(d * 1024 * 1024) }
         if let d = try positive("LANTERN_REPORT_REF_DAYS") { c.reports.referenceLifetime = d * 86400 }
         switch nonEmpty("LANTERN_RELAY_ALERT_REPLIES")?.lowercased() {
@@ -243,13 +253,6 @@ public struct LanternConfiguration: Sendable {
                 numbers.append(n)
             }
             c.reports.coordinatorNumbers = numbers
-        }
-        func wholeNumber(_ name: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
-            guard let v = nonEmpty(name) else { return nil }
-            guard let n = Int(v), range.contains(n) else {
-                throw .invalid(name, "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
-            }
-            return n
         }
         switch nonEmpty("LANTERN_CONSOLE_2FA")?.lowercased() {
         case nil, "on": break

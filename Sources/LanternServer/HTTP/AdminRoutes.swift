@@ -124,6 +124,12 @@ struct AdminRoutes: Sendable {
         return try await decode(type, Request(head: request.head, body: .init(buffer: body)))
     }
 
+    /// The values a field named by a fixed list may take, for a refusal that says what would do.
+    static let validValues: [String: [String]] = [
+        "role": AdminRole.allCases.map(\.rawValue),
+        "reason": KitCloseReason.allCases.map(\.rawValue),
+    ]
+
     func decode<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
         var request = request
         let body: ByteBuffer
@@ -140,7 +146,12 @@ struct AdminRoutes: Sendable {
             throw AdminError(.badRequest, "field '\(c.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type")
         } catch let DecodingError.dataCorrupted(c) {
             let field = c.codingPath.map(\.stringValue).joined(separator: ".")
-            throw AdminError(.badRequest, field.isEmpty ? "body is not valid JSON" : "field '\(field)' is not valid (dates are ISO 8601)")
+            guard !field.isEmpty else { throw AdminError(.badRequest, "body is not valid JSON") }
+            if let valid = Self.validValues[field] {
+                throw AdminError(.badRequest, "field '\(field)' must be one of: \(valid.joined(separator: ", "))")
+            }
+            throw AdminError(.badRequest, field.hasSuffix("_at") ? "field '\(field)' must be a date in ISO 8601, e.g. 2026-12-02T18:00:00Z"
+                                                                  : "field '\(field)' is not valid")
         }
     }
 }
