@@ -19,6 +19,11 @@ public enum BroadcastStatus: String, Sendable, Codable {
 public struct BroadcastDraft: Sendable {
     /// A `texts` key ending in this holds a language's discreet wording ("pl~discreet").
     public static let discreetSuffix = "~discreet"
+
+    /// "pl~discreet" → ("pl", true); "pl" → ("pl", false).
+    public static func split(_ key: String) -> (language: String, discreet: Bool) {
+        key.hasSuffix(discreetSuffix) ? (String(key.dropLast(discreetSuffix.count)), true) : (key, false)
+    }
     public var areas: [String]
     /// Subscription codes it reaches; nil for every subscriber.
     public var reach: Set<String>?

@@ -103,12 +103,12 @@ extension InboundTransaction {
                 }
                 return
             }
-            for number in try recipients(peerKey: thread["peer_key"]) { try relay(r.text, to: number) }
+            for number in recipients(peerKey: thread["peer_key"]) { try relay(r.text, to: number) }
             try db.run("UPDATE talk_thread SET last_at = ?, relay_day = ?, relayed_today = ? WHERE ref = ?", [t, today, sent + 1, r.ref])
             try AppDatabase.countTalk(db, "relayed_in", now: t)
         case .closeTalk(let c):
             guard let thread = try db.fetchRow("SELECT peer_key FROM talk_thread WHERE ref = ? AND contact_key = ?", [c.ref, item.key.hex]) else { return }
-            for number in try recipients(peerKey: thread["peer_key"]) { try relay(c.peerNotice, to: number) }
+            for number in recipients(peerKey: thread["peer_key"]) { try relay(c.peerNotice, to: number) }
             try db.run("DELETE FROM talk_thread WHERE ref = ?", [c.ref])
             try AppDatabase.countTalk(db, "closed", now: t)
         default:
@@ -116,13 +116,7 @@ extension InboundTransaction {
         }
     }
 
-    /// The peer who took the thread, or every peer while nobody has (or if that peer is no longer on the list).
-    func recipients(peerKey: String?) throws -> [PhoneNumber] {
-        let all = policy.talk.numbers
-        guard let peerKey else { return all }
-        let taker = all.filter { vault.contactKey(for: $0).hex == peerKey }
-        return taker.isEmpty ? all : taker
-    }
+    func recipients(peerKey: String?) -> [PhoneNumber] { AppDatabase.talkRecipients(peerKey: peerKey, peers: policy.talk, vault: vault) }
 
     func relay(_ text: String, to number: PhoneNumber) throws {
         _ = try AppDatabase.enqueue(db, contact: nil, provider: envelope.provider, sender: envelope.to, recipient: try vault.seal(number.e164),
@@ -131,6 +125,14 @@ extension InboundTransaction {
 }
 
 extension AppDatabase {
+    /// The peer who took the thread, or every peer while nobody has (or if that peer is no longer
+    /// on the list, or took it in the console: the phones still get her words).
+    static func talkRecipients(peerKey: String?, peers: TalkPeers, vault: PIIVault) -> [PhoneNumber] {
+        guard let peerKey else { return peers.numbers }
+        let taker = peers.numbers.filter { vault.contactKey(for: $0).hex == peerKey }
+        return taker.isEmpty ? peers.numbers : taker
+    }
+
     static func countTalk(_ db: Database, _ event: String, now t: Double) throws {
         try db.execute(sql: "INSERT INTO talk_count (day, event, n) VALUES (?, ?, 1) ON CONFLICT(day, event) DO UPDATE SET n = n + 1",
                        arguments: [ISO8601DateFormatter.day.string(from: Date(timeIntervalSince1970: t)), event])
@@ -253,21 +255,19 @@ extension AppDatabase {
         let vault = self.vault
         return try await writer.write { db in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT t.ref, t.peer_key, c.key, c.number, c.provider, c.sender, c.language, c.wording
+                SELECT t.ref, t.peer_key, c.key, c.number, c.provider, c.sender, c.language, c.wording, c.opted_out_at IS NULL AS reachable
                 FROM talk_thread t JOIN contact c ON c.key = t.contact_key WHERE t.last_at <= ? LIMIT 500
                 """, arguments: [t - quiet])
             for row in rows {
                 let ref: String = row["ref"]
                 let provider: String = row["provider"] ?? "console"
-                if (try Bool.fetchOne(db, sql: "SELECT opted_out_at IS NULL FROM contact WHERE key = ?", arguments: [row["key"] as String])) == true {
+                if row["reachable"] as Bool {
                     _ = try Self.enqueue(db, contact: ContactKey(hex: row["key"]), provider: provider, sender: row["sender"], recipient: row["number"],
                                          vault: vault, kind: .reply,
                                          text: words.toHer(FlowLibrary.talkClosedQuietKey, row["language"] ?? defaultLocale,
                                                            (row["wording"] as String?).flatMap(Wording.init(rawValue:))), now: t)
                 }
-                let peerKey: String? = row["peer_key"]
-                let taker = peerKey.map { k in peers.numbers.filter { vault.contactKey(for: $0).hex == k } } ?? []
-                for number in taker.isEmpty ? peers.numbers : taker {
+                for number in Self.talkRecipients(peerKey: row["peer_key"], peers: peers, vault: vault) {
                     _ = try Self.enqueue(db, contact: nil, provider: provider, sender: row["sender"], recipient: try vault.seal(number.e164),
                                          vault: vault, kind: .relay, text: words.toPeer(FlowLibrary.talkPeerClosedQuietKey, ref), now: t)
                 }

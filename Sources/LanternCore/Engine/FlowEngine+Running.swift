@@ -162,11 +162,10 @@ extension FlowEngine {
         case .requestKit:
             let ref = ReferenceCode.make(prefix: "K", seed: seed)
             vars["ref"] = ref
-            contact.kit = KitInfo(ref: ref, status: .open, method: vars["method"] ?? (vars["address"] != nil ? "post" : "collect"))
             // Supplies that can only go one way skip the question: an address means post.
-            guard let kind = vars["kind"], let method = vars["method"] ?? (vars["address"] != nil ? "post" : vars["pickup"] != nil ? "collect" : nil) else {
-                return nil
-            }
+            let method = vars["method"] ?? (vars["address"] != nil ? "post" : vars["pickup"] != nil ? "collect" : nil)
+            contact.kit = KitInfo(ref: ref, status: .open, method: method ?? "")
+            guard let kind = vars["kind"], let method else { return nil }
             return .requestKit(KitOrder(ref: ref, kind: kind, method: method, pickup: vars["pickup"], address: vars["address"]))
         case .cancelKit:
             if let kit = contact.kit, kit.status == .open { contact.kit = KitInfo(ref: kit.ref, status: .cancelled, method: kit.method) }
@@ -243,8 +242,8 @@ extension FlowEngine {
         case .canTalk: talk.hasPeers && !contact.talkBlocked
         case .peersOnDuty: talk.hours.isOnDuty(at: now)
         case .hasSupplies: !library.supplies.isEmpty
-        case .itemsCanPost: Supply.chosen(vars["kind"], from: library.supplies).allSatisfy(\.post)
-        case .itemsCanCollect: Supply.chosen(vars["kind"], from: library.supplies).allSatisfy(\.collect)
+        case .itemsCanPost: Supply.chosen(vars["kind"], from: library.supplies).allSatisfy(\.supply.post)
+        case .itemsCanCollect: Supply.chosen(vars["kind"], from: library.supplies).allSatisfy(\.supply.collect)
         case .hasPickupPoints: !library.pickupPoints(for: AreaCodes.split(vars["area"])).isEmpty
         }
     }

@@ -1,11 +1,14 @@
 import Foundation
 
 /// TALK: while her thread is open, what she writes goes to the peer (relayed, kept nowhere),
-/// except a whole keyword (MENU, KIT, STOP…) or BYE. Emergency words are answered first, as
+/// except an answer to a question she was asked, a whole keyword (MENU, KIT, STOP…) or BYE. Emergency words are answered first, as
 /// always, and the peer is told; STOP and FORGET end the thread and the peer hears.
 extension FlowEngine {
-    func talkTurn(_ words: [String], text: String, typed: TypedWords, contact: ContactContext,
-                  waiting: Bool) -> EngineOutcome? {
+    /// Before anything else in an open chat: BYE ends it, and a greeting that is a keyword
+    /// elsewhere (HELLO opens the menu) is for the peer. Everything else takes the usual way,
+    /// with keywords counting only as the whole text, and reaches the peer at `relayTurn` if
+    /// nothing else answers it.
+    func talkTurn(_ words: [String], contact: ContactContext, text: String, waiting: Bool) -> EngineOutcome? {
         guard let thread = contact.talk, !contact.isOptedOut else { return nil }
         let whole = words.joined(separator: " ")
         if library.answers.bye.contains(whole) {
@@ -14,14 +17,13 @@ extension FlowEngine {
                                  effects: [.closeTalk(TalkClose(ref: thread.ref, peerNotice: peerNotice(FlowLibrary.talkPeerEndedKey, ref: thread.ref)))],
                                  conversation: nil, decision: .keyword(flow: "talk", keyword: whole))
         }
-        // A question she was asked (she texted KIT mid-chat) is answered by the flow that asked;
-        // a whole keyword still does what it says, but a greeting is for the peer.
-        if !Self.chatWords.contains(whole),
-           waiting || bestKeyword(typed, in: .global, wholeOnly: true) != nil || bestKeyword(typed, in: .local, wholeOnly: true) != nil {
-            return nil
-        }
-        return EngineOutcome(replies: [], effects: [relay(text, thread: thread, contact: contact)], conversation: nil,
-                             decision: .keyword(flow: "talk", keyword: "relay"))
+        return !waiting && Self.chatWords.contains(whole) ? relayTurn(text, thread: thread, contact: contact) : nil
+    }
+
+    /// Her words, for the peer; nothing said back to her.
+    func relayTurn(_ text: String, thread: TalkInfo, contact: ContactContext) -> EngineOutcome {
+        EngineOutcome(replies: [], effects: [relay(text, thread: thread, contact: contact)], conversation: nil,
+                      decision: .keyword(flow: "talk", keyword: "relay"))
     }
 
     /// Whole texts that are keywords elsewhere (HELLO opens the menu) but, in a chat, are chat.

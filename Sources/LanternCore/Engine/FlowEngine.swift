@@ -108,8 +108,8 @@ public struct FlowEngine: Sendable {
             return outcome
         }
 
-        // 1c. In an open TALK thread her words go to the peer, except a whole keyword or BYE.
-        if let outcome = talkTurn(words, text: text, typed: typed, contact: contact, waiting: waiting != nil) {
+        // 1c. In an open TALK thread: BYE, and greetings that are for the peer.
+        if let outcome = talkTurn(words, contact: contact, text: text, waiting: waiting != nil) {
             return outcome
         }
 
@@ -143,8 +143,7 @@ public struct FlowEngine: Sendable {
         }
         // 6. In a TALK chat, words that answer nothing she was asked are for the peer.
         if let thread = contact.talk, !contact.isOptedOut {
-            return EngineOutcome(replies: [], effects: [relay(text, thread: thread, contact: contact)], conversation: nil,
-                                 decision: .keyword(flow: "talk", keyword: "relay"))
+            return relayTurn(text, thread: thread, contact: contact)
         }
         // 6b. Still waiting for an answer we could not use: say so, and ask again.
         if let active, let flow = library.flow(active.flow), let state = flow.states[active.state] {

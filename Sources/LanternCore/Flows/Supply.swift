@@ -41,11 +41,12 @@ public struct Supply: Sendable, Equatable {
         return order.map { n in supplies[n - 1].id + (counts[n]! > 1 ? " x\(counts[n]!)" : "") }.joined(separator: "+")
     }
 
-    /// The supplies in a stored choice ("spray x2+foil" → spray, foil); unknown ids are skipped.
-    public static func chosen(_ stored: String?, from supplies: [Supply]) -> [Supply] {
+    /// The supplies in a stored choice ("spray x2+foil" → (spray, 2), (foil, 1)); unknown ids are skipped.
+    public static func chosen(_ stored: String?, from supplies: [Supply]) -> [(supply: Supply, count: Int)] {
         (stored ?? "").split(separator: "+").compactMap { part in
-            let id = part.split(separator: " ").first.map(String.init) ?? ""
-            return supplies.first { $0.id == id }
+            let bits = part.split(separator: " ")
+            guard let id = bits.first, let supply = supplies.first(where: { $0.id == id }) else { return nil }
+            return (supply, bits.count > 1 ? Int(bits[1].dropFirst()) ?? 1 : 1)
         }
     }
 }

@@ -162,7 +162,7 @@ public struct BroadcastService: Sendable {
         } else if let texts = request.texts {
             for (locale, text) in texts {
                 // "en-GB~discreet": the words discreet subscribers of that language get.
-                let language = locale.hasSuffix(BroadcastDraft.discreetSuffix) ? String(locale.dropLast(BroadcastDraft.discreetSuffix.count)) : locale
+                let language = BroadcastDraft.split(locale).language
                 guard library.catalogues[language] != nil else { throw .unknownLocale(locale) }
                 let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
                 if !t.isEmpty { bodies[locale] = t }
@@ -182,7 +182,7 @@ public struct BroadcastService: Sendable {
         // Everyone whose language has no words of its own gets English.
         guard bodies[defaultLocale] != nil else { throw .noText }
         let texts = Dictionary(uniqueKeysWithValues: bodies.map { key, body in
-            let locale = key.hasSuffix(BroadcastDraft.discreetSuffix) ? String(key.dropLast(BroadcastDraft.discreetSuffix.count)) : key
+            let locale = BroadcastDraft.split(key).language
             return (key, library.alertText(body: body, confirmed: request.confirmed, locale: locale))
         })
 

@@ -68,7 +68,7 @@ struct AlertProblem: Error, Equatable {
     /// The broadcast service's refusal, in the console's words (the API's name JSON fields).
     init(_ error: BroadcastRequestError, languages: [String: String]) {
         func name(_ key: String) -> String {
-            let (code, discreet) = PhoneBubble.split(key)
+            let (code, discreet) = BroadcastDraft.split(key)
             return (languages[code] ?? code) + (discreet ? " (discreet)" : "")
         }
         switch error {
@@ -104,13 +104,9 @@ struct PhoneBubble {
 
     static let rightToLeft: Set<String> = ["ur", "ar", "fa", "he"]
 
-    /// "pl~discreet" → ("pl", true).
-    static func split(_ key: String) -> (code: String, discreet: Bool) {
-        key.hasSuffix(BroadcastDraft.discreetSuffix) ? (String(key.dropLast(BroadcastDraft.discreetSuffix.count)), true) : (key, false)
-    }
 
     init(key: String, text: String, languages: [String: String], recipients: Int?) {
-        let (code, discreet) = Self.split(key)
+        let (code, discreet) = BroadcastDraft.split(key)
         let count = SMSSegments.count(text)
         language = languages[code].map { "\($0) (\(code))" } ?? code
         variant = discreet ? "discreet" : nil
@@ -130,7 +126,7 @@ struct PhoneBubble {
     /// Stored texts, English first, each plain before its discreet variant.
     static func ordered(_ texts: [String: String]) -> [(String, String)] {
         texts.sorted { a, b in
-            let (ca, da) = split(a.key), (cb, db) = split(b.key)
+            let (ca, da) = BroadcastDraft.split(a.key), (cb, db) = BroadcastDraft.split(b.key)
             let ka = ca == defaultLocale ? "" : ca, kb = cb == defaultLocale ? "" : cb
             return (ka, da ? 1 : 0) < (kb, db ? 1 : 0)
         }
@@ -326,7 +322,7 @@ extension ConsoleRoutes {
             chrome: session.chrome, areas: options, districts: draft.districts,
             districtHint: districts.map { "\($0.area) (\($0.count))" }.joined(separator: ", "), hasDistrictHint: !districts.isEmpty,
             useTemplate: draft.useTemplate, templates: templates, languages: languages,
-            otherLanguagesOpen: draft.texts.keys.contains { PhoneBubble.split($0).code != defaultLocale },
+            otherLanguagesOpen: draft.texts.keys.contains { BroadcastDraft.split($0).language != defaultLocale },
             plainForEveryone: draft.plainForEveryone, confirmedYes: draft.confirmed == true, confirmedNo: draft.confirmed == false,
             hours: draft.hours, maxHours: Int(settings.maxExpiryHours), approvalRequired: settings.approvalRequired,
             preview: shown, problem: problem)

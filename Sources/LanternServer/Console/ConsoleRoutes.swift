@@ -318,15 +318,13 @@ struct ConsoleRoutes: Sendable {
         let reasons: [Choice]
     }
 
-    /// What was asked for, by the supplies' names ("spray x2+foil" → "Naloxone spray (Nyxoid) ×2, Foil").
+    /// What was asked for, by the supplies' names ("spray x2+foil" → "Naloxone spray (Nyxoid) ×2, Foil");
+    /// a naloxone kind ("spray") as it is.
     func what(_ kind: String) -> String {
-        let supplies = desk.broadcasts.library.supplies
-        let parts = kind.split(separator: "+").map { part -> String in
-            let bits = part.split(separator: " ")
-            guard let id = bits.first, let supply = supplies.first(where: { $0.id == id }) else { return String(part) }
-            return supply.name + (bits.count > 1 ? " ×" + bits[1].dropFirst() : "")
-        }
-        return parts.joined(separator: ", ")
+        let chosen = Supply.chosen(kind, from: desk.broadcasts.library.supplies)
+        // A supply no longer listed shows as stored, rather than vanish from what she asked for.
+        guard !chosen.isEmpty, chosen.count == kind.split(separator: "+").count else { return kind }
+        return chosen.map { $0.supply.name + ($0.count > 1 ? " ×\($0.count)" : "") }.joined(separator: ", ")
     }
 
     static func how(_ kit: KitSummary) -> String { kit.method == "post" ? "By post" : "To collect" }
