@@ -381,6 +381,10 @@ public struct AppDatabase: Sendable {
                 ) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v17: the name her buddies know her by") { db in
+            // Sealed like her number: it goes only into the texts her buddies get.
+            try db.execute(sql: "ALTER TABLE contact ADD COLUMN buddy_name BLOB")
+        }
         return m
     }
 

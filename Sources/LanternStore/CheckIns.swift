@@ -20,35 +20,42 @@ extension InboundTransaction {
         }
         if (row?["invited"] as Bool?) == true {
             context.buddyInvites = try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT c.key, c.language, c.wording FROM buddy b JOIN contact c ON c.key = b.contact_key
+                SELECT c.key, c.language, c.wording, c.buddy_name FROM buddy b JOIN contact c ON c.key = b.contact_key
                 WHERE b.buddy_key = ? AND b.status = 'asked' AND c.opted_out_at IS NULL
-                """), arguments: [key]).map { BuddyInvite(from: AppDatabase.party($0), ending: String(envelope.from.e164.suffix(3))) }
+                """), arguments: [key]).map {
+                BuddyInvite(from: AppDatabase.party($0), ending: String(envelope.from.e164.suffix(3)), name: AppDatabase.buddyName($0, vault))
+            }
         }
         if (row?["is_buddy"] as Bool?) == true {
             context.buddyFor = try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT c.key, c.language, c.wording FROM buddy b JOIN contact c ON c.key = b.contact_key
+                SELECT c.key, c.language, c.wording, c.buddy_name FROM buddy b JOIN contact c ON c.key = b.contact_key
                 WHERE b.buddy_key = ? AND b.status = 'confirmed' AND c.opted_out_at IS NULL
-                """), arguments: [key]).map { BuddyInvite(from: AppDatabase.party($0), ending: String(envelope.from.e164.suffix(3))) }
+                """), arguments: [key]).map {
+                BuddyInvite(from: AppDatabase.party($0), ending: String(envelope.from.e164.suffix(3)), name: AppDatabase.buddyName($0, vault))
+            }
         }
         if (row?["checking_in"] as Bool?) == true,
-           let r = try db.fetchRow("SELECT status, due_at FROM check_in WHERE contact_key = ?", [key]),
+           let r = try db.fetchRow("""
+               SELECT k.status, k.due_at, c.buddy_name FROM check_in k JOIN contact c ON c.key = k.contact_key WHERE k.contact_key = ?
+               """, [key]),
            let status = CheckInInfo.Status(rawValue: r["status"]) {
             let watchers = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT c.key, c.language, c.wording FROM check_in_watcher w JOIN contact c ON c.key = w.watcher_key
                 WHERE w.owner_key = ? AND c.opted_out_at IS NULL
                 """), arguments: [key]).map(AppDatabase.party)
-            context.checkIn = CheckInInfo(status: status, dueAt: Date(timeIntervalSince1970: r["due_at"]), watchers: watchers)
+            context.checkIn = CheckInInfo(status: status, dueAt: Date(timeIntervalSince1970: r["due_at"]), watchers: watchers,
+                                          name: AppDatabase.buddyName(r, vault))
         }
         if (row?["watching"] as Bool?) == true {
             let owners = try String.fetchAll(db.cachedStatement(sql: "SELECT owner_key FROM check_in_watcher WHERE watcher_key = ?"),
                                              arguments: [key])
             context.watching = try owners.compactMap { owner in
-                guard let o = try db.fetchRow("SELECT key, language, wording FROM contact WHERE key = ?", [owner]) else { return nil }
+                guard let o = try db.fetchRow("SELECT key, language, wording, buddy_name FROM contact WHERE key = ?", [owner]) else { return nil }
                 let others = try Row.fetchAll(db.cachedStatement(sql: """
                     SELECT c.key, c.language, c.wording FROM check_in_watcher w JOIN contact c ON c.key = w.watcher_key
                     WHERE w.owner_key = ? AND w.watcher_key != ? AND c.opted_out_at IS NULL
                     """), arguments: [owner, key]).map(AppDatabase.party)
-                return WatchedCheckIn(owner: AppDatabase.party(o), others: others)
+                return WatchedCheckIn(owner: AppDatabase.party(o), others: others, ownerName: AppDatabase.buddyName(o, vault))
             }
         }
     }
@@ -84,8 +91,10 @@ extension InboundTransaction {
         }
         // To the day, like every date Lantern keeps about a person.
         try db.run("INSERT INTO buddy (contact_key, buddy_key, status, created_at) VALUES (?, ?, 'asked', ?)", [me, buddy, today])
+        // The name her buddies know her by (the latest she gave), sealed.
+        try db.run("UPDATE contact SET buddy_name = ? WHERE key = ?", [try vault.seal(ask.name), me])
         try db.run("INSERT INTO buddy_ask (asker_key, buddy_key, day) VALUES (?, ?, ?)", [me, buddy, today])
-        _ = try AppDatabase.enqueueNotice(db, Notice(to: buddy, key: FlowLibrary.buddyInviteKey, text: ask.invitation), vault: vault, now: t)
+        _ = try AppDatabase.enqueueNotice(db, Notice(to: buddy, key: FlowLibrary.buddyInviteNamedKey, text: ask.invitation), vault: vault, now: t)
         return .asked
     }
 
@@ -105,6 +114,9 @@ extension InboundTransaction {
             if !running { try AppDatabase.countSpot(db, .started, now: t) }
         case .setCheckInPlace(let place):
             try db.run("UPDATE check_in SET place = ?, key_version = ? WHERE contact_key = ?", [try vault.seal(place), vault.keys.version, me])
+        case .escalateCheckIn:
+            // Her buddies and the on-call phone are asked at the timer's next tick, with her place.
+            try db.run("UPDATE check_in SET status = ?, next_at = ? WHERE contact_key = ?", [CheckInInfo.Status.help.rawValue, t, me])
         case .endCheckIn(let how, let notices):
             try db.run("DELETE FROM check_in WHERE contact_key = ?", [me])
             if db.changesCount > 0 {
@@ -158,6 +170,8 @@ public struct DueCheckIn: Sendable {
     public let place: String?
     /// Her buddies who said yes and have not opted out.
     public let buddies: [Party]
+    /// The name they know her by, if she gave one (opened for this step only).
+    public let name: String?
     /// Who was already asked (for the reminder).
     public let watchers: [Party]
 }
@@ -173,19 +187,19 @@ public struct CheckInTransaction {
     /// Check-ins whose next step is due, oldest first.
     public func due(limit: Int) throws -> [DueCheckIn] {
         let rows = try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT k.contact_key, k.status, k.due_at, k.next_at, k.place, c.language, c.wording
+            SELECT k.contact_key, k.status, k.due_at, k.next_at, k.place, c.language, c.wording, c.buddy_name
             FROM check_in k JOIN contact c ON c.key = k.contact_key
             WHERE k.next_at <= ? ORDER BY k.next_at LIMIT ?
             """), arguments: [t, limit])
         return try rows.compactMap { r in
             let key: String = r["contact_key"]
             guard let status = CheckInInfo.Status(rawValue: r["status"]) else { return nil }
-            let buddies = status == .due ? try Row.fetchAll(db.cachedStatement(sql: """
+            let buddies = status == .due || status == .help ? try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT c.key, c.language, c.wording FROM buddy b JOIN contact c ON c.key = b.buddy_key
                 WHERE b.contact_key = ? AND b.status = 'confirmed' AND c.opted_out_at IS NULL
                 ORDER BY b.created_at
                 """), arguments: [key]).map(AppDatabase.party) : []
-            let watchers = status == .escalated ? try Row.fetchAll(db.cachedStatement(sql: """
+            let watchers = status == .escalated || status == .help ? try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT c.key, c.language, c.wording FROM check_in_watcher w JOIN contact c ON c.key = w.watcher_key
                 WHERE w.owner_key = ? AND c.opted_out_at IS NULL
                 """), arguments: [key]).map(AppDatabase.party) : []
@@ -193,7 +207,7 @@ public struct CheckInTransaction {
             return DueCheckIn(owner: Party(key: key, language: r["language"], wording: (r["wording"] as String?).flatMap(Wording.init)),
                               status: status, dueAt: Date(timeIntervalSince1970: r["due_at"]),
                               nextAt: Date(timeIntervalSince1970: r["next_at"]), place: place,
-                              buddies: buddies, watchers: watchers)
+                              buddies: buddies, name: AppDatabase.buddyName(r, vault), watchers: watchers)
         }
     }
 
@@ -346,6 +360,11 @@ extension AppDatabase {
             INSERT INTO contact (key, number, key_version, language, created_at, last_active_at, provider, sender)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """, [key, try vault.seal(number.e164), vault.keys.version, language, day(now), day(now), provider, sender])
+    }
+
+    /// The name her buddies know her by, opened from a row that selected `buddy_name`.
+    static func buddyName(_ row: Row, _ vault: PIIVault) -> String? {
+        (row["buddy_name"] as Data?).flatMap { try? vault.open($0) }
     }
 
     static func party(_ row: Row) -> Party {

@@ -185,7 +185,7 @@ public struct InboundTransaction {
             try AppDatabase.relayReport(db, key: item.key, envelope: envelope, report: report, vault: vault, policy: policy, now: t)
         case .relayReportAnswer(let answer):
             try AppDatabase.relayReportAnswer(db, key: item.key, envelope: envelope, answer: answer, vault: vault, policy: policy, now: t)
-        case .startCheckIn, .setCheckInPlace, .endCheckIn, .checkedOn, .askBuddy, .removeBuddy, .answerBuddyInvites, .tell:
+        case .startCheckIn, .setCheckInPlace, .endCheckIn, .escalateCheckIn, .checkedOn, .askBuddy, .removeBuddy, .answerBuddyInvites, .tell:
             try applySpot(effect)
         case .openTalk, .relayToPeer, .closeTalk:
             try applyTalk(effect)

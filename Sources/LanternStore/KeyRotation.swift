@@ -17,6 +17,7 @@ extension AppDatabase {
     /// column recording which key version sealed it.
     static let sealedColumns: [(table: String, key: String, column: String, version: String?)] = [
         ("contact", "key", "number", "key_version"),
+        ("contact", "key", "buddy_name", nil),
         ("conversation", "contact_key", "variables", nil),
         ("outbox", "id", "recipient", "key_version"),
         ("outbox", "id", "text", nil),

@@ -207,6 +207,10 @@ extension Flows {
             for line in explanations { print(TerminalText.isolated(line.description)) }
             if found.isEmergency {
                 print("=> \(found.intents.map(\.rawValue).joined(separator: ", ")) (\(found.locales.joined(separator: ", ")))")
+            } else if found.maybe {
+                print("=> maybe: not sure, so the 999 line first, then the usual answer")
+            } else if found.police {
+                print("=> police: the honest answer about police and social services")
             } else {
                 print("=> not an emergency")
             }

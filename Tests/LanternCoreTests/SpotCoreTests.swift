@@ -29,13 +29,20 @@ import Testing
     }
 
     @Test func aBuddysNumberIsReadWithANameThatLooksLikeOne() {
+        // Words after the number are not taken as a name: whose name would it be?
         let read = FlowEngine.buddyNumber("07700 900456 Jo")
         #expect(read?.0.e164 == "+447700900456")
-        #expect(read?.name == "Jo")
-        #expect(FlowEngine.buddyNumber("+44 7700 900456")?.name == nil)
-        // A "name" that is a link or a message never reaches the buddy's phone.
-        #expect(FlowEngine.buddyNumber("07700900456 click http://x.example/pay")?.name == nil)
-        #expect(FlowEngine.buddyNumber("07700900456 Jo: send £10")?.name == nil)
+        #expect(read?.name == nil)
+        // The name is its own answer, and only if it looks like one: never a link, a number or a message.
+        #expect(FlowEngine.personName("Jo") == "Jo")
+        #expect(FlowEngine.personName("  Mary Ann  ") == "Mary Ann")
+        #expect(FlowEngine.personName("Ola.") == "Ola")
+        #expect(FlowEngine.personName("ਜੱਸੀ") == "ਜੱਸੀ")
+        #expect(FlowEngine.personName("click http://x.example/pay") == nil)
+        #expect(FlowEngine.personName("Jo: send £10") == nil)
+        #expect(FlowEngine.personName("07700900456") == nil)
+        #expect(FlowEngine.personName("a b c d") == nil)
+        #expect(FlowEngine.personName("") == nil)
         #expect(FlowEngine.buddyNumber("no number here") == nil)
         #expect(FlowEngine.buddyNumber("999") == nil)
     }

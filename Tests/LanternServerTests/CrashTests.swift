@@ -138,7 +138,7 @@ struct CrashTests {
                                            console: { _ in }, now: { then })
             for (i, mum) in mums.enumerated() {
                 let buddy = PhoneNumber(String(format: "+4477009003%02d", i))!
-                for (n, (from, text)) in [(mum, "BUDDY \(buddy.e164)"), (buddy, "YES"), (mum, "SPOT 5")].enumerated() {
+                for (n, (from, text)) in [(mum, "BUDDY \(buddy.e164)"), (mum, "Jo"), (buddy, "YES"), (mum, "SPOT 5")].enumerated() {
                     _ = try await lantern.conversations.receive(InboundMessage(provider: "twilio", messageID: "seed-\(i)-\(n)",
                                                                                from: from, to: "+447700900999", text: text))
                 }
@@ -164,7 +164,7 @@ struct CrashTests {
         }
         func asked() async -> [String: Int] {
             var out: [String: Int] = [:]
-            for r in await fake.requests() where r.form["Body"] == "Are you OK? Reply OK." { out[r.form["To"] ?? "?", default: 0] += 1 }
+            for r in await fake.requests() where r.form["Body"] == "Are you OK? Reply OK if you are, or HELP if not." { out[r.form["To"] ?? "?", default: 0] += 1 }
             return out
         }
         let beforeKill = await asked().count

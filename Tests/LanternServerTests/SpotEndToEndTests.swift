@@ -13,9 +13,10 @@ import Testing
     /// Her buddy says yes, so a check-in can escalate to them.
     func signUpBuddy(_ lantern: LanternHarness) async throws {
         _ = try await lantern.text("BUDDY 07700 900456")
-        #expect(await lantern.sent(to: Self.buddy).first?.contains("Reply YES to agree") == true)
+        _ = try await lantern.text("Jo")
+        #expect(await lantern.sent(to: Self.buddy).first?.contains("Jo has asked you to be their check-in buddy") == true)
         _ = try await lantern.text("YES", from: Self.buddy)
-        #expect(await lantern.sent(to: LanternHarness.her, count: 2).last?.contains("said YES") == true)
+        #expect(await lantern.sent(to: LanternHarness.her, count: 3).last?.contains("said YES") == true)
     }
 
     @Test func aCheckInDueWhileTheDaemonWasDownFiresOnceAfterTheRestartAndItsPlaceIsDeleted() async throws {
@@ -26,14 +27,14 @@ import Testing
         try await withRunningLantern(clock: clock, directory: dir, canaries: [place]) { lantern in
             try await signUpBuddy(lantern)
             _ = try await lantern.text("SPOT 10 \(place)")
-            #expect(await lantern.sent(to: LanternHarness.her, count: 3).last?.contains("I'll text you at") == true)
+            #expect(await lantern.sent(to: LanternHarness.her, count: 4).last?.contains("I'll text you at") == true)
             #expect(try await lantern.db.checkInState(for: PhoneNumber(LanternHarness.her)!)?.hasPlace == true)
         }
         // Down for 11 minutes: the check-in fell due meanwhile.
         clock.advance(by: 11 * 60)
         try await withRunningLantern(clock: clock, directory: dir, canaries: [place], firstSendNumber: 1_000) { lantern in
             let asked = await lantern.sent(to: LanternHarness.her, count: 1, timeout: .seconds(10))
-            #expect(asked == ["Are you OK? Reply OK."])
+            #expect(asked == ["Are you OK? Reply OK if you are, or HELP if not."])
             #expect(lantern.logs.text.contains("check-in step taken late"))
             // The grace window passes: her buddy is asked, with the place.
             lantern.clock.advance(by: 3 * 60 + 1)
@@ -48,7 +49,7 @@ import Testing
             try await lantern.settled()
             let toHer = try await lantern.allSent(to: LanternHarness.her)
             #expect(toHer.filter { $0.contains("Are you OK?") }.count == 1)
-            #expect(try await lantern.allSent(to: Self.buddy).filter { $0.contains("Please check on your friend") }.count == 1)
+            #expect(try await lantern.allSent(to: Self.buddy).filter { $0.contains("Please check on Jo now") }.count == 1)
             #expect(try await lantern.db.checkInState(for: PhoneNumber(LanternHarness.her)!) == nil)
             // Coordinators see counts, never who.
             let counts = try await lantern.api("GET", "/admin/spot/counts")
@@ -66,28 +67,35 @@ import Testing
         try await withRunningLantern(clock: TestClock()) { lantern in
             let numbers = ["+447700900401", "+447700900402", "+447700900403", "+447700900404"]
             _ = try await lantern.text("BUDDY \(numbers[0])")
+            _ = try await lantern.text("Jo")
             _ = try await lantern.text("NO", from: numbers[0])
-            #expect(await lantern.sent(to: LanternHarness.her, count: 2).last?.contains("said no") == true)
+            #expect(await lantern.sent(to: LanternHarness.her, count: 3).last?.contains("said no") == true)
             // Never asked again by her.
             _ = try await lantern.text("BUDDY \(numbers[0])")
-            #expect(await lantern.sent(to: LanternHarness.her, count: 3).last?.contains("can't ask") == true)
+            _ = try await lantern.text("Jo")
+            #expect(await lantern.sent(to: LanternHarness.her, count: 5).last?.contains("can't ask") == true)
             _ = try await lantern.text("BUDDY \(numbers[1])")
+            _ = try await lantern.text("Jo")
             _ = try await lantern.text("BUDDY \(numbers[2])")
+            _ = try await lantern.text("Jo")
             // A fourth new number in a week is one too many.
             _ = try await lantern.text("BUDDY \(numbers[3])")
-            #expect(await lantern.sent(to: LanternHarness.her, count: 6).last?.contains("3 new numbers a week") == true)
+            _ = try await lantern.text("Jo")
+            #expect(await lantern.sent(to: LanternHarness.her, count: 11).last?.contains("3 new numbers a week") == true)
             // Someone else asking a number already asked today: refused, and it is not texted twice.
             _ = try await lantern.text("BUDDY \(numbers[1])", from: "+447700900124")
-            #expect(await lantern.sent(to: "+447700900124", count: 1).first?.contains("can't ask") == true)
+            _ = try await lantern.text("Jo", from: "+447700900124")
+            #expect(await lantern.sent(to: "+447700900124", count: 2).last?.contains("can't ask") == true)
             try await lantern.settled()
             #expect(try await lantern.allSent(to: numbers[1]).count == 1)
             #expect(try await lantern.allSent(to: numbers[3]).isEmpty)
             // A number abroad (outside LANTERN_ALLOWED_COUNTRY_CODES) is never texted.
             _ = try await lantern.text("BUDDY +1 202 555 0100", from: "+447700900125")
-            #expect(await lantern.sent(to: "+447700900125", count: 1).first?.contains("can't ask") == true)
+            _ = try await lantern.text("Jo", from: "+447700900125")
+            #expect(await lantern.sent(to: "+447700900125", count: 2).last?.contains("can't ask") == true)
             // Nothing goes to an unconfirmed buddy when a check-in would need one.
             _ = try await lantern.text("SPOT 5")
-            #expect(await lantern.sent(to: LanternHarness.her, count: 7).last?.contains("hasn't said YES") == true)
+            #expect(await lantern.sent(to: LanternHarness.her, count: 12).last?.contains("hasn't said YES") == true)
         }
     }
 
@@ -96,9 +104,9 @@ import Testing
             try await signUpBuddy(lantern)
             _ = try await lantern.text("PAUSE 24")
             _ = try await lantern.text("SPOT 1")
-            #expect(await lantern.sent(to: LanternHarness.her, count: 4).last?.contains("I'll text you at") == true)
+            #expect(await lantern.sent(to: LanternHarness.her, count: 5).last?.contains("I'll text you at") == true)
             lantern.clock.advance(by: 61)
-            #expect(await lantern.sent(to: LanternHarness.her, count: 5, timeout: .seconds(10)).last == "Are you OK? Reply OK.")
+            #expect(await lantern.sent(to: LanternHarness.her, count: 6, timeout: .seconds(10)).last == "Are you OK? Reply OK if you are, or HELP if not.")
         }
     }
 
@@ -107,12 +115,13 @@ import Testing
         try await withRunningLantern(clock: TestClock(), canaries: [place]) { lantern in
             _ = try await lantern.text("URDU")
             _ = try await lantern.text("BUDDY 07700 900456")
+            _ = try await lantern.text("Jo")
             _ = try await lantern.text("ہاں", from: Self.buddy)
             _ = try await lantern.text("PLAIN", from: Self.buddy)
             _ = try await lantern.text("SPOT 5 \(place)")
-            #expect(await lantern.sent(to: LanternHarness.her, count: 4).last?.contains("999") == true)
+            #expect(await lantern.sent(to: LanternHarness.her, count: 5).last?.contains("999") == true)
             lantern.clock.advance(by: 5 * 60 + 1)
-            _ = await lantern.sent(to: LanternHarness.her, count: 5, timeout: .seconds(10))
+            _ = await lantern.sent(to: LanternHarness.her, count: 6, timeout: .seconds(10))
             lantern.clock.advance(by: 3 * 60 + 1)
             let sentToBuddy = await lantern.sent(to: Self.buddy, count: 4, timeout: .seconds(10))
             let check = try #require(sentToBuddy.last)
@@ -128,16 +137,53 @@ import Testing
         let clock = TestClock()
         try await withRunningLantern(clock: clock) { lantern in
             _ = try await lantern.text("BUDDY 07700 900456")
+            _ = try await lantern.text("Jo")
             _ = await lantern.sent(to: Self.buddy, count: 1)
             _ = try await lantern.text("BUDDIES")
-            #expect(await lantern.sent(to: LanternHarness.her, count: 2).last?.contains("(not yet)") == true)
+            #expect(await lantern.sent(to: LanternHarness.her, count: 3).last?.contains("(not yet)") == true)
             clock.advance(by: 8 * 86400)
             _ = try await lantern.db.sweep(RetentionSettings(), now: clock.now)
             _ = try await lantern.text("BUDDIES")
-            #expect(await lantern.sent(to: LanternHarness.her, count: 3).last?.contains("no buddies yet") == true)
+            #expect(await lantern.sent(to: LanternHarness.her, count: 4).last?.contains("no buddies yet") == true)
             // And the same number may be asked again.
             _ = try await lantern.text("BUDDY 07700 900456")
+            _ = try await lantern.text("Jo")
             #expect(await lantern.sent(to: Self.buddy, count: 2).count == 2)
+        }
+    }
+
+    /// Fails safe through the running daemon: an OK straight after SPOT leaves the timer running;
+    /// "help" after "Are you OK?" reaches her buddy and the on-call phone within about a second
+    /// (the timer's tick), with the place, and the place is gone from the disk once it ends.
+    @Test func helpAfterAreYouOKReachesHerBuddyAndTheOnCallPhoneAtOnce() async throws {
+        let onCall = "+447700900777"
+        let place = "flat 3 canary-\(UUID().uuidString.prefix(8)) row"
+        try await withRunningLantern(clock: TestClock(), canaries: [place],
+                                     configure: { $0.spot.onCallNumbers = [PhoneNumber(onCall)!] }) { lantern in
+            try await signUpBuddy(lantern)
+            _ = try await lantern.text("SPOT 15 \(place)")
+            _ = try await lantern.text("ok")
+            let ack = await lantern.sent(to: LanternHarness.her, count: 5)
+            #expect(ack.last?.contains("Your timer is still on") == true)
+            #expect(try await lantern.db.checkInState(for: PhoneNumber(LanternHarness.her)!)?.status == "running")
+            lantern.clock.advance(by: 15 * 60 + 1)
+            #expect(await lantern.sent(to: LanternHarness.her, count: 6, timeout: .seconds(10)).last == "Are you OK? Reply OK if you are, or HELP if not.")
+            let asked = ContinuousClock.now
+            _ = try await lantern.text("help")
+            let toBuddy = await lantern.sent(to: Self.buddy, count: 3, timeout: .seconds(5))
+            let toOnCall = await lantern.sent(to: onCall, count: 1, timeout: .seconds(5))
+            let took = ContinuousClock.now - asked
+            #expect(toBuddy.last?.contains("Jo has just texted that they need help") == true)
+            #expect(toBuddy.last?.contains(place) == true)
+            #expect(toOnCall.first?.contains("need help") == true)
+            // The timer ticks every second: within that, and the send, and a loaded runner.
+            #expect(took < .seconds(3), "took \(took)")
+            #expect(await lantern.sent(to: LanternHarness.her, count: 7).last?.contains("call 999") == true)
+            _ = try await lantern.text("found her shes ok", from: Self.buddy)
+            _ = await lantern.sent(to: LanternHarness.her, count: 8, timeout: .seconds(5))
+            #expect(try await lantern.db.checkInState(for: PhoneNumber(LanternHarness.her)!) == nil)
+            try await lantern.settled()
+            #expect(try await lantern.atRest(place).isEmpty)
         }
     }
 }

@@ -96,16 +96,63 @@ import Testing
         #expect(told.map(\.key) == [FlowLibrary.buddyOwnerDeclinedKey])
     }
 
-    @Test func buddyTakesTheNumberAndAnyNameFromTheSameText() {
-        let o = engine.handle(text: "BUDDY 07700 900456 Jo", contact: ContactContext(), conversation: nil, now: now)
+    @Test func buddyAsksTheNameOnItsOwnAndNoNameMeansNoInvitation() {
+        // The number first, whatever follows it: then the name she is known by, as a question.
+        let first = engine.handle(text: "BUDDY 07700 900456 Jo", contact: ContactContext(), conversation: nil, now: now)
+        #expect(first.effects.isEmpty)
+        #expect(first.replies.map(\.key) == ["buddy.ask_name"])
+        let waiting = try! #require(first.conversation)
+        // Not a name: asked again, nobody is texted.
+        let notName = engine.handle(text: "http://x.example", contact: ContactContext(), conversation: waiting, now: now)
+        #expect(notName.effects.isEmpty)
+        #expect(notName.replies.map(\.key) == ["buddy.bad_name"])
+        let o = engine.handle(text: "Jo", contact: ContactContext(), conversation: waiting, now: now)
         guard case .askBuddy(let ask) = o.effects.first else { Issue.record("\(o.effects)"); return }
         #expect(ask.number.e164 == "+447700900456")
-        #expect(ask.invitation.hasPrefix("Jo has asked"))
+        #expect(ask.name == "Jo")
+        #expect(ask.invitation.hasPrefix("Jo has asked you to be their check-in buddy"))
         #expect(ask.replies[.refused]?.text.contains("456") == true)
         // Her own reply until the store says how it went is the 'asked' one.
         #expect(o.replies.map(\.key) == [BuddyAsk.replyKey])
-        // No conversation keeps the number.
+        // No conversation keeps the number once the invitation is made.
         #expect(o.conversation == nil)
+    }
+
+    @Test func onlyAClearOKEndsACheckInAndHelpOrNotOKAsksHerBuddiesAtOnce() {
+        var her = ContactContext()
+        her.buddies = [BuddyInfo(key: "b", ending: "456", confirmed: true)]
+        let due = CheckInInfo(status: .due, dueAt: now)
+        her.checkIn = due
+        for text in ["help", "no im not ok i feel really weird", "not ok", "no", "NIE OK", "theek nahi", "please come", "feel weird"] {
+            let o = engine.handle(text: text, contact: her, conversation: nil, now: now)
+            #expect(o.effects.contains(.escalateCheckIn), "\(text): \(o.effects)")
+            #expect(o.replies.first?.key == FlowLibrary.spotHelpNowKey, "\(text)")
+        }
+        for text in ["ok", "im fine", "safe", "all good", "OK thanks"] {
+            let o = engine.handle(text: text, contact: her, conversation: nil, now: now)
+            #expect(o.effects.contains { if case .endCheckIn(.ok, _) = $0 { true } else { false } }, "\(text): \(o.effects)")
+            #expect(o.replies.first?.key == FlowLibrary.spotGladKey, "\(text)")
+        }
+        // Unclear: once asked again for a clear OK, the grace keeps running (nothing ends).
+        let unclear = engine.handle(text: "hmm", contact: her, conversation: nil, now: now)
+        #expect(unclear.effects.isEmpty)
+        #expect(unclear.replies.last?.key == FlowLibrary.spotReplyOKKey)
+        let again = engine.handle(text: "hmm", contact: her, conversation: unclear.conversation, now: now)
+        #expect(!again.replies.contains { $0.key == FlowLibrary.spotReplyOKKey })
+        #expect(!again.effects.contains { if case .endCheckIn = $0 { true } else { false } })
+        // While it runs, an OK is "I read it"; DONE stops it.
+        her.checkIn = CheckInInfo(status: .running, dueAt: now.addingTimeInterval(600))
+        let ack = engine.handle(text: "ok", contact: her, conversation: nil, now: now)
+        #expect(ack.effects.isEmpty)
+        #expect(ack.replies.map(\.key) == [FlowLibrary.spotStillRunningKey])
+        let done = engine.handle(text: "done", contact: her, conversation: nil, now: now)
+        #expect(done.replies.map(\.key) == [FlowLibrary.spotStoppedKey])
+        // MORE adds to the time set and keeps the place (no place in the new start).
+        let more = engine.handle(text: "more 10", contact: her, conversation: nil, now: now)
+        #expect(more.effects == [.startCheckIn(CheckInStart(dueAt: now.addingTimeInterval(1200), place: nil))])
+        // An emergency while it runs: the steps, and her buddies are asked now.
+        let emergency = engine.handle(text: "she isnt breathing", contact: her, conversation: nil, now: now)
+        #expect(emergency.effects.contains(.escalateCheckIn))
     }
 
     @Test func aBuddyWhoLeavesHasWhoeverReliedOnThemTold() {

@@ -5,6 +5,8 @@ import Foundation
 public enum EmergencyIntent: String, Sendable, CaseIterable, Codable {
     /// A child may have swallowed methadone, buprenorphine, pills or any drug: 999 now.
     case child
+    /// Naloxone was given and there is still no response: keep going, another dose, 999 on the line.
+    case noResponse = "no_response"
     /// Someone may be overdosing now: the first-aid steps.
     case overdose
     /// She wants to die or hurt herself: Samaritans and Shout.
@@ -45,6 +47,12 @@ public struct EmergencyLexicon: Sendable {
     public var over: [Entry]
     /// Talk of the past: cancels signs not marked `!` anywhere in the text ("she overdosed last year").
     public var past: [Entry]
+    /// Danger signs said less surely ("breathing funny", "bit blue"): not an emergency on their
+    /// own, but the text is answered with the 999 line first, then as it would be.
+    public var maybe: [Entry]
+    /// A question whether police or social services come if she calls 999: cancels the signs
+    /// not marked `!` in its sentence ("if I call an ambulance…") and is answered honestly.
+    public var police: [Entry]
     /// Answers to the emergency follow-up, by name (`breathing`, `police`…), for menu options
     /// that name them with `intent:`.
     public var followUps: [String: [Entry]]
@@ -52,7 +60,9 @@ public struct EmergencyLexicon: Sendable {
 
     public init(spellings: [(typed: String, means: String, location: SourceLocation?)] = [], notTypos: [String] = [],
                 signs: [EmergencyIntent: [Entry]] = [:], not: [Entry] = [], over: [Entry] = [], past: [Entry] = [],
-                followUps: [String: [Entry]] = [:], location: SourceLocation? = nil) {
+                maybe: [Entry] = [], police: [Entry] = [], followUps: [String: [Entry]] = [:], location: SourceLocation? = nil) {
+        self.maybe = maybe
+        self.police = police
         self.spellings = spellings
         self.notTypos = notTypos
         self.signs = signs

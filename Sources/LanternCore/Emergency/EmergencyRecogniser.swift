@@ -8,6 +8,11 @@ public struct EmergencyRecognition: Sendable, Equatable {
     /// first ("socorro ele nao respira" is Portuguese though SOCORRO is Spanish too), then in
     /// the library's order.
     public var locales: [String]
+    /// A danger sign said less surely ("breathing funny"): not an emergency, but she gets the
+    /// 999 line first. Never set when `intents` is not empty.
+    public var maybe: Bool = false
+    /// A question whether police or social services come if she calls 999.
+    public var police: Bool = false
 
     public static let none = EmergencyRecognition(intents: [], locales: [])
     public var isEmergency: Bool { !intents.isEmpty }
@@ -26,6 +31,8 @@ public struct EmergencyRecogniser: Sendable {
         case not
         case over
         case past
+        case maybe
+        case police
         case followUp(String)
 
         var kind: Kind {
@@ -34,12 +41,14 @@ public struct EmergencyRecogniser: Sendable {
             case .not: .not
             case .over: .over
             case .past: .past
+            case .maybe: .maybe
+            case .police: .police
             case .followUp: .followUp
             }
         }
     }
 
-    enum Kind: UInt8, Sendable { case sign, not, over, past, followUp }
+    enum Kind: UInt8, Sendable { case sign, not, over, past, maybe, police, followUp }
 
     /// One element of a pattern: the word ids it accepts (`alternatives[lower..<upper]`), any
     /// number, or a gap of up to `upper` words. Plain values, so reading one costs nothing.
@@ -95,6 +104,9 @@ public struct EmergencyRecogniser: Sendable {
     /// Words a typing mistake is forgiven in (six letters or more, Latin letters), by first
     /// letter and length (`tolerantSlot`), so a typed word is compared with a handful at most.
     let tolerant: [[(word: [UInt8], id: Int32)]]
+    /// Word beginnings of five Latin letters or more (`BREATH*`), which a typing mistake inside
+    /// them does not hide ("braething", "breahting").
+    let tolerantPrefixes: [(prefix: [UInt8], id: Int32)]
     /// Follow-up answers by name, in every language.
     let followUpNames: Set<String>
     public let problems: [Problem]
@@ -153,6 +165,7 @@ public struct EmergencyRecogniser: Sendable {
             var entries: [(EmergencyLexicon.Entry, Role)] = []
             for intent in EmergencyIntent.allCases { entries += (lexicon.signs[intent] ?? []).map { ($0, .sign(intent)) } }
             entries += lexicon.not.map { ($0, .not) } + lexicon.over.map { ($0, .over) } + lexicon.past.map { ($0, .past) }
+                + lexicon.maybe.map { ($0, .maybe) } + lexicon.police.map { ($0, .police) }
             for (name, list) in lexicon.followUps.sorted(by: { $0.key < $1.key }) {
                 followUpNames.insert(name)
                 entries += list.map { ($0, .followUp(name)) }
@@ -182,7 +195,7 @@ public struct EmergencyRecogniser: Sendable {
                             let lower = Int32(alternatives.count)
                             let ids = words.map { id($0.text, prefix: $0.prefix) }
                             alternatives += ids
-                            if role.kind == .sign || role.kind == .followUp {
+                            if role.kind == .sign || role.kind == .followUp || role.kind == .maybe {
                                 for (w, i) in zip(words, ids) where !w.prefix { forgiving.insert(i) }
                             }
                             steps.append(Step(kind: .ids, lower: lower, upper: Int32(alternatives.count)))
@@ -226,9 +239,14 @@ public struct EmergencyRecogniser: Sendable {
         for (word, means) in spellings { known[word, default: Known()].spelled = means }
         for word in notTypos { known[word, default: Known()].notTypo = true }
         var prefixes: [UInt32: [(prefix: String, id: Int32)]] = [:]
+        var tolerantPrefixes: [(prefix: [UInt8], id: Int32)] = []
         for (word, i) in prefixIDs {
             prefixes[Self.head(word), default: []].append((word, i))
+            if word.utf8.count >= Self.tolerantLength - 1, word.utf8.allSatisfy({ $0 >= 0x41 && $0 <= 0x5A }) {
+                tolerantPrefixes.append((Array(word.utf8), i))
+            }
         }
+        self.tolerantPrefixes = tolerantPrefixes.sorted { $0.id < $1.id }
         self.locales = lexicons.map(\.locale)
         self.patterns = compiled
         self.roles = roles
@@ -259,7 +277,13 @@ public struct EmergencyRecogniser: Sendable {
     func tokens(_ text: String) -> [Token] {
         var out: [Token] = []
         for raw in EmergencyText.rawWords(text) {
-            let collapsed = EmergencyText.collapseRuns(raw.text)
+            var collapsed = EmergencyText.collapseRuns(raw.text)
+            // A letter held down may stand for one or two ("tooo much" is TOO, "helppp" HELP):
+            // whichever the lexicon knows.
+            if collapsed != raw.text {
+                let two = EmergencyText.collapseRuns(raw.text, keeping: 2)
+                if known[two] != nil { collapsed = two }
+            }
             var word = collapsed
             var entry = known[collapsed]
             if entry?.spelled == nil && collapsed.utf8.contains(0x27) {
@@ -321,6 +345,14 @@ public struct EmergencyRecogniser: Sendable {
         for length in (bytes.count - 1)...(bytes.count + 1) {
             guard let slot = Self.tolerantSlot(first: bytes[0], length: length) else { continue }
             for (target, id) in tolerant[slot] where Self.withinOneEdit(bytes, target) { out.append(id) }
+        }
+        // A beginning typed with one mistake: compare as many letters as it has, one more or one fewer.
+        for (prefix, id) in tolerantPrefixes where prefix[0] == bytes[0] && bytes.count >= prefix.count - 1 {
+            for n in (prefix.count - 1)...(prefix.count + 1) where n <= bytes.count
+                && Self.withinOneEdit(Array(bytes[..<n]), prefix) {
+                out.append(id)
+                break
+            }
         }
         return out
     }
@@ -421,17 +453,29 @@ public struct EmergencyRecogniser: Sendable {
         let tokens = tokens(text)
         guard !tokens.isEmpty else { return (.none, []) }
         let found = matches(tokens, followUps: false)
-        guard found.contains(where: { patterns[$0.pattern].kind == .sign }) else {
-            return (.none, explaining ? found.map { explanation($0, cancelled: false) } : [])
+        let police = found.filter { patterns[$0.pattern].kind == .police }
+        guard found.contains(where: { patterns[$0.pattern].kind == .sign || patterns[$0.pattern].kind == .maybe }) else {
+            var none = EmergencyRecognition.none
+            none.police = !police.isEmpty
+            return (none, explaining ? found.map { explanation($0, cancelled: false) } : [])
         }
         let nots = found.filter { patterns[$0.pattern].kind == .not }
         let overs = found.filter { patterns[$0.pattern].kind == .over }
         let pasts = found.filter { patterns[$0.pattern].kind == .past }
+        var maybe = false
         var intents: Set<EmergencyIntent> = []
         var coverage: [Int: Int] = [:]   // words covered by uncancelled signs, by language
         var explanations: [Explanation] = []
         for m in found {
             let pattern = patterns[m.pattern]
+            if pattern.kind == .maybe {
+                // Said less surely: only a negation over it or "it's over" after it takes it back.
+                let cancelled = nots.contains { $0.start <= m.end - 1 && m.end - 1 < $0.end } || overs.contains { $0.start >= m.end }
+                    || police.contains { tokens[$0.start].sentence == tokens[m.start].sentence }
+                if explaining { explanations.append(explanation(m, cancelled: cancelled)) }
+                maybe = maybe || !cancelled
+                continue
+            }
             guard let intent = pattern.intent else {
                 if explaining { explanations.append(explanation(m, cancelled: false)) }
                 continue
@@ -445,14 +489,20 @@ public struct EmergencyRecogniser: Sendable {
                     || ((!pattern.urgent || patterns[n.pattern].urgent) && patterns[n.pattern].reachesForward && m.start >= n.start
                         && tokens[m.start].sentence == tokens[n.end - 1].sentence)
             } || overs.contains { $0.start >= m.end } || (!pattern.urgent && !pasts.isEmpty)
+                // "If I call an ambulance, will the police come?" is a question about calling, not a call for help.
+                || (!pattern.urgent && police.contains { tokens[$0.start].sentence == tokens[m.start].sentence })
             if explaining { explanations.append(explanation(m, cancelled: cancelled)) }
             if !cancelled {
                 intents.insert(intent)
                 coverage[Int(pattern.locale), default: 0] += m.end - m.start
             }
         }
-        let recognition = EmergencyRecognition(intents: intents.sorted { $0.rank < $1.rank },
+        // Naloxone given and still nothing says everything the overdose steps would, and more.
+        if intents.contains(.noResponse) { intents.remove(.overdose) }
+        var recognition = EmergencyRecognition(intents: intents.sorted { $0.rank < $1.rank },
                                                locales: coverage.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { locales[$0.key] })
+        recognition.maybe = maybe && intents.isEmpty
+        recognition.police = !police.isEmpty
         return (recognition, explanations)
     }
 
@@ -463,6 +513,8 @@ public struct EmergencyRecogniser: Sendable {
         case .not: role = "not"
         case .over: role = "over"
         case .past: role = "past"
+        case .maybe: role = "maybe"
+        case .police: role = "police"
         case .followUp(let name): role = "follow-up " + name
         }
         return Explanation(role: role, locale: locales[Int(patterns[m.pattern].locale)], entry: sources[m.pattern],

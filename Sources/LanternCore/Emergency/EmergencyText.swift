@@ -51,7 +51,7 @@ enum EmergencyText {
 
     /// The words of a text, before spellings are applied. Apostrophes inside a word are kept
     /// ("OD'D"); sentence breaks are . ! ? ; and new lines.
-    static func rawWords(_ text: String, limit: Int = 200) -> [Word] {
+    static func rawWords(_ text: String, limit: Int = 1_000) -> [Word] {
         if text.utf8.allSatisfy({ $0 < 0x80 }) { return asciiWords(text, limit: limit) }
         var words: [Word] = []
         var current = String.UnicodeScalarView()
@@ -176,9 +176,9 @@ enum EmergencyText {
         return words
     }
 
-    /// Runs of three or more of one letter become one: "helppp", "pleeease", "noooo". Digits
-    /// stay as they are: 999 is not 9.
-    static func collapseRuns(_ word: String) -> String {
+    /// Runs of three or more of one letter become one (or `keeping` of them): "helppp",
+    /// "pleeease", "noooo". Digits stay as they are: 999 is not 9.
+    static func collapseRuns(_ word: String, keeping: Int = 1) -> String {
         // Most words have no such run: find out from the bytes first.
         var previous: UInt8 = 0, run = 0, hasRun = false
         for b in word.utf8 {
@@ -194,7 +194,8 @@ enum EmergencyText {
             var j = scalars.index(after: i)
             var n = 1
             while j < scalars.endIndex && scalars[j] == s { n += 1; j = scalars.index(after: j) }
-            if n >= 3 && !(s.value >= 0x30 && s.value <= 0x39) { out.append(s) } else { for _ in 0..<n { out.append(s) } }
+            let kept = n >= 3 && !(s.value >= 0x30 && s.value <= 0x39) ? keeping : n
+            for _ in 0..<kept { out.append(s) }
             i = j
         }
         return String(out)

@@ -40,16 +40,22 @@ public struct CheckInInfo: Sendable, Equatable {
         case escalated
         /// The buddies had one reminder; the last window before it ends.
         case reminded
+        /// She asked for help (or her words were a danger sign): her buddies and the on-call
+        /// phone are asked at the timer's next tick.
+        case help
     }
     public let status: Status
     public let dueAt: Date
     /// Who was asked to check on her (empty until it escalates).
     public let watchers: [Party]
+    /// The name her buddies know her by, if she gave one.
+    public let name: String?
 
-    public init(status: Status, dueAt: Date, watchers: [Party] = []) {
+    public init(status: Status, dueAt: Date, watchers: [Party] = [], name: String? = nil) {
         self.status = status
         self.dueAt = dueAt
         self.watchers = watchers
+        self.name = name
     }
 
     /// Her buddies were told: her answer now reassures them too.
@@ -75,10 +81,13 @@ public struct BuddyInvite: Sendable, Equatable {
     public let from: Party
     /// The last three digits of the number that was asked (this person's), to tell her who answered.
     public let ending: String
+    /// The name the asker gave for this person to know her by.
+    public let name: String?
 
-    public init(from: Party, ending: String) {
+    public init(from: Party, ending: String, name: String? = nil) {
         self.from = from
         self.ending = ending
+        self.name = name
     }
 }
 
@@ -88,10 +97,13 @@ public struct WatchedCheckIn: Sendable, Equatable {
     public let owner: Party
     /// The other people asked with them: told when someone has checked on her.
     public let others: [Party]
+    /// The name this person knows her by, if she gave one.
+    public let ownerName: String?
 
-    public init(owner: Party, others: [Party]) {
+    public init(owner: Party, others: [Party], ownerName: String? = nil) {
         self.owner = owner
         self.others = others
+        self.ownerName = ownerName
     }
 }
 
@@ -120,11 +132,14 @@ public struct BuddyAsk: Sendable, Equatable {
     public let invitation: String
     /// Her reply for each result (the reply in the outcome is a placeholder for it).
     public let replies: [BuddyAskResult: Reply]
+    /// The name the buddy knows her by: sealed with the link, for the texts they get.
+    public let name: String
 
-    public init(number: PhoneNumber, invitation: String, replies: [BuddyAskResult: Reply]) {
+    public init(number: PhoneNumber, invitation: String, replies: [BuddyAskResult: Reply], name: String) {
         self.number = number
         self.invitation = invitation
         self.replies = replies
+        self.name = name
     }
 
     /// The key of the reply the store swaps for the one matching what it did.

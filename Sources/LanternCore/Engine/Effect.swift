@@ -27,6 +27,9 @@ public enum Effect: Sendable, Equatable {
     case setCheckInPlace(String)
     /// She answered or stopped it: ended, its place deleted, anyone told who was asked.
     case endCheckIn(CheckInEnd, notices: [Notice])
+    /// She asked for help while a check-in ran: her buddies and the on-call phone are asked at
+    /// the timer's next tick (`CheckInInfo.Status.help`).
+    case escalateCheckIn
     /// A buddy (or the on-call phone) checked on her: her check-in ends, she and the others are told.
     case checkedOn(owner: String, notices: [Notice])
     /// Asks a number to be her buddy (the store decides whether it may, see `BuddyAskResult`).
@@ -64,6 +67,7 @@ public enum Effect: Sendable, Equatable {
         case .startCheckIn: .startCheckIn
         case .setCheckInPlace: .setCheckInPlace
         case .endCheckIn: .endCheckIn
+        case .escalateCheckIn: .escalateCheckIn
         case .checkedOn: .checkedOn
         case .askBuddy: .askBuddy
         case .removeBuddy: .removeBuddy
@@ -81,7 +85,7 @@ public enum Effect: Sendable, Equatable {
     /// Effects no limit holds back: opting out, erasure, and an answer that ends a check-in.
     public var passesLimits: Bool {
         switch self {
-        case .optOut, .erase, .endCheckIn, .checkedOn, .tell, .closeTalk: true
+        case .optOut, .erase, .endCheckIn, .escalateCheckIn, .checkedOn, .tell, .closeTalk: true
         default: false
         }
     }

@@ -71,7 +71,6 @@ extension FlowEngine {
             if let name = question.save { vars[name] = value }
             switch question.expect {
             case .minutes: vars["place"] = Self.place(afterMinutesIn: text)
-            case .phone: vars["name"] = Self.buddyNumber(text)?.name
             default: break
             }
             guard let next = question.branches[value] ?? question.next else { return nil }
@@ -133,6 +132,8 @@ extension FlowEngine {
             return number.e164
         case .place:
             return Self.placeText(text)
+        case .name:
+            return Self.personName(text)
         case .supplies:
             return Supply.choose(words, from: library.supplies)
         case .buddy:

@@ -19,46 +19,83 @@ public struct SpotPolicy: Sendable, Equatable {
 /// to other people are rendered here, in their language and wording, as notices.
 extension FlowEngine {
 
+    /// What her words say to a check-in. Only a clear OK ends one; where Lantern cannot tell,
+    /// it acts as if she might be in danger.
+    enum CheckInAnswer: Equatable {
+        /// "ok", "im fine", "safe": with no "not" and no word of trouble.
+        case ok
+        /// "done", "spot off": ending the timer early.
+        case done
+        /// "help", "not ok", "no", a danger sign: her buddies are asked at once.
+        case danger
+        /// Anything else.
+        case unclear
+    }
+
+    func checkInAnswer(_ words: [String], recognition: EmergencyRecognition) -> CheckInAnswer {
+        let answers = library.answers
+        if recognition.isEmergency || recognition.maybe || AnswerVocabulary.contains(answers.help, in: words) { return .danger }
+        let negated = words.contains { answers.negation.contains($0) }
+        let okish = isOK(words) || words.contains { answers.okWords.contains($0) }
+        // "not ok", "nie ok", "no": to "Are you OK?" that is a no.
+        if negated && okish { return .danger }
+        if words.count == 1 && answers.no.contains(words[0]) { return .danger }
+        if negated { return .unclear }
+        if answers.done.contains(words.joined(separator: " ")) { return .done }
+        return isOK(words) ? .ok : .unclear
+    }
+
     /// What a text means for a check-in, ahead of flows: nil when it means nothing for one.
     func checkInTurn(_ words: [String], text: String, typed: TypedWords, contact: ContactContext,
-                     conversation: ConversationState?, now: Date) -> EngineOutcome? {
-        // Someone asked to check on a friend says she is safe: it ends, and she is told.
-        if !contact.watching.isEmpty, isReassurance(words) {
-            var outcome = checkedOn(contact)
-            // A buddy who is checking in herself, and was just asked: her OK answers that too.
-            if let own = contact.checkIn, own.status != .running {
-                let mine = answered(own, contact: contact, conversation: conversation)
-                outcome.effects += mine.effects
-                outcome.replies += mine.replies
-            }
+                     conversation: ConversationState?, now: Date, recognition: EmergencyRecognition) -> EngineOutcome? {
+        // Someone asked to check on a friend: she is safe, they can't go, or who is this.
+        if let outcome = watcherTurn(words, contact: contact, conversation: conversation, recognition: recognition) {
             return outcome
         }
         guard let checkIn = contact.checkIn else { return nil }
-        // "SPOT 20", "MORE 20": a new due time (her buddies, if told, hear she answered).
+        // "SPOT 20" (a new timer), "MORE 20" (20 more minutes on the time set).
         if let moved = extend(words, text: text, checkIn: checkIn, contact: contact, now: now) {
             return moved
         }
+        let answer = checkInAnswer(words, recognition: recognition)
+        if answer == .danger { return helpNow(checkIn, contact: contact, conversation: conversation) }
         switch checkIn.status {
         case .running:
-            // Done early.
-            guard isOK(words) else { return nil }
-            return ended(checkIn, replyKey: FlowLibrary.spotStoppedKey, contact: contact, conversation: conversation)
-        case .due, .escalated, .reminded:
-            // Any text from her means she is awake: it ends. A keyword in it is answered too.
-            var outcome = answered(checkIn, contact: contact, conversation: conversation)
-            if !isOK(words), let hit = bestKeyword(typed, in: .global) ?? bestKeyword(typed, in: .local) {
-                var after = contact
-                after.checkIn = nil
-                let then = start(hit, words: words, text: text, contact: after, now: now)
-                outcome.replies += then.replies
-                outcome.effects += then.effects
-                outcome.conversation = then.conversation
-                outcome.variables = then.variables
-                outcome.decision = then.decision
+            switch answer {
+            case .done:
+                return ended(checkIn, replyKey: FlowLibrary.spotStoppedKey, contact: contact, conversation: conversation)
+            case .ok:
+                // "ok", "ok thanks" to the confirmation: she read it. The timer keeps running.
+                return EngineOutcome(replies: [notice(FlowLibrary.spotStillRunningKey, to: contact,
+                                                      values: ["due_time": Self.ukClock(checkIn.dueAt)])],
+                                     effects: [], conversation: conversation, decision: .answer(flow: FlowLibrary.spotFlow, state: "running"))
+            case .danger, .unclear:
+                return nil
             }
-            return outcome
+        case .due, .escalated, .reminded, .help:
+            if answer == .ok || answer == .done { return answered(checkIn, contact: contact, conversation: conversation) }
+            // Unclear: a keyword in it is answered, the grace keeps running, and once she is
+            // asked again for a clear OK.
+            let askedAgain = conversation?.flow == FlowLibrary.spotFlow && conversation?.state == Self.askedAgainState
+            var outcome: EngineOutcome?
+            if let hit = bestKeyword(typed, in: .global) ?? bestKeyword(typed, in: .local) {
+                outcome = start(hit, words: words, text: text, contact: contact, now: now)
+            }
+            guard !askedAgain else { return outcome }
+            var reply = outcome ?? EngineOutcome(replies: [], effects: [], conversation: nil,
+                                                 decision: .answer(flow: FlowLibrary.spotFlow, state: checkIn.status.rawValue))
+            reply.replies.append(notice(FlowLibrary.spotReplyOKKey, to: contact))
+            if reply.conversation == nil {
+                reply.conversation = ConversationState(flow: FlowLibrary.spotFlow, state: Self.askedAgainState,
+                                                       expiresAt: now.addingTimeInterval(30 * 60))
+            }
+            return reply
         }
     }
+
+    /// The conversation mark that she was asked once more for a clear OK (a state no flow has,
+    /// so nothing answers it as a question).
+    static let askedAgainState = "asked_again"
 
     /// Whether the words are an "I'm OK" in any language ("ok", "im fine", "safe", "tak").
     func isOK(_ words: [String]) -> Bool {
@@ -70,9 +107,22 @@ extension FlowEngine {
     /// A buddy's word that she is safe, however it is put ("found her, she's ok now"), never
     /// turned round ("she's not ok": the emergency steps answer "not breathing" before this).
     func isReassurance(_ words: [String]) -> Bool {
-        if isOK(words) { return true }
+        if isOK(words) && !words.contains(where: { library.answers.negation.contains($0) }) { return true }
         guard words.count <= 12 else { return false }
         return words.contains { library.answers.okWords.contains($0) } && !words.contains { library.answers.negation.contains($0) }
+            && !AnswerVocabulary.contains(library.answers.help, in: words)
+    }
+
+    /// Her words asked for help (or were a danger sign) while a check-in ran: her buddies and
+    /// the on-call phone are asked at once, and she is told to call 999.
+    func helpNow(_ checkIn: CheckInInfo, contact: ContactContext, conversation: ConversationState?) -> EngineOutcome {
+        let key = contact.buddies.contains(where: \.confirmed) ? FlowLibrary.spotHelpNowKey
+            : spot.hasOnCall ? FlowLibrary.spotHelpNowOnCallKey : FlowLibrary.spotHelpNowAloneKey
+        var outcome = EngineOutcome(replies: [notice(key, to: contact)], effects: [.escalateCheckIn],
+                                    conversation: conversation?.flow == FlowLibrary.spotFlow ? nil : conversation,
+                                    decision: .answer(flow: FlowLibrary.spotFlow, state: "help"))
+        outcome.isUrgent = true
+        return outcome
     }
 
     /// Her answer after "Are you OK?": glad, and her buddies told if they were asked.
@@ -83,34 +133,92 @@ extension FlowEngine {
 
     /// Her check-in ends at her word: buddies who were told hear that she answered.
     func ended(_ checkIn: CheckInInfo, replyKey: String, contact: ContactContext, conversation: ConversationState?) -> EngineOutcome {
-        let told = checkIn.hasEscalated ? checkIn.watchers.map { notice(FlowLibrary.spotWatchOwnerOKKey, to: $0) } : []
+        let told = checkIn.hasEscalated ? watcherNotices(FlowLibrary.spotWatchOwnerOKKey, checkIn) : []
         // A question about this check-in (where she is) ends with it; any other stays open.
         return EngineOutcome(replies: [notice(replyKey, to: contact)], effects: [.endCheckIn(.ok, notices: told)],
                              conversation: conversation?.flow == FlowLibrary.spotFlow ? nil : conversation, decision: .answer(flow: FlowLibrary.spotFlow, state: checkIn.status.rawValue))
     }
 
-    /// "MORE 20" or the SPOT keyword with minutes while a check-in runs: the spot flow takes the minutes.
+    /// The same words to each person asked to check on her, with the name they know her by.
+    func watcherNotices(_ key: String, _ checkIn: CheckInInfo) -> [Notice] {
+        checkIn.watchers.map { notice(key, to: $0, values: ["name": herName(checkIn.name, for: $0)]) }
+    }
+
+    /// The name someone knows her by, or words for her when she gave none.
+    func herName(_ name: String?, for party: Party) -> String {
+        herName(name, language: party.language)
+    }
+
+    func herName(_ name: String?, language: String) -> String {
+        name ?? library.render(FlowLibrary.spotUnnamedKey, locale: language)
+    }
+
+    /// "MORE 20" adds minutes to the time already set (her place is kept); "SPOT 20" while a
+    /// check-in runs starts it again from now. Buddies who were told hear she texted back.
     func extend(_ words: [String], text: String, checkIn: CheckInInfo, contact: ContactContext, now: Date) -> EngineOutcome? {
-        guard words.count >= 2, let flow = library.flow(FlowLibrary.spotFlow),
-              let ask = flow.states.values.first(where: { $0.ask?.expect == .minutes }) else { return nil }
-        let keywordWords: Int
+        guard words.count >= 2 else { return nil }
+        let told = checkIn.hasEscalated ? [Effect.tell(watcherNotices(FlowLibrary.spotWatchOwnerAnsweredKey, checkIn))] : []
         if FlowLibrary.spotMoreWords.contains(words[0]) {
-            keywordWords = 1
-        } else if let hit = bestKeyword(TypedWords(words), in: .local), hit.flow.id == flow.id, hit.distance == 0 {
-            keywordWords = hit.keyword.words.count
-        } else {
-            return nil
+            guard let (minutes, _) = Self.minutes(Array(words.dropFirst())) else { return nil }
+            let latest = now.addingTimeInterval(Double(SpotPolicy.maxMinutes) * 60)
+            let due = min(max(checkIn.dueAt, now).addingTimeInterval(Double(minutes) * 60), latest)
+            return EngineOutcome(replies: [notice(FlowLibrary.spotMoreKey, to: contact, values: ["due_time": Self.ukClock(due)])],
+                                 effects: told + [.startCheckIn(CheckInStart(dueAt: due, place: nil))], conversation: nil,
+                                 decision: .answer(flow: FlowLibrary.spotFlow, state: "more"))
         }
-        let rest = Array(words.dropFirst(keywordWords))
-        guard validate(rest, text: "", as: .minutes) != nil else { return nil }
+        guard let hit = bestKeyword(TypedWords(words), in: .local), hit.flow.id == FlowLibrary.spotFlow, hit.distance == 0,
+              Self.minutes(Array(words.dropFirst(hit.keyword.words.count))) != nil else { return nil }
         var fresh = contact
         fresh.checkIn = nil
-        guard var outcome = answer(rest, text: Self.typedRest(text, droppingWords: keywordWords), flow: flow, state: ask,
-                                   vars: [:], contact: fresh, now: now) else { return nil }
-        if checkIn.hasEscalated {
-            outcome.effects.insert(.endCheckIn(.ok, notices: checkIn.watchers.map { notice(FlowLibrary.spotWatchOwnerOKKey, to: $0) }), at: 0)
-        }
+        var outcome = start(hit, words: words, text: text, contact: fresh, now: now)
+        outcome.effects.insert(contentsOf: told, at: 0)
         return outcome
+    }
+
+    /// Someone asked to check on her: "she's ok" closes it, "who is this" is answered
+    /// honestly, and "can't, at work" or NO tells her and everyone else asked at once.
+    func watcherTurn(_ words: [String], contact: ContactContext, conversation: ConversationState?,
+                     recognition: EmergencyRecognition) -> EngineOutcome? {
+        let answers = library.answers
+        if !contact.watching.isEmpty, !recognition.isEmergency, isReassurance(words) {
+            var outcome = checkedOn(contact)
+            // A buddy who is checking in herself, and was just asked: her OK answers that too.
+            if let own = contact.checkIn, own.status != .running {
+                let mine = answered(own, contact: contact, conversation: conversation)
+                outcome.effects += mine.effects
+                outcome.replies += mine.replies
+            }
+            return outcome
+        }
+        let whole = words.joined(separator: " ")
+        if answers.who.contains(whole) {
+            if let watched = contact.watching.first {
+                return EngineOutcome(replies: [notice(FlowLibrary.spotWatchWhoKey, to: contact,
+                                                      values: ["name": herName(watched.ownerName, for: watched.owner)])],
+                                     effects: [], conversation: conversation, decision: .answer(flow: FlowLibrary.spotFlow, state: "who"))
+            }
+            if let asker = contact.buddyInvites.first ?? contact.buddyFor.first {
+                return EngineOutcome(replies: [notice(FlowLibrary.buddyWhoKey, to: contact,
+                                                      values: ["name": herName(asker.name, language: contact.language)])],
+                                     effects: [], conversation: conversation, decision: .answer(flow: FlowLibrary.buddyFlow, state: "who"))
+            }
+            return nil
+        }
+        guard !contact.watching.isEmpty, !recognition.isEmergency else { return nil }
+        let cannot = AnswerVocabulary.contains(answers.cannot, in: words)
+            || (words.count <= 2 && words.first.map { answers.no.contains($0) } == true)
+        guard cannot else { return nil }
+        var notices: [Notice] = []
+        for watched in contact.watching {
+            notices.append(notice(FlowLibrary.spotBuddyCantKey, to: watched.owner))
+            notices += watched.others.map {
+                notice(FlowLibrary.spotWatchOtherCantKey, to: $0, values: ["name": herName(watched.ownerName, for: $0)])
+            }
+        }
+        let name = herName(contact.watching.first?.ownerName, language: contact.language)
+        return EngineOutcome(replies: [notice(FlowLibrary.spotWatchCantThanksKey, to: contact, values: ["name": name])],
+                             effects: [.tell(notices)], conversation: conversation,
+                             decision: .answer(flow: FlowLibrary.spotFlow, state: "cannot"))
     }
 
     /// A buddy's (or the on-call phone's) OK: each check-in they were asked about ends.
@@ -118,7 +226,9 @@ extension FlowEngine {
         let effects = contact.watching.map { watched in
             Effect.checkedOn(owner: watched.owner.key,
                              notices: [notice(FlowLibrary.spotOwnerCheckedOnKey, to: watched.owner)]
-                                + watched.others.map { notice(FlowLibrary.spotWatchSomeoneElseKey, to: $0) })
+                                + watched.others.map {
+                                    notice(FlowLibrary.spotWatchSomeoneElseKey, to: $0, values: ["name": herName(watched.ownerName, for: $0)])
+                                })
         }
         return EngineOutcome(replies: [notice(FlowLibrary.spotWatchThanksKey, to: contact)], effects: effects, conversation: nil,
                              decision: .answer(flow: FlowLibrary.spotFlow, state: "watching"))
@@ -198,17 +308,24 @@ extension FlowEngine {
         return FreeText.prefix(trimmed, scalars: 160, bytes: 480)
     }
 
-    /// "07700 900456 Jo" → (+447700900456, "Jo"). A name is kept only if it looks like one: it
-    /// goes to someone else's phone in our name, so it may not carry a link or a message.
+    /// "07700 900456" → +447700900456 (words after the number are ignored: her name is asked
+    /// for on its own, so nobody has to guess whose name it is).
     static func buddyNumber(_ text: String) -> (PhoneNumber, name: String?)? {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         let numberPart = trimmed.prefix { "+0123456789 -().".contains($0) }
         guard let number = PhoneNumber(String(numberPart).trimmingCharacters(in: .whitespaces)) else { return nil }
-        let rest = trimmed.dropFirst(numberPart.count).trimmingCharacters(in: .whitespacesAndNewlines)
-        let nameWords = rest.split(whereSeparator: \.isWhitespace)
-        let looksLikeName = !rest.isEmpty && rest.count <= 24 && nameWords.count <= 3
-            && rest.allSatisfy { $0.isLetter || $0 == " " || $0 == "-" || $0 == "'" }
-        return (number, looksLikeName ? rest : nil)
+        return (number, nil)
+    }
+
+    /// A name as someone knows her: letters (any script), spaces, hyphens and apostrophes, at
+    /// most three words and 24 characters. It goes to someone else's phone in our name, so it
+    /// may not carry a link, a number or a message.
+    static func personName(_ text: String) -> String? {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: ".!")))
+        let words = trimmed.split(whereSeparator: \.isWhitespace)
+        guard !trimmed.isEmpty, trimmed.count <= 24, words.count <= 3,
+              trimmed.allSatisfy({ $0.isLetter || $0 == " " || $0 == "-" || $0 == "'" }) else { return nil }
+        return words.joined(separator: " ")
     }
 
     /// Her buddies as a numbered list, last digits only.

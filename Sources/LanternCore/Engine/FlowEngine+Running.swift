@@ -186,10 +186,11 @@ extension FlowEngine {
             guard let raw = vars["buddy"], let number = PhoneNumber(raw) else { return nil }
             let ending = String(number.e164.suffix(3))
             vars["ending"] = ending
-            let invitation = vars["name"].map {
-                library.render(FlowLibrary.buddyInviteNamedKey, locale: contact.language, values: ["name": $0])
-            } ?? library.render(FlowLibrary.buddyInviteKey, locale: contact.language)
-            return .askBuddy(BuddyAsk(number: number, invitation: invitation, replies: buddyAskReplies(ending: ending, contact: contact)))
+            // No name, no invitation: a text from a stranger's number naming nobody reads as a scam.
+            guard let name = vars["name"] else { return nil }
+            let invitation = library.render(FlowLibrary.buddyInviteNamedKey, locale: contact.language, values: ["name": name])
+            return .askBuddy(BuddyAsk(number: number, invitation: invitation, replies: buddyAskReplies(ending: ending, contact: contact),
+                                      name: name))
         case .removeBuddy:
             guard let key = vars["buddy"] else { return nil }
             if let gone = contact.buddies.first(where: { $0.key == key }) { vars["ending"] = gone.ending }
@@ -200,7 +201,7 @@ extension FlowEngine {
             vars["talk_ref"] = ref
             contact.talk = TalkInfo(ref: ref, taken: false)
             return .openTalk(ref: ref, peerNotice: library.render(FlowLibrary.talkPeerNewKey, locale: defaultLocale, values: ["ref": ref]))
-        case .endCheckIn, .checkedOn, .answerBuddy, .tell, .relayToPeer, .closeTalk:
+        case .endCheckIn, .escalateCheckIn, .checkedOn, .answerBuddy, .tell, .relayToPeer, .closeTalk:
             // Lantern's own, on an answer to a check-in: never from a flow (flows check refuses it).
             return nil
         }
@@ -235,6 +236,8 @@ extension FlowEngine {
         case .kitLimitReached: contact.kitLimitReached
         case .canBeCheckedOn: spot.hasOnCall || contact.buddies.contains(where: \.confirmed)
         case .hasPendingBuddy: contact.buddies.contains { !$0.confirmed }
+        case .hasBuddy: contact.buddies.contains(where: \.confirmed)
+        case .hasOnCall: spot.hasOnCall
         case .hasBuddies: !contact.buddies.isEmpty
         case .buddiesFull: contact.buddies.count >= BuddyAsk.maxPerPerson
         case .placeGiven: vars["place"]?.isEmpty == false

@@ -77,24 +77,34 @@ public struct FlowEngine: Sendable {
         }
 
         // 1. Someone may be dying, or she may be in danger: the recogniser runs on every text,
-        //    before anything else, even for someone who opted out. If she was answering a
-        //    free-text question, her answer is still taken after the steps.
+        //    before anything else, even for someone who opted out. An emergency is never taken
+        //    as the answer to a question she was asked (a place, an address, a report).
         let recognition = library.recogniser.recognise(text)
-        // Waiting for free words (an address, a description): keywords count only as the whole
-        // text, so "help, it was sold as…" is an answer, not HELP.
-        let freeText = waiting?.2.ask.map { $0.expect.takesAnyWords } ?? false
         if recognition.isEmergency, var outcome = emergency(recognition, contact: contact, now: now) {
-            if !contact.isOptedOut, freeText, let (a, flow, state) = waiting,
-               let answered = answer(words, text: text, flow: flow, state: state, vars: a.variables, contact: contact, now: now) {
-                outcome.replies += answered.replies
-                outcome.effects += answered.effects
-                // Her answer finished that flow; the emergency follow-up stays open.
-                outcome.conversation = answered.conversation ?? outcome.conversation
-                outcome.variables.merge(answered.variables) { _, new in new }
-            }
+            // Her own check-in: whoever would be told if she didn't answer is told now.
+            if contact.checkIn != nil, !contact.isOptedOut { outcome.effects.append(.escalateCheckIn) }
             return outcome
         }
+        // 1a. "Will the police come if I call?": the honest answer, never the steps.
+        if recognition.police, let flow = library.flow(FlowLibrary.policeFlow), !contact.isOptedOut || flow.runsWhenOptedOut {
+            return run(flow, state: flow.start, vars: [:], contact: contact, now: now, decision: .keyword(flow: flow.id, keyword: "police"))
+        }
+        var outcome = everyday(words: words, text: text, typed: typed, contact: contact, active: active, waiting: waiting,
+                               timedOut: timedOut, now: now, recognition: recognition)
+        // 1b. A danger sign said less surely: the 999 line first, then whatever else she asked.
+        if recognition.maybe {
+            let key = FlowLibrary.emergencyMaybeKey
+            outcome.replies.insert(Reply(key: key, text: library.render(key, locale: contact.language)), at: 0)
+            outcome.isUrgent = true
+        }
+        return outcome
+    }
 
+    /// Everything after the recogniser: opt-out, check-ins, TALK, keywords, answers, the menu.
+    func everyday(words: [String], text: String, typed: TypedWords, contact: ContactContext, active: ConversationState?,
+                  waiting: (ConversationState, Flow, FlowState)?, timedOut: Bool, now: Date,
+                  recognition: EmergencyRecognition) -> EngineOutcome {
+        let freeText = waiting?.2.ask.map { $0.expect.takesAnyWords } ?? false
         if contact.isOptedOut {
             // Opt-out wins: only flows meant for opted-out people (START, FORGET) answer.
             if let hit = bestKeyword(typed, in: .optedOut) {
@@ -104,7 +114,8 @@ public struct FlowEngine: Sendable {
         }
 
         // 1b. A check-in: her answer to "Are you OK?", or a buddy saying she is safe.
-        if let outcome = checkInTurn(words, text: text, typed: typed, contact: contact, conversation: active, now: now) {
+        if let outcome = checkInTurn(words, text: text, typed: typed, contact: contact, conversation: active, now: now,
+                                     recognition: recognition) {
             return outcome
         }
 
@@ -163,7 +174,9 @@ public struct FlowEngine: Sendable {
         }
         // 7b. She was asked to check on a friend: say how to close it rather than show the menu.
         if !contact.watching.isEmpty {
-            return EngineOutcome(replies: [notice(FlowLibrary.spotWatchHowToCloseKey, to: contact)], effects: [], conversation: nil,
+            let name = herName(contact.watching.first?.ownerName, language: contact.language)
+            return EngineOutcome(replies: [notice(FlowLibrary.spotWatchHowToCloseKey, to: contact, values: ["name": name])],
+                                 effects: [], conversation: nil,
                                  decision: .fallback(flow: "spot_watch", timedOut: timedOut))
         }
         // 8. Just after an alert, a text we don't understand is most likely about it: say what

@@ -128,6 +128,14 @@ public enum AnswerWord: String, Sendable, CaseIterable {
     case negation
     /// Ending her TALK chat ("BYE", "END CHAT"): never STOP or END, which opt her out.
     case bye
+    /// Ending a running check-in early ("DONE", "SPOT OFF"); an OK then is only "I read it".
+    case done
+    /// Words in her answer to "Are you OK?" that ask her buddies at once ("help", "not good").
+    case help
+    /// A buddy asked to check on her who can't go ("at work", "cant get there").
+    case cannot
+    /// "Who is this?" from someone texted about a check-in.
+    case who
 }
 
 /// Every language's answer words, folded the way typed words are, worked out once.
@@ -146,6 +154,13 @@ public struct AnswerVocabulary: Sendable {
     public let negation: Set<String>
     /// Whole answers that end her TALK chat (words joined by a space).
     public let bye: Set<String>
+    /// Whole answers that end a running check-in early.
+    public let done: Set<String>
+    /// Words or phrases (joined by a space) found anywhere in a text.
+    public let help: Set<String>
+    public let cannot: Set<String>
+    /// Whole questions.
+    public let who: Set<String>
 
     public init(_ catalogues: [Catalogue]) {
         func all(_ kind: AnswerWord) -> [String] { catalogues.flatMap { $0.answers[kind] ?? [] } }
@@ -157,5 +172,22 @@ public struct AnswerVocabulary: Sendable {
         okWords = Set(all(.ok).map(KeywordText.words).filter { $0.count == 1 }.map { $0[0] })
         negation = Set(all(.negation).flatMap(KeywordText.words))
         bye = Set(all(.bye).map { KeywordText.words($0).joined(separator: " ") })
+        done = Set(all(.done).map { KeywordText.words($0).joined(separator: " ") })
+        help = Set(all(.help).map { KeywordText.words($0).joined(separator: " ") })
+        cannot = Set(all(.cannot).map { KeywordText.words($0).joined(separator: " ") })
+        who = Set(all(.who).map { KeywordText.words($0).joined(separator: " ") })
+    }
+
+    /// Whether any of these words or phrases (up to four words) stands anywhere in the text.
+    public static func contains(_ phrases: Set<String>, in words: [String]) -> Bool {
+        guard !phrases.isEmpty else { return false }
+        for start in words.indices {
+            var phrase = ""
+            for end in start..<min(words.count, start + 4) {
+                phrase += (end == start ? "" : " ") + words[end]
+                if phrases.contains(phrase) { return true }
+            }
+        }
+        return false
     }
 }

@@ -185,6 +185,10 @@ public struct Check: Sendable {
         case canBeCheckedOn = "can_be_checked_on"
         /// She asked someone to be her buddy who has not said yes yet.
         case hasPendingBuddy = "has_pending_buddy"
+        /// A buddy of hers said yes.
+        case hasBuddy = "has_buddy"
+        /// The service has an on-call phone for check-ins nobody answers.
+        case hasOnCall = "has_on_call"
         case hasBuddies = "has_buddies"
         /// She has as many buddies as one person may.
         case buddiesFull = "buddies_full"
@@ -236,9 +240,12 @@ public enum AnswerKind: String, Sendable, CaseIterable {
     /// Minutes from 1 to 120 ("10", "10m", "10 mins"); words after them are where she is
     /// (saved as `place`, never kept beyond the check-in).
     case minutes
-    /// A phone number (UK numbers without +44 too), and optionally her name for the buddy to
-    /// know her by (`name`). Never kept in the conversation.
+    /// A phone number (UK numbers without +44 too). Kept, sealed like every conversation,
+    /// only until the question after it is answered.
     case phone
+    /// The name someone knows her by (a first name or nickname: letters only, short), for the
+    /// texts Lantern sends her buddy.
+    case name
     /// Where she is, in her own words. Sealed with the check-in and deleted when it ends.
     case place
     /// A number from the list of her buddies (`{buddies}`).
@@ -250,19 +257,18 @@ public enum AnswerKind: String, Sendable, CaseIterable {
     public var alsoSaves: [String] {
         switch self {
         case .minutes: ["place"]
-        case .phone: ["name"]
         default: []
         }
     }
 
     /// Answers that are her own words (or a number), never kept in the conversation between texts.
-    public var isFreeWords: Bool { [.text, .address, .place, .phone].contains(self) }
+    public var isFreeWords: Bool { [.text, .address, .place].contains(self) }
 
     /// Answers that may be any words at all: while one is awaited, keywords count only as the whole text.
     public var takesAnyWords: Bool { [.text, .address, .place].contains(self) }
 
     /// Answers read from her text as she typed it (case and punctuation kept), not as keywords.
-    public var wantsTypedText: Bool { [.text, .address, .place, .phone, .minutes].contains(self) }
+    public var wantsTypedText: Bool { [.text, .address, .place, .phone, .name, .minutes].contains(self) }
 
     /// The variable a flow must save this kind of answer in for actions that use it.
     public var savesFor: [FlowAction] {
@@ -271,7 +277,7 @@ public enum AnswerKind: String, Sendable, CaseIterable {
         case .hours: [.pause]
         case .language: [.setLanguage]
         case .minutes: [.startCheckIn]
-        case .phone: [.askBuddy]
+        case .phone, .name: [.askBuddy]
         case .place: [.setCheckInPlace]
         case .buddy: [.removeBuddy]
         default: []
@@ -318,6 +324,7 @@ public enum FlowAction: String, Sendable, CaseIterable, Codable {
     case removeBuddy = "remove_buddy"
     /// Not for flows: said of what check-in and buddy answers do, for logs and metrics.
     case endCheckIn = "end_check_in"
+    case escalateCheckIn = "escalate_check_in"
     case checkedOn = "checked_on"
     case answerBuddy = "answer_buddy"
     case tell

@@ -307,6 +307,17 @@ public struct FlowCheck: Sendable {
                 }
             }
         }
+        // A check-in ends only on a clear OK, and "not ok" must never read as one: every
+        // language that can start one needs both, in its own words.
+        if library.flow(FlowLibrary.spotFlow) != nil {
+            for (locale, catalogue) in library.catalogues.sorted(by: { $0.key < $1.key }) {
+                for (kind, why) in [(AnswerWord.ok, "her OK could not end a check-in"),
+                                    (AnswerWord.negation, "\"not ok\" could be read as OK")]
+                    where (catalogue.answers[kind] ?? []).isEmpty {
+                    out.append(FlowDiagnostic(.error, "\(locale) lists no 'answers: \(kind.rawValue)' words for SPOT: \(why) in \(catalogue.name)", at: catalogue.location))
+                }
+            }
+        }
         return out
     }
 

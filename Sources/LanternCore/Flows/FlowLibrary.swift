@@ -99,15 +99,31 @@ public final class FlowLibrary: Sendable {
     public static let spotToldBuddiesKey = "spot.told_buddies"
     public static let spotOwnerCheckedOnKey = "spot.checked_on"
     public static let spotWatchCheckKey = "spot.watch.check"
-    public static let spotWatchCheckAtKey = "spot.watch.check_at"
     public static let spotWatchReminderKey = "spot.watch.reminder"
-    public static let spotWatchReminderAtKey = "spot.watch.reminder_at"
+    /// Her text asked for help: her buddies (and the on-call phone) are asked at once.
+    public static let spotWatchHelpKey = "spot.watch.help"
+    public static let spotWatchNowhereKey = "spot.watch.nowhere"
+    public static let spotUnnamedKey = "spot.unnamed"
+    public static let spotWatchOwnerAnsweredKey = "spot.watch.owner_answered"
+    public static let spotWatchOtherCantKey = "spot.watch.other_cant"
+    public static let spotWatchCantThanksKey = "spot.watch.cant_thanks"
+    public static let spotWatchWhoKey = "spot.watch.who"
+    public static let spotBuddyCantKey = "spot.buddy_cant"
+    public static let spotStillRunningKey = "spot.still_running"
+    public static let spotMoreKey = "spot.more"
+    public static let spotReplyOKKey = "spot.reply_ok"
+    public static let spotHelpNowKey = "spot.help_now"
+    public static let spotHelpNowOnCallKey = "spot.help_now.on_call"
+    public static let spotHelpNowAloneKey = "spot.help_now.alone"
+    public static let buddyWhoKey = "buddy.who"
+    /// The honest answer about police and social services, reachable outside an emergency.
+    public static let policeFlow = "police"
+    public static let emergencyMaybeKey = "emergency.maybe"
     public static let spotWatchOwnerOKKey = "spot.watch.owner_ok"
     public static let spotWatchSomeoneElseKey = "spot.watch.someone_else"
     public static let spotWatchThanksKey = "spot.watch.thanks"
     public static let spotWatchHowToCloseKey = "spot.watch.how_to_close"
     /// What a number she asks to be her buddy is sent, and what it and she hear after.
-    public static let buddyInviteKey = "buddy.invite"
     public static let buddyInviteNamedKey = "buddy.invite_named"
     public static let buddyInviteAgreedKey = "buddy.invite.agreed"
     public static let buddyInviteDeclinedKey = "buddy.invite.declined"
@@ -131,13 +147,15 @@ public final class FlowLibrary: Sendable {
         for s in [KitInfo.Status.sent, .collected, .cancelled] { m[kitNotifyPrefix + s.rawValue] = ["kit_ref"] }
         m[kitNoStockKey] = ["kit_ref"]
         for key in [spotDueKey, spotStoppedKey, spotGladKey, spotGladToldKey, spotToldBuddiesKey, spotOwnerCheckedOnKey,
-                    spotWatchCheckKey, spotWatchReminderKey, spotWatchOwnerOKKey, spotWatchSomeoneElseKey, spotWatchThanksKey,
-                    spotWatchHowToCloseKey, buddyInviteKey, buddyInviteAgreedKey, buddyInviteDeclinedKey, buddyAgreedKey, buddyWaitingKey] {
+                    spotWatchThanksKey, buddyInviteAgreedKey, buddyInviteDeclinedKey, buddyAgreedKey, buddyWaitingKey,
+                    spotWatchNowhereKey, spotUnnamedKey, spotBuddyCantKey, spotReplyOKKey, spotHelpNowKey, spotHelpNowOnCallKey,
+                    spotHelpNowAloneKey, emergencyMaybeKey] {
             m[key] = []
         }
-        m[spotWatchCheckAtKey] = ["place"]
-        m[spotWatchReminderAtKey] = ["place"]
-        m[buddyInviteNamedKey] = ["name"]
+        for key in [spotWatchCheckKey, spotWatchReminderKey, spotWatchHelpKey] { m[key] = ["name", "place"] }
+        for key in [spotWatchOwnerOKKey, spotWatchSomeoneElseKey, spotWatchHowToCloseKey, spotWatchOwnerAnsweredKey, spotWatchOtherCantKey,
+                    spotWatchCantThanksKey, spotWatchWhoKey, buddyWhoKey, buddyInviteNamedKey] { m[key] = ["name"] }
+        for key in [spotStillRunningKey, spotMoreKey] { m[key] = ["due_time"] }
         m[buddyOwnerAgreedKey] = ["ending"]
         m[buddyOwnerDeclinedKey] = ["ending"]
         m[buddyOwnerLeftKey] = ["ending"]

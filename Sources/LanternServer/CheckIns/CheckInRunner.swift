@@ -47,7 +47,7 @@ public struct CheckInRunner: Service, CustomStringConvertible {
             taken += steps.map { $0.at.timeIntervalSince($0.due) }
             for step in steps {
                 Counter(label: "lantern_spot_steps_total", dimensions: [("step", step.name)]).increment()
-                if step.name == "escalated" { SpotMetrics.count("escalated") }
+                if step.name == "escalated" || step.name == "helped" { SpotMetrics.count("escalated") }
                 if step.name.hasPrefix("ended_unanswered") || step.name == "nobody_to_tell" { SpotMetrics.count(CheckInEnd.unanswered.rawValue) }
                 let lateness = step.at.timeIntervalSince(step.due)
                 if lateness > 5 {
@@ -87,15 +87,20 @@ public struct CheckInRunner: Service, CustomStringConvertible {
     static func step(_ c: DueCheckIn, tx: CheckInTransaction, settings: SpotSettings, library: FlowLibrary) throws -> Step? {
         let now = tx.now
         let owner = c.owner.key
-        func words(_ key: String, to party: Party) -> Notice { library.notice(key, to: party) }
-        /// Her place in a buddy's text, shortened if need be so the whole text (and its "call 999")
-        /// fits the three-segment ceiling in the buddy's language.
-        func withPlace(_ key: String, to party: Party, _ place: String) -> Notice {
+        /// Words for someone asked to check on her: the name they know her by and her place
+        /// (or that she didn't say where), the place shortened if need be so the whole text (and
+        /// its "call 999") fits the three-segment ceiling in their language.
+        func watcherText(_ key: String, to party: Party) -> Notice {
+            let name = c.name ?? library.render(FlowLibrary.spotUnnamedKey, locale: party.language)
+            guard let place = c.place else {
+                return library.notice(key, to: party, values: ["name": name,
+                                                               "place": library.render(FlowLibrary.spotWatchNowhereKey, locale: party.language)])
+            }
             var shown = place
-            var notice = library.notice(key, to: party, values: ["place": shown])
+            var notice = library.notice(key, to: party, values: ["name": name, "place": shown])
             while SMSSegments.count(notice.text).segments > MessageTemplate.segmentCeiling, shown.count > 12 {
                 shown = String(shown.prefix(shown.count - 8)) + "..."
-                notice = library.notice(key, to: party, values: ["place": shown])
+                notice = library.notice(key, to: party, values: ["name": name, "place": shown])
             }
             return notice
         }
@@ -105,31 +110,29 @@ public struct CheckInRunner: Service, CustomStringConvertible {
         case .running:
             // Her time is up: ask her. The grace window runs from when she is asked.
             guard try tx.advance(owner, from: .running, to: .due, next: now.addingTimeInterval(grace)) else { return nil }
-            try tx.send(words(FlowLibrary.spotDueKey, to: c.owner))
+            try tx.send(library.notice(FlowLibrary.spotDueKey, to: c.owner))
             return Step(owner: owner, name: "asked", due: c.nextAt, at: now)
-        case .due:
-            // No answer: her buddies who said yes, and the on-call phone, are asked to check on her.
+        case .due, .help:
+            // No answer, or she asked for help: her buddies who said yes, and the on-call phone,
+            // are asked to check on her (anyone asked before, again).
             let onCall = try tx.onCallParties(settings.onCallNumbers, owner: owner)
-            let watchers = c.buddies + onCall.filter { o in !c.buddies.contains { $0.key == o.key } }
+            var watchers: [Party] = []
+            for p in c.buddies + onCall + c.watchers where !watchers.contains(where: { $0.key == p.key }) { watchers.append(p) }
             guard !watchers.isEmpty else {
                 // Nobody left to tell (buddies removed or opted out since, no on-call phone): it ends.
-                guard try tx.end(owner, from: .due, as: .unanswered) else { return nil }
+                guard try tx.end(owner, from: c.status, as: .unanswered) else { return nil }
                 return Step(owner: owner, name: "nobody_to_tell", due: c.nextAt, at: now)
             }
-            guard try tx.advance(owner, from: .due, to: .escalated, next: now.addingTimeInterval(window), watchers: watchers) else { return nil }
-            for w in watchers {
-                try tx.send(c.place.map { withPlace(FlowLibrary.spotWatchCheckAtKey, to: w, $0) }
-                            ?? words(FlowLibrary.spotWatchCheckKey, to: w))
-            }
-            try tx.send(words(FlowLibrary.spotToldBuddiesKey, to: c.owner))
-            return Step(owner: owner, name: "escalated", due: c.nextAt, at: now)
+            guard try tx.advance(owner, from: c.status, to: .escalated, next: now.addingTimeInterval(window), watchers: watchers) else { return nil }
+            let key = c.status == .help ? FlowLibrary.spotWatchHelpKey : FlowLibrary.spotWatchCheckKey
+            for w in watchers { try tx.send(watcherText(key, to: w)) }
+            // She was told when she asked for help; after silence she hears who was asked.
+            if c.status == .due { try tx.send(library.notice(FlowLibrary.spotToldBuddiesKey, to: c.owner)) }
+            return Step(owner: owner, name: c.status == .help ? "helped" : "escalated", due: c.nextAt, at: now)
         case .escalated:
             // Nobody answered: one reminder, then one last window.
             guard try tx.advance(owner, from: .escalated, to: .reminded, next: now.addingTimeInterval(window)) else { return nil }
-            for w in c.watchers {
-                try tx.send(c.place.map { withPlace(FlowLibrary.spotWatchReminderAtKey, to: w, $0) }
-                            ?? words(FlowLibrary.spotWatchReminderKey, to: w))
-            }
+            for w in c.watchers { try tx.send(watcherText(FlowLibrary.spotWatchReminderKey, to: w)) }
             return Step(owner: owner, name: "reminded", due: c.nextAt, at: now)
         case .reminded:
             // Never loops: it ends, and the place is deleted with it.

@@ -47,7 +47,7 @@ extension NodeReader {
         func entries(_ value: Node, _ what: String) -> [EmergencyLexicon.Entry] {
             strings(value, what).map { EmergencyLexicon.Entry($0.0, location: at($0.1)) }
         }
-        let allowed = Set(intents + ["spellings", "not_typos", "not", "over", "past", "followup"])
+        let allowed = Set(intents + ["spellings", "not_typos", "not", "over", "past", "maybe", "police", "followup"])
         for (key, value) in mapping(node, "'emergency'", allowed: allowed) ?? [] {
             switch key {
             case "spellings":
@@ -58,6 +58,8 @@ extension NodeReader {
             case "not": lexicon.not = entries(value, "'not'")
             case "over": lexicon.over = entries(value, "'over'")
             case "past": lexicon.past = entries(value, "'past'")
+            case "maybe": lexicon.maybe = entries(value, "'maybe'")
+            case "police": lexicon.police = entries(value, "'police'")
             case "followup":
                 for (name, _, list) in keyedMapping(value, "'followup'", allowed: []) ?? [] {
                     lexicon.followUps[name] = entries(list, "follow-up '\(name)'")
