@@ -45,11 +45,12 @@ import Testing
         #expect(engine.handle(text: "HELP", contact: ContactContext(), conversation: waiting, now: now).replies.map(\.text) == ["Help."])
     }
 
-    @Test func emergencyWordsInFreeTextGetTheStepsAndTheAnswerIsStillTaken() {
+    @Test func anEmergencyIsNeverTakenAsTheAnswerToAQuestion() {
         let waiting = ConversationState(flow: "report", state: "describe", expiresAt: now + 60)
         let o = engine.handle(text: "my friend overdosed on it", contact: ContactContext(), conversation: waiting, now: now)
-        #expect(o.replies.map(\.text) == ["Call 999.", "Sent as {ref}."])
-        #expect(o.variables["description"] == "my friend overdosed on it")
+        #expect(o.replies.map(\.text) == ["Call 999."])
+        #expect(o.variables["description"] == nil)
+        #expect(!o.effects.contains { if case .relayReport = $0 { true } else { false } })
     }
 
     @Test func referencesComeFromTheSeedGivenAndTheRequestIsATypedEffect() throws {

@@ -19,47 +19,12 @@ import Testing
         return c
     }
 
-    @Test func withoutABuddyWhoSaidYesSpotStartsNothing() {
-        var c = ContactContext()
-        c.buddies = [BuddyInfo(key: "b", ending: "456", confirmed: false)]
-        let o = engine.handle(text: "SPOT 10", contact: c, conversation: nil, now: now)
-        #expect(o.effects.isEmpty)
-        #expect(o.replies.first?.key == "spot.buddy_not_yet")
-        // The service's on-call phone is enough on its own.
-        let onCall = FlowEngine(library: Self.library, spot: SpotPolicy(hasOnCall: true))
-        #expect(onCall.handle(text: "SPOT 10", contact: ContactContext(), conversation: nil, now: now).effects
-                == [.startCheckIn(CheckInStart(dueAt: now.addingTimeInterval(600), place: nil))])
-    }
-
     @Test func spotWithMinutesAndAPlaceStartsATimerThatKeepsThePlace() {
         let o = engine.handle(text: "spot 15 Flat 2, 14 Park Rd", contact: her(nil), conversation: nil, now: now)
         #expect(o.effects == [.startCheckIn(CheckInStart(dueAt: now.addingTimeInterval(900), place: "Flat 2, 14 Park Rd"))])
         #expect(o.replies.first?.text.contains("I can't call 999") == true)
         // The place is never echoed back to her screen.
         #expect(o.replies.allSatisfy { !$0.text.contains("Park Rd") })
-    }
-
-    @Test func whileItRunsOKEndsItAndOtherWordsAreAnsweredAsUsual() {
-        #expect(engine.handle(text: "ok", contact: her(.running), conversation: nil, now: now).effects == [.endCheckIn(.ok, notices: [])])
-        let menu = engine.handle(text: "MENU", contact: her(.running), conversation: nil, now: now)
-        #expect(menu.effects.isEmpty)
-        #expect(menu.replies.first?.key == "menu.main")
-        let more = engine.handle(text: "MORE 20", contact: her(.running), conversation: nil, now: now)
-        #expect(more.effects == [.startCheckIn(CheckInStart(dueAt: now.addingTimeInterval(1200), place: nil))])
-    }
-
-    @Test func onceSheIsAskedAnyTextEndsItAndAKeywordInItIsStillAnswered() {
-        let anything = engine.handle(text: "sorry fell asleep", contact: her(.due), conversation: nil, now: now)
-        #expect(anything.effects == [.endCheckIn(.ok, notices: [])])
-        let kit = engine.handle(text: "KIT", contact: her(.due), conversation: nil, now: now)
-        #expect(kit.effects.first == .endCheckIn(.ok, notices: []))
-        #expect(kit.replies.count == 2)
-        // After her buddy was told, the buddy hears she answered, in the buddy's own language.
-        let pl = Party(key: "b", language: "pl")
-        let late = engine.handle(text: "im fine", contact: her(.escalated, watchers: [pl]), conversation: nil, now: now)
-        guard case .endCheckIn(.ok, let notices) = late.effects.first else { Issue.record("not ended: \(late.effects)"); return }
-        #expect(notices.map(\.to) == ["b"])
-        #expect(notices.first?.text.contains("odpisala") == true)
     }
 
     @Test func emergencyWordsGetTheStepsAndLeaveTheTimerRunning() {
