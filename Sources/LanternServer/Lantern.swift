@@ -88,8 +88,9 @@ public struct Lantern: Sendable {
         if library.flows.contains(where: { $0.states.values.contains { $0.actions.contains(.relayReport) } }) && !reports.hasChannel {
             logger.warning("REPORT is offered but no coordinator channel is set: reports are counted and then dropped. Set LANTERN_COORDINATOR_NUMBERS and/or LANTERN_REPORT_WEBHOOK_URL.")
         }
+        let checkInWakeUp = OutboxWakeUp()
         let conversations = ConversationService(database: database, engine: engine, policy: policy, limits: configuration.limits,
-                                                outboxWakeUp: wakeUp, now: now,
+                                                outboxWakeUp: wakeUp, checkInWakeUp: checkInWakeUp, now: now,
                                                 logger: logger)
         let sender = OutboxSender(database: database, providers: providers, pacer: SendPacer(rate: configuration.sendRate, rates: configuration.providerSendRates),
                                   retry: configuration.retry, maxConcurrent: configuration.maxConcurrentSends,
@@ -114,7 +115,7 @@ public struct Lantern: Sendable {
                                                   talk: configuration.talk, talkWords: ConversationService.talkWords(library),
                                                                 now: now, logger: logger),
                        checkIns: CheckInRunner(database: database, library: library, settings: configuration.spot,
-                                               outboxWakeUp: wakeUp, now: now, logger: logger),
+                                               outboxWakeUp: wakeUp, now: now, logger: logger, wakeUp: checkInWakeUp),
                        reportRelay: relay,
                        flowWarnings: diagnostics.filter { $0.severity == .warning }, metrics: metrics,
                        adminRateLimit: AdminRateLimit(perMinute: configuration.limits.adminRequestsPerMinute),

@@ -468,15 +468,7 @@ public struct EmergencyRecogniser: Sendable {
         var explanations: [Explanation] = []
         for m in found {
             let pattern = patterns[m.pattern]
-            if pattern.kind == .maybe {
-                // Said less surely: only a negation over it or "it's over" after it takes it back.
-                let cancelled = nots.contains { $0.start <= m.end - 1 && m.end - 1 < $0.end } || overs.contains { $0.start >= m.end }
-                    || police.contains { tokens[$0.start].sentence == tokens[m.start].sentence }
-                if explaining { explanations.append(explanation(m, cancelled: cancelled)) }
-                maybe = maybe || !cancelled
-                continue
-            }
-            guard let intent = pattern.intent else {
+            guard pattern.kind == .maybe || pattern.intent != nil else {
                 if explaining { explanations.append(explanation(m, cancelled: false)) }
                 continue
             }
@@ -489,9 +481,15 @@ public struct EmergencyRecogniser: Sendable {
                     || ((!pattern.urgent || patterns[n.pattern].urgent) && patterns[n.pattern].reachesForward && m.start >= n.start
                         && tokens[m.start].sentence == tokens[n.end - 1].sentence)
             } || overs.contains { $0.start >= m.end } || (!pattern.urgent && !pasts.isEmpty)
-                // "If I call an ambulance, will the police come?" is a question about calling, not a call for help.
-                || (!pattern.urgent && police.contains { tokens[$0.start].sentence == tokens[m.start].sentence })
+                // "If I call an ambulance, will the police come?" is a question about calling, not a call
+                // for help; "he's overdosed, will police come if I call" still is one.
+                || (!pattern.urgent && police.contains { $0.start <= m.start && m.end <= $0.end })
             if explaining { explanations.append(explanation(m, cancelled: cancelled)) }
+            // A danger sign said less surely is taken back the way any sign is.
+            guard let intent = pattern.intent else {
+                maybe = maybe || !cancelled
+                continue
+            }
             if !cancelled {
                 intents.insert(intent)
                 coverage[Int(pattern.locale), default: 0] += m.end - m.start

@@ -362,6 +362,8 @@ extension FlowLibrary {
     public func notice(_ key: String, to party: Party, values: [String: String] = [:]) -> Notice {
         var context = ContactContext(language: party.language)
         context.wording = party.wording
-        return Notice(to: party.key, key: key, text: render(key, locale: party.language, values: values, discreet: isDiscreet(context)))
+        let text = render(key, locale: party.language, values: values, discreet: isDiscreet(context))
+        // A name standing first may be the words for her when she gave none ("the person who…").
+        return Notice(to: party.key, key: key, text: text.prefix(1).uppercased() + text.dropFirst())
     }
 }

@@ -13,6 +13,8 @@ public struct CheckInRunner: Service, CustomStringConvertible {
     let library: FlowLibrary
     let settings: SpotSettings
     let outboxWakeUp: OutboxWakeUp
+    /// Woken when she asks for help, so her buddies are asked at once rather than at the next tick.
+    let wakeUp: OutboxWakeUp
     let now: @Sendable () -> Date
     let logger: Logger
     let tick: Duration
@@ -22,7 +24,8 @@ public struct CheckInRunner: Service, CustomStringConvertible {
     public var description: String { "CheckInRunner" }
 
     public init(database: AppDatabase, library: FlowLibrary, settings: SpotSettings, outboxWakeUp: OutboxWakeUp,
-                now: @escaping @Sendable () -> Date, logger: Logger, tick: Duration = .seconds(1)) {
+                now: @escaping @Sendable () -> Date, logger: Logger, tick: Duration = .seconds(1), wakeUp: OutboxWakeUp = OutboxWakeUp()) {
+        self.wakeUp = wakeUp
         self.database = database
         self.library = library
         self.settings = settings
@@ -33,7 +36,7 @@ public struct CheckInRunner: Service, CustomStringConvertible {
     }
 
     public func run() async throws {
-        await PeriodicLoop.run(every: tick, logger: logger, failure: "check-in step failed; retrying in a second") {
+        await PeriodicLoop.run(every: tick, wakeUp: wakeUp, logger: logger, failure: "check-in step failed; retrying in a second") {
             try await runOnce()
         }
     }

@@ -11,6 +11,8 @@ public struct ConversationService: Sendable {
     public let database: AppDatabase
     public let engine: FlowEngine
     let outboxWakeUp: OutboxWakeUp
+    /// Wakes the check-in timer when her words ask her buddies at once ("help" during a check-in).
+    let checkInWakeUp: OutboxWakeUp
     let commits: InboundCommitQueue
     let limits: InboundLimits
     let allowedCountryCodes: Set<String>
@@ -32,7 +34,9 @@ public struct ConversationService: Sendable {
     let logger: Logger
 
     public init(database: AppDatabase, engine: FlowEngine, policy: InboundPolicy = InboundPolicy(), limits: LimitSettings = LimitSettings(),
-                outboxWakeUp: OutboxWakeUp, talkHub: TalkHub = TalkHub(), now: @escaping @Sendable () -> Date, logger: Logger) {
+                outboxWakeUp: OutboxWakeUp, checkInWakeUp: OutboxWakeUp = OutboxWakeUp(), talkHub: TalkHub = TalkHub(),
+                now: @escaping @Sendable () -> Date, logger: Logger) {
+        self.checkInWakeUp = checkInWakeUp
         self.talkHub = talkHub
         self.limits = InboundLimits(limits)
         self.allowedCountryCodes = limits.allowedCountryCodes
@@ -162,6 +166,7 @@ public struct ConversationService: Sendable {
                 switch effect {
                 case .relayToPeer(let r): await talkHub.publish(r.ref, r.text)
                 case .closeTalk(let c): await talkHub.publish(c.ref, c.peerNotice)
+                case .escalateCheckIn: await checkInWakeUp.notify()
                 default: break
                 }
             }
