@@ -127,8 +127,10 @@ extension FlowEngine {
 
     /// Her answer after "Are you OK?": glad, and her buddies told if they were asked.
     func answered(_ checkIn: CheckInInfo, contact: ContactContext, conversation: ConversationState?) -> EngineOutcome {
-        ended(checkIn, replyKey: checkIn.hasEscalated ? FlowLibrary.spotGladToldKey : FlowLibrary.spotGladKey,
-              contact: contact, conversation: conversation)
+        // Only the on-call phones were told when none of those asked is her buddy.
+        let toldBuddy = checkIn.watchers.contains { w in contact.buddies.contains { $0.key == w.key } }
+        let key = !checkIn.hasEscalated ? FlowLibrary.spotGladKey : toldBuddy ? FlowLibrary.spotGladToldKey : FlowLibrary.spotGladToldOnCallKey
+        return ended(checkIn, replyKey: key, contact: contact, conversation: conversation)
     }
 
     /// Her check-in ends at her word: buddies who were told hear that she answered.
@@ -224,8 +226,11 @@ extension FlowEngine {
     /// A buddy's (or the on-call phone's) OK: each check-in they were asked about ends.
     func checkedOn(_ contact: ContactContext) -> EngineOutcome {
         let effects = contact.watching.map { watched in
-            Effect.checkedOn(owner: watched.owner.key,
-                             notices: [notice(FlowLibrary.spotOwnerCheckedOnKey, to: watched.owner)]
+            // Her buddy, or the service's on-call phone (which is nobody's buddy of hers).
+            let isBuddy = contact.buddyFor.contains { $0.from.key == watched.owner.key }
+            return Effect.checkedOn(owner: watched.owner.key,
+                             notices: [notice(isBuddy ? FlowLibrary.spotOwnerCheckedOnKey : FlowLibrary.spotOwnerCheckedOnByOnCallKey,
+                                              to: watched.owner)]
                                 + watched.others.map {
                                     notice(FlowLibrary.spotWatchSomeoneElseKey, to: $0, values: ["name": herName(watched.ownerName, for: $0)])
                                 })

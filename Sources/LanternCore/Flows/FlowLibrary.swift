@@ -97,6 +97,10 @@ public final class FlowLibrary: Sendable {
     public static let spotGladKey = "spot.glad"
     public static let spotGladToldKey = "spot.glad_told"
     public static let spotToldBuddiesKey = "spot.told_buddies"
+    /// The same words when only the service's on-call phones were asked (she has no buddy).
+    public static let spotToldOnCallKey = "spot.told_on_call"
+    public static let spotGladToldOnCallKey = "spot.glad_told.on_call"
+    public static let spotOwnerCheckedOnByOnCallKey = "spot.checked_on.on_call"
     public static let spotOwnerCheckedOnKey = "spot.checked_on"
     public static let spotWatchCheckKey = "spot.watch.check"
     public static let spotWatchReminderKey = "spot.watch.reminder"
@@ -149,7 +153,7 @@ public final class FlowLibrary: Sendable {
         for key in [spotDueKey, spotStoppedKey, spotGladKey, spotGladToldKey, spotToldBuddiesKey, spotOwnerCheckedOnKey,
                     spotWatchThanksKey, buddyInviteAgreedKey, buddyInviteDeclinedKey, buddyAgreedKey, buddyWaitingKey,
                     spotWatchNowhereKey, spotUnnamedKey, spotBuddyCantKey, spotReplyOKKey, spotHelpNowKey, spotHelpNowOnCallKey,
-                    spotHelpNowAloneKey, emergencyMaybeKey] {
+                    spotHelpNowAloneKey, emergencyMaybeKey, spotToldOnCallKey, spotGladToldOnCallKey, spotOwnerCheckedOnByOnCallKey] {
             m[key] = []
         }
         for key in [spotWatchCheckKey, spotWatchReminderKey, spotWatchHelpKey] { m[key] = ["name", "place"] }

@@ -130,7 +130,10 @@ public struct CheckInRunner: Service, CustomStringConvertible {
             let key = c.status == .help ? FlowLibrary.spotWatchHelpKey : FlowLibrary.spotWatchCheckKey
             for w in watchers { try tx.send(watcherText(key, to: w)) }
             // She was told when she asked for help; after silence she hears who was asked.
-            if c.status == .due { try tx.send(library.notice(FlowLibrary.spotToldBuddiesKey, to: c.owner)) }
+            if c.status == .due {
+                let told = c.buddies.isEmpty ? FlowLibrary.spotToldOnCallKey : FlowLibrary.spotToldBuddiesKey
+                try tx.send(library.notice(told, to: c.owner))
+            }
             return Step(owner: owner, name: c.status == .help ? "helped" : "escalated", due: c.nextAt, at: now)
         case .escalated:
             // Nobody answered: one reminder, then one last window.
