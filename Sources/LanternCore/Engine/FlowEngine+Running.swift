@@ -241,6 +241,7 @@ extension FlowEngine {
         case .hasBuddies: !contact.buddies.isEmpty
         case .buddiesFull: contact.buddies.count >= BuddyAsk.maxPerPerson
         case .placeGiven: vars["place"]?.isEmpty == false
+        case .noNaloxone: vars["naloxone"] == "none"
         case .hasOpenTalk: contact.talk != nil
         case .canTalk: talk.hasPeers && !contact.talkBlocked
         case .peersOnDuty: talk.hours.isOnDuty(at: now)

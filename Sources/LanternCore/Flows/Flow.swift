@@ -189,6 +189,8 @@ public struct Check: Sendable {
         case hasBuddy = "has_buddy"
         /// The service has an on-call phone for check-ins nobody answers.
         case hasOnCall = "has_on_call"
+        /// In an emergency, she said there is no naloxone to hand (`naloxone: none`): no dose is offered.
+        case noNaloxone = "no_naloxone"
         case hasBuddies = "has_buddies"
         /// She has as many buddies as one person may.
         case buddiesFull = "buddies_full"
