@@ -51,7 +51,7 @@ public struct EmergencyLexicon: Sendable {
     /// own, but the text is answered with the 999 line first, then as it would be.
     public var maybe: [Entry]
     /// A question whether police or social services come if she calls 999: cancels the signs
-    /// not marked `!` that lie within it ("if I call an ambulance…") and is answered honestly.
+    /// not marked `!` that start within it ("if I call an ambulance…") and is answered honestly.
     public var police: [Entry]
     /// Answers to the emergency follow-up, by name (`breathing`, `police`…), for menu options
     /// that name them with `intent:`.

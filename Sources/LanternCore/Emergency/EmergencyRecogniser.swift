@@ -482,8 +482,9 @@ public struct EmergencyRecogniser: Sendable {
                         && tokens[m.start].sentence == tokens[n.end - 1].sentence)
             } || (pattern.kind != .maybe && overs.contains { $0.start >= m.end }) || (!pattern.urgent && !pasts.isEmpty)
                 // "If I call an ambulance, will the police come?" is a question about calling, not a call
-                // for help; "he's overdosed, will police come if I call" still is one.
-                || (!pattern.urgent && police.contains { $0.start <= m.start && m.end <= $0.end })
+                // for help (a sign that starts inside the question is part of it); "he's overdosed, will
+                // police come if I call" still is one.
+                || (!pattern.urgent && police.contains { $0.start <= m.start && m.start < $0.end })
             if explaining { explanations.append(explanation(m, cancelled: cancelled)) }
             // A danger sign said less surely is taken back the way any sign is, except by "but she's
             // fine": unsure either way, she still gets the 999 line.
