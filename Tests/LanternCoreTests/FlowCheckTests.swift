@@ -28,6 +28,19 @@ import Testing
         #expect(d.contains { $0.contains("state 'b' is a dead end") })
     }
 
+    @Test func aLanguageWithoutOKWordsOrNegationsCannotRunSpot() {
+        let spot = Flow(id: FlowLibrary.spotFlow, keywords: [Keyword("SPOT")], start: "a", states: [FlowState(id: "a", say: ["info.a"])])
+        let bare = diagnostics(flows: [spot], messages: [:])
+        #expect(bare.contains { $0.contains("en-GB lists no 'answers: ok' words for SPOT") })
+        #expect(bare.contains { $0.contains("en-GB lists no 'answers: negation' words for SPOT") })
+        let welsh = Catalogue(locale: "cy", name: "Cymraeg", messages: [:], emergency: Fixture.lexicon,
+                              answers: [.ok: ["IAWN"], .negation: ["DDIM"]])
+        let withWelsh = diagnostics(flows: [spot], messages: [:], extraCatalogues: [welsh])
+        #expect(!withWelsh.contains { $0.contains("cy lists no") })
+        // Without the SPOT flow nothing is asked of the answers.
+        #expect(!diagnostics(flows: [], messages: [:]).contains { $0.contains("words for SPOT") })
+    }
+
     @Test func findsDuplicateKeywordsAcrossFlows() {
         let flow = Flow(id: "other", keywords: [Keyword("naloxone!")], start: "a", states: [FlowState(id: "a", say: ["info.a"])])
         #expect(diagnostics(flows: [flow], messages: [:]).contains { $0.contains("keyword 'naloxone!' is claimed by flow 'info'") })

@@ -115,6 +115,16 @@ import Testing
         // MORE adds to the time set and keeps the place (no place in the new start).
         let more = engine.handle(text: "more 10", contact: her, conversation: nil, now: now)
         #expect(more.effects == [.startCheckIn(CheckInStart(dueAt: now.addingTimeInterval(1200), place: nil))])
+        // A buddy on the way has not found her safe: nothing closes; "found her, she's ok" does.
+        var buddy = ContactContext()
+        buddy.watching = [WatchedCheckIn(owner: Party(key: "her"), others: [], ownerName: "Jo")]
+        for text in ["ok on my way", "ok omw", "juz jade", "ya voy", "ok coming now"] {
+            let o = engine.handle(text: text, contact: buddy, conversation: nil, now: now)
+            #expect(!o.effects.contains { if case .checkedOn = $0 { true } else { false } }, "\(text)")
+            #expect(o.replies.first?.text.contains("Jo") == true, "\(text): \(o.replies)")
+        }
+        let found = engine.handle(text: "found her shes ok", contact: buddy, conversation: nil, now: now)
+        #expect(found.effects.contains { if case .checkedOn = $0 { true } else { false } })
         // An emergency while it runs: the steps, and her buddies are asked now.
         let emergency = engine.handle(text: "she isnt breathing", contact: her, conversation: nil, now: now)
         #expect(emergency.effects.contains(.escalateCheckIn))

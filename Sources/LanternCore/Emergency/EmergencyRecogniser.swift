@@ -104,9 +104,9 @@ public struct EmergencyRecogniser: Sendable {
     /// Words a typing mistake is forgiven in (six letters or more, Latin letters), by first
     /// letter and length (`tolerantSlot`), so a typed word is compared with a handful at most.
     let tolerant: [[(word: [UInt8], id: Int32)]]
-    /// Word beginnings of five Latin letters or more (`BREATH*`), which a typing mistake inside
-    /// them does not hide ("braething", "breahting").
-    let tolerantPrefixes: [(prefix: [UInt8], id: Int32)]
+    /// Word beginnings of five Latin letters or more (`BREATH*`), by first letter, which a typing
+    /// mistake inside them does not hide ("braething", "breahting").
+    let tolerantPrefixes: [[(prefix: [UInt8], id: Int32)]]
     /// Follow-up answers by name, in every language.
     let followUpNames: Set<String>
     public let problems: [Problem]
@@ -239,14 +239,14 @@ public struct EmergencyRecogniser: Sendable {
         for (word, means) in spellings { known[word, default: Known()].spelled = means }
         for word in notTypos { known[word, default: Known()].notTypo = true }
         var prefixes: [UInt32: [(prefix: String, id: Int32)]] = [:]
-        var tolerantPrefixes: [(prefix: [UInt8], id: Int32)] = []
+        var tolerantPrefixes = [[(prefix: [UInt8], id: Int32)]](repeating: [], count: 26)
         for (word, i) in prefixIDs {
             prefixes[Self.head(word), default: []].append((word, i))
             if word.utf8.count >= Self.tolerantLength - 1, word.utf8.allSatisfy({ $0 >= 0x41 && $0 <= 0x5A }) {
-                tolerantPrefixes.append((Array(word.utf8), i))
+                tolerantPrefixes[Int(word.utf8.first! - 0x41)].append((Array(word.utf8), i))
             }
         }
-        self.tolerantPrefixes = tolerantPrefixes.sorted { $0.id < $1.id }
+        self.tolerantPrefixes = tolerantPrefixes.map { $0.sorted { $0.id < $1.id } }
         self.locales = lexicons.map(\.locale)
         self.patterns = compiled
         self.roles = roles
@@ -347,7 +347,7 @@ public struct EmergencyRecogniser: Sendable {
             for (target, id) in tolerant[slot] where Self.withinOneEdit(bytes, target) { out.append(id) }
         }
         // A beginning typed with one mistake: compare as many letters as it has, one more or one fewer.
-        for (prefix, id) in tolerantPrefixes where prefix[0] == bytes[0] && bytes.count >= prefix.count - 1 {
+        for (prefix, id) in tolerantPrefixes[Int(bytes[0] - 0x41)] where bytes.count >= prefix.count - 1 {
             for n in (prefix.count - 1)...(prefix.count + 1) where n <= bytes.count
                 && Self.withinOneEdit(Array(bytes[..<n]), prefix) {
                 out.append(id)

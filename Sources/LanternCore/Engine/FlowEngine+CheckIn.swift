@@ -107,6 +107,8 @@ extension FlowEngine {
     /// A buddy's word that she is safe, however it is put ("found her, she's ok now"), never
     /// turned round ("she's not ok": the emergency steps answer "not breathing" before this).
     func isReassurance(_ words: [String]) -> Bool {
+        // "ok on my way" is a buddy going to her, not one who has found her safe.
+        if AnswerVocabulary.contains(library.answers.coming, in: words) { return false }
         if isOK(words) && !words.contains(where: { library.answers.negation.contains($0) }) { return true }
         guard words.count <= 12 else { return false }
         return words.contains { library.answers.okWords.contains($0) } && !words.contains { library.answers.negation.contains($0) }

@@ -136,6 +136,8 @@ public enum AnswerWord: String, Sendable, CaseIterable {
     case cannot
     /// "Who is this?" from someone texted about a check-in.
     case who
+    /// A buddy on the way ("ok on my way"): never that she is safe.
+    case coming
 }
 
 /// Every language's answer words, folded the way typed words are, worked out once.
@@ -161,6 +163,8 @@ public struct AnswerVocabulary: Sendable {
     public let cannot: Set<String>
     /// Whole questions.
     public let who: Set<String>
+    /// Words or phrases found anywhere in a buddy's text.
+    public let coming: Set<String>
 
     public init(_ catalogues: [Catalogue]) {
         func all(_ kind: AnswerWord) -> [String] { catalogues.flatMap { $0.answers[kind] ?? [] } }
@@ -176,6 +180,7 @@ public struct AnswerVocabulary: Sendable {
         help = Set(all(.help).map { KeywordText.words($0).joined(separator: " ") })
         cannot = Set(all(.cannot).map { KeywordText.words($0).joined(separator: " ") })
         who = Set(all(.who).map { KeywordText.words($0).joined(separator: " ") })
+        coming = Set(all(.coming).map { KeywordText.words($0).joined(separator: " ") })
     }
 
     /// Whether any of these words or phrases (up to four words) stands anywhere in the text.
