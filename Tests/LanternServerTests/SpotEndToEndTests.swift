@@ -178,8 +178,8 @@ import Testing
             #expect(toBuddy.last?.contains("Jo has just texted that they need help") == true)
             #expect(toBuddy.last?.contains(place) == true)
             #expect(toOnCall.first?.contains("need help") == true)
-            // The timer ticks every second: within that, and the send, and a loaded runner.
-            #expect(took < .seconds(2), "took \(took)")
+            // Her text wakes the timer (about 0.1 s alone); the bound leaves room for a loaded runner.
+            #expect(took < .seconds(5), "took \(took)")
             print("help to buddy and on-call: \(took)")
             #expect(await lantern.sent(to: LanternHarness.her, count: 7).last?.contains("call 999") == true)
             _ = try await lantern.text("found her shes ok", from: Self.buddy)

@@ -6,7 +6,9 @@ import Testing
 /// Golden transcripts of whole conversations over the shipped flows and wording. When wording
 /// changes on purpose, run `LANTERN_UPDATE_TRANSCRIPTS=1 swift test --filter Transcript`
 /// and review the diff: a transcript is what a mum would see on her phone.
-@Suite struct TranscriptTests {
+/// One at a time: each boots a whole Lantern with the shipped library, and ninety at once would
+/// crowd out the tests that bound wall time on a two-core machine.
+@Suite(.serialized) struct TranscriptTests {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Transcripts")
     static let files: [String] = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
         .filter { $0.hasSuffix(".txt") }.sorted()

@@ -31,7 +31,9 @@ struct EmergencyPattern: Sendable {
     static let maxGap = 8
 
     /// Parses one entry; bracketed alternatives make it several patterns.
-    static func parse(_ source: String) throws(SyntaxError) -> [EmergencyPattern] {
+    /// Words already read are kept in `words`: the same words recur across a lexicon's
+    /// thousands of entries, and reading each costs more than the rest of parsing.
+    static func parse(_ source: String, words plainWords: inout [String: [String]]) throws(SyntaxError) -> [EmergencyPattern] {
         var p = EmergencyPattern(elements: [])
         var text = source.trimmingCharacters(in: .whitespaces)
         if text.hasPrefix("!") { p.urgent = true; text = String(text.dropFirst()).trimmingCharacters(in: .whitespaces) }
@@ -65,19 +67,32 @@ struct EmergencyPattern: Sendable {
         for piece in pieces {
             switch piece {
             case .slot(let s):
-                let element = try Self.element(s)
+                let element = try Self.element(s, words: &plainWords)
                 if case .gap = element, let last = variants.first?.last, case .gap = last {
                     throw SyntaxError(description: "two gaps in a row")
                 }
                 variants = variants.map { $0 + [element] }
             case .group(let phrases):
+                // Phrases that differ only in their last word become one option whose last word
+                // has the alternatives ("(NOT WORKING|NOT WAKING|GONE)" is NOT WORKING|WAKING, and
+                // GONE): the same texts match, with far fewer patterns to compile and try.
                 var options: [[Element]] = []
+                var byHead: [String: Int] = [:]
                 for phrase in phrases {
-                    options.append(try phrase.split(separator: " ").map { piece throws(SyntaxError) in
-                        let e = try Self.element(String(piece))
+                    let words = phrase.split(separator: " ")
+                    var elements: [Element] = []
+                    for piece in words {
+                        let e = try Self.element(String(piece), words: &plainWords)
                         if case .gap = e { throw SyntaxError(description: "no gaps inside brackets") }
-                        return e
-                    })
+                        elements.append(e)
+                    }
+                    let head = words.dropLast().joined(separator: " ")
+                    if case .words(let last)? = elements.last, let i = byHead[head], case .words(let merged)? = options[i].last {
+                        options[i][options[i].count - 1] = .words(merged + last)
+                    } else {
+                        if case .words? = elements.last { byHead[head] = options.count }
+                        options.append(elements)
+                    }
                 }
                 variants = variants.flatMap { v in options.map { v + $0 } }
                 if variants.count > 256 { throw SyntaxError(description: "too many combinations of bracketed alternatives (over 256)") }
@@ -94,7 +109,7 @@ struct EmergencyPattern: Sendable {
     }
 
     /// One space-separated piece: a gap, any number, or one word's alternatives.
-    static func element(_ piece: String) throws(SyntaxError) -> Element {
+    static func element(_ piece: String, words plainWords: inout [String: [String]]) throws(SyntaxError) -> Element {
         if piece.hasPrefix("...") || piece == "…" {
             let n = piece == "…" ? "" : piece.dropFirst(3)
             guard let gap = n.isEmpty ? 3 : Int(n), (1...maxGap).contains(gap) else {
@@ -108,7 +123,11 @@ struct EmergencyPattern: Sendable {
             var word = String(alt)
             let prefix = word.hasSuffix("*")
             if prefix { word.removeLast() }
-            let normal = EmergencyText.plainWords(word)
+            let normal: [String]
+            if let known = plainWords[word] { normal = known } else {
+                normal = EmergencyText.plainWords(word)
+                plainWords[word] = normal
+            }
             guard normal.count == 1, let only = normal.first, !only.isEmpty else {
                 throw SyntaxError(description: "'\(alt)' in '\(piece)' is not one word (for alternatives of several words use brackets: (A B|C D))")
             }

@@ -161,6 +161,7 @@ public struct EmergencyRecogniser: Sendable {
         var steps: [Step] = []
         var alternatives: [Int32] = []
         var followUpNames: Set<String> = []
+        var plainWords: [String: [String]] = [:]
         for (index, (locale, lexicon)) in lexicons.enumerated() {
             var entries: [(EmergencyLexicon.Entry, Role)] = []
             for intent in EmergencyIntent.allCases { entries += (lexicon.signs[intent] ?? []).map { ($0, .sign(intent)) } }
@@ -172,7 +173,7 @@ public struct EmergencyRecogniser: Sendable {
             }
             for (entry, role) in entries {
                 let parsed: [EmergencyPattern]
-                do { parsed = try EmergencyPattern.parse(entry.text) } catch {
+                do { parsed = try EmergencyPattern.parse(entry.text, words: &plainWords) } catch {
                     problems.append(Problem(locale: locale, message: "emergency entry '\(entry.text)': \(error.description)", location: entry.location))
                     continue
                 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import LanternCore
 import Yams
 
@@ -20,10 +21,34 @@ public struct FlowFiles: Sendable {
     }
 
     /// Loads everything and runs `FlowCheck`. `errors` non-empty means the flows must not be served.
+    /// The same files (by path, size and modification time) are read once per process: a daemon
+    /// boots once, but a test run boots Lantern a few hundred times over the shipped files.
     public func loadAndCheck() -> (library: FlowLibrary, diagnostics: [FlowDiagnostic]) {
+        let key = fingerprint()
+        if let key, let known = Self.checked.withLock({ $0[key] }) { return known }
         let loaded = load()
         let all = loaded.diagnostics + FlowCheck(library: loaded.library).run()
+        if let key { Self.checked.withLock { $0[key] = (loaded.library, all) } }
         return (loaded.library, all)
+    }
+
+    private static let checked = Mutex<[String: (library: FlowLibrary, diagnostics: [FlowDiagnostic])]>([:])
+
+    /// Every file in both directories with its size and modification time; nil if a directory
+    /// cannot be listed (then nothing is cached, and `load` says what is wrong).
+    func fingerprint() -> String? {
+        var parts: [String] = []
+        for dir in [flowsDirectory, localesDirectory] {
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return nil }
+            parts.append(dir.standardizedFileURL.path)
+            for name in names.sorted() {
+                let attributes = try? FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent(name).path)
+                let size = (attributes?[.size] as? NSNumber)?.int64Value ?? -1
+                let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1
+                parts.append("\(name)|\(size)|\(modified)")
+            }
+        }
+        return parts.joined(separator: "\n")
     }
 
     public func load() -> Loaded {
