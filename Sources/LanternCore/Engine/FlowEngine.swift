@@ -69,9 +69,13 @@ public struct FlowEngine: Sendable {
         let timedOut = conversation != nil && active == nil
         let waiting = active.flatMap { a in library.flow(a.flow).flatMap { f in f.states[a.state].map { (a, f, $0) } } }
 
+        let recognition = library.recogniser.recognise(text)
         // 0. Mid-emergency, the follow-up she was offered comes first: "she woke up" and
-        //    "still not breathing" answer it rather than start the steps again.
-        if let (a, flow, state) = waiting, flow.intent != nil,
+        //    "still not breathing" answer it rather than start the steps again; an emergency
+        //    that follow-up cannot answer ("my daughter drank my methadone" during an overdose)
+        //    starts its own.
+        if let (a, flow, state) = waiting, let current = flow.intent,
+           !recognition.intents.contains(where: { !Self.followUp(of: current, answers: $0) }),
            let outcome = followUpAnswer(words, text: text, flow: flow, state: state, vars: a.variables, contact: contact, now: now) {
             return outcome
         }
@@ -79,7 +83,6 @@ public struct FlowEngine: Sendable {
         // 1. Someone may be dying, or she may be in danger: the recogniser runs on every text,
         //    before anything else, even for someone who opted out. An emergency is never taken
         //    as the answer to a question she was asked (a place, an address, a report).
-        let recognition = library.recogniser.recognise(text)
         if recognition.isEmergency, var outcome = emergency(recognition, contact: contact, now: now) {
             // Her own check-in: whoever would be told if she didn't answer is told now.
             if contact.checkIn != nil, !contact.isOptedOut { outcome.effects.append(.escalateCheckIn) }
@@ -206,6 +209,18 @@ public struct FlowEngine: Sendable {
     }
 
     // MARK: - Emergencies
+
+    /// Whether the follow-up of an emergency of one kind answers a text that is also an
+    /// emergency of another: an overdose's follow-up answers "still not breathing" and "gave
+    /// him the spray, still nothing", a child's follow-up "she's not breathing"; nothing but its
+    /// own flow answers a child who swallowed something, or a crisis.
+    static func followUp(of current: EmergencyIntent, answers found: EmergencyIntent) -> Bool {
+        switch found {
+        case current: true
+        case .overdose, .noResponse: current == .overdose || current == .noResponse || current == .child
+        case .child, .selfHarm, .abuse: false
+        }
+    }
 
     /// Runs the flow for what the recogniser found, most urgent first; a second intent in the
     /// same text ("I took too much, I want to die") adds its flow's first words after.
