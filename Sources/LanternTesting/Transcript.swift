@@ -10,7 +10,7 @@ import Synchronization
 /// `? opted out` / `? opted in` / `? erased` / `? waiting flow/state` / `? idle` /
 /// `? alerts BS5,M14` (or `none`) / `? paused` / `? not paused` /
 /// `? check-in running` (`due`, `escalated`, `reminded`, `none`; `with place` when one is kept)
-/// to check state.
+/// to check state. Right-to-left texts' direction marks show as ⟨RLM⟩, ⟨LRI⟩…⟨PDI⟩.
 /// Other people in the conversation (her buddies, the on-call phone, the TALK peers) are letters:
 /// `>B yes` is a text from B, `<B …` a text to B. `@ wait` also runs the check-in timer (and, with
 /// `@ peers` at the top, the janitor that closes quiet TALK threads).
@@ -209,9 +209,16 @@ extension Transcript {
         var out: [String] = []
         for (i, reply) in replies.enumerated() {
             if i > 0 { out.append("<---") }
-            out += reply.text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "<\(reply.party)" : "<\(reply.party) " + $0 }
+            out += visible(reply.text).split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "<\(reply.party)" : "<\(reply.party) " + $0 }
         }
         return out
+    }
+
+    /// The invisible direction marks (`BidiText`) written where a reader can see and check them.
+    static func visible(_ text: String) -> String {
+        let names: [Unicode.Scalar: String] = ["\u{200F}": "⟨RLM⟩", "\u{2066}": "⟨LRI⟩", "\u{2068}": "⟨FSI⟩", "\u{2069}": "⟨PDI⟩"]
+        guard text.unicodeScalars.contains(where: { names[$0] != nil }) else { return text }
+        return text.unicodeScalars.map { names[$0] ?? String($0) }.joined()
     }
 
     static func format(_ seconds: TimeInterval) -> String {

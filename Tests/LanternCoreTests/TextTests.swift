@@ -89,3 +89,35 @@ import Testing
         #expect(!PostcodeDistrict.isFullPostcode("BS5"))
     }
 }
+
+/// Right-to-left texts laid out for a phone: the shape of the marks (the display itself is
+/// checked through FriBidi in LanternServerTests' BidiDisplayTests).
+@Suite struct BidiTextTests {
+    let rlm = "\u{200F}", lri = "\u{2066}", pdi = "\u{2069}"
+
+    @Test func everyLineStartsRightToLeftAndNumbersInGroupsAreIsolated() {
+        let out = BidiText.rightToLeft("SPOT لکھیں\nہیلپ لائن 0808 2000 247 پر، یا 999")
+        #expect(out == "\(rlm)SPOT لکھیں\n\(rlm)ہیلپ لائن \(lri)0808 2000 247\(pdi) پر، یا 999")
+    }
+
+    @Test func aNumberInOneGroupOrJoinedByPunctuationStaysAsItIs() {
+        // One group, or groups joined by ':' '-' '.', already read in order; no marks spent on them.
+        let out = BidiText.rightToLeft("ہر 2-3 منٹ، 10:00-20:00 اور K-4821")
+        #expect(out == rlm + "ہر 2-3 منٹ، 10:00-20:00 اور K-4821")
+    }
+
+    @Test func renderingTwiceChangesNothing() {
+        let once = BidiText.rightToLeft("سامریٹنز 116 123\n+44 7700 900123")
+        #expect(BidiText.rightToLeft(once) == once)
+        #expect(once.contains("\(lri)+44 7700 900123\(pdi)"))
+    }
+
+    @Test func directionComesFromTheFirstStrongLetter() {
+        #expect(BidiText.isRightToLeft("اردو"))
+        #expect(BidiText.isRightToLeft("123 اردو"))
+        #expect(!BidiText.isRightToLeft("Polski"))
+        #expect(!BidiText.isRightToLeft("ਪੰਜਾਬੀ"))
+        #expect(BidiText.isolated("اردو") == "\u{2068}اردو\(pdi)")
+        #expect(BidiText.isolated("Cymraeg") == "Cymraeg")
+    }
+}

@@ -42,7 +42,7 @@ extension FlowEngine {
                 return String(self.spot.graceMinutes)
             case "supplies":
                 let discreet = library.isDiscreet(contact)
-                return library.supplies.enumerated().map { "\($0.offset + 1) \($0.element.name(discreet: discreet))" }.joined(separator: "\n")
+                return Supply.list(library.supplies, discreet: discreet, locale: contact.language)
             case "talk_ref":
                 if let ref = vars["talk_ref"] ?? contact.talk?.ref { return ref }
             case "reply_hours":
@@ -80,7 +80,9 @@ extension FlowEngine {
             // Emergency and crisis words are always plain: life comes first.
             let discreet = library.isDiscreet(contact) && flow.intent == nil
             for key in state.say {
-                replies.append(Reply(key: key, text: library.render(key, locale: contact.language, discreet: discreet, value: values)))
+                for text in library.renderTexts(key, locale: contact.language, discreet: discreet, value: values) {
+                    replies.append(Reply(key: key, text: text))
+                }
             }
             if !state.menu.isEmpty {
                 let lines = library.menuLines(state.menu, locale: contact.language, discreet: discreet, value: values)

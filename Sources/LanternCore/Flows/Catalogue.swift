@@ -8,16 +8,19 @@ public struct MessageTemplate: Sendable {
     public let text: String
     public let maxSegments: Int
     public let location: SourceLocation?
+    /// A native speaker's reading of this translation (`reviewed:`), if there has been one.
+    public let review: MessageReview?
     /// Parsed once: rendering is on every reply's path.
     let pieces: [Piece]?
 
     /// Domain rule: never more than three segments for anything.
     public static let segmentCeiling = 3
 
-    public init(text: String, maxSegments: Int = 1, location: SourceLocation? = nil) {
+    public init(text: String, maxSegments: Int = 1, location: SourceLocation? = nil, review: MessageReview? = nil) {
         self.text = text
         self.maxSegments = maxSegments
         self.location = location
+        self.review = review
         self.pieces = try? Self.parse(text).pieces
     }
 
@@ -81,6 +84,36 @@ public struct MessageTemplate: Sendable {
     }
 }
 
+/// Who read a translation against the English, when, and which English text it was: when the
+/// English changes, the review no longer vouches for the translation (it is stale).
+public struct MessageReview: Sendable, Equatable {
+    public let by: String
+    /// The day, as written (YYYY-MM-DD).
+    public let on: String
+    /// `EnglishFingerprint` of the English text the reviewer read it against.
+    public let english: String
+
+    public init(by: String, on: String, english: String) {
+        self.by = by
+        self.on = on
+        self.english = english
+    }
+}
+
+/// A short, stable name for one English text, so a review can say which English it was read
+/// against without copying it (FNV-1a, 64 bits, as hex: not a secret, only a change detector).
+public enum EnglishFingerprint {
+    public static func of(_ text: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
+
 /// The words of one language, by message key.
 public struct Catalogue: Sendable {
     public let locale: String
@@ -99,10 +132,17 @@ public struct Catalogue: Sendable {
     public let emergency: EmergencyLexicon
     /// How yes, no, "I don't know" and "everywhere" are said in this language (`answers:`).
     public let answers: [AnswerWord: [String]]
+    /// Words people text on their own in ordinary talk ("sure", "delete"), folded: never a
+    /// keyword, or answering a question with one would switch something on (`everyday_words:`).
+    public let everydayWords: Set<String>
+    /// Written right to left (its own name is): its texts are laid out for a phone's bidi
+    /// algorithm when rendered (`BidiText`).
+    public let rightToLeft: Bool
 
     public init(locale: String, name: String, messages: [String: MessageTemplate], location: SourceLocation? = nil,
                 selectors: [Keyword] = [], keywordAliases: [String: [Keyword]] = [:], telltaleWords: [String] = [],
-                emergency: EmergencyLexicon = EmergencyLexicon(), answers: [AnswerWord: [String]] = [:]) {
+                emergency: EmergencyLexicon = EmergencyLexicon(), answers: [AnswerWord: [String]] = [:], everydayWords: [String] = []) {
+        self.everydayWords = Set(everydayWords.map { KeywordText.words($0).joined(separator: " ") }.filter { !$0.isEmpty })
         self.emergency = emergency
         self.answers = answers
         self.telltaleWords = telltaleWords.map { KeywordText.words($0).joined() }.filter { !$0.isEmpty }
@@ -112,6 +152,13 @@ public struct Catalogue: Sendable {
         self.location = location
         self.selectors = selectors
         self.keywordAliases = keywordAliases
+        self.rightToLeft = BidiText.isRightToLeft(name)
+    }
+
+    /// A text in this language as it is sent: laid out for right-to-left display where the
+    /// language is written that way, unchanged otherwise.
+    public func displayed(_ text: String) -> String {
+        rightToLeft ? BidiText.rightToLeft(text) : text
     }
 }
 

@@ -91,18 +91,29 @@ public struct FlowCheck: Sendable {
             }
         }
         out += checkDuplicateKeywords()
+        out += checkEverydayKeywords()
         out += checkEmergencies()
 
-        // A discreet variant is used wherever its message is, with the same placeholders.
+        // A discreet variant is used wherever its message is, with the same placeholders; so is
+        // a second text (`.continued`) for a message a flow says.
         for key in used where allowedPlaceholders[key] != nil {
             allowedPlaceholders[key + FlowLibrary.discreetSuffix] = allowedPlaceholders[key]
         }
         used.formUnion(used.map { $0 + FlowLibrary.discreetSuffix })
+        let said = Set(library.flows.flatMap { $0.states.values.flatMap(\.say) })
+        let continued = Set(said.flatMap { [$0 + FlowLibrary.continuationSuffix, $0 + FlowLibrary.discreetSuffix + FlowLibrary.continuationSuffix] })
+        for key in continued {
+            allowedPlaceholders[key] = allowedPlaceholders[String(key.dropLast(FlowLibrary.continuationSuffix.count))]
+        }
 
         for (locale, catalogue) in library.catalogues.sorted(by: { $0.key < $1.key }) {
             for (key, template) in catalogue.messages.sorted(by: { $0.key < $1.key }) {
                 let at = template.location ?? catalogue.location
-                if locale == defaultLocale {
+                if key.hasSuffix(FlowLibrary.continuationSuffix) {
+                    if !continued.contains(key) {
+                        out.append(FlowDiagnostic(.warning, "'\(key)' (\(locale)) would be a second text for a message no flow says, so it is never sent", at: at))
+                    }
+                } else if locale == defaultLocale {
                     if !used.contains(key) {
                         out.append(FlowDiagnostic(.warning, "message '\(key)' is not used by any flow", at: at))
                     }
@@ -123,6 +134,7 @@ public struct FlowCheck: Sendable {
                 }
             }
             out += checkDiscretion(catalogue)
+            out += checkReviews(catalogue)
             for flowID in catalogue.keywordAliases.keys.sorted() where library.flow(flowID) == nil {
                 out.append(FlowDiagnostic(.error, "\(locale) gives keywords for flow '\(flowID)', which does not exist", at: catalogue.location))
             }
@@ -271,13 +283,15 @@ public struct FlowCheck: Sendable {
         let longestPickupList = Set(library.pickupPoints.map(\.area)).map { library.pickupPointList(for: [$0]) }
             .max { SMSSegments.count($0).units < SMSSegments.count($1).units } ?? Self.sampleValue
         // The supplies list as the plain names read (longer than the discreet ones).
-        let supplies = library.supplies.enumerated().map { "\($0.offset + 1) \($0.element.name)" }.joined(separator: "\n")
+        let supplies = Supply.list(library.supplies, discreet: false, locale: locale)
         let generated = ["languages": library.languageList, "pickup_points": longestPickupList,
                          "supplies": supplies.isEmpty ? Self.sampleValue : supplies]
         return catalogue.messages.sorted(by: { $0.key < $1.key }).map { key, template in
             let sample = Dictionary(template.placeholders.map { ($0, generated[$0] ?? Self.sampleValue) }, uniquingKeysWith: { a, _ in a })
-            var text = template.render(sample)
-            if let options = menuSuffix[key] {
+            var text = catalogue.displayed(template.render(sample))
+            // A menu follows the last text: the second one where the message has one.
+            let menuAfter = catalogue.messages[key + FlowLibrary.continuationSuffix] == nil ? menuSuffix[Self.sourceKey(key)] : nil
+            if let options = menuAfter {
                 text += "\n" + library.menuLines(options, locale: locale, values: sample)
             }
             return Measured(key: key, count: SMSSegments.count(text),
@@ -355,10 +369,25 @@ public struct FlowCheck: Sendable {
             }
         }
         // A supply's discreet name is what a lock screen shows when she chooses it.
+        // In every language she may read it in, against every language's tell-tale words.
         for supply in library.supplies {
             let found = telltales(supply.discreetName)
             if !found.isEmpty {
                 out.append(FlowDiagnostic(.error, "supply '\(supply.id)': its discreet_name '\(supply.discreetName)' gives it away on a lock screen (\(found.joined(separator: ", ")))", at: nil))
+            }
+            for (locale, names) in supply.translations.sorted(by: { $0.key < $1.key }) {
+                guard library.catalogues[locale] != nil else {
+                    out.append(FlowDiagnostic(.error, "supply '\(supply.id)' has names in '\(locale)', which is not a language in locales/", at: nil))
+                    continue
+                }
+                let found = telltales(names.discreetName)
+                if !found.isEmpty {
+                    out.append(FlowDiagnostic(.error, "supply '\(supply.id)': its discreet_name in \(locale) '\(names.discreetName)' gives it away on a lock screen (\(found.joined(separator: ", ")))", at: nil))
+                }
+            }
+            let missing = library.catalogues.keys.filter { $0 != defaultLocale && supply.translations[$0] == nil }.sorted()
+            if !missing.isEmpty {
+                out.append(FlowDiagnostic(.warning, "supply '\(supply.id)' has no name in \(missing.joined(separator: ", ")): people reading those languages see the English names (add 'translations:' in service.yaml)", at: nil))
             }
         }
         return out
@@ -391,6 +420,60 @@ public struct FlowCheck: Sendable {
                 out.append(FlowDiagnostic(.warning, "'\(key)' (\(catalogue.locale)) names \(found.joined(separator: ", ").lowercased()) and has no discreet variant ('\(key)\(FlowLibrary.discreetSuffix)')",
                                           at: template.location))
             }
+        }
+        return out
+    }
+
+    /// A keyword matches the whole text (or its start), in every language: one that is an
+    /// everyday word ("Claro" = sure, "apagar" = delete) fires when she only meant the word,
+    /// switching her wording or erasing her. Flows' own keywords are English; a locale's
+    /// keywords are its language's.
+    func checkEverydayKeywords() -> [FlowDiagnostic] {
+        var out: [FlowDiagnostic] = []
+        for flow in library.flows {
+            for k in flow.keywords + flow.shortcuts.map(\.keyword) {
+                let locale = k.locale ?? defaultLocale
+                // An alias two languages share carries no locale: check it against both.
+                let owners = k.locale == nil ? library.catalogues.values.filter { c in
+                    c.locale == defaultLocale || (c.keywordAliases[flow.id] ?? []).contains { $0.words == k.words }
+                } : library.catalogues[locale].map { [$0] } ?? []
+                for catalogue in owners.sorted(by: { $0.locale < $1.locale }) where catalogue.everydayWords.contains(k.words.joined(separator: " ")) {
+                    out.append(FlowDiagnostic(.error, "keyword '\(k.text)' of flow '\(flow.id)' is an everyday word in \(catalogue.name) (\(catalogue.locale)'s everyday_words): someone answering with it would start '\(flow.id)'; choose words nobody texts by accident",
+                                              at: k.location ?? flow.location))
+                }
+            }
+        }
+        return out
+    }
+
+    /// The English message a translation is read against: a second text (`.continued`) against the
+    /// message it continues.
+    public static func sourceKey(_ key: String) -> String {
+        key.hasSuffix(FlowLibrary.continuationSuffix) ? String(key.dropLast(FlowLibrary.continuationSuffix.count)) : key
+    }
+
+    /// Safety-critical translations a native speaker has not read, or read against English that
+    /// has changed since: one warning per language for each, naming the messages.
+    func checkReviews(_ catalogue: Catalogue) -> [FlowDiagnostic] {
+        guard catalogue.locale != defaultLocale, let base = library.catalogues[defaultLocale] else { return [] }
+        var unreviewed: [String] = []
+        var stale: [String] = []
+        for (key, template) in catalogue.messages.sorted(by: { $0.key < $1.key }) where library.isSafetyCritical(key) {
+            guard let english = base.messages[key] ?? base.messages[Self.sourceKey(key)] ?? base.messages[FlowLibrary.plainKey(key)] else { continue }
+            guard let review = template.review else { unreviewed.append(key); continue }
+            if review.english != EnglishFingerprint.of(english.text) { stale.append(key) }
+        }
+        var out: [FlowDiagnostic] = []
+        if !stale.isEmpty {
+            out.append(FlowDiagnostic(.warning, "\(catalogue.locale): \(stale.count) safety-critical message(s) reviewed against English that has changed since (stale): \(stale.joined(separator: ", "))",
+                                      at: catalogue.location))
+        }
+        if !unreviewed.isEmpty {
+            // By kind, not one by one: the list is the whole file until someone has reviewed it.
+            let kinds = Dictionary(grouping: unreviewed) { String($0.prefix { $0 != "." }) }
+                .sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.count)" }.joined(separator: ", ")
+            out.append(FlowDiagnostic(.warning, "\(catalogue.locale): \(unreviewed.count) safety-critical message(s) not yet reviewed by a native speaker (\(kinds)); send them with 'lantern locales export --format po \(catalogue.locale)'",
+                                      at: catalogue.location))
         }
         return out
     }

@@ -15,6 +15,8 @@ public final class FlowLibrary: Sendable {
     public let talkHours: TalkHours
     /// What KIT offers (`supplies:` in service.yaml); empty: naloxone only, by kind.
     public let supplies: [Supply]
+    /// What emergency and crisis flows say (worked out once).
+    let safetyCriticalKeys: Set<String>
     let flowsByID: [String: Flow]
     /// Every flow's keywords, grouped the ways the engine looks them up.
     let keywords: KeywordIndex
@@ -27,6 +29,8 @@ public final class FlowLibrary: Sendable {
 
     /// The suffix of a message's discreet variant.
     public static let discreetSuffix = ".discreet"
+    /// A second text for a message in a language that needs more room than three segments give.
+    public static let continuationSuffix = ".continued"
 
     /// Keys the engine itself uses, beyond those flows name.
     public static let invalidChoiceKey = "common.invalid_choice"
@@ -218,18 +222,20 @@ public final class FlowLibrary: Sendable {
             })
         }
         self.flows = flows
+        self.safetyCriticalKeys = Set(flows.filter { $0.intent != nil }.flatMap { f in f.states.values.flatMap { $0.say + $0.menu.map(\.label) } })
         self.areas = areas
         self.pickupPoints = pickupPoints
         self.catalogues = Dictionary(catalogues.map { ($0.locale, $0) }, uniquingKeysWith: { first, _ in first })
         self.flowsByID = Dictionary(flows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let ordered = Self.inOrder(self.catalogues.values)
         self.languages = ordered
-        self.languageList = ordered.enumerated().map { "\($0.offset + 1) \($0.element.name)" }.joined(separator: "\n")
+        // A right-to-left name is isolated, so "MENU to go back." after it stays in its place.
+        self.languageList = ordered.enumerated().map { "\($0.offset + 1) \(BidiText.isolated($0.element.name))" }.joined(separator: "\n")
         // The first language (in LANG's order) that claims a name has it.
         var selectors: [[String]: String] = [:]
         for c in ordered { for s in c.selectors where selectors[s.words] == nil { selectors[s.words] = c.locale } }
         self.languageBySelector = selectors
-        self.keywords = KeywordIndex(flows: flows)
+        self.keywords = KeywordIndex(flows: flows, everyday: Set(catalogues.flatMap { $0.everydayWords.filter { !$0.contains(" ") } }))
         self.answers = AnswerVocabulary(catalogues)
         // In the languages' usual order: the first language that matches answers.
         self.recogniser = EmergencyRecogniser(lexicons: Self.inOrder(catalogues).map { ($0.locale, $0.emergency) })
@@ -240,6 +246,26 @@ public final class FlowLibrary: Sendable {
     }
 
     public func flow(_ id: String) -> Flow? { flowsByID[id] }
+
+    /// Messages where a wrong word can cost a life or a child: what emergency and crisis flows
+    /// say, naloxone, SPOT and buddies, STOP and FORGET, privacy, and the honest answers about
+    /// pregnancy, treatment and social services. Translations of these want a native speaker's review.
+    public func isSafetyCritical(_ key: String) -> Bool {
+        let plain = Self.plainKey(key)
+        if safetyCriticalKeys.contains(plain) { return true }
+        return Self.safetyCriticalPrefixes.contains { plain.hasPrefix($0) }
+    }
+
+    static let safetyCriticalPrefixes = ["emergency.", "crisis.", "police.", "naloxone.", "spot.", "buddy.", "buddies.", "stop.",
+                                         "forget.", "privacy.", "pregnant.", "treatment.", "rights."]
+
+    /// The message a discreet variant or a continuation belongs to.
+    public static func plainKey(_ key: String) -> String {
+        var key = key
+        if key.hasSuffix(continuationSuffix) { key.removeLast(continuationSuffix.count) }
+        if key.hasSuffix(discreetSuffix) { key.removeLast(discreetSuffix.count) }
+        return key
+    }
 
     /// The flow the recogniser starts for an intent.
     public func flow(for intent: EmergencyIntent) -> Flow? { flows.first { $0.intent == intent } }
@@ -258,16 +284,34 @@ public final class FlowLibrary: Sendable {
 
     /// As `render(_:locale:values:discreet:)`, asking `value` only for the placeholders used.
     public func render(_ key: String, locale: String, discreet: Bool = false, value: (String) -> String?) -> String {
+        let (text, ownLanguage, _) = words(key, locale: locale, discreet: discreet, value: value)
+        return ownLanguage ? catalogues[locale]?.displayed(text) ?? text : text
+    }
+
+    /// The texts a flow sends for a key: its words, and, where her language needs a second text
+    /// to say it all (`<key>.continued`: Urdu's 201 characters cannot hold English's 459), that too.
+    /// The first must stand on its own: texts can arrive out of order.
+    public func renderTexts(_ key: String, locale: String, discreet: Bool = false, value: (String) -> String?) -> [String] {
+        let (text, ownLanguage, used) = words(key, locale: locale, discreet: discreet, value: value)
+        guard ownLanguage, let catalogue = catalogues[locale] else { return [text] }
+        var out = [catalogue.displayed(text)]
+        if let more = catalogue.messages[used + Self.continuationSuffix] { out.append(catalogue.displayed(more.render(value))) }
+        return out
+    }
+
+    /// The words before they are laid out for display, whether they are her language's own (an
+    /// English fallback is laid out as English), and the key they came from.
+    private func words(_ key: String, locale: String, discreet: Bool, value: (String) -> String?) -> (String, Bool, String) {
+        let own = catalogues[locale]?.messages
         if discreet {
             // Her language first: its discreet words, or its plain words when they give nothing
             // away; only then English's discreet words.
-            if let own = catalogues[locale]?.messages[key + Self.discreetSuffix] { return own.render(value) }
-            if let plain = catalogues[locale]?.messages[key], giveaways[locale]?.contains(key) != true {
-                return plain.render(value)
-            }
-            if let english = catalogues[defaultLocale]?.messages[key + Self.discreetSuffix] { return english.render(value) }
+            if let words = own?[key + Self.discreetSuffix] { return (words.render(value), true, key + Self.discreetSuffix) }
+            if let plain = own?[key], giveaways[locale]?.contains(key) != true { return (plain.render(value), true, key) }
+            if let english = catalogues[defaultLocale]?.messages[key + Self.discreetSuffix] { return (english.render(value), false, key + Self.discreetSuffix) }
         }
-        return template(key, locale: locale)?.render(value) ?? key
+        if let words = own?[key] { return (words.render(value), true, key) }
+        return (template(key, locale: locale)?.render(value) ?? key, false, key)
     }
 
     /// Whether a person gets discreet wording: her own choice, else the service's default.
@@ -320,7 +364,11 @@ public final class FlowLibrary: Sendable {
     }
 
     public func menuLines(_ options: [MenuOption], locale: String, discreet: Bool = false, value: (String) -> String?) -> String {
-        options.enumerated().map { i, option in "\(i + 1) " + render(option.label, locale: locale, discreet: discreet, value: value) }
-            .joined(separator: "\n")
+        options.enumerated().map { i, option in
+            let (label, ownLanguage, _) = words(option.label, locale: locale, discreet: discreet, value: value)
+            let line = "\(i + 1) " + label
+            return ownLanguage ? catalogues[locale]?.displayed(line) ?? line : line
+        }
+        .joined(separator: "\n")
     }
 }
