@@ -16,7 +16,7 @@ struct LanternCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lantern",
         abstract: "An SMS gateway bot for harm-reduction services.",
-        subcommands: [Serve.self, Chat.self, Config.self, Flows.self, Broadcast.self, Kits.self, Reports.self, Spot.self, Contacts.self, Coordinators.self, Audit.self, Tokens.self, Keys.self, Backup.self, Restore.self]
+        subcommands: [Serve.self, Chat.self, Config.self, Flows.self, Locales.self, Broadcast.self, Kits.self, Reports.self, Spot.self, Contacts.self, Coordinators.self, Audit.self, Tokens.self, Keys.self, Backup.self, Restore.self]
     )
 }
 

@@ -8,8 +8,12 @@ import Testing
     @Test func theShippedFlowsAreClean() {
         let (library, diagnostics) = FlowFiles(flowsDirectory: Repository.flows, localesDirectory: Repository.locales).loadAndCheck()
         // Every language complete: no errors, and no warnings (missing translations, missing
-        // discreet variants, unused messages) either.
-        #expect(diagnostics.isEmpty, "\(diagnostics.map(\.description).joined(separator: "\n"))")
+        // discreet variants, unused messages) either, but one: no language other than English
+        // has had a native speaker's review yet (README, "Languages"), and flows check says so.
+        let unreviewed = diagnostics.filter { $0.message.contains("safety-critical message(s) not yet reviewed by a native speaker") }
+        #expect(Set(unreviewed.compactMap { $0.message.split(separator: ":").first.map(String.init) }) == ["cy", "es", "pa", "pl", "pt", "ro", "ur"])
+        let rest = diagnostics.filter { !unreviewed.contains($0) }
+        #expect(rest.isEmpty, "\(rest.map(\.description).joined(separator: "\n"))")
         #expect(Set(library.flows.map(\.id)).isSuperset(of: ["menu", "help", "privacy", "naloxone", "emergency", "stop", "start", "forget"]))
     }
 

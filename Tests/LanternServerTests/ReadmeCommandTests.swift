@@ -87,20 +87,26 @@ extension CommandLineTests {
         #expect(chatAdmin.status == 0, "\(chatAdmin.stderr)")
         let kitsAndReports = chatEnv.merging(["LANTERN_ADMIN_TOKEN": chatAdmin.stdout.trimmingCharacters(in: .whitespacesAndNewlines)]) { _, b in b }
 
+        // Translators' commands work on a copy of the locales, their files in the data directory.
+        let locales = dir.url.appendingPathComponent("locales")
+        try FileManager.default.copyItem(at: Repository.locales, to: locales)
+        let translating = env.merging(["LANTERN_LOCALES_DIR": locales.path]) { _, b in b }
+
         let commands = try Self.readmeCommands()
         #expect(commands.count >= 15, "the README's shell blocks were not read: \(commands)")
         var ran: [String] = []
         for words in commands {
             let name = words[0] == "curl" ? "curl" : words.dropFirst().first ?? ""
             if Self.needsADaemon[name] != nil { continue }
-            let arguments = Array(words.dropFirst()).map { $0 == "K-7Q4M2X" ? kit : $0 == "R-3KD9WP" ? report : $0 }
-            let here = ["kits", "reports"].contains(arguments.first ?? "") ? kitsAndReports : env
+            let arguments = Array(words.dropFirst()).map { $0 == "K-7Q4M2X" ? kit : $0 == "R-3KD9WP" ? report : $0.hasSuffix(".po") ? dir.url.appendingPathComponent($0).path : $0 }
+            let here = ["kits", "reports"].contains(arguments.first ?? "") ? kitsAndReports : arguments.first == "locales" ? translating : env
             let r = try await run(arguments, stdin: arguments.first == "chat" ? "help\n" : nil, environment: here)
             #expect(r.status == 0, "lantern \(arguments.joined(separator: " ")) failed: \(r.stderr)")
             ran.append(arguments.prefix(2).joined(separator: " "))
         }
         // The ones an operator meets first are among them.
-        for expected in ["flows check", "config check", "tokens create", "broadcast preview", "kits show", "reports reply", "keys rotate", "chat"] {
+        for expected in ["flows check", "config check", "tokens create", "broadcast preview", "kits show", "reports reply", "keys rotate", "chat",
+                         "locales export", "locales import"] {
             #expect(ran.contains { $0.hasPrefix(expected) }, "\(expected) is no longer in the README")
         }
     }

@@ -70,8 +70,12 @@ struct KeywordIndex: Sendable {
     let global: Table
     let local: Table
     let optedOut: Table
+    /// Everyday words of every language ("FALA", "CAUSA"): typed as they are, they are meant as
+    /// themselves, never as a keyword one letter away (FALAR, PAUSA).
+    let everyday: Set<String>
 
-    init(flows: [Flow]) {
+    init(flows: [Flow], everyday: Set<String> = []) {
+        self.everyday = everyday
         func entries(_ flow: Int, _ keywords: [Keyword], state: String) -> [Entry] {
             keywords.map { Entry(flow: flow, keyword: $0, state: state) }
         }
@@ -105,7 +109,7 @@ struct KeywordIndex: Sendable {
             let n = entry.words.count
             if wholeOnly && n != typed.words.count { continue }
             if let b = best, n < b.entry.words.count { continue }
-            guard let d = Self.distance(typed, entry) else { continue }
+            guard let d = Self.distance(typed, entry, everyday: everyday) else { continue }
             if let b = best, n == b.entry.words.count && d >= b.distance { continue }
             best = (entry, d)
         }
@@ -113,7 +117,7 @@ struct KeywordIndex: Sendable {
     }
 
     /// Typo distance if the typed words are this keyword (whole) or begin with it (start).
-    static func distance(_ typed: TypedWords, _ entry: Entry) -> Int? {
+    static func distance(_ typed: TypedWords, _ entry: Entry, everyday: Set<String> = []) -> Int? {
         let k = entry.keyword.words
         guard !k.isEmpty, typed.words.count >= k.count else { return nil }
         if entry.keyword.match == .whole && typed.words.count != k.count { return nil }
@@ -121,7 +125,7 @@ struct KeywordIndex: Sendable {
         for i in k.indices {
             if typed.words[i] == k[i] { continue }
             let limit = entry.tolerances[i]
-            guard limit > 0, abs(typed.scalars[i].count - entry.words[i].count) <= limit else { return nil }
+            guard limit > 0, abs(typed.scalars[i].count - entry.words[i].count) <= limit, !everyday.contains(typed.words[i]) else { return nil }
             // Each typo brings in at most one letter the keyword lacks, and drops at most one it has.
             let (mine, theirs) = (typed.masks[i], entry.masks[i])
             guard (mine & ~theirs).nonzeroBitCount <= limit, (theirs & ~mine).nonzeroBitCount <= limit else { return nil }

@@ -12,17 +12,41 @@ public struct Supply: Sendable, Equatable {
     public let max: Int
     public let post: Bool
     public let collect: Bool
+    /// Its names in other languages, by locale (`translations:`); a language without one shows
+    /// the English names.
+    public let translations: [String: Names]
 
-    public init(id: String, name: String, discreetName: String, max: Int = 1, post: Bool = true, collect: Bool = true) {
+    /// A supply's two names in one language.
+    public struct Names: Sendable, Equatable {
+        public let name: String
+        public let discreetName: String
+        public init(name: String, discreetName: String) {
+            self.name = name
+            self.discreetName = discreetName
+        }
+    }
+
+    public init(id: String, name: String, discreetName: String, max: Int = 1, post: Bool = true, collect: Bool = true,
+                translations: [String: Names] = [:]) {
         self.id = id
         self.name = name
         self.discreetName = discreetName
         self.max = max
         self.post = post
         self.collect = collect
+        self.translations = translations
     }
 
-    public func name(discreet: Bool) -> String { discreet ? discreetName : name }
+    /// What she reads in her language: the discreet name unless she chose plain wording.
+    public func name(discreet: Bool, locale: String = defaultLocale) -> String {
+        let names = translations[locale] ?? Names(name: name, discreetName: discreetName)
+        return discreet ? names.discreetName : names.name
+    }
+
+    /// The numbered list KIT shows in one language.
+    public static func list(_ supplies: [Supply], discreet: Bool, locale: String) -> String {
+        supplies.enumerated().map { "\($0.offset + 1) \($0.element.name(discreet: discreet, locale: locale))" }.joined(separator: "\n")
+    }
 
     /// "1 3", "1,3", "1 and 3", "1 1 3" (twice the first, up to its max): the chosen supplies and
     /// how many of each, as the kit queue stores them ("spray+sharps_bin", "spray x2+foil"); nil

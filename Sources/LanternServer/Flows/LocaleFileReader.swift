@@ -5,7 +5,7 @@ import Yams
 /// Reads one locale file (`locales/<tag>.yaml`): messages, keywords, answers, emergency words.
 extension NodeReader {
     mutating func catalogue(_ node: Node) -> Catalogue? {
-        guard let fields = mapping(node, "a locale file", allowed: ["locale", "name", "selectors", "keywords", "telltale_words", "answers", "emergency", "messages"]) else { return nil }
+        guard let fields = mapping(node, "a locale file", allowed: ["locale", "name", "selectors", "keywords", "telltale_words", "everyday_words", "answers", "emergency", "messages"]) else { return nil }
         let d = Dictionary(fields.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         guard let locale = d["locale"].flatMap({ string($0, "'locale'") }) else { error("a locale file needs 'locale: <tag>'", node); return nil }
         let name = d["name"].flatMap { string($0, "'name'") } ?? locale
@@ -14,14 +14,16 @@ extension NodeReader {
             if messages[key] != nil { error("message '\(key)' is defined twice", value); continue }
             if let text = value.scalar?.string {
                 messages[key] = MessageTemplate(text: text, maxSegments: 1, location: at(keyNode))
-            } else if let f = mapping(value, "message '\(key)'", allowed: ["text", "segments"]) {
+            } else if let f = mapping(value, "message '\(key)'", allowed: ["text", "segments", "reviewed"]) {
                 let m = Dictionary(f.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
                 guard let text = m["text"].flatMap({ string($0, "'text'") }) else { error("message '\(key)' needs 'text:'", value); continue }
                 var segments = 1
                 if let s = m["segments"] {
                     if let n = s.scalar.flatMap({ Int($0.string) }) { segments = n } else { error("'segments' must be a whole number", s) }
                 }
-                messages[key] = MessageTemplate(text: text, maxSegments: segments, location: at(keyNode))
+                var review: MessageReview?
+                if let node = m["reviewed"] { review = self.review(node, key: key) }
+                messages[key] = MessageTemplate(text: text, maxSegments: segments, location: at(keyNode), review: review)
             }
         }
         // Words that pick this language on their own, and this language's keywords per flow.
@@ -31,13 +33,28 @@ extension NodeReader {
             aliases[flow] = strings(value, "keywords for '\(flow)'").map { Keyword($0.0, match: .start, location: at($0.1), locale: locale) }
         }
         let telltales = d["telltale_words"].map { strings($0, "'telltale_words'").map(\.0) } ?? []
+        let everyday = d["everyday_words"].map { strings($0, "'everyday_words'").map(\.0) } ?? []
         let lexicon = d["emergency"].map { emergency($0) } ?? EmergencyLexicon()
         var answers: [AnswerWord: [String]] = [:]
         for (kind, _, value) in (d["answers"].flatMap { keyedMapping($0, "'answers'", allowed: Set(AnswerWord.allCases.map(\.rawValue))) }) ?? [] {
             if let word = AnswerWord(rawValue: kind) { answers[word] = strings(value, "answers for '\(kind)'").map(\.0) }
         }
         return Catalogue(locale: locale, name: name, messages: messages, location: at(node), selectors: selectors, keywordAliases: aliases,
-                         telltaleWords: telltales, emergency: lexicon, answers: answers)
+                         telltaleWords: telltales, emergency: lexicon, answers: answers, everydayWords: everyday)
+    }
+
+    /// `reviewed: {by: "A. Nowak", on: 2026-12-08, english: <fingerprint>}`: a native speaker's
+    /// reading, written by `lantern locales import --reviewed-by`.
+    mutating func review(_ node: Node, key: String) -> MessageReview? {
+        guard let f = mapping(node, "'reviewed' of '\(key)'", allowed: ["by", "on", "english"]) else { return nil }
+        let m = Dictionary(f.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        guard let by = m["by"].flatMap({ string($0, "'by'") }), !by.isEmpty,
+              let on = m["on"].flatMap({ string($0, "'on'") }),
+              let english = m["english"].flatMap({ string($0, "'english'") }) else {
+            error("'reviewed' of '\(key)' needs 'by:', 'on:' and 'english:'", node)
+            return nil
+        }
+        return MessageReview(by: by, on: on, english: english)
     }
 
     /// A locale's `emergency:` section: the recogniser's words for this language.

@@ -84,12 +84,13 @@ extension NodeReader {
     }
 
     /// `supplies:` items: `id`, `name`, `discreet_name` (what a lock screen may show), `max` per
-    /// request (default 1), `by: [post, collect]` (default both).
+    /// request (default 1), `by: [post, collect]` (default both), and `translations:` by locale
+    /// (`pl: {name: …, discreet_name: …}`).
     mutating func supplies(_ node: Node) -> [Supply] {
         guard let seq = node.sequence else { error("'supplies' must be a list", node); return [] }
         var out: [Supply] = []
         for item in seq {
-            guard let f = mapping(item, "a supply", allowed: ["id", "name", "discreet_name", "max", "by"]) else { continue }
+            guard let f = mapping(item, "a supply", allowed: ["id", "name", "discreet_name", "max", "by", "translations"]) else { continue }
             let d = Dictionary(f.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
             guard let id = d["id"].flatMap({ string($0, "'id'") }), id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), !id.isEmpty,
                   let name = d["name"].flatMap({ string($0, "'name'") }), let discreet = d["discreet_name"].flatMap({ string($0, "'discreet_name'") }) else {
@@ -107,7 +108,18 @@ extension NodeReader {
                 post = ways.contains("post")
                 collect = ways.contains("collect")
             }
-            out.append(Supply(id: id, name: name, discreetName: discreet, max: max, post: post, collect: collect))
+            var translations: [String: Supply.Names] = [:]
+            if let t = d["translations"], let byLocale = mapping(t, "'translations'", allowed: []) {
+                for (locale, names) in byLocale {
+                    guard let n = mapping(names, "'\(locale)'", allowed: ["name", "discreet_name"]),
+                          let name = n.first(where: { $0.key == "name" }).flatMap({ string($0.value, "'name'") }),
+                          let discreet = n.first(where: { $0.key == "discreet_name" }).flatMap({ string($0.value, "'discreet_name'") }) else {
+                        error("supply '\(id)', '\(locale)': give both 'name:' and 'discreet_name:'", names); continue
+                    }
+                    translations[locale] = Supply.Names(name: name, discreetName: discreet)
+                }
+            }
+            out.append(Supply(id: id, name: name, discreetName: discreet, max: max, post: post, collect: collect, translations: translations))
         }
         return out
     }
