@@ -170,6 +170,19 @@ import Testing
         #expect(english.replies.count == 2)
     }
 
+    /// A discreet text gives nothing away in any language: another language's unmistakable word
+    /// (the Polish for naloxone in a Spanish lock-screen text) is refused; a short word that is
+    /// ordinary here ("droga", a road, in Polish) is not.
+    @Test func aDiscreetTextIsCheckedAgainstEveryLanguagesUnmistakableWords() throws {
+        let copy = try Copy()
+        defer { copy.dir.remove() }
+        try copy.write("es", copy.read("es") + "  menu.main.discreet: \"Pide el kit de NALOKSON en tu farmacia.\"\n")
+        try copy.write("pl", copy.read("pl") + "  menu.unknown.discreet: \"Nie rozumiem. Szczesliwa droga.\"\n")
+        let errors = copy.diagnostics().filter { $0.severity == .error }.map(\.message)
+        #expect(errors.contains("discreet message 'menu.main.discreet' (es) gives it away: NALOKSON"), "\(errors)")
+        #expect(!errors.contains { $0.contains("(pl)") }, "\(errors)")
+    }
+
     /// "Claro" (sure) as Spanish PLAIN, "apagar" (delete) as Portuguese FORGET: refused.
     @Test func aKeywordThatIsAnEverydayWordIsRefused() throws {
         let copy = try Copy()

@@ -399,9 +399,14 @@ public struct FlowCheck: Sendable {
         // What a lock screen shows first: the emergency texts themselves (options follow them).
         let emergencyKeys = Set(library.flows.filter { $0.intent != nil }.flatMap { $0.states.values.flatMap(\.say) })
         let plainOnly: Set<String> = emergencyMessageKeys.union([FlowLibrary.reportRelayKey])
+        // Other languages' long tell-tale words give a text away in any language (NALOKSON,
+        // NYXOID, PRZEDAWK); their short ones may be ordinary words here (Spanish DROGA is
+        // Polish for "road"), so only this language's own short ones count.
+        let unmistakable = Array(Set(library.catalogues.values.flatMap(\.telltaleWords).filter { $0.count >= 6 }))
         for (key, template) in catalogue.messages.sorted(by: { $0.key < $1.key }) {
             let found = library.telltales(in: template.text, locale: catalogue.locale)
-            if key.hasSuffix(FlowLibrary.discreetSuffix) {
+            if key.hasSuffix(FlowLibrary.discreetSuffix) || key.hasSuffix(FlowLibrary.discreetSuffix + FlowLibrary.continuationSuffix) {
+                let found = Set(found + FlowLibrary.telltales(in: template.text, list: unmistakable)).sorted()
                 if !found.isEmpty {
                     out.append(FlowDiagnostic(.error, "discreet message '\(key)' (\(catalogue.locale)) gives it away: \(found.joined(separator: ", "))",
                                               at: template.location))
