@@ -19,17 +19,18 @@ struct BidiDisplayTests {
         return line.matches(of: pattern).map { String(line[$0.range]) }.filter { $0.contains(" ") }
     }
 
-    /// Every message of every right-to-left language, as sent (rendered, with its menu).
+    /// Every message of every right-to-left language, as sent (rendered, with its second text).
     func sentTexts() -> [(key: String, text: String)] {
         var out: [(String, String)] = []
         for catalogue in library.catalogues.values where catalogue.rightToLeft {
-            for key in catalogue.messages.keys.sorted() {
-                let template = catalogue.messages[key]!
+            // Each message with its second text, if it has one (sent as the flow sends them).
+            for key in catalogue.messages.keys.sorted() where !key.hasSuffix(FlowLibrary.continuationSuffix) {
                 // Values as they come: a name, areas in Latin letters, a reference.
                 let values = ["name": "Sam", "areas": "BS5, M14", "ref": "K-4821", "talk_ref": "T-4821", "languages": library.languageList]
-                let sample = Dictionary(template.placeholders.map { ($0, values[$0] ?? FlowCheck.sampleValue) }, uniquingKeysWith: { a, _ in a })
                 let discreet = key.hasSuffix(FlowLibrary.discreetSuffix)
-                out.append(("\(catalogue.locale) \(key)", library.render(FlowLibrary.plainKey(key), locale: catalogue.locale, values: sample, discreet: discreet)))
+                for text in library.renderTexts(FlowLibrary.plainKey(key), locale: catalogue.locale, discreet: discreet, value: { values[$0] ?? FlowCheck.sampleValue }) {
+                    out.append(("\(catalogue.locale) \(key)", text))
+                }
             }
         }
         return out

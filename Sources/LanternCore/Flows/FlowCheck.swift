@@ -413,6 +413,17 @@ public struct FlowCheck: Sendable {
                 }
                 continue
             }
+            // A second text goes out with its message: judged as that message is (discreet mode
+            // sends the discreet variant's own second text).
+            let message = Self.sourceKey(key)
+            if message != key {
+                if !found.isEmpty, !plainOnly.contains(message), !emergencyKeys.contains(message),
+                   library.template(message + FlowLibrary.discreetSuffix, locale: catalogue.locale) == nil {
+                    out.append(FlowDiagnostic(.warning, "'\(key)' (\(catalogue.locale)) names \(found.joined(separator: ", ").lowercased()) and '\(message)' has no discreet variant ('\(message)\(FlowLibrary.discreetSuffix)')",
+                                              at: template.location))
+                }
+                continue
+            }
             if emergencyKeys.contains(key) {
                 let opening = library.telltales(in: String(template.text.prefix(30)), locale: catalogue.locale)
                 if !opening.isEmpty {
