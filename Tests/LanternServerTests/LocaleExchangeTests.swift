@@ -183,6 +183,26 @@ import Testing
         #expect(!errors.contains { $0.contains("(pl)") }, "\(errors)")
     }
 
+    /// KIT lists the service's supplies in her language: discreet names unless she chose plain.
+    @Test func kitListsSuppliesInHerLanguage() {
+        let library = FlowFiles(flowsDirectory: Repository.flows, localesDirectory: Repository.locales).loadAndCheck().library
+        let engine = FlowEngine(library: library)
+        func list(_ language: String, _ wording: Wording) -> String {
+            engine.handle(text: "KIT", contact: ContactContext(language: language, wording: wording), conversation: nil, now: Date()).replies.map(\.text).joined()
+        }
+        let polish = list("pl", .discreet)
+        #expect(polish.contains("1 Spray do nosa") && polish.contains("Zestaw do uda") && !polish.contains("Nose spray"), "\(polish)")
+        #expect(list("pl", .plain).contains("1 Nalokson w sprayu do nosa (Nyxoid)"))
+        #expect(list("en-GB", .discreet).contains("1 Nose spray"))
+        // Every language has every example supply in its own words, discreet ones giving nothing away.
+        for supply in library.supplies {
+            #expect(Set(supply.translations.keys) == ["cy", "es", "pa", "pl", "pt", "ro", "ur"], "\(supply.id)")
+            for (locale, names) in supply.translations {
+                #expect(library.telltales(in: names.discreetName, locale: locale).isEmpty, "\(supply.id) \(locale)")
+            }
+        }
+    }
+
     /// "Claro" (sure) as Spanish PLAIN, "apagar" (delete) as Portuguese FORGET: refused.
     @Test func aKeywordThatIsAnEverydayWordIsRefused() throws {
         let copy = try Copy()

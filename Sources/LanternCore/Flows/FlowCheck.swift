@@ -417,6 +417,14 @@ public struct FlowCheck: Sendable {
             // sends the discreet variant's own second text).
             let message = Self.sourceKey(key)
             if message != key {
+                // An emergency's second text lights up the lock screen too: same opening rule.
+                if emergencyKeys.contains(message) {
+                    let opening = library.telltales(in: String(template.text.prefix(30)), locale: catalogue.locale)
+                    if !opening.isEmpty {
+                        out.append(FlowDiagnostic(.error, "'\(key)' (\(catalogue.locale)) starts with a tell-tale word a lock screen would show: \(opening.joined(separator: ", "))",
+                                                  at: template.location))
+                    }
+                }
                 if !found.isEmpty, !plainOnly.contains(message), !emergencyKeys.contains(message),
                    library.template(message + FlowLibrary.discreetSuffix, locale: catalogue.locale) == nil {
                     out.append(FlowDiagnostic(.warning, "'\(key)' (\(catalogue.locale)) names \(found.joined(separator: ", ").lowercased()) and '\(message)' has no discreet variant ('\(message)\(FlowLibrary.discreetSuffix)')",
