@@ -219,11 +219,11 @@ extension Flows {
 }
 
 /// Right-to-left lines (Urdu) shown in a terminal: wrapped in a Unicode right-to-left isolate so
-/// the words run in the right order and the "< " prompt stays on the left. Display only; texts
-/// sent as SMS are never changed.
+/// the words run in the right order and the "< " prompt stays on the left. Display only: texts
+/// are sent as `BidiText` laid them out (a right-to-left mark starts each line).
 enum TerminalText {
     static func isolated(_ line: String) -> String {
-        let rtl = line.unicodeScalars.contains { (0x0590...0x08FF).contains($0.value) || (0xFB1D...0xFEFF).contains($0.value) }
+        let rtl = BidiText.isRightToLeft(line)
         return rtl ? "\u{2067}" + line + "\u{2069}" : line
     }
 }

@@ -103,7 +103,7 @@ struct CommandLineTests {
         defer { dir.remove() }
         let r = try await run(["chat", "--data-dir", dir.path], stdin: "اردو\nenglish\n")
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("< \u{2067}ٹھیک ہے، میں اردو میں جواب دوں گی۔"), "\(r.stdout)")
+        #expect(r.stdout.contains("< \u{2067}\u{200F}ٹھیک ہے، میں اردو میں جواب دوں گی۔"), "\(r.stdout)")
         #expect(r.stdout.contains("< OK, I'll answer in English."))
         #expect(!r.stdout.contains("\u{2067}OK"))
     }
