@@ -87,7 +87,7 @@ import Testing
         #expect(pl.messages["privacy.main"]?.review == nil)
         // Only privacy.main is still waiting in Polish; nothing is stale.
         let before = copy.diagnostics().filter { $0.message.hasPrefix("pl:") }.map(\.message)
-        #expect(before.count == 1 && before[0].hasPrefix("pl: 1 safety-critical message(s) not yet reviewed"), "\(before)")
+        #expect(before.count == 1 && before[0].hasPrefix("pl: 1 safety-critical message(s) not yet reviewed by a native speaker (privacy.main)"), "\(before)")
 
         // The English steps change: the Polish review no longer vouches for them.
         try copy.write("en-GB", copy.read("en-GB").replacingOccurrences(of: "Shout their name, shake their shoulders.", with: "Shout their name, rub their chest bone."))

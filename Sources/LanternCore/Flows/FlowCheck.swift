@@ -493,9 +493,10 @@ public struct FlowCheck: Sendable {
                                       at: catalogue.location))
         }
         if !unreviewed.isEmpty {
-            // By kind, not one by one: the list is the whole file until someone has reviewed it.
-            let kinds = Dictionary(grouping: unreviewed) { String($0.prefix { $0 != "." }) }
-                .sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.count)" }.joined(separator: ", ")
+            // Until most are reviewed the list is the whole file: then by kind, not one by one.
+            let kinds = unreviewed.count <= 20 ? unreviewed.joined(separator: ", ")
+                : Dictionary(grouping: unreviewed) { String($0.prefix { $0 != "." }) }
+                    .sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.count)" }.joined(separator: ", ")
             out.append(FlowDiagnostic(.warning, "\(catalogue.locale): \(unreviewed.count) safety-critical message(s) not yet reviewed by a native speaker (\(kinds)); send them with 'lantern locales export --format po \(catalogue.locale)'",
                                       at: catalogue.location))
         }
