@@ -1,5 +1,5 @@
 import Foundation
-import LanternCore
+@testable import LanternCore
 import LanternTesting
 import Testing
 @testable import LanternServer
@@ -201,6 +201,19 @@ import Testing
                 #expect(library.telltales(in: names.discreetName, locale: locale).isEmpty, "\(supply.id) \(locale)")
             }
         }
+    }
+
+    /// Polish "no" is "yeah": from someone writing in Polish it is asked again, never taken as
+    /// English "no"; everyone else's "no" is no, and Polish TAK and NIE are clear.
+    @Test func aWordThatIsYesInOneLanguageAndNoInAnotherIsAskedAgain() {
+        let library = FlowFiles(flowsDirectory: Repository.flows, localesDirectory: Repository.locales).loadAndCheck().library
+        let engine = FlowEngine(library: library)
+        func answer(_ text: String, _ language: String) -> String? {
+            engine.validate(KeywordText.words(text), text: text, as: .yesNo, contact: ContactContext(language: language))
+        }
+        #expect(answer("no", "pl") == nil && answer("No dobra", "pl") == nil)
+        #expect(answer("nie", "pl") == "no" && answer("tak", "pl") == "yes")
+        #expect(answer("no", "en-GB") == "no" && answer("no", "es") == "no")
     }
 
     /// "Claro" (sure) as Spanish PLAIN, "apagar" (delete) as Portuguese FORGET: refused.

@@ -85,6 +85,7 @@ extension FlowEngine {
         switch kind {
         case .yesNo:
             guard let first = words.first, words.count <= 3 else { return nil }
+            if let contact, library.answers.unclear[contact.language]?.contains(first) == true { return nil }
             if library.answers.yes.contains(first) { return "yes" }
             if library.answers.no.contains(first) { return "no" }
             return nil

@@ -185,6 +185,10 @@ public enum AnswerWord: String, Sendable, CaseIterable {
     case who
     /// A buddy on the way ("ok on my way"): never that she is safe.
     case coming
+    /// Words that mean one thing in this language and another in the rest (Polish "no" is
+    /// "yeah"): from someone writing in this language, a yes/no answer starting with one is
+    /// asked again rather than guessed.
+    case unclear
 }
 
 /// Every language's answer words, folded the way typed words are, worked out once.
@@ -212,6 +216,8 @@ public struct AnswerVocabulary: Sendable {
     public let who: Set<String>
     /// Words or phrases found anywhere in a buddy's text.
     public let coming: Set<String>
+    /// Each language's words that are yes or no only in other languages, by locale.
+    public let unclear: [String: Set<String>]
 
     public init(_ catalogues: [Catalogue]) {
         func all(_ kind: AnswerWord) -> [String] { catalogues.flatMap { $0.answers[kind] ?? [] } }
@@ -228,6 +234,7 @@ public struct AnswerVocabulary: Sendable {
         cannot = Set(all(.cannot).map { KeywordText.words($0).joined(separator: " ") })
         who = Set(all(.who).map { KeywordText.words($0).joined(separator: " ") })
         coming = Set(all(.coming).map { KeywordText.words($0).joined(separator: " ") })
+        unclear = Dictionary(catalogues.map { ($0.locale, Set(($0.answers[.unclear] ?? []).flatMap(KeywordText.words))) }, uniquingKeysWith: { a, _ in a })
     }
 
     /// Whether any of these words or phrases (up to four words) stands anywhere in the text.
