@@ -31,8 +31,9 @@ extension AbuseAndHardeningTests {
                 try await Task.sleep(for: .milliseconds(300))
                 for c in slow { c.send("B") }
             }
-            for c in slow { #expect(await c.readUntilClosed(timeout: 10).closed) }
-            #expect(ContinuousClock.now - started < .seconds(20))
+            // (Generous again: under a full parallel run the timer that cuts them off can be late.)
+            for c in slow { #expect(await c.readUntilClosed(timeout: 20).closed) }
+            #expect(ContinuousClock.now - started < .seconds(40))
             // Their slots are free again.
             let after = try await RawHTTPConnection(port: port).request("GET", "/healthz", headers: [:], body: "")
             #expect(after.hasPrefix("HTTP/1.1 200"), "\(after.prefix(200))")
