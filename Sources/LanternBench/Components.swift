@@ -45,21 +45,6 @@ struct Components: AsyncParsableCommand {
         d = clock.measure { for _ in 0..<2_000 { _ = recogniser.recognise(long) } }
         report("recogniser (640-char text)", 2_000, d)
 
-        // The intent recogniser (what a sentence means) and the language guess, over the same
-        // corpus and the long text: each runs only when no keyword took a text.
-        let understanding = library.understanding
-        var answered = 0
-        d = clock.measure {
-            for i in 0..<max(count, corpus.count * 5) { if case .answer = understanding.verdict(corpus[i % corpus.count]) { answered += 1 } }
-        }
-        report("intents (corpus)", max(count, corpus.count * 5), d)
-        print("  (\(answered) of those passes answered an intent: the calls were not optimised away)")
-        d = clock.measure { for _ in 0..<2_000 { _ = understanding.verdict(long) } }
-        report("intents (640-char text)", 2_000, d)
-        var languages = 0
-        d = clock.measure { for i in 0..<max(count, corpus.count * 5) where understanding.language(of: corpus[i % corpus.count]) != nil { languages += 1 } }
-        report("language (corpus)", max(count, corpus.count * 5), d)
-
         // Twilio first on its own (well-formed, signed, accepted webhooks), then every provider.
         let twilioHarness = ProviderHarness.twilio
         // The concrete adapter: Twilio's check is synchronous (only the JWT providers' is not).

@@ -165,10 +165,6 @@ struct Flows: AsyncParsableCommand {
 
         @OptionGroup var common: CommonOptions
         @Flag(help: "Also list every message with its encoding and segment count.") var list = false
-        @Option(name: .customLong("min-accuracy"),
-                help: "Fail when the intent examples, each held out in turn, are recognised less often than this (0 to 1).")
-        var minAccuracy: Double = 0.85
-        @Flag(name: .customLong("show-misses"), help: "List the held-out examples recognised as another intent.") var showMisses = false
 
         func run() async throws {
             var config = try loadConfiguration()
@@ -184,25 +180,8 @@ struct Flows: AsyncParsableCommand {
                 }
             }
             for d in diagnostics { print(d) }
-            var errors = diagnostics.filter { $0.severity == .error }.count
+            let errors = diagnostics.filter { $0.severity == .error }.count
             let warnings = diagnostics.count - errors
-            // The examples, each held out in turn: how often a sentence like it is understood.
-            let cv = library.understanding.crossValidate()
-            if cv.total > 0 {
-                let byLocale = cv.byLocale.sorted { $0.key < $1.key }.map { String(format: "%@ %.0f%%", $0.key, 100 * Double($0.value.right) / Double($0.value.total)) }
-                print(String(format: "intent examples: %d, %.1f%% understood when held out (%@)", cv.total, 100 * cv.accuracy, byLocale.joined(separator: ", ")))
-                let weak = cv.byIntent.filter { Double($0.value.right) / Double($0.value.total) < minAccuracy }.sorted { $0.key < $1.key }
-                for (intent, score) in weak {
-                    print(String(format: "warning: intent '%@' is understood for %d of %d held-out examples: add examples", intent, score.right, score.total))
-                }
-                if showMisses {
-                    for miss in cv.wrong { print("\(miss.example.location.map(\.description) ?? ""): [\(miss.example.intent)] taken as \(miss.answered): \(miss.example.text)") }
-                }
-                if cv.accuracy < minAccuracy {
-                    print(String(format: "error: the intent examples are understood %.1f%% of the time, below --min-accuracy %.0f%%", 100 * cv.accuracy, 100 * minAccuracy))
-                    errors += 1
-                }
-            }
             print("\(library.flows.count) flows, \(library.catalogues.count) locales: \(errors) error(s), \(warnings) warning(s)")
             if errors > 0 { throw ExitCode(1) }
         }
@@ -233,22 +212,7 @@ extension Flows {
             } else if found.police {
                 print("=> police: the honest answer about police and social services")
             } else {
-                // What the intent recogniser makes of it: its top three, and what Lantern would do.
-                let understanding = library.understanding
-                for guess in understanding.ranked(text).prefix(3) {
-                    print(String(format: "intent %@ %.2f", guess.intent, guess.confidence))
-                }
-                if let language = understanding.language(of: text) {
-                    print(String(format: "language %@%@ %.2f", language.locale, language.romanised ? " (in Latin letters)" : "", language.confidence))
-                }
-                switch understanding.verdict(text) {
-                case .answer(let intent):
-                    print("=> not an emergency; understood as \(intent) (flow \(library.flow(forIntent: intent)?.id ?? "?"))")
-                case .ask(let a, let b):
-                    print("=> not an emergency; asks: did you mean \(a) or \(b)?")
-                case .unsure:
-                    print("=> not an emergency; not understood: the menu")
-                }
+                print("=> not an emergency")
             }
         }
     }

@@ -135,8 +135,6 @@ public struct Reply: Sendable, Equatable {
 public enum Decision: Sendable, Equatable, CustomStringConvertible {
     case emergency(flow: String)
     case keyword(flow: String, keyword: String)
-    /// A sentence the intent recogniser understood (or asked about, flow `clarify`).
-    case understood(flow: String, intent: String)
     case answer(flow: String, state: String)
     case invalidAnswer(flow: String, state: String)
     case fallback(flow: String, timedOut: Bool)
@@ -148,7 +146,6 @@ public enum Decision: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .emergency(let f): "emergency flow=\(f)"
         case .keyword(let f, let k): "keyword \(k) flow=\(f)"
-        case .understood(let f, let i): "understood \(i) flow=\(f)"
         case .answer(let f, let s): "answer flow=\(f) state=\(s)"
         case .invalidAnswer(let f, let s): "invalid answer flow=\(f) state=\(s)"
         case .fallback(let f, let t): "unrecognised\(t ? " after timeout" : "") flow=\(f)"
@@ -162,7 +159,6 @@ public enum Decision: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .emergency: "emergency"
         case .keyword: "keyword"
-        case .understood: "understood"
         case .answer: "answer"
         case .invalidAnswer: "invalid_answer"
         case .fallback: "fallback"

@@ -92,17 +92,8 @@ public struct FlowEngine: Sendable {
         if recognition.police, let flow = library.flow(FlowLibrary.policeFlow), !contact.isOptedOut || flow.runsWhenOptedOut {
             return run(flow, state: flow.start, vars: [:], contact: contact, now: now, decision: .keyword(flow: flow.id, keyword: "police"))
         }
-        // 1b. A new person writing in another language is answered in it from her first text.
-        let detected = detectedLanguage(text, contact: contact)
-        if let detected { contact.language = detected }
         var outcome = everyday(words: words, text: text, typed: typed, contact: contact, active: active, waiting: waiting,
                                timedOut: timedOut, now: now, recognition: recognition)
-        if let detected, !outcome.replies.isEmpty, !outcome.effects.contains(where: { if case .setLanguage = $0 { true } else { false } }) {
-            outcome.effects.insert(.setLanguage(detected), at: 0)
-            outcome.variables["language"] = detected
-            let key = FlowLibrary.languageDetectedKey
-            outcome.replies.append(Reply(key: key, text: library.render(key, locale: detected)))
-        }
         // 1b. A danger sign said less surely: the 999 line first, then whatever else she asked.
         if recognition.maybe {
             let key = FlowLibrary.emergencyMaybeKey
@@ -150,10 +141,6 @@ public struct FlowEngine: Sendable {
         if let hit = bestKeyword(typed, in: .global, wholeOnly: freeText || contact.talk != nil) {
             return start(hit, words: words, text: text, contact: contact, now: now)
         }
-        // 3b. Her answer to "Did you mean 1 … or 2 …?".
-        if let outcome = clarifyAnswer(words, active: active, contact: contact, now: now) {
-            return outcome
-        }
         // 4. An answer to the question she was asked.
         if let (a, flow, state) = waiting {
             if let outcome = answer(words, text: text, flow: flow, state: state, vars: a.variables, contact: contact, now: now) {
@@ -171,10 +158,6 @@ public struct FlowEngine: Sendable {
         // 6. In a TALK chat, words that answer nothing she was asked are for the peer.
         if let thread = contact.talk, !contact.isOptedOut {
             return relayTurn(text, thread: thread, contact: contact)
-        }
-        // 6a. Not an answer, but a sentence that clearly means something else: that.
-        if waiting != nil, let outcome = understood(text, contact: contact, now: now, ask: false) {
-            return outcome
         }
         // 6b. Still waiting for an answer we could not use: say so, and ask again.
         if let active, let flow = library.flow(active.flow), let state = flow.states[active.state] {
@@ -198,13 +181,6 @@ public struct FlowEngine: Sendable {
             return EngineOutcome(replies: [notice(FlowLibrary.spotWatchHowToCloseKey, to: contact, values: ["name": name])],
                                  effects: [], conversation: nil,
                                  decision: .fallback(flow: "spot_watch", timedOut: timedOut))
-        }
-        // 7c. A sentence: what it means, or which of two close meanings she meant. Just after an
-        //     alert, only a clear meaning other than the alert's own ("stop sending these").
-        let afterAlert = contact.recentAlert && !contact.isOptedOut
-        if let outcome = understood(text, contact: contact, now: now, ask: !afterAlert,
-                                    unless: afterAlert ? ["report", "alerts", "menu", "naloxone"] : []) {
-            return outcome
         }
         // 8. Just after an alert, a text we don't understand is most likely about it: say what
         //    she can do about it rather than show the menu.

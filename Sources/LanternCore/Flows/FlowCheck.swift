@@ -47,12 +47,6 @@ public struct FlowCheck: Sendable {
             used.insert(key)
             allowedPlaceholders[key] = ["areas"]
         }
-        // The recogniser's "Did you mean" names intents by these.
-        for key in base.messages.keys where key.hasPrefix(FlowLibrary.intentLabelPrefix) {
-            used.insert(key)
-            allowedPlaceholders[key] = []
-        }
-        out += checkIntents(base)
 
         let fallbacks = library.flows.filter { $0.fallbackState != nil }
         if fallbacks.isEmpty {
@@ -449,32 +443,6 @@ public struct FlowCheck: Sendable {
             if !found.isEmpty, !plainOnly.contains(key), library.template(key + FlowLibrary.discreetSuffix, locale: catalogue.locale) == nil {
                 out.append(FlowDiagnostic(.warning, "'\(key)' (\(catalogue.locale)) names \(found.joined(separator: ", ").lowercased()) and has no discreet variant ('\(key)\(FlowLibrary.discreetSuffix)')",
                                           at: template.location))
-            }
-        }
-        return out
-    }
-
-    /// Every intent the examples teach leads somewhere a sentence may lead: a flow that exists
-    /// and never opts anyone out or erases anyone by itself, with a label for "Did you mean".
-    func checkIntents(_ base: Catalogue) -> [FlowDiagnostic] {
-        var out: [FlowDiagnostic] = []
-        let byIntent = Dictionary(grouping: library.understanding.examples, by: \.intent)
-        for (intent, examples) in byIntent.sorted(by: { $0.key < $1.key }) {
-            let at = examples.first?.location
-            guard let flow = library.flow(forIntent: intent) else {
-                out.append(FlowDiagnostic(.error, "examples for intent '\(intent)', which no flow answers (name a flow, or opt_out / erase)", at: at))
-                continue
-            }
-            if flow.states.values.contains(where: { $0.actions.contains(.optOut) || $0.actions.contains(.erase) }) {
-                out.append(FlowDiagnostic(.error, "intent '\(intent)' would start '\(flow.id)', which opts out or erases: a sentence never does that by itself", at: at))
-            }
-            if base.messages[FlowLibrary.intentLabelPrefix + intent] == nil {
-                out.append(FlowDiagnostic(.error, "intent '\(intent)' has no label '\(FlowLibrary.intentLabelPrefix)\(intent)' in \(defaultLocale) (its words in \"Did you mean…\")", at: at))
-            }
-            let locales = Set(examples.map(\.locale))
-            let missing = library.catalogues.keys.filter { !locales.contains($0) }.sorted()
-            if !missing.isEmpty {
-                out.append(FlowDiagnostic(.warning, "intent '\(intent)' has no examples in \(missing.joined(separator: ", "))", at: at))
             }
         }
         return out

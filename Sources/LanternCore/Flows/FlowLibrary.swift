@@ -15,8 +15,6 @@ public final class FlowLibrary: Sendable {
     public let talkHours: TalkHours
     /// What KIT offers (`supplies:` in service.yaml); empty: naloxone only, by kind.
     public let supplies: [Supply]
-    /// What a sentence means, and which language it is in (`locales/examples/`).
-    public let understanding: IntentRecogniser
     /// What emergency and crisis flows say (worked out once).
     let safetyCriticalKeys: Set<String>
     let flowsByID: [String: Flow]
@@ -174,8 +172,6 @@ public final class FlowLibrary: Sendable {
         for key in [talkPeerNewKey, talkPeerEndedKey, talkPeerEmergencyKey, talkPeerTakenKey, talkPeerAlreadyTakenKey, talkPeerUnknownKey,
                     talkPeerClosedKey, talkPeerBlockedKey, talkPeerClosedQuietKey, talkPeerTooManyKey] { m[key] = ["ref"] }
         m[talkPeerRelayKey] = ["ref", "text"]
-        m[clarifyAskKey] = []
-        m[languageDetectedKey] = []
         return m
     }()
     public static var engineKeys: Set<String> { Set(systemMessages.keys) }
@@ -207,12 +203,7 @@ public final class FlowLibrary: Sendable {
     public static let kitStatePrefix = "kit.state."
 
     public init(flows: [Flow], catalogues: [Catalogue], areas: [NamedArea] = [], pickupPoints: [PickupPoint] = [],
-                defaultWording: Wording = .discreet, covers: [String]? = nil, talkHours: TalkHours = TalkHours(), supplies: [Supply] = [],
-                examples: [IntentExample] = []) {
-        // Each language's messages teach the language recogniser how it looks, beyond its examples.
-        self.understanding = IntentRecogniser(examples: examples,
-                                              samples: Dictionary(uniqueKeysWithValues: catalogues.map { ($0.locale, $0.messages.values.map(\.text)) }),
-                                              names: Dictionary(uniqueKeysWithValues: catalogues.map { ($0.locale, $0.name) }))
+                defaultWording: Wording = .discreet, covers: [String]? = nil, talkHours: TalkHours = TalkHours(), supplies: [Supply] = []) {
         self.supplies = supplies
         self.defaultWording = defaultWording
         self.covers = covers
@@ -255,19 +246,6 @@ public final class FlowLibrary: Sendable {
     }
 
     public func flow(_ id: String) -> Flow? { flowsByID[id] }
-
-    /// The flow that answers an intent: its own name, except where a sentence must never act by
-    /// itself: "no more texts" asks STOP or ALERTS OFF, "delete everything" says FORGET.
-    public func flow(forIntent intent: String) -> Flow? {
-        flow(Self.intentFlows[intent] ?? intent)
-    }
-
-    static let intentFlows = ["opt_out": "stop_which", "erase": "forget_ask"]
-    /// The pseudo-flow of the recogniser's "Did you mean 1 … or 2 …?".
-    public static let clarifyFlow = "clarify"
-    public static let clarifyAskKey = "clarify.ask"
-    public static let intentLabelPrefix = "intent."
-    public static let languageDetectedKey = "language.detected"
 
     /// Messages where a wrong word can cost a life or a child: what emergency and crisis flows
     /// say, naloxone, SPOT and buddies, STOP and FORGET, privacy, and the honest answers about

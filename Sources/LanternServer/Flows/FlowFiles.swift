@@ -38,11 +38,8 @@ public struct FlowFiles: Sendable {
     /// cannot be listed (then nothing is cached, and `load` says what is wrong).
     func fingerprint() -> String? {
         var parts: [String] = []
-        for dir in [flowsDirectory, localesDirectory, examplesDirectory] {
-            guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else {
-                if dir == examplesDirectory { continue }
-                return nil
-            }
+        for dir in [flowsDirectory, localesDirectory] {
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return nil }
             parts.append(dir.standardizedFileURL.path)
             for name in names.sorted() {
                 let attributes = try? FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent(name).path)
@@ -93,36 +90,9 @@ public struct FlowFiles: Sendable {
             }
             diagnostics += reader.diagnostics
         }
-        let examples = self.examples(locales: Set(catalogues.map(\.locale)), diagnostics: &diagnostics)
         return Loaded(library: FlowLibrary(flows: flows, catalogues: catalogues, areas: areas, pickupPoints: pickupPoints,
-                                           defaultWording: wording, covers: covers, talkHours: talk, supplies: supplies,
-                                           examples: examples),
+                                           defaultWording: wording, covers: covers, talkHours: talk, supplies: supplies),
                       diagnostics: diagnostics)
-    }
-
-    /// Where each language's example sentences live: `locales/examples/<locale>.txt`.
-    public var examplesDirectory: URL { localesDirectory.appendingPathComponent("examples") }
-
-    /// Example sentences per intent: `[intent]` starts a section, one example a line, `#` a
-    /// comment. Plain text, so anyone can add a line; no directory means no examples.
-    func examples(locales: Set<String>, diagnostics: inout [FlowDiagnostic]) -> [IntentExample] {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: examplesDirectory.path) else { return [] }
-        var out: [IntentExample] = []
-        for name in names.sorted() where name.hasSuffix(".txt") {
-            let url = examplesDirectory.appendingPathComponent(name)
-            let file = relativePath(url)
-            let locale = String(name.dropLast(4))
-            guard locales.contains(locale) else {
-                diagnostics.append(FlowDiagnostic(.error, "examples for '\(locale)', which has no locale file (locales/\(locale).yaml)", at: SourceLocation(file: file, line: 1)))
-                continue
-            }
-            guard let text = try? String(contentsOf: url, encoding: .utf8) else {
-                diagnostics.append(FlowDiagnostic(.error, "cannot read \(file) as UTF-8", at: SourceLocation(file: file, line: 1)))
-                continue
-            }
-            out += IntentExamplesFile.parse(text, locale: locale, file: file, diagnostics: &diagnostics)
-        }
-        return out
     }
 
     func yamlFiles(in dir: URL, diagnostics: inout [FlowDiagnostic]) -> [URL] {
